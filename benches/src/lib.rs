@@ -1,0 +1,1 @@
+//! The benchmark programs live in `suite/`; the benches in `benches/`.

@@ -1,0 +1,163 @@
+//! The `omelet` command (CLI.md): `run` a program, print its `hlo`.
+//! Exit status: 0 success, 2 user error, 3 backend unavailable, 1 internal error.
+
+mod diagnostics;
+mod inputs;
+mod program;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use omelet_compiler::dump;
+use omelet_compiler::hlo::print_module;
+use omelet_runtime::{interp, npy};
+
+use inputs::InputFlag;
+
+#[derive(Parser)]
+#[command(
+    name = "omelet",
+    version,
+    about = "Compile, run and inspect array programs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Flags that bind a program's inputs (and so fix its shapes).
+#[derive(clap::Args)]
+struct InputArgs {
+    /// Bind a parameter by name or position: NAME=FILE.npy or INDEX=FILE.npy.
+    #[arg(long = "input", value_name = "NAME=FILE")]
+    inputs: Vec<InputFlag>,
+    /// Fill every unbound input with reproducible standard-normal values.
+    #[arg(long, value_name = "SEED")]
+    random: Option<u64>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile and run a program once.
+    Run {
+        program: PathBuf,
+        #[command(flatten)]
+        inputs: InputArgs,
+        #[arg(long, value_enum, default_value = "interp")]
+        backend: Backend,
+        /// Write each result as DIR/out0.npy, DIR/out1.npy, ...
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Print the program's module at a stage of compilation.
+    Hlo {
+        program: PathBuf,
+        #[command(flatten)]
+        inputs: InputArgs,
+        #[arg(long, value_enum, default_value = "traced")]
+        stage: Stage,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Backend {
+    Interp,
+    Cpu,
+    Gpu,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Stage {
+    /// As read or traced, before any optimization.
+    Traced,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Dot,
+    Json,
+}
+
+/// How a command failed, which decides the exit status.
+pub enum CliError {
+    /// Bad program, input or flag; the message is ready to print.
+    User(String),
+    /// The requested backend cannot run here.
+    Unavailable(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::User(message)) => {
+            eprint!("{message}");
+            if !message.ends_with('\n') {
+                eprintln!();
+            }
+            ExitCode::from(2)
+        }
+        Err(CliError::Unavailable(message)) => {
+            eprintln!("{message}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn execute(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Run {
+            program,
+            inputs,
+            backend,
+            out,
+        } => {
+            let module = program::load(&program)?;
+            let args = inputs::bind(&module, &inputs.inputs, inputs.random)?;
+            let results = match backend {
+                Backend::Interp => interp::run(&module, &args)
+                    .map_err(|e| CliError::User(format!("error[E-INPUT]: {e}")))?,
+                Backend::Cpu | Backend::Gpu => {
+                    return Err(CliError::Unavailable(
+                        "error: this build has only the interp backend (cpu and gpu are not built yet)".into(),
+                    ));
+                }
+            };
+            match out {
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir).map_err(|e| {
+                        CliError::User(format!("error: cannot create {}: {e}", dir.display()))
+                    })?;
+                    for (i, result) in results.iter().enumerate() {
+                        npy::write(&dir.join(format!("out{i}.npy")), result)
+                            .map_err(|e| CliError::User(format!("error: {e}")))?;
+                    }
+                }
+                None => {
+                    for (i, result) in results.iter().enumerate() {
+                        println!("out{i}: {result}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Hlo {
+            program,
+            inputs: _,
+            stage: Stage::Traced,
+            format,
+        } => {
+            let module = program::load(&program)?;
+            match format {
+                Format::Text => print!("{}", print_module(&module)),
+                Format::Dot => print!("{}", dump::dot(&module)),
+                Format::Json => println!("{:#}", dump::json(&module)),
+            }
+            Ok(())
+        }
+    }
+}

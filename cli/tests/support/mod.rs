@@ -1,0 +1,116 @@
+//! Helpers shared by the integration tests: fixture paths, array comparison and
+//! golden files.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+
+use omelet_runtime::{Array, npy};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("cli/ has a parent")
+        .to_path_buf()
+}
+
+/// Every fixture directory under `tests/jax`, sorted.
+pub fn fixture_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("tests/jax"))
+        .expect("tests/jax exists")
+        .map(|e| e.expect("readable").path())
+        .filter(|p| p.join("module.hlo").exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// `prefix0.npy`, `prefix1.npy`, ... in `dir`, as many as exist.
+pub fn numbered_npy(dir: &Path, prefix: &str) -> Vec<Array> {
+    (0..)
+        .map(|i| dir.join(format!("{prefix}{i}.npy")))
+        .take_while(|p| p.exists())
+        .map(|p| npy::read(&p).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}
+
+/// The fixture's tolerances from meta.json: (rtol, atol).
+pub fn tolerances(dir: &Path) -> (f64, f64) {
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).expect("meta.json"))
+            .expect("valid JSON");
+    (
+        meta["rtol"].as_f64().unwrap_or(1e-4),
+        meta["atol"].as_f64().unwrap_or(1e-5),
+    )
+}
+
+/// Checks `actual` against `expected` elementwise: |a - e| <= atol + rtol * |e|,
+/// NaN matching NaN and infinities matching exactly.
+pub fn compare(actual: &[Array], expected: &[Array], rtol: f64, atol: f64) -> Result<(), String> {
+    if actual.len() != expected.len() {
+        return Err(format!(
+            "{} results, expected {}",
+            actual.len(),
+            expected.len()
+        ));
+    }
+    let close = |x: f64, y: f64| {
+        if x.is_nan() || y.is_nan() {
+            x.is_nan() && y.is_nan()
+        } else if x.is_infinite() || y.is_infinite() {
+            x == y
+        } else {
+            (x - y).abs() <= atol + rtol * y.abs()
+        }
+    };
+    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+        if a.element_type() != e.element_type() || a.dims() != e.dims() {
+            return Err(format!(
+                "result {i}: got {} expected {}",
+                a.shape(),
+                e.shape()
+            ));
+        }
+        let (av, ev) = (a.to_f64_vec(), e.to_f64_vec());
+        let bad: Vec<usize> = (0..av.len()).filter(|&j| !close(av[j], ev[j])).collect();
+        if let Some(&j) = bad.first() {
+            return Err(format!(
+                "result {i}: {} of {} elements differ; first at flat index {j}: got {} expected {}",
+                bad.len(),
+                av.len(),
+                av[j],
+                ev[j]
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Compares `actual` with the golden file at `path`, or rewrites the file when
+/// `BLESS=1` is set (review the result as a diff).
+pub fn check_golden(path: &Path, actual: &str) -> Result<(), String> {
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("a golden file has a folder"))
+            .map_err(|e| e.to_string())?;
+        return std::fs::write(path, actual).map_err(|e| e.to_string());
+    }
+    let expected = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: {e} (run with BLESS=1 to create it)", path.display()))?;
+    if expected == actual {
+        return Ok(());
+    }
+    let line = expected
+        .lines()
+        .zip(actual.lines())
+        .position(|(e, a)| e != a);
+    let line = line.unwrap_or(expected.lines().count().min(actual.lines().count()));
+    Err(format!(
+        "{} differs at line {}:\n  expected: {}\n  actual:   {}\n(run with BLESS=1 to accept the new output)",
+        path.display(),
+        line + 1,
+        expected.lines().nth(line).unwrap_or("<end of file>"),
+        actual.lines().nth(line).unwrap_or("<end of file>"),
+    ))
+}

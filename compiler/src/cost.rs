@@ -1,0 +1,105 @@
+//! The cost model's estimates: bytes a kernel must read and write, and its flops.
+//!
+//! Before fusion every instruction that computes or moves data is its own kernel
+//! (CLI.md); [`kernels`] lists them with their estimates, for `omelet hlo --format
+//! json` and for the bandwidth figures of `omelet bench`.
+
+use rustc_hash::FxHashSet;
+use serde::Serialize;
+
+use crate::hlo::{Computation, FusionKind, InstrId, Module, Op};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KernelEstimate {
+    pub name: String,
+    /// `kLoop` (elementwise and data movement), `kInput` (reductions) or `kOutput` (dots).
+    pub kind: &'static str,
+    /// The opcodes the kernel computes.
+    pub ops: Vec<&'static str>,
+    pub bytes_read: u64,
+    pub bytes_written: u64,
+    pub flops: u64,
+}
+
+/// One kernel per live instruction of the entry computation that is not free.
+pub fn kernels(module: &Module) -> Vec<KernelEstimate> {
+    let entry = module.entry();
+    let live = entry.live();
+    entry
+        .ids()
+        .filter(|id| live[id.index()] && !entry.instr(*id).op.is_free())
+        .map(|id| estimate(module, entry, id))
+        .collect()
+}
+
+fn estimate(module: &Module, comp: &Computation, id: InstrId) -> KernelEstimate {
+    let instr = comp.instr(id);
+    let distinct: FxHashSet<InstrId> = instr.operands.iter().copied().collect();
+    let bytes_read = match instr.op {
+        // A slice touches only the elements it keeps.
+        Op::Slice { .. } => instr.shape.byte_size(),
+        _ => distinct
+            .iter()
+            .map(|&o| comp.instr(o).shape.byte_size())
+            .sum(),
+    } as u64;
+    let (kind, ops) = match &instr.op {
+        Op::Fusion { kind, computation } => {
+            let callee = module.computation(*computation);
+            let ops = callee
+                .instructions
+                .iter()
+                .filter(|i| !i.op.is_free())
+                .map(|i| i.op.opcode());
+            (kind.name(), ops.collect())
+        }
+        op => (single_op_kind(op).name(), vec![op.opcode()]),
+    };
+    KernelEstimate {
+        name: instr.name.clone(),
+        kind,
+        ops,
+        bytes_read,
+        bytes_written: instr.shape.byte_size() as u64,
+        flops: flops(module, comp, id),
+    }
+}
+
+/// The fusion kind XLA would give a kernel made of this op alone.
+fn single_op_kind(op: &Op) -> FusionKind {
+    match op {
+        Op::Reduce { .. } => FusionKind::Input,
+        Op::Dot(_) => FusionKind::Output,
+        _ => FusionKind::Loop,
+    }
+}
+
+/// Floating-point (or integer) operations: one per element for elementwise ops and
+/// reductions, two per multiply-add for dots, none for data movement.
+pub fn flops(module: &Module, comp: &Computation, id: InstrId) -> u64 {
+    let instr = comp.instr(id);
+    let elements = || {
+        instr
+            .shape
+            .arrays()
+            .iter()
+            .map(|a| a.element_count())
+            .sum::<usize>() as u64
+    };
+    match &instr.op {
+        Op::Unary(_) | Op::Binary(_) | Op::Compare(_) | Op::Select | Op::Clamp | Op::Convert => {
+            elements()
+        }
+        Op::Reduce { .. } => comp.instr(instr.operands[0]).array_shape().element_count() as u64,
+        Op::Dot(dims) => {
+            let lhs = comp.instr(instr.operands[0]).array_shape();
+            let contracted: usize = dims.lhs_contracting.iter().map(|&d| lhs.dims[d]).product();
+            2 * elements() * contracted as u64
+        }
+        Op::Fusion { computation, .. } => {
+            let callee = module.computation(*computation);
+            callee.ids().map(|i| flops(module, callee, i)).sum()
+        }
+        _ => 0,
+    }
+}

@@ -1,0 +1,21 @@
+//! The HLO graph: Omelet's one intermediate representation.
+//!
+//! This module depends on nothing but the standard library and `rustc-hash`:
+//! parsers, egg, Cranelift and wgpu stay out of it.
+
+mod builder;
+mod literal;
+mod module;
+mod op;
+pub mod print;
+mod shape;
+pub mod shape_rules;
+mod verify;
+
+pub use builder::ComputationBuilder;
+pub use literal::{Literal, float_text};
+pub use module::{Computation, ComputationId, InstrId, Instruction, Module};
+pub use op::{BinaryOp, Direction, DotDims, FusionKind, Op, ReduceOp, SliceDim, UnaryOp};
+pub use print::print_module;
+pub use shape::{ArrayShape, ElementType, Shape};
+pub use verify::{VerifyError, verify};

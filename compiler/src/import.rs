@@ -1,0 +1,692 @@
+//! HLO text to HLO graph: gives the parser's syntax tree its meaning.
+//!
+//! Expects a [`ModuleAst`] from `omelet_grammar::hlo`. Guarantees a module that
+//! passes the verifier, in which every `call` is inlined, every `reduce` region is
+//! replaced by its [`ReduceOp`], and only `fusion` callees remain as computations.
+//! Anything outside HLO.md's op set is an error that names the op and its place.
+
+use rustc_hash::FxHashMap;
+
+use omelet_grammar::hlo::{
+    AttrValue, AttributeAst, BodyAst, ComputationAst, DimAst, InstructionAst, LiteralAst,
+    ModuleAst, ShapeAst,
+};
+
+use crate::error::{CompileError, ErrorKind, Span};
+use crate::hlo::{
+    ArrayShape, BinaryOp, ComputationBuilder, ComputationId, Direction, DotDims, ElementType,
+    FusionKind, InstrId, Literal, Module, Op, ReduceOp, Shape, SliceDim, UnaryOp, verify,
+};
+
+/// The largest array Omelet accepts, in elements: indices must fit in 32 bits on
+/// every backend.
+pub const MAX_ELEMENTS: u64 = i32::MAX as u64;
+
+/// Parses HLO text and imports it.
+pub fn parse_module(text: &str) -> Result<Module, CompileError> {
+    let ast = omelet_grammar::hlo::parse(text)?;
+    import(&ast)
+}
+
+pub fn import(ast: &ModuleAst) -> Result<Module, CompileError> {
+    let mut by_name = FxHashMap::default();
+    for comp in &ast.computations {
+        if by_name.insert(comp.name.as_str(), comp).is_some() {
+            return Err(err(
+                ErrorKind::Syntax,
+                comp.name_span,
+                format!("computation {} is defined twice", comp.name),
+            ));
+        }
+    }
+    let entry = match ast
+        .computations
+        .iter()
+        .filter(|c| c.is_entry)
+        .collect::<Vec<_>>()[..]
+    {
+        [entry] => entry,
+        [] => ast.computations.last().ok_or_else(|| {
+            CompileError::new(ErrorKind::Syntax, "the module has no computations")
+        })?,
+        [_, second, ..] => {
+            return Err(err(
+                ErrorKind::Syntax,
+                second.name_span,
+                "a second ENTRY computation",
+            ));
+        }
+    };
+    let mut importer = Importer {
+        by_name,
+        computations: Vec::new(),
+        fused: FxHashMap::default(),
+        inlining: Vec::new(),
+    };
+    let entry_id = importer.import_computation(entry)?;
+    let module = Module {
+        name: ast.name.clone(),
+        computations: importer.computations,
+        entry: entry_id,
+    };
+    // The builder checked every shape rule; what is left is the module-level wiring.
+    verify(&module).map_err(|e| CompileError::new(ErrorKind::Shape, e.to_string()))?;
+    Ok(module)
+}
+
+struct Importer<'a> {
+    by_name: FxHashMap<&'a str, &'a ComputationAst>,
+    computations: Vec<crate::hlo::Computation>,
+    /// Fusion callees already imported, by name.
+    fused: FxHashMap<&'a str, ComputationId>,
+    /// Computations being inlined, innermost last: a call back into one is recursion.
+    inlining: Vec<&'a str>,
+}
+
+impl<'a> Importer<'a> {
+    /// Imports a computation as a computation of the module (the entry, or a fusion's callee).
+    fn import_computation(
+        &mut self,
+        comp: &'a ComputationAst,
+    ) -> Result<ComputationId, CompileError> {
+        let mut builder = ComputationBuilder::new(comp.name.clone());
+        let root = self.lower(comp, &mut builder, None)?;
+        let computation = builder
+            .finish(root)
+            .map_err(|e| err(ErrorKind::Shape, comp.name_span, e))?;
+        self.computations.push(computation);
+        Ok(ComputationId::new(self.computations.len() - 1))
+    }
+
+    /// Appends `comp`'s instructions to `builder` and returns its root. With
+    /// `arguments`, the computation is inlined: its parameters stand for them.
+    fn lower(
+        &mut self,
+        comp: &'a ComputationAst,
+        builder: &mut ComputationBuilder,
+        arguments: Option<&[InstrId]>,
+    ) -> Result<InstrId, CompileError> {
+        if self.inlining.contains(&comp.name.as_str()) {
+            return Err(err(
+                ErrorKind::Recursion,
+                comp.name_span,
+                format!("computation {} calls itself", comp.name),
+            ));
+        }
+        self.inlining.push(&comp.name);
+        let mut ids: FxHashMap<&str, InstrId> = FxHashMap::default();
+        let mut root = None;
+        for instr in topological_order(comp)? {
+            let id = self.lower_instruction(instr, builder, arguments, &ids)?;
+            ids.insert(instr.name.as_str(), id);
+            if instr.is_root {
+                root = Some(id);
+            }
+        }
+        self.inlining.pop();
+        // Without a ROOT marker, XLA takes the last instruction.
+        root.or_else(|| comp.instructions.last().map(|i| ids[i.name.as_str()]))
+            .ok_or_else(|| {
+                err(
+                    ErrorKind::Syntax,
+                    comp.name_span,
+                    format!("computation {} is empty", comp.name),
+                )
+            })
+    }
+
+    fn lower_instruction(
+        &mut self,
+        instr: &'a InstructionAst,
+        builder: &mut ComputationBuilder,
+        arguments: Option<&[InstrId]>,
+        ids: &FxHashMap<&str, InstrId>,
+    ) -> Result<InstrId, CompileError> {
+        let shape = shape(&instr.shape)?;
+        let operands: Vec<InstrId> = match &instr.body {
+            BodyAst::Operands(operands) => operands.iter().map(|o| ids[o.name.as_str()]).collect(),
+            _ => Vec::new(),
+        };
+        let at_instr = |e: String| {
+            err(
+                ErrorKind::Shape,
+                instr.name_span,
+                format!("{}: {e}", instr.name),
+            )
+        };
+        if let (BodyAst::ParameterNumber(n), Some(arguments)) = (&instr.body, arguments) {
+            let arg = arguments.get(*n as usize).copied().ok_or_else(|| {
+                err(
+                    ErrorKind::Shape,
+                    instr.opcode_span,
+                    format!("parameter({n}) has no argument"),
+                )
+            })?;
+            return expect_shape(builder.shape(arg), &shape)
+                .map(|()| arg)
+                .map_err(at_instr);
+        }
+        if instr.opcode == "call" {
+            let callee = self.callee(instr, "to_apply")?;
+            let root = self.lower(callee, builder, Some(&operands))?;
+            return expect_shape(builder.shape(root), &shape)
+                .map(|()| root)
+                .map_err(at_instr);
+        }
+        let op = self.op(instr, &shape)?;
+        // Inlined instructions keep their names unless the caller already uses them.
+        let name = if builder.has_name(&instr.name) {
+            builder.fresh_name(&instr.name)
+        } else {
+            instr.name.clone()
+        };
+        builder.push(name, op, operands, shape).map_err(at_instr)
+    }
+
+    fn op(&mut self, instr: &'a InstructionAst, shape: &Shape) -> Result<Op, CompileError> {
+        let opcode = instr.opcode.as_str();
+        if let Some(u) = UnaryOp::ALL.into_iter().find(|u| u.opcode() == opcode) {
+            return Ok(Op::Unary(u));
+        }
+        if let Some(b) = BinaryOp::ALL.into_iter().find(|b| b.opcode() == opcode) {
+            return Ok(Op::Binary(b));
+        }
+        Ok(match opcode {
+            "parameter" => match instr.body {
+                BodyAst::ParameterNumber(n) => Op::Parameter(n as usize),
+                _ => unreachable!("the grammar gives parameter a number"),
+            },
+            "constant" => match &instr.body {
+                BodyAst::Literal(lit) => Op::Constant(literal(lit, shape)?),
+                _ => unreachable!("the grammar gives constant a literal"),
+            },
+            "iota" => Op::Iota {
+                dimension: int_attr(instr, "iota_dimension")?,
+            },
+            "convert" => Op::Convert,
+            "compare" => {
+                let word = word_attr(instr, "direction")?;
+                let direction = Direction::ALL.into_iter().find(|d| d.name() == word.0);
+                Op::Compare(direction.ok_or_else(|| {
+                    err(
+                        ErrorKind::Syntax,
+                        word.1,
+                        format!("unknown comparison direction {}", word.0),
+                    )
+                })?)
+            }
+            "select" => Op::Select,
+            "clamp" => Op::Clamp,
+            "broadcast" => Op::Broadcast {
+                dimensions: dims_attr(instr, "dimensions", true)?,
+            },
+            "reshape" => Op::Reshape,
+            "bitcast" => Op::Bitcast,
+            "transpose" => Op::Transpose {
+                permutation: dims_attr(instr, "dimensions", true)?,
+            },
+            "slice" => Op::Slice {
+                dims: slice_attr(instr)?,
+            },
+            "concatenate" => match dims_attr(instr, "dimensions", true)?[..] {
+                [dimension] => Op::Concatenate { dimension },
+                _ => {
+                    return Err(attr_error(
+                        instr,
+                        "dimensions",
+                        "concatenate takes one dimension",
+                    ));
+                }
+            },
+            "dot" => Op::Dot(DotDims {
+                lhs_batch: dims_attr(instr, "lhs_batch_dims", false)?,
+                rhs_batch: dims_attr(instr, "rhs_batch_dims", false)?,
+                lhs_contracting: dims_attr(instr, "lhs_contracting_dims", false)?,
+                rhs_contracting: dims_attr(instr, "rhs_contracting_dims", false)?,
+            }),
+            "reduce" => {
+                if let BodyAst::Operands(ops) = &instr.body
+                    && ops.len() != 2
+                {
+                    return Err(err(
+                        ErrorKind::Unsupported,
+                        instr.opcode_span,
+                        format!(
+                            "reduce with {} operands is not supported (only one operand and its init value)",
+                            ops.len()
+                        ),
+                    ));
+                }
+                Op::Reduce {
+                    dimensions: dims_attr(instr, "dimensions", true)?,
+                    reducer: self.reducer(instr)?,
+                }
+            }
+            "tuple" => Op::Tuple,
+            "get-tuple-element" => Op::GetTupleElement {
+                index: int_attr(instr, "index")?,
+            },
+            "fusion" => {
+                let (kind, span) = word_attr(instr, "kind")?;
+                let kind = FusionKind::ALL
+                    .into_iter()
+                    .find(|k| k.name() == kind)
+                    .ok_or_else(|| {
+                        err(
+                            ErrorKind::Syntax,
+                            span,
+                            format!("unknown fusion kind {kind}"),
+                        )
+                    })?;
+                let callee = self.callee(instr, "calls")?;
+                let computation = match self.fused.get(callee.name.as_str()) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.import_computation(callee)?;
+                        self.fused.insert(&callee.name, id);
+                        id
+                    }
+                };
+                Op::Fusion { kind, computation }
+            }
+            _ => {
+                return Err(err(
+                    ErrorKind::Unsupported,
+                    instr.opcode_span,
+                    format!("unsupported op `{opcode}`"),
+                ));
+            }
+        })
+    }
+
+    /// The computation an attribute names.
+    fn callee(
+        &self,
+        instr: &InstructionAst,
+        attr: &str,
+    ) -> Result<&'a ComputationAst, CompileError> {
+        let (name, span) = word_attr(instr, attr)?;
+        self.by_name.get(name.as_str()).copied().ok_or_else(|| {
+            err(
+                ErrorKind::UnknownName,
+                span,
+                format!("no computation named {name}"),
+            )
+        })
+    }
+
+    /// Recognizes a reduce's region: a binary combiner of its two scalar parameters.
+    fn reducer(&self, instr: &InstructionAst) -> Result<ReduceOp, CompileError> {
+        let region = self.callee(instr, "to_apply")?;
+        let span = attribute(instr, "to_apply").map_or(instr.opcode_span, |a| a.span);
+        let root = region
+            .instructions
+            .iter()
+            .find(|i| i.is_root)
+            .or(region.instructions.last());
+        let params: Vec<_> = region
+            .instructions
+            .iter()
+            .filter(|i| i.opcode == "parameter")
+            .collect();
+        let combiner = root.and_then(|root| {
+            let BodyAst::Operands(operands) = &root.body else {
+                return None;
+            };
+            let binary = BinaryOp::ALL
+                .into_iter()
+                .find(|b| b.opcode() == root.opcode)?;
+            let mut names: Vec<&str> = operands.iter().map(|o| o.name.as_str()).collect();
+            let mut param_names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+            names.sort_unstable();
+            param_names.sort_unstable();
+            (region.instructions.len() == 3 && names == param_names).then_some(binary)
+        });
+        combiner.and_then(ReduceOp::from_combiner).ok_or_else(|| {
+            err(
+                ErrorKind::Unsupported,
+                span,
+                format!(
+                    "reduce's region {} must apply add, multiply, maximum, minimum, and or or to its two parameters",
+                    region.name
+                ),
+            )
+        })
+    }
+}
+
+/// The computation's instructions with operands before users; reports undefined
+/// operands and cycles.
+fn topological_order(comp: &ComputationAst) -> Result<Vec<&InstructionAst>, CompileError> {
+    let mut index = FxHashMap::default();
+    for (i, instr) in comp.instructions.iter().enumerate() {
+        if index.insert(instr.name.as_str(), i).is_some() {
+            return Err(err(
+                ErrorKind::Syntax,
+                instr.name_span,
+                format!("{} is defined twice", instr.name),
+            ));
+        }
+    }
+    // 0: unvisited, 1: on the stack, 2: done. Iterative, so deep graphs cannot
+    // overflow the stack.
+    let mut state = vec![0u8; comp.instructions.len()];
+    let mut order = Vec::with_capacity(comp.instructions.len());
+    for start in 0..comp.instructions.len() {
+        let mut stack = vec![(start, 0usize)];
+        while let Some(&mut (i, ref mut next)) = stack.last_mut() {
+            if *next == 0 && state[i] != 0 {
+                stack.pop();
+                continue;
+            }
+            state[i] = 1;
+            let instr = &comp.instructions[i];
+            let operands = match &instr.body {
+                BodyAst::Operands(ops) => &ops[..],
+                _ => &[],
+            };
+            if let Some(operand) = operands.get(*next) {
+                *next += 1;
+                let &j = index.get(operand.name.as_str()).ok_or_else(|| {
+                    err(
+                        ErrorKind::UnknownName,
+                        operand.span,
+                        format!("no instruction named {}", operand.name),
+                    )
+                })?;
+                match state[j] {
+                    0 => stack.push((j, 0)),
+                    1 => {
+                        return Err(err(
+                            ErrorKind::Syntax,
+                            operand.span,
+                            format!("{} depends on itself", operand.name),
+                        ));
+                    }
+                    _ => {}
+                }
+            } else {
+                state[i] = 2;
+                order.push(instr);
+                stack.pop();
+            }
+        }
+    }
+    Ok(order)
+}
+
+fn shape(ast: &ShapeAst) -> Result<Shape, CompileError> {
+    match ast {
+        ShapeAst::Tuple { elements, span } => {
+            let arrays = elements
+                .iter()
+                .map(|e| match shape(e)? {
+                    Shape::Array(a) => Ok(a),
+                    Shape::Tuple(_) => Err(err(
+                        ErrorKind::Unsupported,
+                        *span,
+                        "nested tuples are not supported",
+                    )),
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(Shape::Tuple(arrays))
+        }
+        ShapeAst::Array {
+            element,
+            dims,
+            layout,
+            layout_tail,
+            span,
+        } => {
+            let element = ElementType::from_name(element).ok_or_else(|| {
+                err(
+                    ErrorKind::Dtype,
+                    *span,
+                    format!("element type {element} is not supported (f32, s32 and pred are)"),
+                )
+            })?;
+            if layout_tail.is_some() {
+                return Err(err(
+                    ErrorKind::Unsupported,
+                    *span,
+                    "tiled or annotated layouts are not supported",
+                ));
+            }
+            let mut sizes = Vec::with_capacity(dims.len());
+            let mut count: u64 = 1;
+            for d in dims {
+                let DimAst::Static(n) = *d else {
+                    return Err(err(
+                        ErrorKind::Unsupported,
+                        *span,
+                        "dynamic dimensions are not supported",
+                    ));
+                };
+                count = count.saturating_mul(n);
+                sizes.push(n as usize);
+            }
+            if count > MAX_ELEMENTS {
+                return Err(err(
+                    ErrorKind::Unsupported,
+                    *span,
+                    format!("arrays of more than {MAX_ELEMENTS} elements are not supported"),
+                ));
+            }
+            let mut array = ArrayShape::new(element, sizes);
+            if let Some(layout) = layout {
+                array.minor_to_major = layout
+                    .iter()
+                    .map(|&d| d.min(u32::MAX as u64) as usize)
+                    .collect();
+            }
+            Ok(Shape::Array(array))
+        }
+    }
+}
+
+fn literal(ast: &LiteralAst, shape: &Shape) -> Result<Literal, CompileError> {
+    let Shape::Array(array) = shape else {
+        return Err(err(
+            ErrorKind::Unsupported,
+            literal_span(ast),
+            "tuple constants are not supported",
+        ));
+    };
+    let mut scalars = Vec::new();
+    flatten(ast, &mut scalars)?;
+    let bad = |text: &str, span: Span| {
+        err(
+            ErrorKind::Syntax,
+            span,
+            format!("{text} is not a valid {} value", array.element),
+        )
+    };
+    Ok(match array.element {
+        ElementType::F32 => Literal::F32(
+            scalars
+                .iter()
+                .map(|&(t, s)| parse_f32(t).ok_or_else(|| bad(t, s)))
+                .collect::<Result<_, _>>()?,
+        ),
+        ElementType::S32 => Literal::S32(
+            scalars
+                .iter()
+                .map(|&(t, s)| t.parse().map_err(|_| bad(t, s)))
+                .collect::<Result<_, _>>()?,
+        ),
+        ElementType::Pred => Literal::Pred(
+            scalars
+                .iter()
+                .map(|&(t, s)| match t {
+                    "true" | "1" => Ok(true),
+                    "false" | "0" => Ok(false),
+                    _ => Err(bad(t, s)),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+    })
+}
+
+fn flatten<'a>(ast: &'a LiteralAst, out: &mut Vec<(&'a str, Span)>) -> Result<(), CompileError> {
+    match ast {
+        LiteralAst::Scalar(text, span) => out.push((text, *span)),
+        LiteralAst::List(items, _) => items.iter().try_for_each(|i| flatten(i, out))?,
+        LiteralAst::Elided(span) => {
+            return Err(err(
+                ErrorKind::Unsupported,
+                *span,
+                "the constant's data was elided (`{...}`)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn literal_span(ast: &LiteralAst) -> Span {
+    match ast {
+        LiteralAst::Scalar(_, s) | LiteralAst::List(_, s) | LiteralAst::Elided(s) => *s,
+    }
+}
+
+fn parse_f32(text: &str) -> Option<f32> {
+    match text.trim_start_matches('-') {
+        "nan" => Some(f32::NAN),
+        "inf" => Some(if text.starts_with('-') {
+            f32::NEG_INFINITY
+        } else {
+            f32::INFINITY
+        }),
+        _ => text.parse().ok(),
+    }
+}
+
+/// The inlined root must have the shape the call declares.
+fn expect_shape(actual: &Shape, declared: &Shape) -> Result<(), String> {
+    let same = actual.arrays().len() == declared.arrays().len()
+        && actual
+            .arrays()
+            .iter()
+            .zip(declared.arrays())
+            .all(|(a, d)| a.same_logical(d));
+    if same {
+        Ok(())
+    } else {
+        Err(format!(
+            "declared shape {declared} differs from the value's shape {actual}"
+        ))
+    }
+}
+
+fn attribute<'a>(instr: &'a InstructionAst, name: &str) -> Option<&'a AttributeAst> {
+    instr.attributes.iter().find(|a| a.name == name)
+}
+
+fn attr_error(instr: &InstructionAst, name: &str, message: &str) -> CompileError {
+    let span = attribute(instr, name).map_or(instr.opcode_span, |a| a.span);
+    err(
+        ErrorKind::Syntax,
+        span,
+        format!("{}: {message}", instr.opcode),
+    )
+}
+
+fn missing(instr: &InstructionAst, name: &str) -> CompileError {
+    err(
+        ErrorKind::Syntax,
+        instr.opcode_span,
+        format!("{} needs the attribute {name}=", instr.opcode),
+    )
+}
+
+fn word_attr(instr: &InstructionAst, name: &str) -> Result<(String, Span), CompileError> {
+    let attr = attribute(instr, name).ok_or_else(|| missing(instr, name))?;
+    match &attr.value {
+        AttrValue::Word(w) => Ok((w.clone(), attr.span)),
+        _ => Err(attr_error(instr, name, &format!("{name}= takes a word"))),
+    }
+}
+
+fn int_attr(instr: &InstructionAst, name: &str) -> Result<usize, CompileError> {
+    let (word, _) = word_attr(instr, name)?;
+    word.parse().map_err(|_| {
+        attr_error(
+            instr,
+            name,
+            &format!("{name}= takes a non-negative integer"),
+        )
+    })
+}
+
+/// A `{1,0}` list of dimension numbers; absent means empty unless `required`.
+fn dims_attr(
+    instr: &InstructionAst,
+    name: &str,
+    required: bool,
+) -> Result<Vec<usize>, CompileError> {
+    match attribute(instr, name) {
+        None if required => Err(missing(instr, name)),
+        None => Ok(Vec::new()),
+        Some(AttributeAst {
+            value: AttrValue::Ints(ints),
+            ..
+        }) => ints
+            .iter()
+            .map(|&i| {
+                usize::try_from(i)
+                    .ok()
+                    .filter(|&d| d < 1 << 16)
+                    .ok_or_else(|| {
+                        attr_error(instr, name, &format!("dimension {i} is out of range"))
+                    })
+            })
+            .collect(),
+        Some(_) => Err(attr_error(
+            instr,
+            name,
+            &format!("{name}= takes a list of dimensions like {{1,0}}"),
+        )),
+    }
+}
+
+fn slice_attr(instr: &InstructionAst) -> Result<Vec<SliceDim>, CompileError> {
+    let ranges: &[[i64; 3]] = match attribute(instr, "slice").map(|a| &a.value) {
+        Some(AttrValue::Ranges(ranges)) => ranges,
+        // A slice of a scalar has no ranges.
+        Some(AttrValue::Braced(b))
+            if b.trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace())
+                .is_empty() =>
+        {
+            &[]
+        }
+        Some(_) => {
+            return Err(attr_error(
+                instr,
+                "slice",
+                "slice= takes ranges like {[0:4], [1:7:2]}",
+            ));
+        }
+        None => return Err(missing(instr, "slice")),
+    };
+    ranges
+        .iter()
+        .map(|&[start, limit, stride]| {
+            let n = |v: i64| usize::try_from(v).ok();
+            match (n(start), n(limit), n(stride)) {
+                (Some(start), Some(limit), Some(stride)) => Ok(SliceDim {
+                    start,
+                    limit,
+                    stride,
+                }),
+                _ => Err(attr_error(
+                    instr,
+                    "slice",
+                    "slice bounds must be non-negative",
+                )),
+            }
+        })
+        .collect()
+}
+
+fn err(kind: ErrorKind, span: Span, message: impl Into<String>) -> CompileError {
+    CompileError::at(kind, span, message)
+}

@@ -1,0 +1,9 @@
+//! The compiler: the HLO graph and everything that builds, reads, writes and
+//! estimates it. Later stages (tracer, optimizer, fusion) live here too.
+
+pub mod cost;
+pub mod dump;
+mod error;
+pub mod hlo;
+pub mod import;
+pub use error::{CompileError, ErrorKind, Span};

@@ -1,0 +1,426 @@
+//! The HLO text parser: text in, [`ModuleAst`] out.
+//!
+//! The tree keeps the text's own words (opcodes, element types, attribute names) so
+//! that the importer can say precisely what it does not support and where.
+
+use pest::Parser;
+use pest::iterators::Pair;
+use pest_derive::Parser;
+
+use crate::span::{ParseError, Span};
+
+#[derive(Parser)]
+#[grammar = "hlo.pest"]
+struct HloParser;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModuleAst {
+    pub name: String,
+    pub computations: Vec<ComputationAst>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComputationAst {
+    pub name: String,
+    pub name_span: Span,
+    pub is_entry: bool,
+    pub instructions: Vec<InstructionAst>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstructionAst {
+    pub name: String,
+    pub name_span: Span,
+    pub is_root: bool,
+    pub shape: ShapeAst,
+    pub opcode: String,
+    pub opcode_span: Span,
+    pub body: BodyAst,
+    pub attributes: Vec<AttributeAst>,
+}
+
+/// What stands between the opcode's parentheses.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BodyAst {
+    Operands(Vec<OperandAst>),
+    /// `parameter(N)`.
+    ParameterNumber(u64),
+    Literal(LiteralAst),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OperandAst {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ShapeAst {
+    Array {
+        element: String,
+        dims: Vec<DimAst>,
+        /// Minor-to-major, when written.
+        layout: Option<Vec<u64>>,
+        /// Tiling or memory-space annotations after `:` in the layout.
+        layout_tail: Option<String>,
+        span: Span,
+    },
+    Tuple {
+        elements: Vec<ShapeAst>,
+        span: Span,
+    },
+}
+
+impl ShapeAst {
+    pub fn span(&self) -> Span {
+        match self {
+            ShapeAst::Array { span, .. } | ShapeAst::Tuple { span, .. } => *span,
+        }
+    }
+}
+
+/// A dimension size: static, bounded-dynamic (`<=8`) or unknown (`?`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum DimAst {
+    Static(u64),
+    Dynamic,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LiteralAst {
+    /// A number, `inf`, `nan` (optionally negated), `true` or `false`, as written.
+    Scalar(String, Span),
+    List(Vec<LiteralAst>, Span),
+    /// `{...}`: XLA elided the data.
+    Elided(Span),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttributeAst {
+    pub name: String,
+    pub value: AttrValue,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttrValue {
+    /// `{1,0}`
+    Ints(Vec<i64>),
+    /// `{[0:4], [1:7:2]}`: start, limit, stride (1 when omitted).
+    Ranges(Vec<[i64; 3]>),
+    /// A bare token: `GT`, `kLoop`, `region_0.4` (a `%` sigil is dropped), `3`.
+    Word(String),
+    /// A quoted string, without its quotes.
+    Str(String),
+    /// Anything else in braces, kept as written.
+    Braced(String),
+}
+
+/// Parses a whole module.
+pub fn parse(text: &str) -> Result<ModuleAst, ParseError> {
+    let mut pairs =
+        HloParser::parse(Rule::module, text).map_err(|e| ParseError::from_pest(e, describe))?;
+    let module = pairs.next().expect("the grammar yields one module");
+    let mut name = String::new();
+    let mut computations = Vec::new();
+    for pair in module.into_inner() {
+        match pair.as_rule() {
+            Rule::name => name = ident(pair),
+            Rule::computation => computations.push(computation(pair)?),
+            _ => {}
+        }
+    }
+    Ok(ModuleAst { name, computations })
+}
+
+fn computation(pair: Pair<Rule>) -> Result<ComputationAst, ParseError> {
+    let mut comp = ComputationAst {
+        name: String::new(),
+        name_span: Span::default(),
+        is_entry: false,
+        instructions: Vec::new(),
+    };
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::entry_kw => comp.is_entry = true,
+            Rule::name => {
+                comp.name_span = Span::of(p.as_span());
+                comp.name = ident(p);
+            }
+            Rule::instruction => comp.instructions.push(instruction(p)?),
+            _ => {}
+        }
+    }
+    Ok(comp)
+}
+
+fn instruction(pair: Pair<Rule>) -> Result<InstructionAst, ParseError> {
+    let mut is_root = false;
+    let mut name = None;
+    let mut shape = None;
+    let mut op = None;
+    let mut attributes = Vec::new();
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::root_kw => is_root = true,
+            Rule::name => name = Some((ident(p.clone()), Span::of(p.as_span()))),
+            Rule::shape => shape = Some(shape_ast(p)?),
+            Rule::constant_op => {
+                let span = Span::of(p.as_span());
+                let opcode_span = Span::new(span.start, span.start + "constant".len());
+                let lit = literal(p.into_inner().next().expect("constant has a literal"));
+                op = Some(("constant".to_string(), opcode_span, BodyAst::Literal(lit)));
+            }
+            Rule::parameter_op => {
+                let span = Span::of(p.as_span());
+                let opcode_span = Span::new(span.start, span.start + "parameter".len());
+                let digits = p.into_inner().next().expect("parameter has a number");
+                let n = unsigned(digits.as_str(), Span::of(digits.as_span()))?;
+                op = Some((
+                    "parameter".to_string(),
+                    opcode_span,
+                    BodyAst::ParameterNumber(n),
+                ));
+            }
+            Rule::generic_op => {
+                let mut inner = p.into_inner();
+                let opcode = inner.next().expect("an op has an opcode");
+                let operands = inner
+                    .map(|operand| {
+                        let name = operand.into_inner().last().expect("an operand has a name");
+                        OperandAst {
+                            span: Span::of(name.as_span()),
+                            name: ident(name),
+                        }
+                    })
+                    .collect();
+                op = Some((
+                    opcode.as_str().to_string(),
+                    Span::of(opcode.as_span()),
+                    BodyAst::Operands(operands),
+                ));
+            }
+            Rule::attribute => attributes.push(attribute(p)?),
+            _ => {}
+        }
+    }
+    let (name, name_span) = name.expect("an instruction has a name");
+    let (opcode, opcode_span, body) = op.expect("an instruction has an op");
+    Ok(InstructionAst {
+        name,
+        name_span,
+        is_root,
+        shape: shape.expect("an instruction has a shape"),
+        opcode,
+        opcode_span,
+        body,
+        attributes,
+    })
+}
+
+fn shape_ast(pair: Pair<Rule>) -> Result<ShapeAst, ParseError> {
+    let inner = pair
+        .into_inner()
+        .next()
+        .expect("a shape is a tuple or an array");
+    let span = Span::of(inner.as_span());
+    if inner.as_rule() == Rule::tuple_shape {
+        let elements = inner
+            .into_inner()
+            .map(shape_ast)
+            .collect::<Result<_, _>>()?;
+        return Ok(ShapeAst::Tuple { elements, span });
+    }
+    let mut element = String::new();
+    let mut dims = Vec::new();
+    let mut layout = None;
+    let mut layout_tail = None;
+    for p in inner.into_inner() {
+        match p.as_rule() {
+            Rule::element_type => element = p.as_str().to_string(),
+            Rule::dims => {
+                for d in p.into_inner() {
+                    dims.push(match d.as_str() {
+                        s if s.starts_with("<=") || s == "?" => DimAst::Dynamic,
+                        s => DimAst::Static(unsigned(s, Span::of(d.as_span()))?),
+                    });
+                }
+            }
+            Rule::layout => {
+                let mut order = Vec::new();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::digits => order.push(unsigned(q.as_str(), Span::of(q.as_span()))?),
+                        _ => layout_tail = Some(q.as_str().to_string()),
+                    }
+                }
+                layout = Some(order);
+            }
+            _ => {}
+        }
+    }
+    Ok(ShapeAst::Array {
+        element,
+        dims,
+        layout,
+        layout_tail,
+        span,
+    })
+}
+
+fn literal(pair: Pair<Rule>) -> LiteralAst {
+    let inner = pair
+        .into_inner()
+        .next()
+        .expect("a literal is a list or a scalar");
+    let span = Span::of(inner.as_span());
+    match inner.as_rule() {
+        Rule::scalar_literal => LiteralAst::Scalar(inner.as_str().to_string(), span),
+        _ => {
+            let items: Vec<Pair<Rule>> = inner.into_inner().collect();
+            if items.iter().any(|p| p.as_rule() == Rule::elided) {
+                LiteralAst::Elided(span)
+            } else {
+                LiteralAst::List(items.into_iter().map(literal).collect(), span)
+            }
+        }
+    }
+}
+
+fn attribute(pair: Pair<Rule>) -> Result<AttributeAst, ParseError> {
+    let span = Span::of(pair.as_span());
+    let mut inner = pair.into_inner();
+    let name = inner
+        .next()
+        .expect("an attribute has a name")
+        .as_str()
+        .to_string();
+    let value = inner.next().expect("an attribute has a value");
+    let value = value.into_inner().next().expect("a value has one form");
+    let value = match value.as_rule() {
+        Rule::int_list => AttrValue::Ints(value.into_inner().map(int).collect::<Result<_, _>>()?),
+        Rule::ranges => {
+            let mut ranges = Vec::new();
+            for range in value.into_inner() {
+                let parts: Vec<i64> = range.into_inner().map(int).collect::<Result<_, _>>()?;
+                ranges.push([parts[0], parts[1], parts.get(2).copied().unwrap_or(1)]);
+            }
+            AttrValue::Ranges(ranges)
+        }
+        Rule::string => {
+            let s = value.as_str();
+            AttrValue::Str(s[1..s.len() - 1].to_string())
+        }
+        Rule::braced => AttrValue::Braced(value.as_str().to_string()),
+        _ => AttrValue::Word(value.as_str().trim_start_matches('%').to_string()),
+    };
+    Ok(AttributeAst { name, value, span })
+}
+
+/// The identifier of a `name` pair, without its `%` sigil.
+fn ident(pair: Pair<Rule>) -> String {
+    pair.as_str().trim_start_matches('%').to_string()
+}
+
+fn int(pair: Pair<Rule>) -> Result<i64, ParseError> {
+    pair.as_str().parse().map_err(|_| ParseError {
+        span: Span::of(pair.as_span()),
+        message: format!("integer {} is out of range", pair.as_str()),
+    })
+}
+
+fn unsigned(text: &str, span: Span) -> Result<u64, ParseError> {
+    text.parse().map_err(|_| ParseError {
+        span,
+        message: format!("integer {text} is out of range"),
+    })
+}
+
+/// Rule names as a user reads them in "expected ..." messages.
+fn describe(rule: &Rule) -> String {
+    match rule {
+        Rule::EOI => "end of input",
+        Rule::module => "`HloModule`",
+        Rule::computation => "a computation",
+        Rule::signature => "a signature",
+        Rule::param_decl => "a parameter declaration",
+        Rule::instruction => "an instruction",
+        Rule::constant_op | Rule::parameter_op | Rule::generic_op => "an op",
+        Rule::operand => "an operand",
+        Rule::shape | Rule::tuple_shape | Rule::array_shape => "a shape",
+        Rule::dims | Rule::dim => "a dimension",
+        Rule::layout | Rule::layout_tail => "a layout",
+        Rule::literal | Rule::literal_list | Rule::scalar_literal | Rule::number => "a literal",
+        Rule::elided => "`...`",
+        Rule::exponent => "an exponent",
+        Rule::attribute | Rule::attr_name => "an attribute",
+        Rule::attr_value | Rule::int_list | Rule::ranges | Rule::range | Rule::braced => {
+            "an attribute value"
+        }
+        Rule::string => "a string",
+        Rule::word => "a word",
+        Rule::name | Rule::ident => "a name",
+        Rule::opcode => "an opcode",
+        Rule::element_type => "an element type",
+        Rule::int | Rule::digits => "an integer",
+        Rule::entry_kw => "`ENTRY`",
+        Rule::root_kw => "`ROOT`",
+        Rule::WHITESPACE | Rule::COMMENT => "whitespace",
+    }
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_jax_output() {
+        let text = r#"HloModule jit_f, entry_computation_layout={(f32[3]{0})->f32[]}
+
+region_0.1 {
+  a.1 = f32[] parameter(0)
+  b.1 = f32[] parameter(1)
+  ROOT add.1 = f32[] add(a.1, b.1)
+}
+
+ENTRY %main.4 (x.1: f32[3]) -> f32[] {
+  %x.1 = f32[3]{0} parameter(0), metadata={op_name="x" source_line=3}
+  c = f32[2,2]{1,0} constant({ {1, -inf}, {nan, 2.5e-3} })
+  ROOT r = f32[] reduce(f32[3]{0} %x.1, c), dimensions={0}, to_apply=%region_0.1, /*index=5*/ slice={[0:4], [1:7:2]}
+}
+"#;
+        let m = parse(text).unwrap();
+        assert_eq!(m.name, "jit_f");
+        assert_eq!(m.computations.len(), 2);
+        let entry = &m.computations[1];
+        assert!(entry.is_entry && entry.name == "main.4");
+        let r = &entry.instructions[2];
+        assert!(r.is_root);
+        assert_eq!(r.opcode, "reduce");
+        let BodyAst::Operands(ops) = &r.body else {
+            panic!()
+        };
+        assert_eq!(
+            ops.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(),
+            ["x.1", "c"]
+        );
+        assert_eq!(r.attributes[0].value, AttrValue::Ints(vec![0]));
+        assert_eq!(r.attributes[1].value, AttrValue::Word("region_0.1".into()));
+        assert_eq!(
+            r.attributes[2].value,
+            AttrValue::Ranges(vec![[0, 4, 1], [1, 7, 2]])
+        );
+        assert!(matches!(
+            entry.instructions[0].attributes[0].value,
+            AttrValue::Braced(_)
+        ));
+    }
+
+    #[test]
+    fn reports_position_of_syntax_errors() {
+        let err = parse("HloModule m\nENTRY e {\n  x = f32[3 parameter(0)\n}").unwrap_err();
+        assert_eq!(err.span.start, "HloModule m\nENTRY e {\n  x = f32[3 ".len());
+        assert!(err.message.starts_with("syntax error"), "{}", err.message);
+    }
+}

@@ -1,0 +1,130 @@
+//! The reference interpreter: every HLO op on ndarray, written for obvious
+//! correctness. It is the oracle for every backend, so it follows XLA's semantics
+//! to the corner cases (NaN-propagating maximum, integer division by zero,
+//! saturating float-to-int conversion) and sums in pairs to stay close to exact.
+
+mod data;
+mod dot;
+mod elementwise;
+mod reduce;
+
+use omelet_compiler::hlo::{Computation, InstrId, Module, Op};
+
+use crate::array::{Array, RuntimeError};
+
+/// A value during interpretation: an array, or a tuple of arrays.
+#[derive(Clone, Debug)]
+enum Value {
+    Array(Array),
+    Tuple(Vec<Array>),
+}
+
+impl Value {
+    fn array(&self) -> &Array {
+        match self {
+            Value::Array(a) => a,
+            Value::Tuple(_) => unreachable!("the verifier admits no tuple operand here"),
+        }
+    }
+}
+
+/// Runs the module's entry computation on `inputs` (one per parameter) and returns
+/// its results, a tuple root flattened.
+pub fn run(module: &Module, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
+    let params = module.parameter_shapes();
+    if inputs.len() != params.len() {
+        return Err(RuntimeError(format!(
+            "the program takes {} inputs, {} were given",
+            params.len(),
+            inputs.len()
+        )));
+    }
+    for (i, (input, param)) in inputs.iter().zip(&params).enumerate() {
+        let fits = param
+            .as_array()
+            .is_some_and(|p| p.same_logical(&input.shape()));
+        if !fits {
+            return Err(RuntimeError(format!(
+                "input {i} is {} but the parameter is {param}",
+                input.shape()
+            )));
+        }
+    }
+    let args = inputs.iter().cloned().map(Value::Array).collect();
+    Ok(match evaluate(module, module.entry(), args) {
+        Value::Array(a) => vec![a],
+        Value::Tuple(arrays) => arrays,
+    })
+}
+
+fn evaluate(module: &Module, comp: &Computation, mut args: Vec<Value>) -> Value {
+    let live = comp.live();
+    let mut values: Vec<Option<Value>> = vec![None; comp.instructions.len()];
+    for id in comp.ids().filter(|id| live[id.index()]) {
+        let instr = comp.instr(id);
+        let operand = |i: usize| {
+            values[instr.operands[i].index()]
+                .as_ref()
+                .expect("operands come first")
+        };
+        let value = match &instr.op {
+            Op::Parameter(n) => std::mem::replace(&mut args[*n], Value::Tuple(Vec::new())),
+            Op::Tuple => Value::Tuple(
+                (0..instr.operands.len())
+                    .map(|i| operand(i).array().clone())
+                    .collect(),
+            ),
+            Op::GetTupleElement { index } => match operand(0) {
+                Value::Tuple(arrays) => Value::Array(arrays[*index].clone()),
+                Value::Array(_) => unreachable!("the verifier checks get-tuple-element's operand"),
+            },
+            Op::Fusion { computation, .. } => {
+                let args = (0..instr.operands.len())
+                    .map(|i| operand(i).clone())
+                    .collect();
+                evaluate(module, module.computation(*computation), args)
+            }
+            _ => {
+                let operands: Vec<&Array> = (0..instr.operands.len())
+                    .map(|i| operand(i).array())
+                    .collect();
+                Value::Array(evaluate_array_op(comp, id, &operands))
+            }
+        };
+        values[id.index()] = Some(value);
+    }
+    values[comp.root.index()].take().expect("the root is live")
+}
+
+fn evaluate_array_op(comp: &Computation, id: InstrId, operands: &[&Array]) -> Array {
+    let instr = comp.instr(id);
+    let shape = instr.array_shape();
+    match &instr.op {
+        Op::Constant(literal) => data::constant(literal, shape),
+        Op::Iota { dimension } => data::iota(shape, *dimension),
+        Op::Unary(op) => elementwise::unary(*op, operands[0]),
+        Op::Convert => elementwise::convert(operands[0], shape.element),
+        Op::Binary(op) => elementwise::binary(*op, operands[0], operands[1]),
+        Op::Compare(direction) => elementwise::compare(*direction, operands[0], operands[1]),
+        Op::Select => elementwise::select(operands[0], operands[1], operands[2]),
+        Op::Clamp => elementwise::clamp(operands[0], operands[1], operands[2]),
+        Op::Broadcast { dimensions } => data::broadcast(operands[0], dimensions, &shape.dims),
+        Op::Reshape => data::reshape(operands[0], &shape.dims),
+        Op::Transpose { permutation } => data::transpose(operands[0], permutation),
+        Op::Slice { dims } => data::slice(operands[0], dims),
+        Op::Concatenate { dimension } => data::concatenate(operands, *dimension),
+        Op::Bitcast => data::bitcast(
+            operands[0],
+            comp.instr(instr.operands[0]).array_shape(),
+            shape,
+        ),
+        Op::Dot(dims) => dot::dot(operands[0], operands[1], dims),
+        Op::Reduce {
+            dimensions,
+            reducer,
+        } => reduce::reduce(operands[0], operands[1], dimensions, *reducer),
+        Op::Parameter(_) | Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
+            unreachable!("handled by evaluate")
+        }
+    }
+}
