@@ -1,4 +1,5 @@
-//! The JAX fixtures (`tests/jax/*/`), each checked four ways:
+//! The fixtures (`tests/jax/*/` from JAX, `tests/xla/*/` hand-written with XLA's
+//! outputs), each checked four ways:
 //! - `interp::NAME`: the interpreter reproduces JAX's outputs within the fixture's tolerance;
 //! - `print::NAME`: the printed module matches its golden `printed.hlo` (`BLESS=1` rewrites it);
 //! - `roundtrip::NAME`: printing, parsing and printing again changes nothing;
@@ -17,7 +18,7 @@ use omelet_compiler::hlo::print_module;
 use omelet_compiler::import::parse_module;
 use omelet_runtime::interp;
 
-use support::{check_golden, compare, fixture_dirs, numbered_npy, tolerances};
+use support::{check_golden, compare, fixture_dirs, fixture_name, numbered_npy, tolerances};
 
 fn main() {
     let args = Arguments::from_args();
@@ -28,7 +29,7 @@ fn main() {
     });
     let mut trials = Vec::new();
     for dir in dirs {
-        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let name = fixture_name(&dir);
         let d = dir.clone();
         trials.push(Trial::test(format!("interp::{name}"), move || {
             interp_matches_jax(&d)
@@ -99,7 +100,7 @@ impl XlaBatch {
             }
             Err(e) => return Err(e.clone().into()),
         };
-        let out = work.join(dir.file_name().unwrap());
+        let out = work.join(fixture_name(dir));
         if let Ok(error) = std::fs::read_to_string(out.join("error.txt")) {
             return Err(format!("XLA rejected or failed on the printed module: {error}").into());
         }
@@ -123,7 +124,7 @@ impl XlaBatch {
         let work = std::env::temp_dir().join(format!("omelet-xla-{}", std::process::id()));
         let mut jobs = Vec::new();
         for dir in &self.dirs {
-            let out = work.join(dir.file_name().unwrap());
+            let out = work.join(fixture_name(dir));
             std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
             let module = out.join("printed.hlo");
             let printed = match load(dir) {

@@ -508,3 +508,29 @@ def f(x): return x
 
 @case("no_parameters")
 def f(): return jnp.arange(5, dtype=jnp.float32) * 2.0, jnp.full((2, 3), 7, jnp.int32)
+
+# ---------------------------------------------------------------------------
+# XLA's semantics at the edges, taken from XLA itself (lax ops emit the HLO op
+# directly): integer division by zero and overflow, NaN through max/min, the sign
+# of zero, saturating float-to-int conversion, integer powers with negative
+# exponents.
+# ---------------------------------------------------------------------------
+
+@case("edge_int_division", np.array([7, -7, 7, -7, 0, -2147483648, 5, -5], np.int32),
+      np.array([2, 2, -2, -2, 0, -1, 0, 0], np.int32))
+def f(a, b):
+    return lax.div(a, b), lax.rem(a, b)
+
+@case("edge_nan_max_min_sign", np.array([np.nan, 1.0, -np.inf, 0.0, -0.0, 2.0, np.nan], np.float32),
+      np.array([1.0, np.nan, 3.0, -0.0, 0.0, np.inf, np.nan], np.float32))
+def f(a, b):
+    return lax.max(a, b), lax.min(a, b), lax.sign(a), lax.abs(a), lax.neg(b)
+
+@case("edge_convert_saturates", np.array([np.nan, 3.7, -3.7, 1e10, -1e10, np.inf, -np.inf, 0.5, -0.5], np.float32))
+def f(x):
+    return lax.convert_element_type(x, jnp.int32), lax.convert_element_type(x, jnp.bool_)
+
+@case("edge_int_overflow", np.array([2147483647, -2147483648, -2147483648, 65536], np.int32),
+      np.array([1, -1, 1, 65536], np.int32))
+def f(a, b):
+    return a + b, a - b, a * b, lax.abs(a), lax.neg(a)

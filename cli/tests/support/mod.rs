@@ -15,15 +15,27 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Every fixture directory under `tests/jax`, sorted.
+/// Every fixture directory, sorted: JAX programs (`tests/jax`) and hand-written
+/// HLO whose expected outputs XLA computed (`tests/xla`).
 pub fn fixture_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("tests/jax"))
-        .expect("tests/jax exists")
+    let mut dirs: Vec<PathBuf> = ["tests/jax", "tests/xla"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root().join(d)).expect("fixture folders exist"))
         .map(|e| e.expect("readable").path())
         .filter(|p| p.join("module.hlo").exists())
         .collect();
     dirs.sort();
     dirs
+}
+
+/// `jax/NAME` or `xla/NAME`: a fixture's name in test output.
+pub fn fixture_name(dir: &Path) -> String {
+    let parent = dir.parent().and_then(Path::file_name).unwrap_or_default();
+    format!(
+        "{}/{}",
+        parent.to_string_lossy(),
+        dir.file_name().unwrap_or_default().to_string_lossy()
+    )
 }
 
 /// `prefix0.npy`, `prefix1.npy`, ... in `dir`, as many as exist.

@@ -1,0 +1,260 @@
+//! The `omelet` command as a user drives it: flags, input binding, outputs, exit
+//! statuses and error messages (CLI.md).
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use support::{compare, numbered_npy, root};
+
+fn omelet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_omelet"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("omelet runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+const MATMUL: &str = "tests/jax/dot_matmul/module.hlo";
+const X: &str = "x.1=tests/jax/dot_matmul/in0.npy";
+const W: &str = "w.1=tests/jax/dot_matmul/in1.npy";
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("omelet-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn run_writes_results_that_match_jax() {
+    let dir = scratch("out");
+    let out = omelet(&[
+        "run",
+        MATMUL,
+        "--input",
+        X,
+        "--input",
+        W,
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let expected = numbered_npy(&root().join("tests/jax/dot_matmul"), "expected");
+    compare(&numbered_npy(&dir, "out"), &expected, 1e-4, 1e-5).unwrap();
+}
+
+#[test]
+fn inputs_bind_by_position_too() {
+    let dir = scratch("positional");
+    let out = omelet(&[
+        "run",
+        MATMUL,
+        "--input",
+        "1=tests/jax/dot_matmul/in1.npy",
+        "--input",
+        "0=tests/jax/dot_matmul/in0.npy",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let expected = numbered_npy(&root().join("tests/jax/dot_matmul"), "expected");
+    compare(&numbered_npy(&dir, "out"), &expected, 1e-4, 1e-5).unwrap();
+}
+
+#[test]
+fn run_prints_each_result_without_out() {
+    let out = omelet(&[
+        "run",
+        "tests/jax/multi_out_mixed/module.hlo",
+        "--random",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let heads: Vec<&str> = text.lines().filter(|l| l.starts_with("out")).collect();
+    assert_eq!(heads.len(), 4, "{text}");
+    assert!(heads[0].starts_with("out0: "), "{text}");
+}
+
+#[test]
+fn random_inputs_are_reproducible() {
+    let run = |seed: &str| stdout(&omelet(&["run", MATMUL, "--random", seed]));
+    assert_eq!(run("7"), run("7"));
+    assert_ne!(run("7"), run("8"));
+}
+
+#[test]
+fn missing_input_names_the_parameter() {
+    let out = omelet(&["run", MATMUL, "--input", X]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error[E-INPUT]: missing input w.1 (f32[37,5]): bind it with --input w.1=FILE.npy or use --random SEED\n"
+    );
+}
+
+#[test]
+fn input_of_the_wrong_shape_names_both_shapes() {
+    let out = omelet(&[
+        "run",
+        MATMUL,
+        "--input",
+        "x.1=tests/jax/dot_matmul/in1.npy",
+        "--random",
+        "0",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error[E-INPUT]: input x.1 expects f32[17,37] but tests/jax/dot_matmul/in1.npy holds f32[37,5]\n"
+    );
+}
+
+#[test]
+fn input_of_the_wrong_dtype_is_an_input_error() {
+    let out = omelet(&[
+        "run",
+        MATMUL,
+        "--input",
+        "x.1=tests/jax/int_arith/in0.npy",
+        "--random",
+        "0",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("error[E-INPUT]: input x.1 expects f32[17,37] but"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn unknown_parameter_lists_the_parameters() {
+    let out = omelet(&["run", MATMUL, "--input", "y=tests/jax/dot_matmul/in0.npy"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error[E-INPUT]: --input y: no parameter of that name or position (parameters: x.1, w.1)\n"
+    );
+}
+
+#[test]
+fn unreadable_files_are_user_errors() {
+    let out = omelet(&["run", "no/such/file.hlo"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("error: cannot read no/such/file.hlo"),
+        "{}",
+        stderr(&out)
+    );
+    let out = omelet(&["run", MATMUL, "--input", "x.1=no/such.npy", "--random", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("error[E-INPUT]: cannot read no/such.npy"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bad_flags_exit_with_status_2() {
+    assert_eq!(
+        omelet(&["run", MATMUL, "--frobnicate"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        omelet(&["run", MATMUL, "--input", "no-equals-sign"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        omelet(&["hlo", MATMUL, "--stage", "sideways"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn unbuilt_backends_exit_with_status_3() {
+    let out = omelet(&["run", MATMUL, "--random", "0", "--backend", "gpu"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(stderr(&out).lines().count(), 1);
+}
+
+#[test]
+fn hlo_json_lists_one_kernel_per_computing_instruction() {
+    let out = omelet(&["hlo", "tests/jax/nn_softmax/module.hlo", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kernels = json["kernels"].as_array().unwrap();
+    let entry = json["module"]["computations"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap();
+    let free = [
+        "parameter",
+        "constant",
+        "tuple",
+        "get-tuple-element",
+        "bitcast",
+    ];
+    let computing = entry["instructions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| !free.contains(&i["opcode"].as_str().unwrap()))
+        .count();
+    assert_eq!(kernels.len(), computing);
+    let total: u64 = kernels
+        .iter()
+        .map(|k| k["bytes_read"].as_u64().unwrap() + k["bytes_written"].as_u64().unwrap())
+        .sum();
+    assert_eq!(json["total_bytes"].as_u64().unwrap(), total);
+    for key in [
+        "name",
+        "kind",
+        "ops",
+        "bytes_read",
+        "bytes_written",
+        "flops",
+    ] {
+        assert!(kernels[0].get(key).is_some(), "kernel lacks {key}");
+    }
+}
+
+#[test]
+fn dot_estimates_count_two_flops_per_multiply_add() {
+    let out = omelet(&["hlo", MATMUL, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dot = &json["kernels"][0];
+    assert_eq!(dot["kind"], "kOutput");
+    assert_eq!(dot["flops"].as_u64().unwrap(), 2 * 17 * 37 * 5);
+    assert_eq!(dot["bytes_read"].as_u64().unwrap(), 4 * (17 * 37 + 37 * 5));
+    assert_eq!(dot["bytes_written"].as_u64().unwrap(), 4 * 17 * 5);
+}
+
+#[test]
+fn hlo_dot_draws_a_cluster_per_kernel() {
+    let out = omelet(&["hlo", "tests/jax/nn_softmax/module.hlo", "--format", "dot"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.starts_with("digraph"));
+    let json = omelet(&["hlo", "tests/jax/nn_softmax/module.hlo", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        text.matches("subgraph cluster_").count(),
+        json["kernels"].as_array().unwrap().len()
+    );
+}
