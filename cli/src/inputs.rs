@@ -1,5 +1,6 @@
 //! Binding a program's parameters to arrays: `--input NAME=FILE`, `--input
-//! INDEX=FILE`, and `--random SEED` for whatever is left.
+//! INDEX=FILE`, `--random SEED` for whatever is left, and `--shape B=64` for the
+//! symbolic dimensions of a script that no file fixes.
 
 use std::path::PathBuf;
 
@@ -12,33 +13,82 @@ use rand_distr::StandardNormal;
 
 use crate::CliError;
 
-/// One `--input` flag: a parameter name or position, and a file.
-#[derive(Clone, Debug)]
-pub struct InputFlag {
-    pub target: String,
-    pub path: PathBuf,
+/// Flags that bind a program's inputs (and so fix its shapes).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct InputArgs {
+    /// Bind a parameter by name or position: NAME=FILE.npy or INDEX=FILE.npy.
+    #[arg(long = "input", value_name = "NAME=FILE")]
+    pub inputs: Vec<Binding<PathBuf>>,
+    /// Fill every unbound input with reproducible standard-normal values.
+    #[arg(long, value_name = "SEED")]
+    pub random: Option<u64>,
+    /// Bind a symbolic dimension of a script: B=64.
+    #[arg(long = "shape", value_name = "NAME=N")]
+    pub shapes: Vec<Binding<usize>>,
 }
 
-impl std::str::FromStr for InputFlag {
+/// `NAME=VALUE` on the command line.
+#[derive(Clone, Debug)]
+pub struct Binding<T> {
+    pub name: String,
+    pub value: T,
+}
+
+impl<T: std::str::FromStr> std::str::FromStr for Binding<T> {
     type Err = String;
 
-    fn from_str(s: &str) -> Result<InputFlag, String> {
-        match s.split_once('=') {
-            Some((target, path)) if !target.is_empty() && !path.is_empty() => Ok(InputFlag {
-                target: target.to_string(),
-                path: PathBuf::from(path),
-            }),
-            _ => Err(format!(
-                "expected NAME=FILE.npy or INDEX=FILE.npy, got `{s}`"
-            )),
-        }
+    fn from_str(s: &str) -> Result<Binding<T>, String> {
+        let parsed = s.split_once('=').and_then(|(name, value)| {
+            let value = value.parse().ok()?;
+            (!name.is_empty()).then(|| Binding {
+                name: name.to_string(),
+                value,
+            })
+        });
+        parsed.ok_or_else(|| format!("expected NAME=VALUE, got `{s}`"))
     }
+}
+
+impl<T> From<&Binding<T>> for (String, T)
+where
+    T: Clone,
+{
+    fn from(b: &Binding<T>) -> (String, T) {
+        (b.name.clone(), b.value.clone())
+    }
+}
+
+/// Reads every `--input` file: (the flag's target, the array).
+pub fn read_files(flags: &[Binding<PathBuf>]) -> Result<Vec<(String, Array)>, CliError> {
+    flags
+        .iter()
+        .map(|flag| {
+            Ok((
+                flag.name.clone(),
+                npy::read(&flag.value).map_err(input_error)?,
+            ))
+        })
+        .collect()
+}
+
+/// The position of the parameter a `--input` target names, by name or index.
+pub fn resolve(target: &str, params: &[String]) -> Result<usize, CliError> {
+    params
+        .iter()
+        .position(|p| p == target)
+        .or_else(|| target.parse::<usize>().ok().filter(|&i| i < params.len()))
+        .ok_or_else(|| {
+            input_error(format!(
+                "--input {target}: no parameter of that name or position (parameters: {})",
+                params.join(", ")
+            ))
+        })
 }
 
 /// One array per entry parameter, in parameter order.
 pub fn bind(
     module: &Module,
-    flags: &[InputFlag],
+    files: Vec<(String, Array)>,
     seed: Option<u64>,
 ) -> Result<Vec<Array>, CliError> {
     let entry = module.entry();
@@ -48,40 +98,23 @@ pub fn bind(
         .map(|&p| {
             let instr = entry.instr(p);
             let shape = instr.shape.as_array().ok_or_else(|| {
-                CliError::User(format!(
-                    "error[E-INPUT]: parameter {} is a tuple, which is not supported",
+                input_error(format!(
+                    "parameter {} is a tuple, which is not supported",
                     instr.name
                 ))
             })?;
             Ok((instr.name.as_str(), shape))
         })
         .collect::<Result<_, CliError>>()?;
+    let names: Vec<String> = params.iter().map(|(n, _)| n.to_string()).collect();
     let mut bound: Vec<Option<Array>> = vec![None; params.len()];
-    for flag in flags {
-        let index = params
-            .iter()
-            .position(|(name, _)| *name == flag.target)
-            .or_else(|| {
-                flag.target
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|&i| i < params.len())
-            })
-            .ok_or_else(|| {
-                let names: Vec<&str> = params.iter().map(|(n, _)| *n).collect();
-                input_error(format!(
-                    "--input {}: no parameter of that name or position (parameters: {})",
-                    flag.target,
-                    names.join(", ")
-                ))
-            })?;
-        let array = npy::read(&flag.path).map_err(input_error)?;
+    for (target, array) in files {
+        let index = resolve(&target, &names)?;
         let (name, shape) = params[index];
         if !shape.same_logical(&array.shape()) {
             return Err(input_error(format!(
-                "input {name} expects {} but {} holds {}",
+                "input {name} expects {} but was given {}",
                 shape.logical_text(),
-                flag.path.display(),
                 array.shape().logical_text()
             )));
         }

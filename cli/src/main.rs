@@ -1,4 +1,5 @@
-//! The `omelet` command (CLI.md): `run` a program, print its `hlo`.
+//! The `omelet` command (CLI.md): `run` a program (HLO text or a `.om` script),
+//! print its `hlo`.
 //! Exit status: 0 success, 2 user error, 3 backend unavailable, 1 internal error.
 
 mod diagnostics;
@@ -13,7 +14,7 @@ use omelet_compiler::dump;
 use omelet_compiler::hlo::print_module;
 use omelet_runtime::{interp, npy};
 
-use inputs::InputFlag;
+use inputs::InputArgs;
 
 #[derive(Parser)]
 #[command(
@@ -24,17 +25,6 @@ use inputs::InputFlag;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-/// Flags that bind a program's inputs (and so fix its shapes).
-#[derive(clap::Args)]
-struct InputArgs {
-    /// Bind a parameter by name or position: NAME=FILE.npy or INDEX=FILE.npy.
-    #[arg(long = "input", value_name = "NAME=FILE")]
-    inputs: Vec<InputFlag>,
-    /// Fill every unbound input with reproducible standard-normal values.
-    #[arg(long, value_name = "SEED")]
-    random: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -116,10 +106,9 @@ fn execute(command: Command) -> Result<(), CliError> {
             backend,
             out,
         } => {
-            let module = program::load(&program)?;
-            let args = inputs::bind(&module, &inputs.inputs, inputs.random)?;
+            let loaded = program::load(&program, &inputs, true)?;
             let results = match backend {
-                Backend::Interp => interp::run(&module, &args)
+                Backend::Interp => interp::run(&loaded.module, &loaded.inputs)
                     .map_err(|e| CliError::User(format!("error[E-INPUT]: {e}")))?,
                 Backend::Cpu | Backend::Gpu => {
                     return Err(CliError::Unavailable(
@@ -147,11 +136,11 @@ fn execute(command: Command) -> Result<(), CliError> {
         }
         Command::Hlo {
             program,
-            inputs: _,
+            inputs,
             stage: Stage::Traced,
             format,
         } => {
-            let module = program::load(&program)?;
+            let module = program::load(&program, &inputs, false)?.module;
             match format {
                 Format::Text => print!("{}", print_module(&module)),
                 Format::Dot => print!("{}", dump::dot(&module)),

@@ -115,7 +115,7 @@ fn input_of_the_wrong_shape_names_both_shapes() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "error[E-INPUT]: input x.1 expects f32[17,37] but tests/jax/dot_matmul/in1.npy holds f32[37,5]\n"
+        "error[E-INPUT]: input x.1 expects f32[17,37] but was given f32[37,5]\n"
     );
 }
 

@@ -10,9 +10,14 @@ pub use omelet_grammar::Span;
 pub enum ErrorKind {
     Syntax,
     UnknownName,
+    Arity,
+    Keyword,
     Unsupported,
     Shape,
     Dtype,
+    /// A value of the wrong kind where a compile-time one is needed, an overflow,
+    /// a runaway loop.
+    Value,
     Recursion,
     Input,
 }
@@ -22,9 +27,12 @@ impl ErrorKind {
         match self {
             ErrorKind::Syntax => "E-SYNTAX",
             ErrorKind::UnknownName => "E-NAME",
+            ErrorKind::Arity => "E-ARITY",
+            ErrorKind::Keyword => "E-KEYWORD",
             ErrorKind::Unsupported => "E-UNSUPPORTED",
             ErrorKind::Shape => "E-SHAPE",
             ErrorKind::Dtype => "E-DTYPE",
+            ErrorKind::Value => "E-VALUE",
             ErrorKind::Recursion => "E-RECURSION",
             ErrorKind::Input => "E-INPUT",
         }

@@ -6,4 +6,5 @@ pub mod dump;
 mod error;
 pub mod hlo;
 pub mod import;
+pub mod trace;
 pub use error::{CompileError, ErrorKind, Span};

@@ -54,3 +54,25 @@ impl ParseError {
         ParseError { span, message }
     }
 }
+
+/// Rejects text whose brackets nest deeper than `max`: the recursive-descent
+/// parsers would run out of stack on it.
+pub(crate) fn check_nesting(text: &str, max: usize) -> Result<(), ParseError> {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > max {
+                    return Err(ParseError {
+                        span: Span::new(i, i + 1),
+                        message: format!("brackets nest more than {max} deep"),
+                    });
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}

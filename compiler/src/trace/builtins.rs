@@ -1,0 +1,998 @@
+//! The builtin functions of LANGUAGE.md: their signatures (with keyword
+//! arguments and defaults), and all but the `nn` group, which is in `nn.rs`.
+
+use omelet_grammar::omelet::{BinaryOp, Ident};
+
+use crate::error::{CompileError, ErrorKind, Span};
+use crate::hlo::{self, Direction, ElementType, ReduceOp, UnaryOp};
+
+use super::arith;
+use super::eval::{Tracer, at, fail};
+use super::graph::Scalar;
+use super::nn;
+use super::value::{Tensor, Value, user_type};
+
+/// A builtin: its parameter names (the first `required` are mandatory) and what it does.
+pub struct Builtin {
+    pub name: &'static str,
+    params: &'static [&'static str],
+    required: usize,
+    run: Run,
+}
+
+enum Run {
+    Math(Math),
+    Reduce(Reduction),
+    Fn(fn(&mut Tracer, &Args) -> Result<Value, CompileError>),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Math {
+    Neg,
+    Abs,
+    Sign,
+    Exp,
+    Expm1,
+    Log,
+    Log1p,
+    Sqrt,
+    Rsqrt,
+    Tanh,
+    Sigmoid,
+    Relu,
+    Sin,
+    Cos,
+    Erf,
+    Floor,
+    Ceil,
+    Round,
+    Square,
+    Reciprocal,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Reduction {
+    Sum,
+    Mean,
+    Max,
+    Min,
+    Prod,
+}
+
+const fn b(
+    name: &'static str,
+    params: &'static [&'static str],
+    required: usize,
+    run: Run,
+) -> Builtin {
+    Builtin {
+        name,
+        params,
+        required,
+        run,
+    }
+}
+
+const X: &[&str] = &["x"];
+const REDUCE: &[&str] = &["x", "axis", "keepdims"];
+
+static BUILTINS: &[Builtin] = &[
+    b("neg", X, 1, Run::Math(Math::Neg)),
+    b("abs", X, 1, Run::Math(Math::Abs)),
+    b("sign", X, 1, Run::Math(Math::Sign)),
+    b("exp", X, 1, Run::Math(Math::Exp)),
+    b("expm1", X, 1, Run::Math(Math::Expm1)),
+    b("log", X, 1, Run::Math(Math::Log)),
+    b("log1p", X, 1, Run::Math(Math::Log1p)),
+    b("sqrt", X, 1, Run::Math(Math::Sqrt)),
+    b("rsqrt", X, 1, Run::Math(Math::Rsqrt)),
+    b("tanh", X, 1, Run::Math(Math::Tanh)),
+    b("sigmoid", X, 1, Run::Math(Math::Sigmoid)),
+    b("relu", X, 1, Run::Math(Math::Relu)),
+    b("sin", X, 1, Run::Math(Math::Sin)),
+    b("cos", X, 1, Run::Math(Math::Cos)),
+    b("erf", X, 1, Run::Math(Math::Erf)),
+    b("floor", X, 1, Run::Math(Math::Floor)),
+    b("ceil", X, 1, Run::Math(Math::Ceil)),
+    b("round", X, 1, Run::Math(Math::Round)),
+    b("square", X, 1, Run::Math(Math::Square)),
+    b("reciprocal", X, 1, Run::Math(Math::Reciprocal)),
+    b("maximum", &["a", "b"], 2, Run::Fn(maximum)),
+    b("minimum", &["a", "b"], 2, Run::Fn(minimum)),
+    b("pow", &["a", "b"], 2, Run::Fn(pow)),
+    b("where", &["cond", "a", "b"], 3, Run::Fn(where_)),
+    b("clip", &["x", "lo", "hi"], 3, Run::Fn(clip)),
+    b("sum", REDUCE, 1, Run::Reduce(Reduction::Sum)),
+    b("mean", REDUCE, 1, Run::Reduce(Reduction::Mean)),
+    b("max", REDUCE, 1, Run::Reduce(Reduction::Max)),
+    b("min", REDUCE, 1, Run::Reduce(Reduction::Min)),
+    b("prod", REDUCE, 1, Run::Reduce(Reduction::Prod)),
+    b("softmax", &["x", "axis"], 1, Run::Fn(nn::softmax)),
+    b("log_softmax", &["x", "axis"], 1, Run::Fn(nn::log_softmax)),
+    b("logsumexp", &["x", "axis"], 1, Run::Fn(nn::logsumexp)),
+    b("gelu", &["x", "approximate"], 1, Run::Fn(nn::gelu)),
+    b("silu", X, 1, Run::Fn(nn::silu)),
+    b(
+        "layernorm",
+        &["x", "gamma", "beta", "eps"],
+        3,
+        Run::Fn(nn::layernorm),
+    ),
+    b("rmsnorm", &["x", "gamma", "eps"], 2, Run::Fn(nn::rmsnorm)),
+    b("reshape", &["x", "shape"], 2, Run::Fn(reshape)),
+    b("transpose", &["x", "perm"], 1, Run::Fn(transpose)),
+    b("broadcast_to", &["x", "shape"], 2, Run::Fn(broadcast_to)),
+    b("expand_dims", &["x", "axis"], 2, Run::Fn(expand_dims)),
+    b("squeeze", &["x", "axis"], 1, Run::Fn(squeeze)),
+    b("concat", &["arrays", "axis"], 1, Run::Fn(concat)),
+    b("zeros", &["shape"], 1, Run::Fn(zeros)),
+    b("ones", &["shape"], 1, Run::Fn(ones)),
+    b("full", &["shape", "value"], 2, Run::Fn(full)),
+    b("arange", &["n"], 1, Run::Fn(arange)),
+    b("eye", &["n"], 1, Run::Fn(eye)),
+    b("f32", X, 1, Run::Fn(to_f32)),
+    b("i32", X, 1, Run::Fn(to_i32)),
+    b("bool", X, 1, Run::Fn(to_bool)),
+    b("shape", X, 1, Run::Fn(shape)),
+];
+
+pub fn lookup(name: &str) -> Option<&'static Builtin> {
+    BUILTINS.iter().find(|b| b.name == name)
+}
+
+pub fn exists(name: &str) -> bool {
+    lookup(name).is_some()
+}
+
+pub fn names() -> impl Iterator<Item = &'static str> {
+    BUILTINS.iter().map(|b| b.name)
+}
+
+/// A builtin call's arguments, matched to the builtin's parameters.
+pub struct Args {
+    pub name: &'static str,
+    pub call: Span,
+    slots: Vec<Option<(Value, Span)>>,
+}
+
+impl Args {
+    pub fn get(&self, i: usize) -> Option<&Value> {
+        self.slots[i]
+            .as_ref()
+            .map(|(v, _)| v)
+            .filter(|v| !matches!(v, Value::None))
+    }
+
+    pub fn span(&self, i: usize) -> Span {
+        self.slots[i].as_ref().map_or(self.call, |(_, s)| *s)
+    }
+
+    /// Argument `i` as an array (numbers become constants).
+    pub fn tensor(&self, tracer: &mut Tracer, i: usize) -> Result<Tensor, CompileError> {
+        let value = self.slots[i]
+            .as_ref()
+            .map(|(v, _)| v)
+            .expect("required arguments are bound");
+        tracer.tensor(value, self.span(i))
+    }
+
+    /// Argument `i` as an operand of arithmetic: an array or a number.
+    pub fn operand(&self, i: usize) -> Result<Value, CompileError> {
+        match self.get(i) {
+            Some(v) if matches!(v, Value::Tensor(_)) || v.is_scalar_constant() => Ok(v.clone()),
+            other => fail(
+                ErrorKind::Value,
+                self.span(i),
+                format!(
+                    "`{}` takes arrays or numbers, not {}",
+                    self.name,
+                    other.map_or("None".into(), Value::describe)
+                ),
+            ),
+        }
+    }
+
+    /// Argument `i` as a compile-time bool, or `default`.
+    pub fn flag(&self, i: usize, default: bool) -> Result<bool, CompileError> {
+        match self.get(i) {
+            None => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => fail(
+                ErrorKind::Value,
+                self.span(i),
+                format!(
+                    "`{}` takes true or false, not a {}",
+                    self.name,
+                    other.describe()
+                ),
+            ),
+        }
+    }
+
+    /// Argument `i` as a compile-time float, or `default`.
+    pub fn number(&self, i: usize, default: f64) -> Result<f64, CompileError> {
+        match self.get(i) {
+            None => Ok(default),
+            Some(Value::Float(f)) => Ok(*f),
+            Some(Value::Int(n)) => Ok(*n as f64),
+            Some(other) => fail(
+                ErrorKind::Value,
+                self.span(i),
+                format!("expected a number, found a {}", other.describe()),
+            ),
+        }
+    }
+
+    /// Argument `i` as a compile-time integer.
+    pub fn int(&self, i: usize) -> Result<i64, CompileError> {
+        match self.get(i) {
+            Some(Value::Int(n)) => Ok(*n),
+            other => fail(
+                ErrorKind::Value,
+                self.span(i),
+                format!(
+                    "expected a compile-time integer, found {}",
+                    other.map_or("nothing".into(), Value::describe)
+                ),
+            ),
+        }
+    }
+
+    /// Argument `i` as a list of compile-time integers (a lone integer counts as one).
+    pub fn ints(&self, i: usize) -> Result<Vec<i64>, CompileError> {
+        let bad = |v: &Value| {
+            CompileError::at(
+                ErrorKind::Value,
+                self.span(i),
+                format!("expected a list of integers, found a {}", v.describe()),
+            )
+        };
+        match self.get(i) {
+            Some(Value::Int(n)) => Ok(vec![*n]),
+            Some(Value::List(items) | Value::Tuple(items)) => items
+                .iter()
+                .map(|v| match v {
+                    Value::Int(n) => Ok(*n),
+                    other => Err(bad(other)),
+                })
+                .collect(),
+            Some(other) => Err(bad(other)),
+            None => fail(
+                ErrorKind::Value,
+                self.span(i),
+                "expected a list of integers",
+            ),
+        }
+    }
+
+    /// Argument `i` as axes of a rank-`rank` array; absent means all axes.
+    pub fn axes(&self, i: usize, rank: usize) -> Result<Vec<usize>, CompileError> {
+        if self.get(i).is_none() {
+            return Ok((0..rank).collect());
+        }
+        let mut axes = Vec::new();
+        for a in self.ints(i)? {
+            let axis = normalize_axis(a, rank).ok_or_else(|| {
+                CompileError::at(
+                    ErrorKind::Shape,
+                    self.span(i),
+                    format!("axis {a} is out of range for an array of rank {rank}"),
+                )
+            })?;
+            if axes.contains(&axis) {
+                return fail(
+                    ErrorKind::Shape,
+                    self.span(i),
+                    format!("axis {a} is repeated"),
+                );
+            }
+            axes.push(axis);
+        }
+        Ok(axes)
+    }
+
+    /// Argument `i` as one axis, `default` (which may be negative) when absent.
+    pub fn axis(&self, i: usize, rank: usize, default: i64) -> Result<usize, CompileError> {
+        let a = if self.get(i).is_none() {
+            default
+        } else {
+            self.int(i)?
+        };
+        normalize_axis(a, rank).ok_or_else(|| {
+            CompileError::at(
+                ErrorKind::Shape,
+                self.span(i),
+                format!("axis {a} is out of range for an array of rank {rank}"),
+            )
+        })
+    }
+
+    /// Argument `i` as a shape: non-negative compile-time integers.
+    pub fn shape(&self, i: usize) -> Result<Vec<usize>, CompileError> {
+        self.ints(i)?
+            .into_iter()
+            .map(|d| {
+                usize::try_from(d).map_err(|_| {
+                    CompileError::at(
+                        ErrorKind::Shape,
+                        self.span(i),
+                        format!("dimension {d} is negative"),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// `axis` counted from the end when negative; `None` when out of range.
+pub fn normalize_axis(axis: i64, rank: usize) -> Option<usize> {
+    let a = if axis < 0 { axis + rank as i64 } else { axis };
+    (0..rank as i64).contains(&a).then_some(a as usize)
+}
+
+impl Builtin {
+    pub fn call(
+        &self,
+        tracer: &mut Tracer,
+        values: Vec<(Option<Ident>, Value, Span)>,
+        name_span: Span,
+        call: Span,
+    ) -> Result<Value, CompileError> {
+        let mut slots: Vec<Option<(Value, Span)>> = vec![None; self.params.len()];
+        let mut positional = 0;
+        for (keyword, value, span) in values {
+            let slot = match keyword {
+                None => {
+                    positional += 1;
+                    if positional > self.params.len() {
+                        return fail(
+                            ErrorKind::Arity,
+                            call,
+                            format!(
+                                "{} takes at most {} arguments",
+                                self.name,
+                                self.params.len()
+                            ),
+                        );
+                    }
+                    positional - 1
+                }
+                Some(k) => self
+                    .params
+                    .iter()
+                    .position(|p| *p == k.name)
+                    .ok_or_else(|| {
+                        let known = self
+                            .params
+                            .iter()
+                            .map(|p| format!("`{p}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        CompileError::at(
+                            ErrorKind::Keyword,
+                            k.span,
+                            format!(
+                                "{} has no argument `{}` (it takes {known})",
+                                self.name, k.name
+                            ),
+                        )
+                    })?,
+            };
+            if slots[slot].replace((value, span)).is_some() {
+                return fail(
+                    ErrorKind::Keyword,
+                    span,
+                    format!(
+                        "argument `{}` of {} is given twice",
+                        self.params[slot], self.name
+                    ),
+                );
+            }
+        }
+        if let Some(missing) = (0..self.required).find(|&i| slots[i].is_none()) {
+            return fail(
+                ErrorKind::Arity,
+                call,
+                format!(
+                    "{} is missing its argument `{}`",
+                    self.name, self.params[missing]
+                ),
+            );
+        }
+        let _ = name_span;
+        let args = Args {
+            name: self.name,
+            call,
+            slots,
+        };
+        match self.run {
+            Run::Math(m) => math(tracer, m, &args),
+            Run::Reduce(r) => reduce(tracer, r, &args).map(Value::Tensor),
+            Run::Fn(f) => f(tracer, &args),
+        }
+    }
+}
+
+fn math(tracer: &mut Tracer, m: Math, args: &Args) -> Result<Value, CompileError> {
+    let span = args.span(0);
+    let value = args.operand(0)?;
+    if let Some(v) = fold_math(m, &value) {
+        return Ok(v);
+    }
+    let t = tracer.tensor(&value, span)?;
+    let g = &mut tracer.graph;
+    let float = |g: &mut super::graph::Graph, t: &Tensor| g.convert(t, ElementType::F32);
+    let result = (|| {
+        let op = |g: &mut super::graph::Graph, op: UnaryOp, t: &Tensor| {
+            let f = float(g, t)?;
+            g.emit(hlo::Op::Unary(op), &[&f])
+        };
+        let numeric = |g: &mut super::graph::Graph, t: &Tensor| match t.element() {
+            ElementType::Pred => g.convert(t, ElementType::S32),
+            _ => Ok(t.clone()),
+        };
+        match m {
+            Math::Neg => {
+                let n = numeric(g, &t)?;
+                g.emit(hlo::Op::Unary(UnaryOp::Negate), &[&n])
+            }
+            Math::Abs => {
+                let n = numeric(g, &t)?;
+                g.emit(hlo::Op::Unary(UnaryOp::Abs), &[&n])
+            }
+            Math::Sign => {
+                let n = numeric(g, &t)?;
+                g.emit(hlo::Op::Unary(UnaryOp::Sign), &[&n])
+            }
+            Math::Exp => op(g, UnaryOp::Exp, &t),
+            Math::Expm1 => op(g, UnaryOp::Expm1, &t),
+            Math::Log => op(g, UnaryOp::Log, &t),
+            Math::Log1p => op(g, UnaryOp::Log1p, &t),
+            Math::Sqrt => op(g, UnaryOp::Sqrt, &t),
+            Math::Rsqrt => op(g, UnaryOp::Rsqrt, &t),
+            Math::Tanh => op(g, UnaryOp::Tanh, &t),
+            Math::Sigmoid => op(g, UnaryOp::Logistic, &t),
+            Math::Sin => op(g, UnaryOp::Sin, &t),
+            Math::Cos => op(g, UnaryOp::Cos, &t),
+            Math::Erf => op(g, UnaryOp::Erf, &t),
+            // Integers are already whole: floor, ceil and round leave them be.
+            Math::Floor | Math::Ceil | Math::Round if t.element() == ElementType::S32 => {
+                Ok(t.clone())
+            }
+            Math::Floor => op(g, UnaryOp::Floor, &t),
+            Math::Ceil => op(g, UnaryOp::Ceil, &t),
+            Math::Round => op(g, UnaryOp::RoundNearestEven, &t),
+            Math::Square => {
+                let n = numeric(g, &t)?;
+                g.emit(hlo::Op::Binary(hlo::BinaryOp::Multiply), &[&n, &n])
+            }
+            Math::Relu => {
+                let n = numeric(g, &t)?;
+                arith::elementwise(g, hlo::BinaryOp::Maximum, &Value::Tensor(n), &Value::Int(0))
+            }
+            Math::Reciprocal => {
+                let n = numeric(g, &t)?;
+                arith::elementwise(g, hlo::BinaryOp::Divide, &Value::Int(1), &Value::Tensor(n))
+            }
+        }
+    })();
+    result.map(Value::Tensor).map_err(|f| at(args.call, f))
+}
+
+/// Unary math on a compile-time number, in f64 (integers stay integers where the
+/// op keeps them whole).
+fn fold_math(m: Math, v: &Value) -> Option<Value> {
+    let x = match v {
+        Value::Int(i) => {
+            let int = match m {
+                Math::Neg => i.checked_neg(),
+                Math::Abs => i.checked_abs(),
+                Math::Sign => Some(i.signum()),
+                Math::Square => i.checked_mul(*i),
+                Math::Relu => Some((*i).max(0)),
+                Math::Floor | Math::Ceil | Math::Round => Some(*i),
+                _ => None,
+            };
+            if let Some(r) = int {
+                return Some(Value::Int(r));
+            }
+            *i as f64
+        }
+        Value::Float(f) => *f,
+        Value::Bool(b) => *b as u8 as f64,
+        _ => return None,
+    };
+    Some(Value::Float(match m {
+        Math::Neg => -x,
+        Math::Abs => x.abs(),
+        Math::Sign => {
+            if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                x
+            }
+        }
+        Math::Exp => x.exp(),
+        Math::Expm1 => x.exp_m1(),
+        Math::Log => x.ln(),
+        Math::Log1p => x.ln_1p(),
+        Math::Sqrt => x.sqrt(),
+        Math::Rsqrt => 1.0 / x.sqrt(),
+        Math::Tanh => x.tanh(),
+        Math::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+        Math::Relu => x.max(0.0),
+        Math::Sin => x.sin(),
+        Math::Cos => x.cos(),
+        Math::Erf => libm::erf(x),
+        Math::Floor => x.floor(),
+        Math::Ceil => x.ceil(),
+        Math::Round => x.round_ties_even(),
+        Math::Square => x * x,
+        Math::Reciprocal => 1.0 / x,
+    }))
+}
+
+/// `maximum`/`minimum` of two operands: folded when both are numbers (NaN wins,
+/// as in XLA), elementwise otherwise.
+fn extremum(
+    tracer: &mut Tracer,
+    a: &Value,
+    b: &Value,
+    op: hlo::BinaryOp,
+    span: Span,
+) -> Result<Value, CompileError> {
+    if let (Some(x), Some(y)) = (as_f64(a), as_f64(b)) {
+        let r = match op {
+            _ if x.is_nan() || y.is_nan() => f64::NAN,
+            hlo::BinaryOp::Maximum => x.max(y),
+            _ => x.min(y),
+        };
+        return Ok(match (a, b) {
+            (Value::Int(_), Value::Int(_)) => Value::Int(r as i64),
+            _ => Value::Float(r),
+        });
+    }
+    arith::elementwise(&mut tracer.graph, op, a, b)
+        .map(Value::Tensor)
+        .map_err(|f| at(span, f))
+}
+
+fn as_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+fn maximum(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    extremum(
+        tracer,
+        &args.operand(0)?,
+        &args.operand(1)?,
+        hlo::BinaryOp::Maximum,
+        args.call,
+    )
+}
+
+fn minimum(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    extremum(
+        tracer,
+        &args.operand(0)?,
+        &args.operand(1)?,
+        hlo::BinaryOp::Minimum,
+        args.call,
+    )
+}
+
+fn pow(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let (a, b) = (args.operand(0)?, args.operand(1)?);
+    arith::binary(&mut tracer.graph, BinaryOp::Pow, &a, &b).map_err(|f| at(args.call, f))
+}
+
+fn where_(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let (cond, a, b) = (args.operand(0)?, args.operand(1)?, args.operand(2)?);
+    let g = &mut tracer.graph;
+    let result = (|| {
+        let element = arith::promoted(&[&a, &b]).expect("operands have types");
+        let c = arith::to_tensor(g, &cond, ElementType::Pred)?;
+        let x = arith::to_tensor(g, &a, element)?;
+        let y = arith::to_tensor(g, &b, element)?;
+        let dims = arith::broadcast_dims(c.dims(), x.dims())
+            .and_then(|d| arith::broadcast_dims(&d, y.dims()))
+            .ok_or_else(|| {
+                let shapes = [&c, &x, &y].map(|t| user_type(&t.shape)).join(", ");
+                (
+                    ErrorKind::Shape,
+                    format!("cannot broadcast {shapes} together"),
+                )
+            })?;
+        let (c, x, y) = (
+            g.broadcast_to(&c, &dims)?,
+            g.broadcast_to(&x, &dims)?,
+            g.broadcast_to(&y, &dims)?,
+        );
+        g.select(&c, &x, &y)
+    })();
+    result.map(Value::Tensor).map_err(|f| at(args.call, f))
+}
+
+fn clip(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let mut x = args.operand(0)?;
+    if args.get(1).is_some() {
+        x = extremum(
+            tracer,
+            &x,
+            &args.operand(1)?,
+            hlo::BinaryOp::Maximum,
+            args.call,
+        )?;
+    }
+    if args.get(2).is_some() {
+        x = extremum(
+            tracer,
+            &x,
+            &args.operand(2)?,
+            hlo::BinaryOp::Minimum,
+            args.call,
+        )?;
+    }
+    Ok(x)
+}
+
+pub fn reduce(tracer: &mut Tracer, kind: Reduction, args: &Args) -> Result<Tensor, CompileError> {
+    let t = args.tensor(tracer, 0)?;
+    let axes = args.axes(1, t.rank())?;
+    let keepdims = args.flag(2, false)?;
+    reduce_tensor(tracer, kind, &t, &axes, keepdims).map_err(|f| at(args.call, f))
+}
+
+/// A reduction over `axes` with NumPy's type rules: bools sum and multiply as
+/// i32, `mean` divides in f32, bool `max`/`min` are `or`/`and`.
+pub fn reduce_tensor(
+    tracer: &mut Tracer,
+    kind: Reduction,
+    t: &Tensor,
+    axes: &[usize],
+    keepdims: bool,
+) -> super::graph::OpResult<Tensor> {
+    let g = &mut tracer.graph;
+    let (input, reducer) = match (kind, t.element()) {
+        (Reduction::Sum | Reduction::Prod, ElementType::Pred) => (
+            g.convert(t, ElementType::S32)?,
+            if kind == Reduction::Sum {
+                ReduceOp::Add
+            } else {
+                ReduceOp::Multiply
+            },
+        ),
+        (Reduction::Sum, _) => (t.clone(), ReduceOp::Add),
+        (Reduction::Prod, _) => (t.clone(), ReduceOp::Multiply),
+        (Reduction::Mean, _) => (g.convert(t, ElementType::F32)?, ReduceOp::Add),
+        (Reduction::Max, ElementType::Pred) => (t.clone(), ReduceOp::Or),
+        (Reduction::Min, ElementType::Pred) => (t.clone(), ReduceOp::And),
+        (Reduction::Max, _) => (t.clone(), ReduceOp::Maximum),
+        (Reduction::Min, _) => (t.clone(), ReduceOp::Minimum),
+    };
+    let mut r = g.reduce(&input, axes, reducer)?;
+    if kind == Reduction::Mean {
+        let count: usize = axes.iter().map(|&a| t.dims()[a]).product();
+        let n = g.full(Scalar::F32(count as f32), r.dims())?;
+        r = g.emit(hlo::Op::Binary(hlo::BinaryOp::Divide), &[&r, &n])?;
+    }
+    if keepdims {
+        let dims: Vec<usize> = (0..t.rank())
+            .map(|i| if axes.contains(&i) { 1 } else { t.dims()[i] })
+            .collect();
+        r = g.reshape(&r, &dims)?;
+    }
+    Ok(r)
+}
+
+fn reshape(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let t = args.tensor(tracer, 0)?;
+    let wanted = args.ints(1)?;
+    let count = t.shape.element_count();
+    let known: i64 = wanted.iter().filter(|&&d| d != -1).product();
+    let holes = wanted.iter().filter(|&&d| d == -1).count();
+    let describe = || {
+        format!(
+            "[{}]",
+            wanted
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    };
+    if holes > 1 || wanted.iter().any(|&d| d < -1) {
+        return fail(
+            ErrorKind::Shape,
+            args.span(1),
+            format!(
+                "invalid shape {}: dimensions are non-negative, with at most one -1",
+                describe()
+            ),
+        );
+    }
+    let fill = if holes == 1 && known > 0 && count as i64 % known == 0 {
+        count as i64 / known
+    } else {
+        -1
+    };
+    let dims: Vec<usize> = wanted
+        .iter()
+        .map(|&d| {
+            if d == -1 {
+                fill.max(0) as usize
+            } else {
+                d as usize
+            }
+        })
+        .collect();
+    if (holes == 1 && fill < 0) || dims.iter().product::<usize>() != count {
+        return fail(
+            ErrorKind::Shape,
+            args.span(1),
+            format!("cannot reshape {} into {}", user_type(&t.shape), describe()),
+        );
+    }
+    tracer
+        .graph
+        .reshape(&t, &dims)
+        .map(Value::Tensor)
+        .map_err(|f| at(args.call, f))
+}
+
+fn transpose(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let t = args.tensor(tracer, 0)?;
+    let perm: Vec<usize> = match args.get(1) {
+        None => (0..t.rank()).rev().collect(),
+        Some(_) => {
+            let perm = args.axes(1, t.rank())?;
+            if perm.len() != t.rank() {
+                return fail(
+                    ErrorKind::Shape,
+                    args.span(1),
+                    format!(
+                        "a permutation of {} must list {} axes",
+                        user_type(&t.shape),
+                        t.rank()
+                    ),
+                );
+            }
+            perm
+        }
+    };
+    tracer
+        .graph
+        .transpose(&t, &perm)
+        .map(Value::Tensor)
+        .map_err(|f| at(args.call, f))
+}
+
+fn broadcast_to(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let t = args.tensor(tracer, 0)?;
+    let dims = args.shape(1)?;
+    tracer
+        .graph
+        .broadcast_to(&t, &dims)
+        .map(Value::Tensor)
+        .map_err(|f| at(args.call, f))
+}
+
+fn expand_dims(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let t = args.tensor(tracer, 0)?;
+    let rank = t.rank() + args.ints(1)?.len();
+    let axes = args.axes(1, rank)?;
+    let mut rest = t.dims().iter();
+    let dims: Vec<usize> = (0..rank)
+        .map(|i| {
+            if axes.contains(&i) {
+                1
+            } else {
+                *rest.next().expect("ranks agree")
+            }
+        })
+        .collect();
+    tracer
+        .graph
+        .reshape(&t, &dims)
+        .map(Value::Tensor)
+        .map_err(|f| at(args.call, f))
+}
+
+fn squeeze(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let t = args.tensor(tracer, 0)?;
+    let axes = match args.get(1) {
+        None => (0..t.rank()).filter(|&i| t.dims()[i] == 1).collect(),
+        Some(_) => args.axes(1, t.rank())?,
+    };
+    if let Some(&bad) = axes.iter().find(|&&a| t.dims()[a] != 1) {
+        return fail(
+            ErrorKind::Shape,
+            args.span(1),
+            format!(
+                "cannot squeeze axis {bad} of {}: its size is {}, not 1",
+                user_type(&t.shape),
+                t.dims()[bad]
+            ),
+        );
+    }
+    let dims: Vec<usize> = (0..t.rank())
+        .filter(|i| !axes.contains(i))
+        .map(|i| t.dims()[i])
+        .collect();
+    tracer
+        .graph
+        .reshape(&t, &dims)
+        .map(Value::Tensor)
+        .map_err(|f| at(args.call, f))
+}
+
+fn concat(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let parts = match args.get(0) {
+        Some(Value::List(items) | Value::Tuple(items)) if !items.is_empty() => items.clone(),
+        other => {
+            return fail(
+                ErrorKind::Value,
+                args.span(0),
+                format!(
+                    "concat takes a non-empty list of arrays, not {}",
+                    other.map_or("nothing".into(), Value::describe)
+                ),
+            );
+        }
+    };
+    let refs: Vec<&Value> = parts.iter().collect();
+    let element = arith::promoted(&refs).unwrap_or(ElementType::F32);
+    let mut tensors = Vec::new();
+    for p in &parts {
+        tracer.tensor(p, args.span(0))?;
+        tensors.push(
+            arith::to_tensor(&mut tracer.graph, p, element).map_err(|f| at(args.span(0), f))?,
+        );
+    }
+    let axis = args.axis(1, tensors[0].rank(), 0)?;
+    let first = &tensors[0];
+    for t in &tensors[1..] {
+        let fits = t.rank() == first.rank()
+            && (0..t.rank()).all(|d| d == axis || t.dims()[d] == first.dims()[d]);
+        if !fits {
+            return fail(
+                ErrorKind::Shape,
+                args.span(0),
+                format!(
+                    "cannot concatenate {} and {} along axis {axis}",
+                    user_type(&first.shape),
+                    user_type(&t.shape)
+                ),
+            );
+        }
+    }
+    let refs: Vec<&Tensor> = tensors.iter().collect();
+    tracer
+        .graph
+        .concatenate(&refs, axis)
+        .map(Value::Tensor)
+        .map_err(|f| at(args.call, f))
+}
+
+fn zeros(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let dims = args.shape(0)?;
+    tracer
+        .graph
+        .full(Scalar::F32(0.0), &dims)
+        .map(Value::Tensor)
+        .map_err(|f| at(args.call, f))
+}
+
+fn ones(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let dims = args.shape(0)?;
+    tracer
+        .graph
+        .full(Scalar::F32(1.0), &dims)
+        .map(Value::Tensor)
+        .map_err(|f| at(args.call, f))
+}
+
+fn full(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let dims = args.shape(0)?;
+    let value = args.tensor(tracer, 1)?;
+    if value.rank() != 0 {
+        return fail(
+            ErrorKind::Shape,
+            args.span(1),
+            format!("full takes a scalar value, not {}", user_type(&value.shape)),
+        );
+    }
+    tracer
+        .graph
+        .broadcast_to(&value, &dims)
+        .map(Value::Tensor)
+        .map_err(|f| at(args.call, f))
+}
+
+fn arange(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let n = args.int(0)?;
+    let n = usize::try_from(n).map_err(|_| {
+        CompileError::at(
+            ErrorKind::Shape,
+            args.span(0),
+            format!("arange({n}): the length is negative"),
+        )
+    })?;
+    tracer
+        .graph
+        .iota(ElementType::F32, vec![n], 0)
+        .map(Value::Tensor)
+        .map_err(|f| at(args.call, f))
+}
+
+fn eye(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let n = args.int(0)?;
+    let n = usize::try_from(n).map_err(|_| {
+        CompileError::at(
+            ErrorKind::Shape,
+            args.span(0),
+            format!("eye({n}): the size is negative"),
+        )
+    })?;
+    let g = &mut tracer.graph;
+    let result = (|| {
+        let rows = g.iota(ElementType::S32, vec![n, n], 0)?;
+        let cols = g.iota(ElementType::S32, vec![n, n], 1)?;
+        let diagonal = g.compare(Direction::Eq, &rows, &cols)?;
+        g.convert(&diagonal, ElementType::F32)
+    })();
+    result.map(Value::Tensor).map_err(|f| at(args.call, f))
+}
+
+fn convert(tracer: &mut Tracer, args: &Args, element: ElementType) -> Result<Value, CompileError> {
+    match args.get(0) {
+        Some(Value::Int(i)) => Ok(match element {
+            ElementType::F32 => Value::Float(*i as f64),
+            ElementType::S32 => Value::Int(*i),
+            ElementType::Pred => Value::Bool(*i != 0),
+        }),
+        Some(Value::Float(f)) => Ok(match element {
+            ElementType::F32 => Value::Float(*f),
+            ElementType::S32 => Value::Int(f.trunc() as i64),
+            ElementType::Pred => Value::Bool(*f != 0.0),
+        }),
+        Some(Value::Bool(b)) => Ok(match element {
+            ElementType::F32 => Value::Float(*b as u8 as f64),
+            ElementType::S32 => Value::Int(*b as i64),
+            ElementType::Pred => Value::Bool(*b),
+        }),
+        _ => {
+            let t = args.tensor(tracer, 0)?;
+            tracer
+                .graph
+                .convert(&t, element)
+                .map(Value::Tensor)
+                .map_err(|f| at(args.call, f))
+        }
+    }
+}
+
+fn to_f32(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    convert(tracer, args, ElementType::F32)
+}
+
+fn to_i32(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    convert(tracer, args, ElementType::S32)
+}
+
+fn to_bool(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    convert(tracer, args, ElementType::Pred)
+}
+
+fn shape(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let t = args.tensor(tracer, 0)?;
+    Ok(Value::List(
+        t.dims().iter().map(|&d| Value::Int(d as i64)).collect(),
+    ))
+}

@@ -1,0 +1,941 @@
+//! Evaluating statements and expressions: the tracer proper.
+
+use rustc_hash::FxHashMap;
+
+use omelet_grammar::omelet::{
+    Arg, Block, DType, Dim, Expr, ExprKind, FnDef, IndexItem, Item, Pattern, Program, Stmt,
+    TypeAnn, UnaryOp,
+};
+
+use crate::error::{CompileError, ErrorKind, Span};
+use crate::hlo::{ArrayShape, ElementType, Module, Op, SliceDim, verify};
+
+use super::KnownShapes;
+use super::arith;
+use super::builtins;
+use super::graph::{Failure, Graph};
+use super::value::{Tensor, Value, user_type};
+
+/// Unrolling more loop iterations than this in one trace is a runaway loop.
+const MAX_ITERATIONS: u64 = 100_000;
+
+/// Variables of one function call. `for` bodies share their function's scope, so
+/// a `let` inside a loop is visible after it (LANGUAGE.md).
+type Scope = FxHashMap<String, Value>;
+
+pub struct Tracer<'p> {
+    pub(super) graph: Graph,
+    functions: FxHashMap<&'p str, &'p FnDef>,
+    consts: FxHashMap<&'p str, Value>,
+    /// Symbolic dimensions bound by `main`'s inputs.
+    dims: FxHashMap<String, usize>,
+    /// Functions being traced, outermost first: calling one again is recursion.
+    stack: Vec<&'p str>,
+    iterations: u64,
+}
+
+/// How a block ended: with `return`, or by running out of statements (with the
+/// trailing expression's value, if any).
+enum Flow {
+    Return(Value),
+    End(Option<Value>),
+}
+
+pub(super) fn at(span: Span, (kind, message): Failure) -> CompileError {
+    CompileError::at(kind, span, message)
+}
+
+pub(super) fn fail<T>(
+    kind: ErrorKind,
+    span: Span,
+    message: impl Into<String>,
+) -> Result<T, CompileError> {
+    Err(CompileError::at(kind, span, message))
+}
+
+pub fn element_of(dtype: DType) -> ElementType {
+    match dtype {
+        DType::F32 => ElementType::F32,
+        DType::I32 => ElementType::S32,
+        DType::Bool => ElementType::Pred,
+    }
+}
+
+impl<'p> Tracer<'p> {
+    pub fn trace(
+        program: &'p Program,
+        name: &str,
+        known: &KnownShapes,
+    ) -> Result<Module, CompileError> {
+        let mut tracer = Tracer {
+            graph: Graph::new("main"),
+            functions: FxHashMap::default(),
+            consts: FxHashMap::default(),
+            dims: known.dims.clone(),
+            stack: Vec::new(),
+            iterations: 0,
+        };
+        for item in &program.items {
+            if let Item::Fn(f) = item
+                && tracer.functions.insert(&f.name.name, f).is_some()
+            {
+                return fail(
+                    ErrorKind::UnknownName,
+                    f.name.span,
+                    format!("function {} is defined twice", f.name.name),
+                );
+            }
+        }
+        let main = *tracer.functions.get("main").ok_or_else(|| {
+            CompileError::at(
+                ErrorKind::UnknownName,
+                Span::new(0, 0),
+                "the program has no `fn main`",
+            )
+        })?;
+        let mut scope = Scope::default();
+        let shapes = tracer.bind_inputs(main, known)?;
+        for (i, (param, shape)) in main.params.iter().zip(shapes).enumerate() {
+            let t = tracer
+                .graph
+                .parameter(i, &param.name.name, shape)
+                .map_err(|e| at(param.name.span, e))?;
+            scope.insert(param.name.name.clone(), Value::Tensor(t));
+        }
+        for item in &program.items {
+            if let Item::Const(c) = item {
+                let value = tracer.eval(&mut Scope::default(), &c.value)?;
+                if !value.is_scalar_constant() {
+                    return fail(
+                        ErrorKind::Value,
+                        c.value.span,
+                        format!(
+                            "a const must be a number or a bool, not a {}",
+                            value.describe()
+                        ),
+                    );
+                }
+                tracer.consts.insert(&c.name.name, value);
+            }
+        }
+        tracer.stack.push("main");
+        let result = tracer.run_body(main, scope)?;
+        let mut outputs = Vec::new();
+        tracer.flatten(&result, main.body.span, &mut outputs)?;
+        let root = match &outputs[..] {
+            [single] => single.id,
+            _ => {
+                let ids = outputs.iter().map(|t| t.id).collect();
+                tracer
+                    .graph
+                    .builder
+                    .add(Op::Tuple, ids)
+                    .map_err(|e| CompileError::at(ErrorKind::Shape, main.body.span, e))?
+            }
+        };
+        let computation = tracer
+            .graph
+            .builder
+            .finish(root)
+            .map_err(|e| CompileError::new(ErrorKind::Shape, e))?;
+        let module = Module {
+            name: name.to_string(),
+            computations: vec![computation],
+            entry: crate::hlo::ComputationId::new(0),
+        };
+        verify(&module).map_err(|e| {
+            CompileError::new(
+                ErrorKind::Shape,
+                format!("internal error: the traced module is invalid: {e}"),
+            )
+        })?;
+        Ok(module)
+    }
+
+    /// Resolves `main`'s parameter types to shapes: from the input files where
+    /// given (binding symbolic dimensions), else from dimensions already bound.
+    fn bind_inputs(
+        &mut self,
+        main: &FnDef,
+        known: &KnownShapes,
+    ) -> Result<Vec<ArrayShape>, CompileError> {
+        let mut typed = Vec::new();
+        for param in &main.params {
+            let ty = param.ty.as_ref().ok_or_else(|| {
+                CompileError::at(
+                    ErrorKind::Input,
+                    param.name.span,
+                    format!(
+                        "parameter {} of main needs a type, e.g. `{}: f32[N]`",
+                        param.name.name, param.name.name
+                    ),
+                )
+            })?;
+            typed.push((param, ty));
+        }
+        // Files first, so that a symbol takes its value from the first input that
+        // mentions it, wherever the parameter stands.
+        for (param, ty) in &typed {
+            let Some(actual) = known.inputs.get(&param.name.name) else {
+                continue;
+            };
+            if !self.bind_dims(ty, actual) {
+                return fail(
+                    ErrorKind::Input,
+                    ty.span,
+                    format!(
+                        "input {} expects {} but was given {}",
+                        param.name.name,
+                        self.describe_type(ty),
+                        user_type(actual)
+                    ),
+                );
+            }
+        }
+        typed.iter().map(|(_, ty)| self.resolve_type(ty)).collect()
+    }
+
+    /// Matches an input's actual shape against its declared type, binding the
+    /// type's unbound symbols; false on any disagreement.
+    fn bind_dims(&mut self, ty: &TypeAnn, actual: &ArrayShape) -> bool {
+        if actual.element != element_of(ty.dtype) || actual.rank() != ty.dims.len() {
+            return false;
+        }
+        for (dim, &size) in ty.dims.iter().zip(&actual.dims) {
+            match dim {
+                Dim::Fixed(n, _) if *n as usize != size => return false,
+                Dim::Fixed(..) => {}
+                Dim::Symbol(s) => {
+                    if *self.dims.entry(s.name.clone()).or_insert(size) != size {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// A type's shape, every symbol bound.
+    fn resolve_type(&self, ty: &TypeAnn) -> Result<ArrayShape, CompileError> {
+        let dims = ty
+            .dims
+            .iter()
+            .map(|d| match d {
+                Dim::Fixed(n, _) => Ok(*n as usize),
+                Dim::Symbol(s) => self.dims.get(&s.name).copied().ok_or_else(|| {
+                    CompileError::at(ErrorKind::Input, s.span, format!("symbolic dimension {} is not bound: give an input that fixes it or --shape {}=N", s.name, s.name))
+                }),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if dims
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .is_none_or(|n| n > i32::MAX as usize)
+        {
+            return fail(
+                ErrorKind::Input,
+                ty.span,
+                "the array is too large (more than 2^31 elements)",
+            );
+        }
+        Ok(ArrayShape::new(element_of(ty.dtype), dims))
+    }
+
+    /// `f32[B,784]` with bound symbols shown: `f32[B=64,784]`.
+    fn describe_type(&self, ty: &TypeAnn) -> String {
+        let dims: Vec<String> = ty
+            .dims
+            .iter()
+            .map(|d| match d {
+                Dim::Fixed(n, _) => n.to_string(),
+                Dim::Symbol(s) => match self.dims.get(&s.name) {
+                    Some(n) => format!("{}={n}", s.name),
+                    None => s.name.clone(),
+                },
+            })
+            .collect();
+        let dtype = match ty.dtype {
+            DType::F32 => "f32",
+            DType::I32 => "i32",
+            DType::Bool => "bool",
+        };
+        format!("{dtype}[{}]", dims.join(","))
+    }
+
+    /// The outputs of `main`: arrays, tuples flattened, scalars made constants.
+    fn flatten(
+        &mut self,
+        value: &Value,
+        span: Span,
+        out: &mut Vec<Tensor>,
+    ) -> Result<(), CompileError> {
+        match value {
+            Value::Tensor(t) => out.push(t.clone()),
+            Value::Tuple(items) => {
+                for item in items {
+                    self.flatten(item, span, out)?;
+                }
+            }
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+                let element = arith::promoted(&[value]).expect("a scalar has a type");
+                out.push(
+                    arith::to_tensor(&mut self.graph, value, element).map_err(|e| at(span, e))?,
+                );
+            }
+            other => {
+                return fail(
+                    ErrorKind::Value,
+                    span,
+                    format!("main must return arrays, not a {}", other.describe()),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a function body in `scope`; its value is the `return`ed or trailing one.
+    fn run_body(&mut self, f: &'p FnDef, mut scope: Scope) -> Result<Value, CompileError> {
+        let value = match self.block(&mut scope, &f.body)? {
+            Flow::Return(v) | Flow::End(Some(v)) => v,
+            Flow::End(None) => {
+                return fail(
+                    ErrorKind::Value,
+                    f.body.span,
+                    format!(
+                        "function {} returns nothing: end it with an expression or `return`",
+                        f.name.name
+                    ),
+                );
+            }
+        };
+        if let Some(ret) = &f.ret {
+            self.check_type(&value, ret, &mut FxHashMap::default())
+                .map_err(|msg| {
+                    CompileError::at(
+                        ErrorKind::Shape,
+                        ret.span,
+                        format!(
+                            "{} returns {} but is declared {}",
+                            f.name.name,
+                            value.describe(),
+                            msg
+                        ),
+                    )
+                })?;
+        }
+        Ok(value)
+    }
+
+    /// Checks a value against a type annotation, binding the annotation's own
+    /// symbols in `local`; `Err` carries the annotation as text.
+    fn check_type(
+        &self,
+        value: &Value,
+        ty: &TypeAnn,
+        local: &mut FxHashMap<String, usize>,
+    ) -> Result<(), String> {
+        let described = self.describe_type(ty);
+        let Value::Tensor(t) = value else {
+            let scalar_ok = ty.dims.is_empty()
+                && matches!(
+                    (value, ty.dtype),
+                    (Value::Float(_), DType::F32)
+                        | (Value::Int(_), _)
+                        | (Value::Bool(_), DType::Bool)
+                );
+            return if scalar_ok { Ok(()) } else { Err(described) };
+        };
+        if t.element() != element_of(ty.dtype) || t.rank() != ty.dims.len() {
+            return Err(described);
+        }
+        for (dim, &size) in ty.dims.iter().zip(t.dims()) {
+            let expected = match dim {
+                Dim::Fixed(n, _) => Some(*n as usize),
+                Dim::Symbol(s) => self.dims.get(&s.name).or(local.get(&s.name)).copied(),
+            };
+            match (expected, dim) {
+                (Some(e), _) if e != size => return Err(described),
+                (None, Dim::Symbol(s)) => {
+                    local.insert(s.name.clone(), size);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn block(&mut self, scope: &mut Scope, block: &Block) -> Result<Flow, CompileError> {
+        for stmt in &block.stmts {
+            match stmt {
+                Stmt::Let { pattern, value } => {
+                    let v = self.eval(scope, value)?;
+                    self.bind(scope, pattern, v, value.span)?;
+                }
+                Stmt::Return { value, .. } => return Ok(Flow::Return(self.eval(scope, value)?)),
+                Stmt::For {
+                    var,
+                    start,
+                    end,
+                    body,
+                } => {
+                    let from = self.compile_time_int(scope, start)?;
+                    let to = self.compile_time_int(scope, end)?;
+                    self.iterations += to.saturating_sub(from).max(0) as u64;
+                    if self.iterations > MAX_ITERATIONS {
+                        return fail(
+                            ErrorKind::Value,
+                            Span::new(start.span.start, end.span.end),
+                            format!("loops unroll to more than {MAX_ITERATIONS} iterations"),
+                        );
+                    }
+                    for i in from..to {
+                        scope.insert(var.name.clone(), Value::Int(i));
+                        if let Flow::Return(v) = self.block(scope, body)? {
+                            return Ok(Flow::Return(v));
+                        }
+                    }
+                }
+            }
+        }
+        match &block.tail {
+            Some(e) => Ok(Flow::End(Some(self.eval(scope, e)?))),
+            None => Ok(Flow::End(None)),
+        }
+    }
+
+    fn bind(
+        &mut self,
+        scope: &mut Scope,
+        pattern: &Pattern,
+        value: Value,
+        span: Span,
+    ) -> Result<(), CompileError> {
+        match pattern {
+            Pattern::Name(id) => {
+                scope.insert(id.name.clone(), value);
+                Ok(())
+            }
+            Pattern::Tuple(parts, pat_span) => {
+                let items = match value {
+                    Value::Tuple(items) | Value::List(items) => items,
+                    other => {
+                        return fail(
+                            ErrorKind::Value,
+                            span,
+                            format!(
+                                "cannot destructure a {} into {} names",
+                                other.describe(),
+                                parts.len()
+                            ),
+                        );
+                    }
+                };
+                if items.len() != parts.len() {
+                    return fail(
+                        ErrorKind::Arity,
+                        *pat_span,
+                        format!(
+                            "the pattern has {} names but the value has {} elements",
+                            parts.len(),
+                            items.len()
+                        ),
+                    );
+                }
+                for (part, item) in parts.iter().zip(items) {
+                    self.bind(scope, part, item, span)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub(super) fn compile_time_int(
+        &mut self,
+        scope: &mut Scope,
+        e: &Expr,
+    ) -> Result<i64, CompileError> {
+        match self.eval(scope, e)? {
+            Value::Int(i) => Ok(i),
+            other => fail(
+                ErrorKind::Value,
+                e.span,
+                format!(
+                    "expected a compile-time integer, found a {}",
+                    other.describe()
+                ),
+            ),
+        }
+    }
+
+    pub(super) fn eval(&mut self, scope: &mut Scope, e: &Expr) -> Result<Value, CompileError> {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Int(i) => i64::try_from(*i)
+                .map(Value::Int)
+                .or_else(|_| fail(ErrorKind::Value, span, "integer literal too large")),
+            ExprKind::Float(f) => Ok(Value::Float(*f)),
+            ExprKind::Bool(b) => Ok(Value::Bool(*b)),
+            ExprKind::None => Ok(Value::None),
+            ExprKind::Name(name) => self.lookup(scope, name, span),
+            ExprKind::Tuple(items) => Ok(Value::Tuple(
+                items
+                    .iter()
+                    .map(|i| self.eval(scope, i))
+                    .collect::<Result<_, _>>()?,
+            )),
+            ExprKind::List(items) => Ok(Value::List(
+                items
+                    .iter()
+                    .map(|i| self.eval(scope, i))
+                    .collect::<Result<_, _>>()?,
+            )),
+            ExprKind::Unary { op, operand } => {
+                let v = self.eval(scope, operand)?;
+                match op {
+                    UnaryOp::Neg => arith::negate(&mut self.graph, &v),
+                    UnaryOp::Not => arith::not(&mut self.graph, &v),
+                }
+                .map_err(|f| at(span, f))
+            }
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => {
+                let l = self.eval(scope, lhs)?;
+                let r = self.eval(scope, rhs)?;
+                arith::binary(&mut self.graph, *op, &l, &r).map_err(|f| at(*op_span, f))
+            }
+            ExprKind::Call { callee, args } => self.call(scope, callee, args, span),
+            ExprKind::Index { base, items } => {
+                let b = self.eval(scope, base)?;
+                self.index(scope, b, items, span)
+            }
+            ExprKind::Transpose(base) => match self.eval(scope, base)? {
+                Value::Tensor(t) => {
+                    let perm: Vec<usize> = (0..t.rank()).rev().collect();
+                    Ok(Value::Tensor(
+                        self.graph.transpose(&t, &perm).map_err(|f| at(span, f))?,
+                    ))
+                }
+                other => fail(
+                    ErrorKind::Value,
+                    span,
+                    format!("`.T` needs an array, not a {}", other.describe()),
+                ),
+            },
+        }
+    }
+
+    fn lookup(&self, scope: &Scope, name: &str, span: Span) -> Result<Value, CompileError> {
+        if let Some(v) = scope.get(name).or_else(|| self.consts.get(name)) {
+            return Ok(v.clone());
+        }
+        if let Some(&d) = self.dims.get(name) {
+            return Ok(Value::Int(d as i64));
+        }
+        if self.functions.contains_key(name) || builtins::exists(name) {
+            return fail(
+                ErrorKind::Value,
+                span,
+                format!("{name} is a function: call it, as in `{name}(...)`"),
+            );
+        }
+        let candidates = scope
+            .keys()
+            .map(String::as_str)
+            .chain(self.consts.keys().copied());
+        fail(
+            ErrorKind::UnknownName,
+            span,
+            format!("unknown name `{name}`{}", suggestion(name, candidates)),
+        )
+    }
+
+    fn call(
+        &mut self,
+        scope: &mut Scope,
+        callee: &Expr,
+        args: &[Arg],
+        span: Span,
+    ) -> Result<Value, CompileError> {
+        let ExprKind::Name(name) = &callee.kind else {
+            return fail(
+                ErrorKind::Value,
+                callee.span,
+                "only functions can be called, by name",
+            );
+        };
+        if scope.contains_key(name) {
+            return fail(
+                ErrorKind::Value,
+                callee.span,
+                format!("{name} is a value, not a function"),
+            );
+        }
+        let mut values = Vec::with_capacity(args.len());
+        for arg in args {
+            values.push((
+                arg.keyword.clone(),
+                self.eval(scope, &arg.value)?,
+                arg.value.span,
+            ));
+        }
+        if let Some(&f) = self.functions.get(name.as_str()) {
+            return self.call_user(f, values, callee.span, span);
+        }
+        if let Some(builtin) = builtins::lookup(name) {
+            return builtin.call(self, values, callee.span, span);
+        }
+        let known: Vec<String> = self
+            .functions
+            .keys()
+            .map(|k| k.to_string())
+            .chain(builtins::names().map(String::from))
+            .collect();
+        let hint = suggestion(name, known.iter().map(String::as_str));
+        fail(
+            ErrorKind::UnknownName,
+            callee.span,
+            format!("unknown function `{name}`{hint}"),
+        )
+    }
+
+    fn call_user(
+        &mut self,
+        f: &'p FnDef,
+        args: Vec<(Option<omelet_grammar::omelet::Ident>, Value, Span)>,
+        name_span: Span,
+        span: Span,
+    ) -> Result<Value, CompileError> {
+        let name = f.name.name.as_str();
+        if let Some(pos) = self.stack.iter().position(|&s| s == name) {
+            let mut cycle: Vec<&str> = self.stack[pos..].to_vec();
+            cycle.push(name);
+            return fail(
+                ErrorKind::Recursion,
+                name_span,
+                format!(
+                    "recursive call ({}): tracing would never end",
+                    cycle.join(" -> ")
+                ),
+            );
+        }
+        let mut bound: Vec<Option<(Value, Span)>> = vec![None; f.params.len()];
+        let mut positional = 0;
+        for (keyword, value, arg_span) in args {
+            let slot = match keyword {
+                None => {
+                    positional += 1;
+                    if positional > f.params.len() {
+                        return fail(
+                            ErrorKind::Arity,
+                            span,
+                            format!(
+                                "{name} takes {} arguments but more were given",
+                                f.params.len()
+                            ),
+                        );
+                    }
+                    positional - 1
+                }
+                Some(k) => match f.params.iter().position(|p| p.name.name == k.name) {
+                    Some(i) => i,
+                    None => {
+                        return fail(
+                            ErrorKind::Keyword,
+                            k.span,
+                            format!("{name} has no parameter `{}`", k.name),
+                        );
+                    }
+                },
+            };
+            if bound[slot].replace((value, arg_span)).is_some() {
+                return fail(
+                    ErrorKind::Keyword,
+                    arg_span,
+                    format!(
+                        "argument `{}` of {name} is given twice",
+                        f.params[slot].name.name
+                    ),
+                );
+            }
+        }
+        let mut scope = Scope::default();
+        let mut local_dims = FxHashMap::default();
+        for (param, arg) in f.params.iter().zip(bound) {
+            let Some((value, arg_span)) = arg else {
+                return fail(
+                    ErrorKind::Arity,
+                    span,
+                    format!("{name} is missing its argument `{}`", param.name.name),
+                );
+            };
+            if let Some(ty) = &param.ty {
+                self.check_type(&value, ty, &mut local_dims)
+                    .map_err(|declared| {
+                        CompileError::at(
+                            ErrorKind::Shape,
+                            arg_span,
+                            format!(
+                                "argument `{}` of {name} is {} but must be {declared}",
+                                param.name.name,
+                                value.describe()
+                            ),
+                        )
+                    })?;
+            }
+            scope.insert(param.name.name.clone(), value);
+        }
+        self.stack.push(&f.name.name);
+        let result = self.run_body(f, scope);
+        self.stack.pop();
+        result
+    }
+
+    fn index(
+        &mut self,
+        scope: &mut Scope,
+        base: Value,
+        items: &[IndexItem],
+        span: Span,
+    ) -> Result<Value, CompileError> {
+        match base {
+            Value::Tensor(t) => self.index_tensor(scope, &t, items, span),
+            Value::List(v) | Value::Tuple(v) => {
+                let [item] = items else {
+                    return fail(ErrorKind::Shape, span, "a list takes one index");
+                };
+                match item {
+                    IndexItem::Expr(e) => {
+                        let i = self.compile_time_int(scope, e)?;
+                        let n = v.len() as i64;
+                        let j = if i < 0 { i + n } else { i };
+                        if !(0..n).contains(&j) {
+                            return fail(
+                                ErrorKind::Shape,
+                                e.span,
+                                format!("index {i} is out of range for {n} elements"),
+                            );
+                        }
+                        Ok(v[j as usize].clone())
+                    }
+                    IndexItem::Slice {
+                        start,
+                        stop,
+                        step,
+                        span: s,
+                    } => {
+                        let dim = self.slice_dim(scope, start, stop, step, v.len(), *s)?;
+                        Ok(Value::List(
+                            (dim.start..dim.limit)
+                                .step_by(dim.stride)
+                                .map(|i| v[i].clone())
+                                .collect(),
+                        ))
+                    }
+                }
+            }
+            other => fail(
+                ErrorKind::Value,
+                span,
+                format!("cannot index a {}", other.describe()),
+            ),
+        }
+    }
+
+    /// NumPy basic indexing with compile-time indices: a slice of the axes that
+    /// are sliced or indexed, then a reshape that drops indexed axes and adds
+    /// `None` axes.
+    fn index_tensor(
+        &mut self,
+        scope: &mut Scope,
+        t: &Tensor,
+        items: &[IndexItem],
+        span: Span,
+    ) -> Result<Value, CompileError> {
+        let mut slices: Vec<SliceDim> = t
+            .dims()
+            .iter()
+            .map(|&n| SliceDim {
+                start: 0,
+                limit: n,
+                stride: 1,
+            })
+            .collect();
+        let mut out_dims = Vec::new();
+        let mut axis = 0;
+        for item in items {
+            match item {
+                IndexItem::Expr(e) => match self.eval(scope, e)? {
+                    Value::None => out_dims.push(1),
+                    Value::Int(i) => {
+                        let Some(&n) = t.dims().get(axis) else {
+                            return fail(
+                                ErrorKind::Shape,
+                                e.span,
+                                format!("too many indices for {}", user_type(&t.shape)),
+                            );
+                        };
+                        let j = if i < 0 { i + n as i64 } else { i };
+                        if !(0..n as i64).contains(&j) {
+                            return fail(
+                                ErrorKind::Shape,
+                                e.span,
+                                format!("index {i} is out of range for axis {axis} of size {n}"),
+                            );
+                        }
+                        slices[axis] = SliceDim {
+                            start: j as usize,
+                            limit: j as usize + 1,
+                            stride: 1,
+                        };
+                        axis += 1;
+                    }
+                    Value::Tensor(_) => {
+                        return fail(
+                            ErrorKind::Unsupported,
+                            e.span,
+                            "indexing with arrays is not supported: indices are compile-time integers",
+                        );
+                    }
+                    other => {
+                        return fail(
+                            ErrorKind::Value,
+                            e.span,
+                            format!(
+                                "an index must be an integer, a slice or None, not a {}",
+                                other.describe()
+                            ),
+                        );
+                    }
+                },
+                IndexItem::Slice {
+                    start,
+                    stop,
+                    step,
+                    span: s,
+                } => {
+                    let Some(&n) = t.dims().get(axis) else {
+                        return fail(
+                            ErrorKind::Shape,
+                            *s,
+                            format!("too many indices for {}", user_type(&t.shape)),
+                        );
+                    };
+                    slices[axis] = self.slice_dim(scope, start, stop, step, n, *s)?;
+                    out_dims.push(slices[axis].len());
+                    axis += 1;
+                }
+            }
+        }
+        out_dims.extend_from_slice(&t.dims()[axis..]);
+        let sliced = self.graph.slice(t, slices).map_err(|f| at(span, f))?;
+        Ok(Value::Tensor(
+            self.graph
+                .reshape(&sliced, &out_dims)
+                .map_err(|f| at(span, f))?,
+        ))
+    }
+
+    /// `start:stop:step` over `n` elements, as Python normalizes it: negative
+    /// bounds count from the end, out-of-range bounds clamp.
+    fn slice_dim(
+        &mut self,
+        scope: &mut Scope,
+        start: &Option<Expr>,
+        stop: &Option<Expr>,
+        step: &Option<Expr>,
+        n: usize,
+        span: Span,
+    ) -> Result<SliceDim, CompileError> {
+        let mut bound = |e: &Option<Expr>| -> Result<Option<i64>, CompileError> {
+            match e {
+                None => Ok(None),
+                Some(e) => match self.eval(scope, e)? {
+                    Value::None => Ok(None),
+                    Value::Int(i) => Ok(Some(i)),
+                    other => fail(
+                        ErrorKind::Value,
+                        e.span,
+                        format!(
+                            "a slice bound must be a compile-time integer, not a {}",
+                            other.describe()
+                        ),
+                    ),
+                },
+            }
+        };
+        let (start, stop, step) = (bound(start)?, bound(stop)?, bound(step)?.unwrap_or(1));
+        if step <= 0 {
+            let what = if step == 0 {
+                "a slice step cannot be zero"
+            } else {
+                "negative slice steps are not supported"
+            };
+            return fail(
+                if step == 0 {
+                    ErrorKind::Value
+                } else {
+                    ErrorKind::Unsupported
+                },
+                span,
+                what,
+            );
+        }
+        let n = n as i64;
+        let clamp = |v: Option<i64>, default: i64| match v {
+            None => default,
+            Some(v) if v < 0 => (v + n).max(0),
+            Some(v) => v.min(n),
+        };
+        let (s, e) = (clamp(start, 0), clamp(stop, n));
+        Ok(SliceDim {
+            start: s as usize,
+            limit: e.max(s) as usize,
+            stride: step as usize,
+        })
+    }
+
+    /// Evaluates a value as an array: arrays as they are, numbers as constants.
+    pub(super) fn tensor(&mut self, value: &Value, span: Span) -> Result<Tensor, CompileError> {
+        match value {
+            Value::Tensor(t) => Ok(t.clone()),
+            v if v.is_scalar_constant() => {
+                let element = arith::promoted(&[v]).expect("scalars have a type");
+                arith::to_tensor(&mut self.graph, v, element).map_err(|f| at(span, f))
+            }
+            other => fail(
+                ErrorKind::Value,
+                span,
+                format!("expected an array, found a {}", other.describe()),
+            ),
+        }
+    }
+}
+
+/// ` (did you mean `x`?)` when a known name is one or two edits away.
+fn suggestion<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    candidates
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|&(d, _)| d <= 2.min(name.len().saturating_sub(1)).max(1))
+        .min()
+        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + (ca != cb) as usize).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}

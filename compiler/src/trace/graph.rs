@@ -1,0 +1,276 @@
+//! Emitting HLO for traced arrays: the tracer's view of the computation builder.
+//!
+//! Every method takes and returns [`Tensor`]s and reports user-facing failures as
+//! [`Failure`]s, which the tracer locates at the expression that caused them.
+
+use crate::error::ErrorKind;
+use crate::hlo::{
+    ArrayShape, ComputationBuilder, Direction, DotDims, ElementType, Literal, Op, ReduceOp, Shape,
+    SliceDim,
+};
+
+use super::value::{Tensor, user_type};
+
+/// A failure without a location yet: its kind and message.
+pub type Failure = (ErrorKind, String);
+pub type OpResult<T> = Result<T, Failure>;
+
+pub fn shape_error<T>(message: impl Into<String>) -> OpResult<T> {
+    Err((ErrorKind::Shape, message.into()))
+}
+
+/// Tracing unrolls loops and inlines calls; past this many instructions a script is
+/// surely runaway (a loop over a huge range), and tracing stops with an error
+/// instead of exhausting memory.
+const MAX_INSTRUCTIONS: usize = 1_000_000;
+
+pub struct Graph {
+    pub builder: ComputationBuilder,
+    count: usize,
+}
+
+/// A scalar constant's value.
+#[derive(Clone, Copy, Debug)]
+pub enum Scalar {
+    F32(f32),
+    S32(i32),
+    Pred(bool),
+}
+
+impl Graph {
+    pub fn new(name: &str) -> Graph {
+        Graph {
+            builder: ComputationBuilder::new(name),
+            count: 0,
+        }
+    }
+
+    fn tensor(&self, id: crate::hlo::InstrId) -> Tensor {
+        let shape = self
+            .builder
+            .shape(id)
+            .as_array()
+            .expect("tracing builds arrays")
+            .clone();
+        Tensor { id, shape }
+    }
+
+    fn budget(&mut self) -> OpResult<()> {
+        self.count += 1;
+        if self.count > MAX_INSTRUCTIONS {
+            return Err((
+                ErrorKind::Value,
+                format!("the program traces to more than {MAX_INSTRUCTIONS} instructions"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Appends an op whose shape the shape rules derive.
+    pub fn emit(&mut self, op: Op, operands: &[&Tensor]) -> OpResult<Tensor> {
+        self.budget()?;
+        let ids = operands.iter().map(|t| t.id).collect();
+        let id = self
+            .builder
+            .add(op, ids)
+            .map_err(|e| (ErrorKind::Shape, e))?;
+        Ok(self.tensor(id))
+    }
+
+    /// Appends an op with a declared (row-major) result shape.
+    pub fn emit_shaped(
+        &mut self,
+        op: Op,
+        operands: &[&Tensor],
+        element: ElementType,
+        dims: Vec<usize>,
+    ) -> OpResult<Tensor> {
+        self.budget()?;
+        let ids = operands.iter().map(|t| t.id).collect();
+        let shape = Shape::Array(ArrayShape::new(element, dims));
+        let id = self
+            .builder
+            .add_with_shape(op, ids, shape)
+            .map_err(|e| (ErrorKind::Shape, e))?;
+        Ok(self.tensor(id))
+    }
+
+    pub fn parameter(&mut self, index: usize, name: &str, shape: ArrayShape) -> OpResult<Tensor> {
+        self.budget()?;
+        let id = self
+            .builder
+            .push(name, Op::Parameter(index), Vec::new(), Shape::Array(shape))
+            .map_err(|e| (ErrorKind::Input, e))?;
+        Ok(self.tensor(id))
+    }
+
+    pub fn scalar(&mut self, value: Scalar) -> OpResult<Tensor> {
+        let (literal, element) = match value {
+            Scalar::F32(v) => (Literal::F32(vec![v]), ElementType::F32),
+            Scalar::S32(v) => (Literal::S32(vec![v]), ElementType::S32),
+            Scalar::Pred(v) => (Literal::Pred(vec![v]), ElementType::Pred),
+        };
+        self.emit_shaped(Op::Constant(literal), &[], element, vec![])
+    }
+
+    /// An array of `dims` filled with `value`: a scalar constant, broadcast.
+    pub fn full(&mut self, value: Scalar, dims: &[usize]) -> OpResult<Tensor> {
+        let scalar = self.scalar(value)?;
+        if dims.is_empty() {
+            return Ok(scalar);
+        }
+        self.emit_shaped(
+            Op::Broadcast { dimensions: vec![] },
+            &[&scalar],
+            scalar.element(),
+            dims.to_vec(),
+        )
+    }
+
+    pub fn convert(&mut self, t: &Tensor, element: ElementType) -> OpResult<Tensor> {
+        if t.element() == element {
+            return Ok(t.clone());
+        }
+        self.emit_shaped(Op::Convert, &[t], element, t.dims().to_vec())
+    }
+
+    pub fn reshape(&mut self, t: &Tensor, dims: &[usize]) -> OpResult<Tensor> {
+        if t.dims() == dims {
+            return Ok(t.clone());
+        }
+        if t.shape.element_count() != dims.iter().product::<usize>() {
+            return shape_error(format!(
+                "cannot reshape {} into [{}]",
+                user_type(&t.shape),
+                dims.iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
+        }
+        self.emit_shaped(Op::Reshape, &[t], t.element(), dims.to_vec())
+    }
+
+    pub fn transpose(&mut self, t: &Tensor, permutation: &[usize]) -> OpResult<Tensor> {
+        if permutation.iter().enumerate().all(|(i, &p)| i == p) {
+            return Ok(t.clone());
+        }
+        self.emit(
+            Op::Transpose {
+                permutation: permutation.to_vec(),
+            },
+            &[t],
+        )
+    }
+
+    /// NumPy broadcasting of `t` to `dims`: trailing dimensions align, and a
+    /// dimension of 1 stretches. Emitted as XLA does: a reshape that drops the
+    /// stretched 1s, then a `broadcast` that names where the rest go.
+    pub fn broadcast_to(&mut self, t: &Tensor, dims: &[usize]) -> OpResult<Tensor> {
+        if t.dims() == dims {
+            return Ok(t.clone());
+        }
+        let offset = match dims.len().checked_sub(t.rank()) {
+            Some(offset) => offset,
+            None => {
+                return shape_error(format!(
+                    "cannot broadcast {} to rank {}",
+                    user_type(&t.shape),
+                    dims.len()
+                ));
+            }
+        };
+        let mut kept_dims = Vec::new();
+        let mut kept = Vec::new();
+        for (i, &d) in t.dims().iter().enumerate() {
+            let target = dims[offset + i];
+            if d == target {
+                kept.push(offset + i);
+                kept_dims.push(d);
+            } else if d != 1 {
+                return shape_error(format!(
+                    "cannot broadcast {} to [{}]",
+                    user_type(&t.shape),
+                    dims.iter()
+                        .map(usize::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ));
+            }
+        }
+        let squeezed = self.reshape(t, &kept_dims)?;
+        self.emit_shaped(
+            Op::Broadcast { dimensions: kept },
+            &[&squeezed],
+            t.element(),
+            dims.to_vec(),
+        )
+    }
+
+    pub fn compare(&mut self, direction: Direction, a: &Tensor, b: &Tensor) -> OpResult<Tensor> {
+        self.emit(Op::Compare(direction), &[a, b])
+    }
+
+    pub fn select(
+        &mut self,
+        pred: &Tensor,
+        on_true: &Tensor,
+        on_false: &Tensor,
+    ) -> OpResult<Tensor> {
+        self.emit(Op::Select, &[pred, on_true, on_false])
+    }
+
+    /// Reduces over `axes` (distinct, in range) with the combiner's identity as init.
+    pub fn reduce(&mut self, t: &Tensor, axes: &[usize], reducer: ReduceOp) -> OpResult<Tensor> {
+        let init = match (reducer, t.element()) {
+            (ReduceOp::Add, ElementType::F32) => Scalar::F32(0.0),
+            (ReduceOp::Add, _) => Scalar::S32(0),
+            (ReduceOp::Multiply, ElementType::F32) => Scalar::F32(1.0),
+            (ReduceOp::Multiply, _) => Scalar::S32(1),
+            (ReduceOp::Maximum, ElementType::F32) => Scalar::F32(f32::NEG_INFINITY),
+            (ReduceOp::Maximum, _) => Scalar::S32(i32::MIN),
+            (ReduceOp::Minimum, ElementType::F32) => Scalar::F32(f32::INFINITY),
+            (ReduceOp::Minimum, _) => Scalar::S32(i32::MAX),
+            (ReduceOp::And, _) => Scalar::Pred(true),
+            (ReduceOp::Or, _) => Scalar::Pred(false),
+        };
+        let init = self.scalar(init)?;
+        let mut dimensions = axes.to_vec();
+        dimensions.sort_unstable();
+        self.emit(
+            Op::Reduce {
+                dimensions,
+                reducer,
+            },
+            &[t, &init],
+        )
+    }
+
+    pub fn slice(&mut self, t: &Tensor, dims: Vec<SliceDim>) -> OpResult<Tensor> {
+        if dims
+            .iter()
+            .zip(t.dims())
+            .all(|(s, &n)| s.start == 0 && s.limit == n && s.stride == 1)
+        {
+            return Ok(t.clone());
+        }
+        self.emit(Op::Slice { dims }, &[t])
+    }
+
+    pub fn concatenate(&mut self, parts: &[&Tensor], dimension: usize) -> OpResult<Tensor> {
+        self.emit(Op::Concatenate { dimension }, parts)
+    }
+
+    pub fn dot(&mut self, a: &Tensor, b: &Tensor, dims: DotDims) -> OpResult<Tensor> {
+        self.emit(Op::Dot(dims), &[a, b])
+    }
+
+    pub fn iota(
+        &mut self,
+        element: ElementType,
+        dims: Vec<usize>,
+        dimension: usize,
+    ) -> OpResult<Tensor> {
+        self.emit_shaped(Op::Iota { dimension }, &[], element, dims)
+    }
+}

@@ -1,0 +1,72 @@
+//! What expressions evaluate to while tracing: traced arrays ([`Tensor`]) and
+//! compile-time values (numbers, bools, tuples, lists, `None`).
+
+use crate::hlo::{ArrayShape, ElementType, InstrId};
+
+/// A traced array: the instruction that computes it, and its shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    pub id: InstrId,
+    pub shape: ArrayShape,
+}
+
+impl Tensor {
+    pub fn dims(&self) -> &[usize] {
+        &self.shape.dims
+    }
+
+    pub fn rank(&self) -> usize {
+        self.shape.rank()
+    }
+
+    pub fn element(&self) -> ElementType {
+        self.shape.element
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Tensor(Tensor),
+    /// Integer literals, loop variables, dimensions: weakly typed, as in JAX.
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Tuple(Vec<Value>),
+    /// Lists are only for shapes, axes and `concat`.
+    List(Vec<Value>),
+    None,
+}
+
+impl Value {
+    /// What the value is, for error messages: `f32[3,4]`, `int`, `tuple`, ...
+    pub fn describe(&self) -> String {
+        match self {
+            Value::Tensor(t) => user_type(&t.shape),
+            Value::Int(_) => "int".into(),
+            Value::Float(_) => "float".into(),
+            Value::Bool(_) => "bool".into(),
+            Value::Tuple(_) => "tuple".into(),
+            Value::List(_) => "list".into(),
+            Value::None => "None".into(),
+        }
+    }
+
+    pub fn is_scalar_constant(&self) -> bool {
+        matches!(self, Value::Int(_) | Value::Float(_) | Value::Bool(_))
+    }
+}
+
+/// The element type's name as scripts write it.
+pub fn user_dtype(element: ElementType) -> &'static str {
+    match element {
+        ElementType::F32 => "f32",
+        ElementType::S32 => "i32",
+        ElementType::Pred => "bool",
+    }
+}
+
+/// A shape as scripts write it: `f32[64,784]`, `i32[]`.
+pub fn user_type(shape: &ArrayShape) -> String {
+    let dims: Vec<String> = shape.dims.iter().map(usize::to_string).collect();
+    format!("{}[{}]", user_dtype(shape.element), dims.join(","))
+}

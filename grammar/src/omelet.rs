@@ -1,0 +1,584 @@
+//! The `.om` parser: text in, [`Program`] out, a span on every node.
+
+use pest::Parser;
+use pest::iterators::Pair;
+use pest_derive::Parser;
+
+use crate::span::{ParseError, Span, check_nesting};
+
+#[derive(Parser)]
+#[grammar = "omelet.pest"]
+struct OmeletParser;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    pub items: Vec<Item>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    Fn(FnDef),
+    Const(ConstDef),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FnDef {
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub ret: Option<TypeAnn>,
+    pub body: Block,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    pub name: Ident,
+    pub ty: Option<TypeAnn>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstDef {
+    pub name: Ident,
+    pub value: Expr,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DType {
+    F32,
+    I32,
+    Bool,
+}
+
+/// `f32[B, 784]`, or a scalar `f32` (no brackets, or empty ones).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeAnn {
+    pub dtype: DType,
+    pub dims: Vec<Dim>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dim {
+    Fixed(u64, Span),
+    Symbol(Ident),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub stmts: Vec<Stmt>,
+    /// The trailing expression without `;`: the block's value.
+    pub tail: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stmt {
+    Let {
+        pattern: Pattern,
+        value: Expr,
+    },
+    Return {
+        value: Expr,
+        span: Span,
+    },
+    For {
+        var: Ident,
+        start: Expr,
+        end: Expr,
+        body: Block,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pattern {
+    Name(Ident),
+    Tuple(Vec<Pattern>, Span),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    /// An integer literal: weakly typed, as in JAX.
+    Int(u64),
+    Float(f64),
+    Bool(bool),
+    None,
+    Name(String),
+    Tuple(Vec<Expr>),
+    List(Vec<Expr>),
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    /// `op_span` covers the operator: errors point at it.
+    Binary {
+        op: BinaryOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Arg>,
+    },
+    Index {
+        base: Box<Expr>,
+        items: Vec<IndexItem>,
+    },
+    /// `x.T`
+    Transpose(Box<Expr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    Neg,
+    Not,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    MatMul,
+    Pow,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl BinaryOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::MatMul => "@",
+            BinaryOp::Pow => "**",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+        }
+    }
+
+    fn from_symbol(s: &str) -> BinaryOp {
+        [
+            BinaryOp::Add,
+            BinaryOp::Sub,
+            BinaryOp::Mul,
+            BinaryOp::Div,
+            BinaryOp::MatMul,
+            BinaryOp::Pow,
+            BinaryOp::Eq,
+            BinaryOp::Ne,
+            BinaryOp::Lt,
+            BinaryOp::Le,
+            BinaryOp::Gt,
+            BinaryOp::Ge,
+        ]
+        .into_iter()
+        .find(|op| op.symbol() == s)
+        .expect("the grammar only yields known operators")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arg {
+    /// `Some` for a keyword argument `name=value`.
+    pub keyword: Option<Ident>,
+    pub value: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum IndexItem {
+    /// An integer (drops the axis) or `None` (adds one).
+    Expr(Expr),
+    Slice {
+        start: Option<Expr>,
+        stop: Option<Expr>,
+        step: Option<Expr>,
+        span: Span,
+    },
+}
+
+/// The deepest bracket nesting a program may have: deeper input would exhaust the
+/// parser's stack long before it could mean anything.
+const MAX_NESTING: usize = 200;
+
+pub fn parse(text: &str) -> Result<Program, ParseError> {
+    check_nesting(text, MAX_NESTING)?;
+    let mut pairs =
+        OmeletParser::parse(Rule::program, text).map_err(|e| ParseError::from_pest(e, describe))?;
+    let program = pairs.next().expect("the grammar yields one program");
+    let mut items = Vec::new();
+    for pair in program.into_inner() {
+        match pair.as_rule() {
+            Rule::fn_def => items.push(Item::Fn(fn_def(pair)?)),
+            Rule::const_def => {
+                let mut inner = pair.into_inner();
+                let name = ident(inner.next().expect("a const has a name"));
+                let value = expr(inner.next().expect("a const has a value"))?;
+                items.push(Item::Const(ConstDef { name, value }));
+            }
+            _ => {}
+        }
+    }
+    Ok(Program { items })
+}
+
+fn span(pair: &Pair<Rule>) -> Span {
+    Span::of(pair.as_span())
+}
+
+fn ident(pair: Pair<Rule>) -> Ident {
+    Ident {
+        name: pair.as_str().to_string(),
+        span: span(&pair),
+    }
+}
+
+fn fn_def(pair: Pair<Rule>) -> Result<FnDef, ParseError> {
+    let mut inner = pair.into_inner();
+    let name = ident(inner.next().expect("a function has a name"));
+    let mut params = Vec::new();
+    let mut ret = None;
+    let mut body = None;
+    for p in inner {
+        match p.as_rule() {
+            Rule::params => {
+                for param in p.into_inner() {
+                    let mut parts = param.into_inner();
+                    let name = ident(parts.next().expect("a parameter has a name"));
+                    let ty = parts.next().map(type_ann).transpose()?;
+                    params.push(Param { name, ty });
+                }
+            }
+            Rule::ret_type => ret = Some(type_ann(p.into_inner().next().expect("a type"))?),
+            Rule::block => body = Some(block(p)?),
+            _ => unreachable!("fn_def has no {:?}", p.as_rule()),
+        }
+    }
+    Ok(FnDef {
+        name,
+        params,
+        ret,
+        body: body.expect("a function has a body"),
+    })
+}
+
+fn type_ann(pair: Pair<Rule>) -> Result<TypeAnn, ParseError> {
+    let span = span(&pair);
+    let mut inner = pair.into_inner();
+    let dtype = match inner.next().expect("a type has a dtype").as_str() {
+        "f32" => DType::F32,
+        "i32" => DType::I32,
+        _ => DType::Bool,
+    };
+    let mut dims = Vec::new();
+    if let Some(list) = inner.next() {
+        for dim in list.into_inner() {
+            let d = dim.into_inner().next().expect("a dimension");
+            dims.push(match d.as_rule() {
+                Rule::int => Dim::Fixed(integer(&d)?, span_of(&d)),
+                _ => Dim::Symbol(ident(d)),
+            });
+        }
+    }
+    Ok(TypeAnn { dtype, dims, span })
+}
+
+fn span_of(pair: &Pair<Rule>) -> Span {
+    span(pair)
+}
+
+fn block(pair: Pair<Rule>) -> Result<Block, ParseError> {
+    let block_span = span(&pair);
+    let mut stmts = Vec::new();
+    let mut tail = None;
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::let_stmt => {
+                let mut inner = p.into_inner();
+                let pattern = pattern(inner.next().expect("let has a pattern"));
+                let value = expr(inner.next().expect("let has a value"))?;
+                stmts.push(Stmt::Let { pattern, value });
+            }
+            Rule::return_stmt => {
+                let span = span(&p);
+                let value = expr(p.into_inner().next().expect("return has a value"))?;
+                stmts.push(Stmt::Return { value, span });
+            }
+            Rule::for_stmt => {
+                let mut inner = p.into_inner();
+                let var = ident(inner.next().expect("for has a variable"));
+                let start = expr(inner.next().expect("for has a start"))?;
+                let end = expr(inner.next().expect("for has an end"))?;
+                let body = block(inner.next().expect("for has a body"))?;
+                stmts.push(Stmt::For {
+                    var,
+                    start,
+                    end,
+                    body,
+                });
+            }
+            Rule::expr => tail = Some(expr(p)?),
+            _ => unreachable!("block has no {:?}", p.as_rule()),
+        }
+    }
+    Ok(Block {
+        stmts,
+        tail,
+        span: block_span,
+    })
+}
+
+fn pattern(pair: Pair<Rule>) -> Pattern {
+    let inner = pair
+        .into_inner()
+        .next()
+        .expect("a pattern is a name or a tuple");
+    match inner.as_rule() {
+        Rule::ident => Pattern::Name(ident(inner)),
+        _ => {
+            let span = span(&inner);
+            Pattern::Tuple(inner.into_inner().map(pattern).collect(), span)
+        }
+    }
+}
+
+fn expr(pair: Pair<Rule>) -> Result<Expr, ParseError> {
+    let pair_span = span(&pair);
+    match pair.as_rule() {
+        Rule::expr | Rule::additive | Rule::multiplicative => {
+            let mut inner = pair.into_inner();
+            let mut lhs = expr(inner.next().expect("an operand"))?;
+            while let Some(op) = inner.next() {
+                let rhs = expr(inner.next().expect("an operator has a right operand"))?;
+                lhs = binary(lhs, &op, rhs);
+            }
+            Ok(lhs)
+        }
+        Rule::unary => {
+            let mut inner: Vec<Pair<Rule>> = pair.into_inner().collect();
+            let mut value = expr(inner.pop().expect("unary has an operand"))?;
+            for op in inner.into_iter().rev() {
+                let op_kind = if op.as_str() == "-" {
+                    UnaryOp::Neg
+                } else {
+                    UnaryOp::Not
+                };
+                let span = Span::new(span(&op).start, value.span.end);
+                value = Expr {
+                    kind: ExprKind::Unary {
+                        op: op_kind,
+                        operand: Box::new(value),
+                    },
+                    span,
+                };
+            }
+            Ok(value)
+        }
+        Rule::power => {
+            let mut inner = pair.into_inner();
+            let base = expr(inner.next().expect("power has a base"))?;
+            match (inner.next(), inner.next()) {
+                (Some(op), Some(exponent)) => Ok(binary(base, &op, expr(exponent)?)),
+                _ => Ok(base),
+            }
+        }
+        Rule::postfix => {
+            let mut inner = pair.into_inner();
+            let mut value = expr(inner.next().expect("postfix has an atom"))?;
+            for op in inner {
+                let span = Span::new(value.span.start, span(&op).end);
+                let kind = match op.as_rule() {
+                    Rule::call_args => ExprKind::Call {
+                        callee: Box::new(value),
+                        args: call_args(op)?,
+                    },
+                    Rule::index => ExprKind::Index {
+                        base: Box::new(value),
+                        items: index_items(op)?,
+                    },
+                    _ => ExprKind::Transpose(Box::new(value)),
+                };
+                value = Expr { kind, span };
+            }
+            Ok(value)
+        }
+        Rule::number => {
+            let text = pair.as_str();
+            let inner = pair.clone().into_inner().next();
+            let kind = match (text, inner.map(|p| p.as_rule())) {
+                ("inf", _) => ExprKind::Float(f64::INFINITY),
+                ("nan", _) => ExprKind::Float(f64::NAN),
+                (_, Some(Rule::int)) => ExprKind::Int(integer(&pair)?),
+                _ => ExprKind::Float(text.parse().map_err(|_| ParseError {
+                    span: pair_span,
+                    message: format!("invalid number {text}"),
+                })?),
+            };
+            Ok(Expr {
+                kind,
+                span: pair_span,
+            })
+        }
+        Rule::boolean => Ok(Expr {
+            kind: ExprKind::Bool(pair.as_str() == "true"),
+            span: pair_span,
+        }),
+        Rule::none => Ok(Expr {
+            kind: ExprKind::None,
+            span: pair_span,
+        }),
+        Rule::ident => Ok(Expr {
+            kind: ExprKind::Name(pair.as_str().to_string()),
+            span: pair_span,
+        }),
+        Rule::paren => {
+            let mut items = Vec::new();
+            let mut trailing_comma = false;
+            for p in pair.into_inner() {
+                match p.as_rule() {
+                    Rule::trailing_comma => trailing_comma = true,
+                    _ => items.push(expr(p)?),
+                }
+            }
+            if items.len() == 1 && !trailing_comma {
+                let mut only = items.pop().expect("one item");
+                only.span = pair_span;
+                return Ok(only);
+            }
+            Ok(Expr {
+                kind: ExprKind::Tuple(items),
+                span: pair_span,
+            })
+        }
+        Rule::list => {
+            let items = pair.into_inner().map(expr).collect::<Result<_, _>>()?;
+            Ok(Expr {
+                kind: ExprKind::List(items),
+                span: pair_span,
+            })
+        }
+        rule => unreachable!("not an expression: {rule:?}"),
+    }
+}
+
+fn binary(lhs: Expr, op: &Pair<Rule>, rhs: Expr) -> Expr {
+    let span = Span::new(lhs.span.start, rhs.span.end);
+    let kind = ExprKind::Binary {
+        op: BinaryOp::from_symbol(op.as_str()),
+        op_span: Span::of(op.as_span()),
+        lhs: Box::new(lhs),
+        rhs: Box::new(rhs),
+    };
+    Expr { kind, span }
+}
+
+fn call_args(pair: Pair<Rule>) -> Result<Vec<Arg>, ParseError> {
+    pair.into_inner()
+        .map(|arg| {
+            let inner = arg.into_inner().next().expect("an argument");
+            match inner.as_rule() {
+                Rule::kwarg => {
+                    let mut parts = inner.into_inner();
+                    let keyword = ident(parts.next().expect("a keyword"));
+                    let value = expr(parts.next().expect("a keyword has a value"))?;
+                    Ok(Arg {
+                        keyword: Some(keyword),
+                        value,
+                    })
+                }
+                _ => Ok(Arg {
+                    keyword: None,
+                    value: expr(inner)?,
+                }),
+            }
+        })
+        .collect()
+}
+
+fn index_items(pair: Pair<Rule>) -> Result<Vec<IndexItem>, ParseError> {
+    pair.into_inner()
+        .map(|item| match item.as_rule() {
+            Rule::slice => {
+                let span = span(&item);
+                let mut parts = item
+                    .into_inner()
+                    .map(|part| part.into_inner().next().map(expr).transpose());
+                let mut next = || parts.next().transpose().map(Option::flatten);
+                Ok(IndexItem::Slice {
+                    start: next()?,
+                    stop: next()?,
+                    step: next()?,
+                    span,
+                })
+            }
+            _ => Ok(IndexItem::Expr(expr(item)?)),
+        })
+        .collect()
+}
+
+fn integer(pair: &Pair<Rule>) -> Result<u64, ParseError> {
+    pair.as_str().parse().map_err(|_| ParseError {
+        span: span(pair),
+        message: format!("integer {} is too large", pair.as_str()),
+    })
+}
+
+/// Rule names as a user reads them in "expected ..." messages.
+fn describe(rule: &Rule) -> String {
+    match rule {
+        Rule::EOI => "end of input",
+        Rule::program | Rule::item | Rule::fn_def | Rule::const_def => "`fn` or `const`",
+        Rule::params | Rule::param => "a parameter",
+        Rule::ret_type => "`->`",
+        Rule::type_ann | Rule::dtype => "a type (f32, i32, bool)",
+        Rule::dims | Rule::dim => "a dimension",
+        Rule::block => "a block `{ ... }`",
+        Rule::stmt | Rule::let_stmt | Rule::return_stmt | Rule::for_stmt => "a statement",
+        Rule::pattern | Rule::tuple_pat => "a name or a tuple pattern",
+        Rule::expr
+        | Rule::additive
+        | Rule::multiplicative
+        | Rule::unary
+        | Rule::power
+        | Rule::postfix
+        | Rule::atom
+        | Rule::paren
+        | Rule::list
+        | Rule::slice_part => "an expression",
+        Rule::cmp_op | Rule::add_op | Rule::mul_op | Rule::pow_op => "an operator",
+        Rule::prefix_op => "`-` or `!`",
+        Rule::call_args | Rule::arg | Rule::kwarg => "an argument",
+        Rule::index | Rule::index_item | Rule::slice => "an index",
+        Rule::dot_t => "`.T`",
+        Rule::trailing_comma => "`,`",
+        Rule::number | Rule::float | Rule::int | Rule::exponent => "a number",
+        Rule::boolean => "`true` or `false`",
+        Rule::none => "`None`",
+        Rule::ident | Rule::ident_char => "a name",
+        Rule::keyword => "a keyword",
+        Rule::WHITESPACE | Rule::COMMENT => "whitespace",
+    }
+    .to_string()
+}
