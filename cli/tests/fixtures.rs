@@ -1,11 +1,21 @@
-//! The fixtures (`tests/jax/*/` from JAX, `tests/xla/*/` hand-written with XLA's
-//! outputs), each checked four ways:
-//! - `interp::NAME`: the interpreter reproduces JAX's outputs within the fixture's tolerance;
-//! - `print::NAME`: the printed module matches its golden `printed.hlo` (`BLESS=1` rewrites it);
+//! Every program with an independent answer, checked against it:
+//! - fixtures: `tests/jax/*/` (JAX programs), `tests/xla/*/` (hand-written HLO with
+//!   XLA's outputs), `tests/om/*/` (`.om` scripts with their JAX twins' outputs);
+//! - examples: `examples/*.om`, traced for fixed shapes and random inputs.
+//!
+//! Trials, per fixture:
+//! - `interp::NAME`: the interpreter reproduces the expected outputs within the
+//!   fixture's tolerance (scripts are traced first, for their inputs' shapes);
+//! - `print::NAME` (HLO fixtures): the printed module matches `printed.hlo`;
 //! - `roundtrip::NAME`: printing, parsing and printing again changes nothing;
-//! - `xla::NAME`: XLA's own parser accepts the printed module and runs it to JAX's outputs.
-//!   Needs Python with jax; skipped with a printed reason where it is missing, except in
-//!   CI (`CI` set), where a missing jax is a failure.
+//! - `xla::NAME`: XLA's own parser accepts the printed module and runs it to the
+//!   expected outputs.
+//!
+//! and per example: `traced::NAME` (the traced HLO matches its golden file in
+//! `tests/golden/examples/`) and `xla::NAME` (XLA runs the traced module to the
+//! interpreter's outputs). `BLESS=1` rewrites golden files. The `xla::` trials need
+//! Python with jax; where it is missing they are skipped with a printed reason,
+//! except in CI (`CI` set), where that is a failure.
 
 mod support;
 
@@ -14,85 +24,171 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, OnceLock};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use omelet_compiler::hlo::print_module;
+use ndarray::{ArrayD, Dimension, IxDyn};
+use omelet_compiler::hlo::{ElementType, Module, print_module};
 use omelet_compiler::import::parse_module;
-use omelet_runtime::interp;
+use omelet_compiler::trace::{KnownShapes, Tracer, main_parameters};
+use omelet_runtime::{Array, interp, npy};
 
-use support::{check_golden, compare, fixture_dirs, fixture_name, numbered_npy, tolerances};
+use support::{check_golden, compare, fixture_dirs, fixture_name, numbered_npy, root, tolerances};
+
+/// Symbolic dimensions the examples are traced with.
+const EXAMPLE_DIMS: &[(&str, usize)] = &[("B", 2), ("T", 16), ("N", 8)];
 
 fn main() {
     let args = Arguments::from_args();
-    let dirs = fixture_dirs();
-    let xla = Arc::new(XlaBatch {
-        dirs: dirs.clone(),
-        result: OnceLock::new(),
-    });
+    let mut programs: Vec<Program> = fixture_dirs().into_iter().map(Program::Fixture).collect();
+    programs.extend(examples().into_iter().map(Program::Example));
+    let xla = Arc::new(XlaBatch { programs: programs.clone(), work: OnceLock::new() });
     let mut trials = Vec::new();
-    for dir in dirs {
-        let name = fixture_name(&dir);
-        let d = dir.clone();
-        trials.push(Trial::test(format!("interp::{name}"), move || {
-            interp_matches_jax(&d)
-        }));
-        let d = dir.clone();
-        trials.push(Trial::test(format!("print::{name}"), move || {
-            printed_matches_golden(&d)
-        }));
-        let d = dir.clone();
-        trials.push(Trial::test(format!("roundtrip::{name}"), move || {
-            roundtrip(&d)
-        }));
+    for program in programs {
+        let name = program.name();
+        match &program {
+            Program::Fixture(dir) => {
+                let d = dir.clone();
+                trials.push(Trial::test(format!("interp::{name}"), move || interp_matches(&d)));
+                if !dir.join("script.om").exists() {
+                    let d = dir.clone();
+                    trials.push(Trial::test(format!("print::{name}"), move || printed_matches_golden(&d)));
+                }
+                let d = dir.clone();
+                trials.push(Trial::test(format!("roundtrip::{name}"), move || roundtrip(&load_fixture(&d)?)));
+            }
+            Program::Example(path) => {
+                let p = path.clone();
+                trials.push(Trial::test(format!("traced::{name}"), move || traced_matches_golden(&p)));
+            }
+        }
         let xla = xla.clone();
-        trials.push(Trial::test(format!("xla::{name}"), move || xla.check(&dir)));
+        trials.push(Trial::test(format!("xla::{name}"), move || xla.check(&program)));
     }
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn load(dir: &Path) -> Result<omelet_compiler::hlo::Module, Failed> {
-    let text = std::fs::read_to_string(dir.join("module.hlo")).map_err(|e| e.to_string())?;
-    Ok(parse_module(&text).map_err(|e| format!("{e:?}"))?)
+#[derive(Clone)]
+enum Program {
+    Fixture(PathBuf),
+    Example(PathBuf),
 }
 
-fn interp_matches_jax(dir: &Path) -> Result<(), Failed> {
-    let module = load(dir)?;
-    let results = interp::run(&module, &numbered_npy(dir, "in")).map_err(|e| e.to_string())?;
-    let (rtol, atol) = tolerances(dir);
-    Ok(compare(
-        &results,
-        &numbered_npy(dir, "expected"),
-        rtol,
-        atol,
-    )?)
+impl Program {
+    fn name(&self) -> String {
+        match self {
+            Program::Fixture(dir) => fixture_name(dir),
+            Program::Example(path) => format!("examples/{}", path.file_stem().unwrap().to_string_lossy()),
+        }
+    }
+
+    /// The module, its inputs, and the outputs to expect with their tolerances.
+    fn instance(&self) -> Result<(Module, Vec<Array>, Vec<Array>, (f64, f64)), Failed> {
+        match self {
+            Program::Fixture(dir) => {
+                Ok((load_fixture(dir)?, numbered_npy(dir, "in"), numbered_npy(dir, "expected"), tolerances(dir)))
+            }
+            Program::Example(path) => {
+                let module = trace_example(path)?;
+                let inputs = example_inputs(&module);
+                let expected = interp::run(&module, &inputs).map_err(|e| e.to_string())?;
+                Ok((module, inputs, expected, (1e-4, 1e-4)))
+            }
+        }
+    }
+}
+
+fn examples() -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .expect("examples/ exists")
+        .map(|e| e.expect("readable").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "om"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// A fixture's module: its script traced for its inputs' shapes, or its HLO.
+fn load_fixture(dir: &Path) -> Result<Module, Failed> {
+    let script = dir.join("script.om");
+    if !script.exists() {
+        let text = std::fs::read_to_string(dir.join("module.hlo")).map_err(|e| e.to_string())?;
+        return Ok(parse_module(&text).map_err(|e| format!("{e:?}"))?);
+    }
+    let inputs = numbered_npy(dir, "in");
+    trace(&script, |params| KnownShapes {
+        inputs: params.iter().cloned().zip(inputs.iter().map(Array::shape)).collect(),
+        ..KnownShapes::default()
+    })
+}
+
+fn trace_example(path: &Path) -> Result<Module, Failed> {
+    trace(path, |_| KnownShapes {
+        dims: EXAMPLE_DIMS.iter().map(|&(n, d)| (n.to_string(), d)).collect(),
+        ..KnownShapes::default()
+    })
+}
+
+fn trace(path: &Path, known: impl FnOnce(&[String]) -> KnownShapes) -> Result<Module, Failed> {
+    let source = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let program = omelet_grammar::omelet::parse(&source).map_err(|e| format!("{e:?}"))?;
+    let params = main_parameters(&program).map_err(|e| format!("{e:?}"))?;
+    let name = path.parent().and_then(Path::file_name).unwrap_or_default().to_string_lossy().to_string();
+    Ok(Tracer::trace(&program, &name, &known(&params)).map_err(|e| format!("{e:?}"))?)
+}
+
+/// Deterministic inputs of moderate size for an example's parameters.
+fn example_inputs(module: &Module) -> Vec<Array> {
+    module
+        .parameter_shapes()
+        .iter()
+        .enumerate()
+        .map(|(p, shape)| {
+            let a = shape.as_array().expect("array parameters");
+            let value = |i: &[usize]| {
+                let flat = i.iter().fold(p * 7919, |acc, &x| acc * 31 + x);
+                ((flat * 2654435761) % 1000) as f32 / 500.0 - 1.0
+            };
+            match a.element {
+                ElementType::F32 => Array::F32(ArrayD::from_shape_fn(IxDyn(&a.dims), |i| value(i.slice()))),
+                ElementType::S32 => Array::S32(ArrayD::from_shape_fn(IxDyn(&a.dims), |i| (value(i.slice()) * 10.0) as i32)),
+                ElementType::Pred => Array::Pred(ArrayD::from_shape_fn(IxDyn(&a.dims), |i| value(i.slice()) > 0.0)),
+            }
+        })
+        .collect()
+}
+
+fn interp_matches(dir: &Path) -> Result<(), Failed> {
+    let (module, inputs, expected, (rtol, atol)) = Program::Fixture(dir.to_path_buf()).instance()?;
+    let results = interp::run(&module, &inputs).map_err(|e| e.to_string())?;
+    Ok(compare(&results, &expected, rtol, atol)?)
 }
 
 fn printed_matches_golden(dir: &Path) -> Result<(), Failed> {
-    Ok(check_golden(
-        &dir.join("printed.hlo"),
-        &print_module(&load(dir)?),
-    )?)
+    Ok(check_golden(&dir.join("printed.hlo"), &print_module(&load_fixture(dir)?))?)
 }
 
-fn roundtrip(dir: &Path) -> Result<(), Failed> {
-    let printed = print_module(&load(dir)?);
-    let reparsed =
-        parse_module(&printed).map_err(|e| format!("the printed module does not parse: {e:?}"))?;
-    let again = print_module(&reparsed);
-    if again != printed {
+fn traced_matches_golden(path: &Path) -> Result<(), Failed> {
+    let golden = root().join("tests/golden/examples").join(path.file_stem().unwrap()).with_extension("hlo");
+    Ok(check_golden(&golden, &print_module(&trace_example(path)?))?)
+}
+
+fn roundtrip(module: &Module) -> Result<(), Failed> {
+    let printed = print_module(module);
+    let reparsed = parse_module(&printed).map_err(|e| format!("the printed module does not parse: {e:?}"))?;
+    if print_module(&reparsed) != printed {
         return Err("print(parse(print(m))) != print(m)".into());
     }
     Ok(())
 }
 
-/// Runs every printed fixture through XLA once, in one Python process, the first
-/// time any `xla::` trial asks.
+/// Runs every program's printed module through XLA once, in one Python process,
+/// the first time any `xla::` trial asks.
 struct XlaBatch {
-    dirs: Vec<PathBuf>,
-    result: OnceLock<Result<PathBuf, String>>,
+    programs: Vec<Program>,
+    work: OnceLock<Result<PathBuf, String>>,
 }
 
 impl XlaBatch {
-    fn check(&self, dir: &Path) -> Result<(), Failed> {
-        let work = match self.result.get_or_init(|| self.run()) {
+    fn check(&self, program: &Program) -> Result<(), Failed> {
+        let work = match self.work.get_or_init(|| self.run()) {
             Ok(work) => work,
             Err(skip) if std::env::var_os("CI").is_none() => {
                 println!("skipped: {skip}");
@@ -100,52 +196,43 @@ impl XlaBatch {
             }
             Err(e) => return Err(e.clone().into()),
         };
-        let out = work.join(fixture_name(dir));
+        let out = work.join(program.name());
         if let Ok(error) = std::fs::read_to_string(out.join("error.txt")) {
             return Err(format!("XLA rejected or failed on the printed module: {error}").into());
         }
-        let (rtol, atol) = tolerances(dir);
-        Ok(compare(
-            &numbered_npy(&out, "out"),
-            &numbered_npy(dir, "expected"),
-            rtol,
-            atol,
-        )?)
+        let (_, _, expected, (rtol, atol)) = program.instance()?;
+        Ok(compare(&numbered_npy(&out, "out"), &expected, rtol, atol)?)
     }
 
     fn run(&self) -> Result<PathBuf, String> {
-        let has_jax = Command::new("python3")
-            .args(["-c", "import jax"])
-            .stderr(Stdio::null())
-            .status();
+        let has_jax = Command::new("python3").args(["-c", "import jax"]).stderr(Stdio::null()).status();
         if !has_jax.is_ok_and(|s| s.success()) {
             return Err("python3 with jax is not installed (pip install jax)".into());
         }
         let work = std::env::temp_dir().join(format!("omelet-xla-{}", std::process::id()));
         let mut jobs = Vec::new();
-        for dir in &self.dirs {
-            let out = work.join(fixture_name(dir));
-            std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-            let module = out.join("printed.hlo");
-            let printed = match load(dir) {
-                Ok(m) => print_module(&m),
-                Err(_) => continue, // the interp:: trial reports it
+        for program in &self.programs {
+            let Ok((module, inputs, _, _)) = program.instance() else {
+                continue; // the program's other trials report why
             };
-            std::fs::write(&module, printed).map_err(|e| e.to_string())?;
-            let inputs: Vec<PathBuf> = (0..)
-                .map(|i| dir.join(format!("in{i}.npy")))
-                .take_while(|p| p.exists())
-                .collect();
-            jobs.push(serde_json::json!({"module": module, "out": out, "inputs": inputs}));
+            let out = work.join(program.name());
+            std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+            let module_path = out.join("printed.hlo");
+            std::fs::write(&module_path, print_module(&module)).map_err(|e| e.to_string())?;
+            let mut input_paths = Vec::new();
+            for (i, input) in inputs.iter().enumerate() {
+                let path = out.join(format!("in{i}.npy"));
+                npy::write(&path, input)?;
+                input_paths.push(path);
+            }
+            jobs.push(serde_json::json!({"module": module_path, "out": out, "inputs": input_paths}));
         }
-        let script = support::root().join("tests/xla_check.py");
         let mut child = Command::new("python3")
-            .arg(script)
+            .arg(root().join("tests/xla_check.py"))
             .stdin(Stdio::piped())
             .spawn()
             .map_err(|e| e.to_string())?;
-        let stdin = child.stdin.take().expect("piped");
-        serde_json::to_writer(stdin, &jobs).map_err(|e| e.to_string())?;
+        serde_json::to_writer(child.stdin.take().expect("piped"), &jobs).map_err(|e| e.to_string())?;
         let status = child.wait().map_err(|e| e.to_string())?;
         if !status.success() {
             return Err(format!("tests/xla_check.py failed: {status}"));

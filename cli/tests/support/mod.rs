@@ -15,20 +15,21 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Every fixture directory, sorted: JAX programs (`tests/jax`) and hand-written
-/// HLO whose expected outputs XLA computed (`tests/xla`).
+/// Every fixture directory, sorted: JAX programs (`tests/jax`), hand-written
+/// HLO whose expected outputs XLA computed (`tests/xla`), and `.om` scripts with
+/// their JAX twins' outputs (`tests/om`).
 pub fn fixture_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = ["tests/jax", "tests/xla"]
+    let mut dirs: Vec<PathBuf> = ["tests/jax", "tests/xla", "tests/om"]
         .iter()
         .flat_map(|d| std::fs::read_dir(root().join(d)).expect("fixture folders exist"))
         .map(|e| e.expect("readable").path())
-        .filter(|p| p.join("module.hlo").exists())
+        .filter(|p| p.join("module.hlo").exists() || p.join("script.om").exists())
         .collect();
     dirs.sort();
     dirs
 }
 
-/// `jax/NAME` or `xla/NAME`: a fixture's name in test output.
+/// `jax/NAME`, `xla/NAME` or `om/NAME`: a fixture's name in test output.
 pub fn fixture_name(dir: &Path) -> String {
     let parent = dir.parent().and_then(Path::file_name).unwrap_or_default();
     format!(

@@ -226,7 +226,7 @@ impl Args {
     /// Argument `i` as a compile-time integer.
     pub fn int(&self, i: usize) -> Result<i64, CompileError> {
         match self.get(i) {
-            Some(Value::Int(n)) => Ok(*n),
+            Some(v) if v.as_int().is_some() => Ok(v.as_int().expect("checked")),
             other => fail(
                 ErrorKind::Value,
                 self.span(i),
@@ -248,14 +248,8 @@ impl Args {
             )
         };
         match self.get(i) {
-            Some(Value::Int(n)) => Ok(vec![*n]),
-            Some(Value::List(items) | Value::Tuple(items)) => items
-                .iter()
-                .map(|v| match v {
-                    Value::Int(n) => Ok(*n),
-                    other => Err(bad(other)),
-                })
-                .collect(),
+            Some(Value::List(items) | Value::Tuple(items)) => items.iter().map(|v| v.as_int().ok_or_else(|| bad(v))).collect(),
+            Some(v) if v.as_int().is_some() => Ok(vec![v.as_int().expect("checked")]),
             Some(other) => Err(bad(other)),
             None => fail(
                 ErrorKind::Value,

@@ -770,7 +770,8 @@ impl<'p> Tracer<'p> {
             match item {
                 IndexItem::Expr(e) => match self.eval(scope, e)? {
                     Value::None => out_dims.push(1),
-                    Value::Int(i) => {
+                    v if v.as_int().is_some() => {
+                        let i = v.as_int().expect("checked");
                         let Some(&n) = t.dims().get(axis) else {
                             return fail(
                                 ErrorKind::Shape,
@@ -855,7 +856,7 @@ impl<'p> Tracer<'p> {
                 None => Ok(None),
                 Some(e) => match self.eval(scope, e)? {
                     Value::None => Ok(None),
-                    Value::Int(i) => Ok(Some(i)),
+                    v if v.as_int().is_some() => Ok(v.as_int()),
                     other => fail(
                         ErrorKind::Value,
                         e.span,

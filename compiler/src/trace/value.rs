@@ -51,6 +51,16 @@ impl Value {
         }
     }
 
+    /// The value as a compile-time integer: an int, or a float with an integral
+    /// value (so that shape arithmetic like `d / HEADS` works without `//`).
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(*f as i64),
+            _ => None,
+        }
+    }
+
     pub fn is_scalar_constant(&self) -> bool {
         matches!(self, Value::Int(_) | Value::Float(_) | Value::Bool(_))
     }
