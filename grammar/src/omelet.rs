@@ -4,7 +4,7 @@ use pest::Parser;
 use pest::iterators::Pair;
 use pest_derive::Parser;
 
-use crate::span::{ParseError, Span, check_nesting};
+use crate::span::{ParseError, Span, check_nesting, detailed_errors};
 
 #[derive(Parser)]
 #[grammar = "omelet.pest"]
@@ -225,6 +225,7 @@ const MAX_NESTING: usize = 200;
 
 pub fn parse(text: &str) -> Result<Program, ParseError> {
     check_nesting(text, MAX_NESTING)?;
+    detailed_errors();
     let mut pairs =
         OmeletParser::parse(Rule::program, text).map_err(|e| ParseError::from_pest(e, describe))?;
     let program = pairs.next().expect("the grammar yields one program");

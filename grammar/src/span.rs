@@ -35,7 +35,9 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 impl ParseError {
-    /// Converts pest's error, naming rules as a user would ("a shape", not `array_shape`).
+    /// Converts pest's error into "expected X, Y or Z" at its position, naming rules
+    /// as a user would ("a shape", not `array_shape`) and literal tokens in quotes.
+    /// Call [`detailed_errors`] before parsing so pest records the literal tokens.
     pub(crate) fn from_pest<R: pest::RuleType>(
         error: pest::error::Error<R>,
         describe: impl Fn(&R) -> String,
@@ -44,15 +46,42 @@ impl ParseError {
             pest::error::InputLocation::Pos(p) => Span::new(p, p),
             pest::error::InputLocation::Span((s, e)) => Span::new(s, e),
         };
-        let error = error.renamed_rules(describe);
+        let mut expected: Vec<String> = Vec::new();
+        let mut add = |item: String| {
+            if !expected.contains(&item) {
+                expected.push(item);
+            }
+        };
+        if let Some(attempts) = error.parse_attempts() {
+            // Only closing and separating punctuation: operators and openers are
+            // better named by their rules ("an operator", "an argument").
+            for token in attempts.expected_tokens().iter().map(ToString::to_string) {
+                if PUNCTUATION.contains(&token.as_str()) {
+                    add(format!("`{token}`"));
+                }
+            }
+        }
         let message = match &error.variant {
-            pest::error::ErrorVariant::ParsingError { .. } => {
-                format!("syntax error: {}", error.variant.message())
+            pest::error::ErrorVariant::ParsingError { positives, .. } => {
+                positives.iter().for_each(|r| add(describe(r)));
+                match expected.split_last() {
+                    None => "syntax error".to_string(),
+                    Some((only, [])) => format!("expected {only}"),
+                    Some((last, rest)) => format!("expected {} or {last}", rest.join(", ")),
+                }
             }
             pest::error::ErrorVariant::CustomError { message } => message.clone(),
         };
         ParseError { span, message }
     }
+}
+
+/// The literal tokens worth naming in "expected ..." messages.
+const PUNCTUATION: &[&str] = &[";", ")", "]", "}", ",", "=", "{", "..", ":", "->"];
+
+/// Asks pest to record which literal tokens it tried, for [`ParseError::from_pest`].
+pub(crate) fn detailed_errors() {
+    pest::set_error_detail(true);
 }
 
 /// Rejects text whose brackets nest deeper than `max`: the recursive-descent

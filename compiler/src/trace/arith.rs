@@ -66,10 +66,7 @@ pub fn to_tensor(g: &mut Graph, value: &Value, element: ElementType) -> OpResult
         (other, _) => {
             return Err((
                 ErrorKind::Value,
-                format!(
-                    "expected an array or a number, found a {}",
-                    other.describe()
-                ),
+                format!("expected an array or a number, found {}", other.describe()),
             ));
         }
     };
@@ -142,7 +139,7 @@ pub fn binary(g: &mut Graph, op: BinaryOp, lhs: &Value, rhs: &Value) -> OpResult
             return Err((
                 ErrorKind::Value,
                 format!(
-                    "`{}` takes arrays or numbers, not a {}",
+                    "`{}` takes arrays or numbers, not {}",
                     op.symbol(),
                     v.describe()
                 ),
@@ -441,7 +438,7 @@ pub fn negate(g: &mut Graph, v: &Value) -> OpResult<Value> {
         Value::Tensor(t) => Ok(Value::Tensor(unary(g, UnaryOp::Negate, t)?)),
         other => Err((
             ErrorKind::Value,
-            format!("`-` takes an array or a number, not a {}", other.describe()),
+            format!("`-` takes an array or a number, not {}", other.describe()),
         )),
     }
 }

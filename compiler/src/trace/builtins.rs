@@ -201,7 +201,7 @@ impl Args {
                 ErrorKind::Value,
                 self.span(i),
                 format!(
-                    "`{}` takes true or false, not a {}",
+                    "`{}` takes true or false, not {}",
                     self.name,
                     other.describe()
                 ),
@@ -218,7 +218,7 @@ impl Args {
             Some(other) => fail(
                 ErrorKind::Value,
                 self.span(i),
-                format!("expected a number, found a {}", other.describe()),
+                format!("expected a number, found {}", other.describe()),
             ),
         }
     }
@@ -244,11 +244,14 @@ impl Args {
             CompileError::at(
                 ErrorKind::Value,
                 self.span(i),
-                format!("expected a list of integers, found a {}", v.describe()),
+                format!("expected a list of integers, found {}", v.describe()),
             )
         };
         match self.get(i) {
-            Some(Value::List(items) | Value::Tuple(items)) => items.iter().map(|v| v.as_int().ok_or_else(|| bad(v))).collect(),
+            Some(Value::List(items) | Value::Tuple(items)) => items
+                .iter()
+                .map(|v| v.as_int().ok_or_else(|| bad(v)))
+                .collect(),
             Some(v) if v.as_int().is_some() => Ok(vec![v.as_int().expect("checked")]),
             Some(other) => Err(bad(other)),
             None => fail(
@@ -332,23 +335,25 @@ impl Builtin {
         name_span: Span,
         call: Span,
     ) -> Result<Value, CompileError> {
+        let given = values.iter().filter(|(k, _, _)| k.is_none()).count();
+        if given > self.params.len() {
+            let n = self.params.len();
+            let plural = if n == 1 { "" } else { "s" };
+            return fail(
+                ErrorKind::Arity,
+                call,
+                format!(
+                    "{} takes at most {n} argument{plural}, but {given} were given",
+                    self.name
+                ),
+            );
+        }
         let mut slots: Vec<Option<(Value, Span)>> = vec![None; self.params.len()];
         let mut positional = 0;
         for (keyword, value, span) in values {
             let slot = match keyword {
                 None => {
                     positional += 1;
-                    if positional > self.params.len() {
-                        return fail(
-                            ErrorKind::Arity,
-                            call,
-                            format!(
-                                "{} takes at most {} arguments",
-                                self.name,
-                                self.params.len()
-                            ),
-                        );
-                    }
                     positional - 1
                 }
                 Some(k) => self

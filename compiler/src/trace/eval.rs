@@ -110,7 +110,7 @@ impl<'p> Tracer<'p> {
                         ErrorKind::Value,
                         c.value.span,
                         format!(
-                            "a const must be a number or a bool, not a {}",
+                            "a const must be a number or a bool, not {}",
                             value.describe()
                         ),
                     );
@@ -286,7 +286,7 @@ impl<'p> Tracer<'p> {
                 return fail(
                     ErrorKind::Value,
                     span,
-                    format!("main must return arrays, not a {}", other.describe()),
+                    format!("main must return arrays, not {}", other.describe()),
                 );
             }
         }
@@ -300,7 +300,7 @@ impl<'p> Tracer<'p> {
             Flow::End(None) => {
                 return fail(
                     ErrorKind::Value,
-                    f.body.span,
+                    f.name.span,
                     format!(
                         "function {} returns nothing: end it with an expression or `return`",
                         f.name.name
@@ -423,7 +423,7 @@ impl<'p> Tracer<'p> {
                             ErrorKind::Value,
                             span,
                             format!(
-                                "cannot destructure a {} into {} names",
+                                "cannot destructure {} into {} names",
                                 other.describe(),
                                 parts.len()
                             ),
@@ -460,7 +460,7 @@ impl<'p> Tracer<'p> {
                 ErrorKind::Value,
                 e.span,
                 format!(
-                    "expected a compile-time integer, found a {}",
+                    "expected a compile-time integer, found {}",
                     other.describe()
                 ),
             ),
@@ -522,7 +522,7 @@ impl<'p> Tracer<'p> {
                 other => fail(
                     ErrorKind::Value,
                     span,
-                    format!("`.T` needs an array, not a {}", other.describe()),
+                    format!("`.T` needs an array, not {}", other.describe()),
                 ),
             },
         }
@@ -622,22 +622,22 @@ impl<'p> Tracer<'p> {
                 ),
             );
         }
+        let given = args.iter().filter(|(k, _, _)| k.is_none()).count();
+        if given > f.params.len() {
+            let n = f.params.len();
+            let plural = if n == 1 { "" } else { "s" };
+            return fail(
+                ErrorKind::Arity,
+                span,
+                format!("{name} takes {n} argument{plural} but {given} were given"),
+            );
+        }
         let mut bound: Vec<Option<(Value, Span)>> = vec![None; f.params.len()];
         let mut positional = 0;
         for (keyword, value, arg_span) in args {
             let slot = match keyword {
                 None => {
                     positional += 1;
-                    if positional > f.params.len() {
-                        return fail(
-                            ErrorKind::Arity,
-                            span,
-                            format!(
-                                "{name} takes {} arguments but more were given",
-                                f.params.len()
-                            ),
-                        );
-                    }
                     positional - 1
                 }
                 Some(k) => match f.params.iter().position(|p| p.name.name == k.name) {
@@ -740,7 +740,7 @@ impl<'p> Tracer<'p> {
             other => fail(
                 ErrorKind::Value,
                 span,
-                format!("cannot index a {}", other.describe()),
+                format!("cannot index {}", other.describe()),
             ),
         }
     }
@@ -806,7 +806,7 @@ impl<'p> Tracer<'p> {
                             ErrorKind::Value,
                             e.span,
                             format!(
-                                "an index must be an integer, a slice or None, not a {}",
+                                "an index must be an integer, a slice or None, not {}",
                                 other.describe()
                             ),
                         );
@@ -861,7 +861,7 @@ impl<'p> Tracer<'p> {
                         ErrorKind::Value,
                         e.span,
                         format!(
-                            "a slice bound must be a compile-time integer, not a {}",
+                            "a slice bound must be a compile-time integer, not {}",
                             other.describe()
                         ),
                     ),
@@ -910,7 +910,7 @@ impl<'p> Tracer<'p> {
             other => fail(
                 ErrorKind::Value,
                 span,
-                format!("expected an array, found a {}", other.describe()),
+                format!("expected an array, found {}", other.describe()),
             ),
         }
     }

@@ -38,15 +38,15 @@ pub enum Value {
 }
 
 impl Value {
-    /// What the value is, for error messages: `f32[3,4]`, `int`, `tuple`, ...
+    /// What the value is, for error messages: `an array f32[3,4]`, `an int`, ...
     pub fn describe(&self) -> String {
         match self {
-            Value::Tensor(t) => user_type(&t.shape),
-            Value::Int(_) => "int".into(),
-            Value::Float(_) => "float".into(),
-            Value::Bool(_) => "bool".into(),
-            Value::Tuple(_) => "tuple".into(),
-            Value::List(_) => "list".into(),
+            Value::Tensor(t) => format!("an array {}", user_type(&t.shape)),
+            Value::Int(_) => "an int".into(),
+            Value::Float(_) => "a float".into(),
+            Value::Bool(_) => "a bool".into(),
+            Value::Tuple(_) => "a tuple".into(),
+            Value::List(_) => "a list".into(),
             Value::None => "None".into(),
         }
     }
