@@ -39,28 +39,41 @@ fn main() {
     let args = Arguments::from_args();
     let mut programs: Vec<Program> = fixture_dirs().into_iter().map(Program::Fixture).collect();
     programs.extend(examples().into_iter().map(Program::Example));
-    let xla = Arc::new(XlaBatch { programs: programs.clone(), work: OnceLock::new() });
+    let xla = Arc::new(XlaBatch {
+        programs: programs.clone(),
+        work: OnceLock::new(),
+    });
     let mut trials = Vec::new();
     for program in programs {
         let name = program.name();
         match &program {
             Program::Fixture(dir) => {
                 let d = dir.clone();
-                trials.push(Trial::test(format!("interp::{name}"), move || interp_matches(&d)));
+                trials.push(Trial::test(format!("interp::{name}"), move || {
+                    interp_matches(&d)
+                }));
                 if !dir.join("script.om").exists() {
                     let d = dir.clone();
-                    trials.push(Trial::test(format!("print::{name}"), move || printed_matches_golden(&d)));
+                    trials.push(Trial::test(format!("print::{name}"), move || {
+                        printed_matches_golden(&d)
+                    }));
                 }
                 let d = dir.clone();
-                trials.push(Trial::test(format!("roundtrip::{name}"), move || roundtrip(&load_fixture(&d)?)));
+                trials.push(Trial::test(format!("roundtrip::{name}"), move || {
+                    roundtrip(&load_fixture(&d)?)
+                }));
             }
             Program::Example(path) => {
                 let p = path.clone();
-                trials.push(Trial::test(format!("traced::{name}"), move || traced_matches_golden(&p)));
+                trials.push(Trial::test(format!("traced::{name}"), move || {
+                    traced_matches_golden(&p)
+                }));
             }
         }
         let xla = xla.clone();
-        trials.push(Trial::test(format!("xla::{name}"), move || xla.check(&program)));
+        trials.push(Trial::test(format!("xla::{name}"), move || {
+            xla.check(&program)
+        }));
     }
     libtest_mimic::run(&args, trials).exit();
 }
@@ -75,16 +88,21 @@ impl Program {
     fn name(&self) -> String {
         match self {
             Program::Fixture(dir) => fixture_name(dir),
-            Program::Example(path) => format!("examples/{}", path.file_stem().unwrap().to_string_lossy()),
+            Program::Example(path) => {
+                format!("examples/{}", path.file_stem().unwrap().to_string_lossy())
+            }
         }
     }
 
     /// The module, its inputs, and the outputs to expect with their tolerances.
     fn instance(&self) -> Result<(Module, Vec<Array>, Vec<Array>, (f64, f64)), Failed> {
         match self {
-            Program::Fixture(dir) => {
-                Ok((load_fixture(dir)?, numbered_npy(dir, "in"), numbered_npy(dir, "expected"), tolerances(dir)))
-            }
+            Program::Fixture(dir) => Ok((
+                load_fixture(dir)?,
+                numbered_npy(dir, "in"),
+                numbered_npy(dir, "expected"),
+                tolerances(dir),
+            )),
             Program::Example(path) => {
                 let module = trace_example(path)?;
                 let inputs = example_inputs(&module);
@@ -114,14 +132,21 @@ fn load_fixture(dir: &Path) -> Result<Module, Failed> {
     }
     let inputs = numbered_npy(dir, "in");
     trace(&script, |params| KnownShapes {
-        inputs: params.iter().cloned().zip(inputs.iter().map(Array::shape)).collect(),
+        inputs: params
+            .iter()
+            .cloned()
+            .zip(inputs.iter().map(Array::shape))
+            .collect(),
         ..KnownShapes::default()
     })
 }
 
 fn trace_example(path: &Path) -> Result<Module, Failed> {
     trace(path, |_| KnownShapes {
-        dims: EXAMPLE_DIMS.iter().map(|&(n, d)| (n.to_string(), d)).collect(),
+        dims: EXAMPLE_DIMS
+            .iter()
+            .map(|&(n, d)| (n.to_string(), d))
+            .collect(),
         ..KnownShapes::default()
     })
 }
@@ -130,7 +155,12 @@ fn trace(path: &Path, known: impl FnOnce(&[String]) -> KnownShapes) -> Result<Mo
     let source = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let program = omelet_grammar::omelet::parse(&source).map_err(|e| format!("{e:?}"))?;
     let params = main_parameters(&program).map_err(|e| format!("{e:?}"))?;
-    let name = path.parent().and_then(Path::file_name).unwrap_or_default().to_string_lossy().to_string();
+    let name = path
+        .parent()
+        .and_then(Path::file_name)
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string();
     Ok(Tracer::trace(&program, &name, &known(&params)).map_err(|e| format!("{e:?}"))?)
 }
 
@@ -147,32 +177,46 @@ fn example_inputs(module: &Module) -> Vec<Array> {
                 ((flat * 2654435761) % 1000) as f32 / 500.0 - 1.0
             };
             match a.element {
-                ElementType::F32 => Array::F32(ArrayD::from_shape_fn(IxDyn(&a.dims), |i| value(i.slice()))),
-                ElementType::S32 => Array::S32(ArrayD::from_shape_fn(IxDyn(&a.dims), |i| (value(i.slice()) * 10.0) as i32)),
-                ElementType::Pred => Array::Pred(ArrayD::from_shape_fn(IxDyn(&a.dims), |i| value(i.slice()) > 0.0)),
+                ElementType::F32 => {
+                    Array::F32(ArrayD::from_shape_fn(IxDyn(&a.dims), |i| value(i.slice())))
+                }
+                ElementType::S32 => Array::S32(ArrayD::from_shape_fn(IxDyn(&a.dims), |i| {
+                    (value(i.slice()) * 10.0) as i32
+                })),
+                ElementType::Pred => Array::Pred(ArrayD::from_shape_fn(IxDyn(&a.dims), |i| {
+                    value(i.slice()) > 0.0
+                })),
             }
         })
         .collect()
 }
 
 fn interp_matches(dir: &Path) -> Result<(), Failed> {
-    let (module, inputs, expected, (rtol, atol)) = Program::Fixture(dir.to_path_buf()).instance()?;
+    let (module, inputs, expected, (rtol, atol)) =
+        Program::Fixture(dir.to_path_buf()).instance()?;
     let results = interp::run(&module, &inputs).map_err(|e| e.to_string())?;
     Ok(compare(&results, &expected, rtol, atol)?)
 }
 
 fn printed_matches_golden(dir: &Path) -> Result<(), Failed> {
-    Ok(check_golden(&dir.join("printed.hlo"), &print_module(&load_fixture(dir)?))?)
+    Ok(check_golden(
+        &dir.join("printed.hlo"),
+        &print_module(&load_fixture(dir)?),
+    )?)
 }
 
 fn traced_matches_golden(path: &Path) -> Result<(), Failed> {
-    let golden = root().join("tests/golden/examples").join(path.file_stem().unwrap()).with_extension("hlo");
+    let golden = root()
+        .join("tests/golden/examples")
+        .join(path.file_stem().unwrap())
+        .with_extension("hlo");
     Ok(check_golden(&golden, &print_module(&trace_example(path)?))?)
 }
 
 fn roundtrip(module: &Module) -> Result<(), Failed> {
     let printed = print_module(module);
-    let reparsed = parse_module(&printed).map_err(|e| format!("the printed module does not parse: {e:?}"))?;
+    let reparsed =
+        parse_module(&printed).map_err(|e| format!("the printed module does not parse: {e:?}"))?;
     if print_module(&reparsed) != printed {
         return Err("print(parse(print(m))) != print(m)".into());
     }
@@ -205,7 +249,10 @@ impl XlaBatch {
     }
 
     fn run(&self) -> Result<PathBuf, String> {
-        let has_jax = Command::new("python3").args(["-c", "import jax"]).stderr(Stdio::null()).status();
+        let has_jax = Command::new("python3")
+            .args(["-c", "import jax"])
+            .stderr(Stdio::null())
+            .status();
         if !has_jax.is_ok_and(|s| s.success()) {
             return Err("python3 with jax is not installed (pip install jax)".into());
         }
@@ -225,14 +272,17 @@ impl XlaBatch {
                 npy::write(&path, input)?;
                 input_paths.push(path);
             }
-            jobs.push(serde_json::json!({"module": module_path, "out": out, "inputs": input_paths}));
+            jobs.push(
+                serde_json::json!({"module": module_path, "out": out, "inputs": input_paths}),
+            );
         }
         let mut child = Command::new("python3")
             .arg(root().join("tests/xla_check.py"))
             .stdin(Stdio::piped())
             .spawn()
             .map_err(|e| e.to_string())?;
-        serde_json::to_writer(child.stdin.take().expect("piped"), &jobs).map_err(|e| e.to_string())?;
+        serde_json::to_writer(child.stdin.take().expect("piped"), &jobs)
+            .map_err(|e| e.to_string())?;
         let status = child.wait().map_err(|e| e.to_string())?;
         if !status.success() {
             return Err(format!("tests/xla_check.py failed: {status}"));
