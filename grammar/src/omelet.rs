@@ -4,7 +4,7 @@ use pest::Parser;
 use pest::iterators::Pair;
 use pest_derive::Parser;
 
-use crate::span::{ParseError, Span, check_nesting, detailed_errors};
+use crate::span::{ParseError, Span, check_nesting, with_details};
 
 #[derive(Parser)]
 #[grammar = "omelet.pest"]
@@ -225,9 +225,8 @@ const MAX_NESTING: usize = 200;
 
 pub fn parse(text: &str) -> Result<Program, ParseError> {
     check_nesting(text, MAX_NESTING)?;
-    detailed_errors();
-    let mut pairs =
-        OmeletParser::parse(Rule::program, text).map_err(|e| ParseError::from_pest(e, describe))?;
+    let mut pairs = with_details(|| OmeletParser::parse(Rule::program, text))
+        .map_err(|e| ParseError::from_pest(e, describe))?;
     let program = pairs.next().expect("the grammar yields one program");
     let mut items = Vec::new();
     for pair in program.into_inner() {

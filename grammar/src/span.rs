@@ -37,7 +37,7 @@ impl std::error::Error for ParseError {}
 impl ParseError {
     /// Converts pest's error into "expected X, Y or Z" at its position, naming rules
     /// as a user would ("a shape", not `array_shape`) and literal tokens in quotes.
-    /// Call [`detailed_errors`] before parsing so pest records the literal tokens.
+    /// Parse with [`with_details`] so that pest records the literal tokens.
     pub(crate) fn from_pest<R: pest::RuleType>(
         error: pest::error::Error<R>,
         describe: impl Fn(&R) -> String,
@@ -79,9 +79,16 @@ impl ParseError {
 /// The literal tokens worth naming in "expected ..." messages.
 const PUNCTUATION: &[&str] = &[";", ")", "]", "}", ",", "=", "{", "..", ":", "->"];
 
-/// Asks pest to record which literal tokens it tried, for [`ParseError::from_pest`].
-pub(crate) fn detailed_errors() {
-    pest::set_error_detail(true);
+/// Runs a pest parse; when it fails, runs it again with pest recording which
+/// literal tokens it tried, for [`ParseError::from_pest`]. The recording slows
+/// parsing, so successful parses never pay for it.
+pub(crate) fn with_details<T, E>(parse: impl Fn() -> Result<T, E>) -> Result<T, E> {
+    parse().or_else(|_| {
+        pest::set_error_detail(true);
+        let detailed = parse();
+        pest::set_error_detail(false);
+        detailed
+    })
 }
 
 /// Rejects text whose brackets nest deeper than `max`: the recursive-descent
