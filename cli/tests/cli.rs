@@ -258,3 +258,17 @@ fn hlo_dot_draws_a_cluster_per_kernel() {
         json["kernels"].as_array().unwrap().len()
     );
 }
+
+#[test]
+fn suite_programs_trace_for_their_declared_shapes() {
+    let mut count = 0;
+    for entry in std::fs::read_dir(root().join("benches/suite")).unwrap() {
+        let path = entry.unwrap().path();
+        let out = omelet(&["hlo", path.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{}: {}", path.display(), stderr(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(json["kernel_count"].as_u64().unwrap() >= 1);
+        count += 1;
+    }
+    assert_eq!(count, 10, "SUITE.md names ten programs");
+}
