@@ -420,7 +420,8 @@ ENTRY %main.4 (x.1: f32[3]) -> f32[] {
     #[test]
     fn reports_position_of_syntax_errors() {
         let err = parse("HloModule m\nENTRY e {\n  x = f32[3 parameter(0)\n}").unwrap_err();
-        assert_eq!(err.span.start, "HloModule m\nENTRY e {\n  x = f32[3 ".len());
+        // The shape that failed to parse, from its start.
+        assert_eq!(err.span.start, "HloModule m\nENTRY e {\n  x = ".len());
         assert!(err.message.starts_with("expected"), "{}", err.message);
     }
 }
