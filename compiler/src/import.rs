@@ -22,6 +22,15 @@ use crate::hlo::{
 /// every backend.
 pub const MAX_ELEMENTS: u64 = i32::MAX as u64;
 
+/// The highest rank Omelet accepts.
+pub const MAX_RANK: usize = 64;
+
+/// How deep `call`s and `fusion`s may nest: the importer recurses once per level.
+pub const MAX_CALL_DEPTH: usize = 64;
+
+/// The most instructions a computation may have once its calls are inlined.
+pub const MAX_INSTRUCTIONS: usize = 1 << 20;
+
 /// Parses HLO text and imports it.
 pub fn parse_module(text: &str) -> Result<Module, CompileError> {
     let ast = omelet_grammar::hlo::parse(text)?;
@@ -62,6 +71,7 @@ pub fn import(ast: &ModuleAst) -> Result<Module, CompileError> {
         computations: Vec::new(),
         fused: FxHashMap::default(),
         inlining: Vec::new(),
+        inlined_sizes: FxHashMap::default(),
     };
     let entry_id = importer.import_computation(entry)?;
     let module = Module {
@@ -81,6 +91,8 @@ struct Importer<'a> {
     fused: FxHashMap<&'a str, ComputationId>,
     /// Computations being inlined, innermost last: a call back into one is recursion.
     inlining: Vec<&'a str>,
+    /// [`Importer::inlined_size`]'s results, by computation name.
+    inlined_sizes: FxHashMap<&'a str, u64>,
 }
 
 impl<'a> Importer<'a> {
@@ -89,6 +101,16 @@ impl<'a> Importer<'a> {
         &mut self,
         comp: &'a ComputationAst,
     ) -> Result<ComputationId, CompileError> {
+        if self.inlined_size(comp, 0) > MAX_INSTRUCTIONS as u64 {
+            return Err(err(
+                ErrorKind::Unsupported,
+                comp.name_span,
+                format!(
+                    "computation {} has more than {MAX_INSTRUCTIONS} instructions once its calls are inlined, which is not supported",
+                    comp.name
+                ),
+            ));
+        }
         let mut builder = ComputationBuilder::new(comp.name.clone());
         let root = self.lower(comp, &mut builder, None)?;
         let computation = builder
@@ -96,6 +118,31 @@ impl<'a> Importer<'a> {
             .map_err(|e| err(ErrorKind::Shape, comp.name_span, e))?;
         self.computations.push(computation);
         Ok(ComputationId::new(self.computations.len() - 1))
+    }
+
+    /// How many instructions `comp` has once its calls are inlined, saturating.
+    /// Every call inlines a copy of its callee, so calls of calls grow
+    /// exponentially: a few kilobytes of text can ask for billions, and this
+    /// measures before anything is built. Recursion and runaway depth count as
+    /// nothing here; `lower` reports them.
+    fn inlined_size(&mut self, comp: &'a ComputationAst, depth: usize) -> u64 {
+        if let Some(&size) = self.inlined_sizes.get(comp.name.as_str()) {
+            return size;
+        }
+        if depth > MAX_CALL_DEPTH {
+            return 0;
+        }
+        self.inlined_sizes.insert(&comp.name, 0);
+        let mut size: u64 = 0;
+        for instr in &comp.instructions {
+            let callee = match instr.opcode.as_str() {
+                "call" => self.callee(instr, "to_apply").ok(),
+                _ => None,
+            };
+            size = size.saturating_add(callee.map_or(1, |c| self.inlined_size(c, depth + 1)));
+        }
+        self.inlined_sizes.insert(&comp.name, size);
+        size
     }
 
     /// Appends `comp`'s instructions to `builder` and returns its root. With
@@ -113,10 +160,36 @@ impl<'a> Importer<'a> {
                 format!("computation {} calls itself", comp.name),
             ));
         }
+        // Each level takes a few recursive calls here and in the interpreter; real
+        // programs nest a handful of calls (jit in jit) and fusions.
+        if self.inlining.len() >= MAX_CALL_DEPTH {
+            return Err(err(
+                ErrorKind::Unsupported,
+                comp.name_span,
+                format!(
+                    "calls and fusions nested more than {MAX_CALL_DEPTH} deep are not supported"
+                ),
+            ));
+        }
         self.inlining.push(&comp.name);
         let mut ids: FxHashMap<&str, InstrId> = FxHashMap::default();
         let mut root = None;
         for instr in topological_order(comp)? {
+            // Parameters 0..=N each take an instruction, so a larger N is an error,
+            // not a table of N entries for the builder to allocate.
+            if let BodyAst::ParameterNumber(n) = instr.body
+                && n >= comp.instructions.len() as u64
+            {
+                return Err(err(
+                    ErrorKind::Syntax,
+                    instr.opcode_span,
+                    format!(
+                        "parameter({n}) is out of range: computation {} has {} instructions",
+                        comp.name,
+                        comp.instructions.len()
+                    ),
+                ));
+            }
             let id = self.lower_instruction(instr, builder, arguments, &ids)?;
             ids.insert(instr.name.as_str(), id);
             if instr.is_root {
@@ -192,13 +265,26 @@ impl<'a> Importer<'a> {
             return Ok(Op::Binary(b));
         }
         Ok(match opcode {
+            // `parameter(x)` and `constant(x)` parse as generic ops with operands.
             "parameter" => match instr.body {
                 BodyAst::ParameterNumber(n) => Op::Parameter(n as usize),
-                _ => unreachable!("the grammar gives parameter a number"),
+                _ => {
+                    return Err(err(
+                        ErrorKind::Syntax,
+                        instr.opcode_span,
+                        "parameter takes a number: parameter(0)",
+                    ));
+                }
             },
             "constant" => match &instr.body {
                 BodyAst::Literal(lit) => Op::Constant(literal(lit, shape)?),
-                _ => unreachable!("the grammar gives constant a literal"),
+                _ => {
+                    return Err(err(
+                        ErrorKind::Syntax,
+                        instr.opcode_span,
+                        "constant takes a literal: constant(0), constant({1, 2})",
+                    ));
+                }
             },
             "iota" => Op::Iota {
                 dimension: int_attr(instr, "iota_dimension")?,
@@ -452,8 +538,21 @@ fn shape(ast: &ShapeAst) -> Result<Shape, CompileError> {
                     "tiled or annotated layouts are not supported",
                 ));
             }
+            // The printer nests a constant's braces one level per dimension, and
+            // what it prints must stay within the parser's nesting limit.
+            if dims.len() > MAX_RANK {
+                return Err(err(
+                    ErrorKind::Unsupported,
+                    *span,
+                    format!("arrays of rank more than {MAX_RANK} are not supported"),
+                ));
+            }
             let mut sizes = Vec::with_capacity(dims.len());
             let mut count: u64 = 1;
+            // The product of the non-zero dimensions: an array with a zero-sized
+            // dimension holds nothing, but element counts and strides multiply its
+            // other dimensions, and they must fit as well.
+            let mut extent: u64 = 1;
             for d in dims {
                 let DimAst::Static(n) = *d else {
                     return Err(err(
@@ -463,14 +562,18 @@ fn shape(ast: &ShapeAst) -> Result<Shape, CompileError> {
                     ));
                 };
                 count = count.saturating_mul(n);
+                extent = extent.saturating_mul(n.max(1));
                 sizes.push(n as usize);
             }
-            if count > MAX_ELEMENTS {
-                return Err(err(
-                    ErrorKind::Unsupported,
-                    *span,
-                    format!("arrays of more than {MAX_ELEMENTS} elements are not supported"),
-                ));
+            if extent > MAX_ELEMENTS {
+                let message = if count == 0 {
+                    format!(
+                        "empty arrays whose other dimensions multiply to more than {MAX_ELEMENTS} are not supported"
+                    )
+                } else {
+                    format!("arrays of more than {MAX_ELEMENTS} elements are not supported")
+                };
+                return Err(err(ErrorKind::Unsupported, *span, message));
             }
             let mut array = ArrayShape::new(element, sizes);
             if let Some(layout) = layout {
@@ -494,6 +597,22 @@ fn literal(ast: &LiteralAst, shape: &Shape) -> Result<Literal, CompileError> {
     };
     let mut scalars = Vec::new();
     flatten(ast, &mut scalars)?;
+    // XLA's parser insists that a list nests as the shape does, and the printer
+    // writes it so: a few bytes of `{}` must not stand for billions of empty rows.
+    // (A wrong element count is the shape rule's to report.)
+    if matches!(ast, LiteralAst::List(..))
+        && scalars.len() == array.element_count()
+        && !nests_as(ast, &array.dims)
+    {
+        return Err(err(
+            ErrorKind::Shape,
+            literal_span(ast),
+            format!(
+                "the literal's braces do not fit {}: each dimension takes one level of {{...}}",
+                array.logical_text()
+            ),
+        ));
+    }
     let bad = |text: &str, span: Span| {
         err(
             ErrorKind::Syntax,
@@ -540,6 +659,18 @@ fn flatten<'a>(ast: &'a LiteralAst, out: &mut Vec<(&'a str, Span)>) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Whether a literal nests as XLA writes an array of `dims`: one level of braces per
+/// dimension, down to the first zero-sized one, whose list is empty.
+fn nests_as(ast: &LiteralAst, dims: &[usize]) -> bool {
+    match (ast, dims) {
+        (LiteralAst::Scalar(..), []) => true,
+        (LiteralAst::List(items, _), [n, inner @ ..]) => {
+            items.len() == *n && items.iter().all(|item| nests_as(item, inner))
+        }
+        _ => false,
+    }
 }
 
 fn literal_span(ast: &LiteralAst) -> Span {

@@ -7,7 +7,7 @@ use pest::Parser;
 use pest::iterators::Pair;
 use pest_derive::Parser;
 
-use crate::span::{ParseError, Span};
+use crate::span::{ParseError, Span, check_nesting};
 
 #[derive(Parser)]
 #[grammar = "hlo.pest"]
@@ -116,8 +116,14 @@ pub enum AttrValue {
     Braced(String),
 }
 
+/// The deepest bracket nesting a module may have. HLO nests a few levels (a
+/// literal takes one per dimension); pest guards its own stack, but the tree
+/// walks below and the importer recurse as deep as the text nests.
+const MAX_NESTING: usize = 200;
+
 /// Parses a whole module.
 pub fn parse(text: &str) -> Result<ModuleAst, ParseError> {
+    check_nesting(text, MAX_NESTING)?;
     let mut pairs =
         HloParser::parse(Rule::module, text).map_err(|e| ParseError::from_pest(e, describe))?;
     let module = pairs.next().expect("the grammar yields one module");

@@ -6,7 +6,7 @@
 //! take the declared shape and [`check`] validates it. The builder and the verifier
 //! both use these rules, so what one builds the other accepts.
 
-use super::op::{BinaryOp, DotDims, Op, SliceDim, UnaryOp};
+use super::op::{BinaryOp, DotDims, Op, ReduceOp, SliceDim, UnaryOp};
 use super::shape::{ArrayShape, ElementType, Shape};
 
 type Rule<T> = Result<T, String>;
@@ -74,9 +74,12 @@ pub fn infer(op: &Op, operands: &[&Shape]) -> Rule<Option<Shape>> {
             let [lhs, rhs] = arrays::<2>(operands)?;
             array(dot(lhs, rhs, dot_dims)?)
         }
-        Op::Reduce { dimensions, .. } => {
+        Op::Reduce {
+            dimensions,
+            reducer,
+        } => {
             let [operand, init] = arrays::<2>(operands)?;
-            array(reduce(operand, init, dimensions)?)
+            array(reduce(operand, init, dimensions, *reducer)?)
         }
         Op::Tuple => Ok(Some(Shape::Tuple(
             arrays_of(operands)?.into_iter().cloned().collect(),
@@ -288,10 +291,26 @@ fn mark(used: &mut [bool], dim: usize, side: &str, what: &str) -> Rule<()> {
     }
 }
 
-fn reduce(operand: &ArrayShape, init: &ArrayShape, dimensions: &[usize]) -> Rule<ArrayShape> {
+fn reduce(
+    operand: &ArrayShape,
+    init: &ArrayShape,
+    dimensions: &[usize],
+    reducer: ReduceOp,
+) -> Rule<ArrayShape> {
     if init.rank() != 0 || init.element != operand.element {
         return Err(format!(
             "reduce's init value {init} must be a scalar of {operand}'s type"
+        ));
+    }
+    // The importer only matches the region's opcode, so the combiner's types are
+    // checked here. Maximum and minimum reduce pred too, as XLA's `or` and `and`.
+    let pred_extremum = operand.element == ElementType::Pred
+        && matches!(reducer, ReduceOp::Maximum | ReduceOp::Minimum);
+    if !pred_extremum && binary_types(reducer.combiner(), operand.element).is_err() {
+        return Err(format!(
+            "reduce cannot combine {} with {}",
+            operand.element,
+            reducer.combiner().opcode()
         ));
     }
     let mut reduced = vec![false; operand.rank()];
