@@ -13,6 +13,7 @@ use omelet_grammar::hlo::{
 };
 
 use crate::error::{CompileError, ErrorKind, Span};
+use crate::hlo::shape_rules;
 use crate::hlo::{
     ArrayShape, BinaryOp, ComputationBuilder, ComputationId, Direction, DotDims, ElementType,
     FusionKind, InstrId, Literal, Module, Op, ReduceOp, Shape, SliceDim, UnaryOp, verify,
@@ -56,7 +57,11 @@ pub fn import(ast: &ModuleAst) -> Result<Module, CompileError> {
     {
         [entry] => entry,
         [] => ast.computations.last().ok_or_else(|| {
-            CompileError::new(ErrorKind::Syntax, "the module has no computations")
+            err(
+                ErrorKind::Syntax,
+                ast.name_span,
+                "the module has no computations",
+            )
         })?,
         [_, second, ..] => {
             return Err(err(
@@ -223,7 +228,7 @@ impl<'a> Importer<'a> {
         let at_instr = |e: String| {
             err(
                 ErrorKind::Shape,
-                instr.name_span,
+                instr.opcode_span,
                 format!("{}: {e}", instr.name),
             )
         };
@@ -581,6 +586,7 @@ fn shape(ast: &ShapeAst) -> Result<Shape, CompileError> {
                     .iter()
                     .map(|&d| d.min(u32::MAX as u64) as usize)
                     .collect();
+                shape_rules::check_layout(&array).map_err(|e| err(ErrorKind::Shape, *span, e))?;
             }
             Ok(Shape::Array(array))
         }

@@ -16,6 +16,7 @@ struct HloParser;
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModuleAst {
     pub name: String,
+    pub name_span: Span,
     pub computations: Vec<ComputationAst>,
 }
 
@@ -128,15 +129,23 @@ pub fn parse(text: &str) -> Result<ModuleAst, ParseError> {
         HloParser::parse(Rule::module, text).map_err(|e| ParseError::from_pest(e, describe))?;
     let module = pairs.next().expect("the grammar yields one module");
     let mut name = String::new();
+    let mut name_span = Span::default();
     let mut computations = Vec::new();
     for pair in module.into_inner() {
         match pair.as_rule() {
-            Rule::name => name = ident(pair),
+            Rule::name => {
+                name_span = Span::of(pair.as_span());
+                name = ident(pair);
+            }
             Rule::computation => computations.push(computation(pair)?),
             _ => {}
         }
     }
-    Ok(ModuleAst { name, computations })
+    Ok(ModuleAst {
+        name,
+        name_span,
+        computations,
+    })
 }
 
 fn computation(pair: Pair<Rule>) -> Result<ComputationAst, ParseError> {
