@@ -1,7 +1,8 @@
 //! The `omelet` command (CLI.md): `run` a program (HLO text or a `.om` script),
-//! print its `hlo`.
+//! print its `hlo`, `bench` it on each backend.
 //! Exit status: 0 success, 2 user error, 3 backend unavailable, 1 internal error.
 
+mod bench;
 mod diagnostics;
 mod inputs;
 mod program;
@@ -11,8 +12,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use omelet_compiler::dump;
+use omelet_compiler::hlo::Module;
 use omelet_compiler::hlo::print_module;
-use omelet_runtime::{interp, npy};
+use omelet_runtime::{Array, interp, npy};
 
 use inputs::InputArgs;
 
@@ -50,6 +52,24 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Time programs on backends: compile time, then the median, min and max of
+    /// N runs after a warm-up, with GB/s and GFLOP/s from the kernel estimates.
+    Bench {
+        #[arg(required = true)]
+        programs: Vec<PathBuf>,
+        #[command(flatten)]
+        inputs: InputArgs,
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "interp")]
+        backends: Vec<Backend>,
+        #[arg(long, default_value_t = 10)]
+        iters: usize,
+        /// Print one JSON document instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Also write a bar chart of the median times.
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -57,6 +77,29 @@ enum Backend {
     Interp,
     Cpu,
     Gpu,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Interp => "interp",
+            Backend::Cpu => "cpu",
+            Backend::Gpu => "gpu",
+        }
+    }
+}
+
+/// Runs a module on a backend.
+fn execute(backend: Backend, module: &Module, inputs: &[Array]) -> Result<Vec<Array>, CliError> {
+    match backend {
+        Backend::Interp => {
+            interp::run(module, inputs).map_err(|e| CliError::User(format!("error[E-INPUT]: {e}")))
+        }
+        Backend::Cpu | Backend::Gpu => Err(CliError::Unavailable(format!(
+            "error: backend {} is not available in this build (only interp is)",
+            backend.name()
+        ))),
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -82,7 +125,7 @@ pub enum CliError {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match execute(cli.command) {
+    match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::User(message)) => {
             eprint!("{message}");
@@ -98,7 +141,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn execute(command: Command) -> Result<(), CliError> {
+fn dispatch(command: Command) -> Result<(), CliError> {
     match command {
         Command::Run {
             program,
@@ -107,15 +150,7 @@ fn execute(command: Command) -> Result<(), CliError> {
             out,
         } => {
             let loaded = program::load(&program, &inputs, true)?;
-            let results = match backend {
-                Backend::Interp => interp::run(&loaded.module, &loaded.inputs)
-                    .map_err(|e| CliError::User(format!("error[E-INPUT]: {e}")))?,
-                Backend::Cpu | Backend::Gpu => {
-                    return Err(CliError::Unavailable(
-                        "error: this build has only the interp backend (cpu and gpu are not built yet)".into(),
-                    ));
-                }
-            };
+            let results = execute(backend, &loaded.module, &loaded.inputs)?;
             match out {
                 Some(dir) => {
                     std::fs::create_dir_all(&dir).map_err(|e| {
@@ -145,6 +180,27 @@ fn execute(command: Command) -> Result<(), CliError> {
                 Format::Text => print!("{}", print_module(&module)),
                 Format::Dot => print!("{}", dump::dot(&module)),
                 Format::Json => println!("{:#}", dump::json(&module)),
+            }
+            Ok(())
+        }
+        Command::Bench {
+            programs,
+            inputs,
+            backends,
+            iters,
+            json,
+            plot,
+        } => {
+            let results = bench::run(&programs, &inputs, &backends, iters)?;
+            if json {
+                println!("{:#}", serde_json::json!({ "results": results }));
+            } else {
+                print!("{}", bench::table(&results));
+            }
+            if let Some(path) = plot {
+                std::fs::write(&path, bench::plot(&results)).map_err(|e| {
+                    CliError::User(format!("error: cannot write {}: {e}", path.display()))
+                })?;
             }
             Ok(())
         }

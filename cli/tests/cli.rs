@@ -265,10 +265,64 @@ fn suite_programs_trace_for_their_declared_shapes() {
     for entry in std::fs::read_dir(root().join("benches/suite")).unwrap() {
         let path = entry.unwrap().path();
         let out = omelet(&["hlo", path.to_str().unwrap(), "--format", "json"]);
-        assert_eq!(out.status.code(), Some(0), "{}: {}", path.display(), stderr(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            path.display(),
+            stderr(&out)
+        );
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert!(json["kernel_count"].as_u64().unwrap() >= 1);
         count += 1;
     }
     assert_eq!(count, 10, "SUITE.md names ten programs");
+}
+
+#[test]
+fn bench_reports_every_program_and_backend_as_json() {
+    let plot = std::env::temp_dir().join(format!("omelet-bench-{}.svg", std::process::id()));
+    let out = omelet(&[
+        "bench",
+        MATMUL,
+        "tests/jax/nn_softmax/module.hlo",
+        "--random",
+        "0",
+        "--iters",
+        "3",
+        "--json",
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = json["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for r in results {
+        for key in [
+            "program",
+            "backend",
+            "compile_s",
+            "median_s",
+            "min_s",
+            "max_s",
+            "iters",
+            "gb_per_s",
+            "gflop_per_s",
+            "kernels",
+        ] {
+            assert!(r.get(key).is_some(), "result lacks {key}");
+        }
+        assert_eq!(r["iters"], 3);
+        assert!(r["min_s"].as_f64().unwrap() <= r["median_s"].as_f64().unwrap());
+        assert!(r["median_s"].as_f64().unwrap() <= r["max_s"].as_f64().unwrap());
+    }
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert_eq!(svg.matches("<rect").count(), 2);
+}
+
+#[test]
+fn bench_on_an_unbuilt_backend_exits_with_status_3() {
+    let out = omelet(&["bench", MATMUL, "--random", "0", "--backends", "interp,cpu"]);
+    assert_eq!(out.status.code(), Some(3));
 }
