@@ -94,23 +94,36 @@ impl Program {
         }
     }
 
-    /// The module, its inputs, and the outputs to expect with their tolerances.
-    fn instance(&self) -> Result<(Module, Vec<Array>, Vec<Array>, (f64, f64)), Failed> {
+    fn instance(&self) -> Result<Instance, Failed> {
         match self {
-            Program::Fixture(dir) => Ok((
-                load_fixture(dir)?,
-                numbered_npy(dir, "in"),
-                numbered_npy(dir, "expected"),
-                tolerances(dir),
-            )),
+            Program::Fixture(dir) => Ok(Instance {
+                module: load_fixture(dir)?,
+                inputs: numbered_npy(dir, "in"),
+                expected: numbered_npy(dir, "expected"),
+                tolerances: tolerances(dir),
+            }),
             Program::Example(path) => {
                 let module = trace_example(path)?;
                 let inputs = example_inputs(&module);
                 let expected = interp::run(&module, &inputs).map_err(|e| e.to_string())?;
-                Ok((module, inputs, expected, (1e-4, 1e-4)))
+                Ok(Instance {
+                    module,
+                    inputs,
+                    expected,
+                    tolerances: (1e-4, 1e-4),
+                })
             }
         }
     }
+}
+
+/// A program ready to check: the module, its inputs, and the outputs to expect
+/// within (rtol, atol).
+struct Instance {
+    module: Module,
+    inputs: Vec<Array>,
+    expected: Vec<Array>,
+    tolerances: (f64, f64),
 }
 
 fn examples() -> Vec<PathBuf> {
@@ -192,10 +205,10 @@ fn example_inputs(module: &Module) -> Vec<Array> {
 }
 
 fn interp_matches(dir: &Path) -> Result<(), Failed> {
-    let (module, inputs, expected, (rtol, atol)) =
-        Program::Fixture(dir.to_path_buf()).instance()?;
-    let results = interp::run(&module, &inputs).map_err(|e| e.to_string())?;
-    Ok(compare(&results, &expected, rtol, atol)?)
+    let case = Program::Fixture(dir.to_path_buf()).instance()?;
+    let results = interp::run(&case.module, &case.inputs).map_err(|e| e.to_string())?;
+    let (rtol, atol) = case.tolerances;
+    Ok(compare(&results, &case.expected, rtol, atol)?)
 }
 
 fn printed_matches_golden(dir: &Path) -> Result<(), Failed> {
@@ -244,7 +257,9 @@ impl XlaBatch {
         if let Ok(error) = std::fs::read_to_string(out.join("error.txt")) {
             return Err(format!("XLA rejected or failed on the printed module: {error}").into());
         }
-        let (_, _, expected, (rtol, atol)) = program.instance()?;
+        let case = program.instance()?;
+        let (rtol, atol) = case.tolerances;
+        let expected = case.expected;
         Ok(compare(&numbered_npy(&out, "out"), &expected, rtol, atol)?)
     }
 
@@ -259,7 +274,7 @@ impl XlaBatch {
         let work = std::env::temp_dir().join(format!("omelet-xla-{}", std::process::id()));
         let mut jobs = Vec::new();
         for program in &self.programs {
-            let Ok((module, inputs, _, _)) = program.instance() else {
+            let Ok(Instance { module, inputs, .. }) = program.instance() else {
                 continue; // the program's other trials report why
             };
             let out = work.join(program.name());
