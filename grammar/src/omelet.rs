@@ -220,8 +220,15 @@ pub enum IndexItem {
 }
 
 /// The deepest bracket nesting a program may have: deeper input would exhaust the
-/// parser's stack long before it could mean anything.
-const MAX_NESTING: usize = 200;
+/// parser's stack long before it could mean anything. The parser takes up to 12 KiB
+/// of stack a bracket, so this much nesting fits a 2 MiB thread with room to spare.
+const MAX_NESTING: usize = 100;
+
+/// The deepest an expression's tree may be. The tracer (and dropping the tree)
+/// recurses over it, and a chain without brackets (`a + b + c + ...`, `- - x`,
+/// `x ** 2 ** 2`, `x.T.T`) nests as deep as it is long: past this, the stack
+/// could overflow.
+const MAX_DEPTH: usize = 200;
 
 pub fn parse(text: &str) -> Result<Program, ParseError> {
     check_nesting(text, MAX_NESTING)?;
@@ -235,7 +242,7 @@ pub fn parse(text: &str) -> Result<Program, ParseError> {
             Rule::const_def => {
                 let mut inner = pair.into_inner();
                 let name = ident(inner.next().expect("a const has a name"));
-                let value = expr(inner.next().expect("a const has a value"))?;
+                let value = expr(inner.next().expect("a const has a value"), 0)?;
                 items.push(Item::Const(ConstDef { name, value }));
             }
             _ => {}
@@ -318,19 +325,19 @@ fn block(pair: Pair<Rule>) -> Result<Block, ParseError> {
             Rule::let_stmt => {
                 let mut inner = p.into_inner();
                 let pattern = pattern(inner.next().expect("let has a pattern"));
-                let value = expr(inner.next().expect("let has a value"))?;
+                let value = expr(inner.next().expect("let has a value"), 0)?;
                 stmts.push(Stmt::Let { pattern, value });
             }
             Rule::return_stmt => {
                 let span = span(&p);
-                let value = expr(p.into_inner().next().expect("return has a value"))?;
+                let value = expr(p.into_inner().next().expect("return has a value"), 0)?;
                 stmts.push(Stmt::Return { value, span });
             }
             Rule::for_stmt => {
                 let mut inner = p.into_inner();
                 let var = ident(inner.next().expect("for has a variable"));
-                let start = expr(inner.next().expect("for has a start"))?;
-                let end = expr(inner.next().expect("for has an end"))?;
+                let start = expr(inner.next().expect("for has a start"), 0)?;
+                let end = expr(inner.next().expect("for has an end"), 0)?;
                 let body = block(inner.next().expect("for has a body"))?;
                 stmts.push(Stmt::For {
                     var,
@@ -339,7 +346,7 @@ fn block(pair: Pair<Rule>) -> Result<Block, ParseError> {
                     body,
                 });
             }
-            Rule::expr => tail = Some(expr(p)?),
+            Rule::expr => tail = Some(expr(p, 0)?),
             _ => unreachable!("block has no {:?}", p.as_rule()),
         }
     }
@@ -364,59 +371,77 @@ fn pattern(pair: Pair<Rule>) -> Pattern {
     }
 }
 
-fn expr(pair: Pair<Rule>) -> Result<Expr, ParseError> {
+/// The expression of `pair`, whose node lies `depth` levels deep in its tree.
+fn expr(pair: Pair<Rule>, depth: usize) -> Result<Expr, ParseError> {
     let pair_span = span(&pair);
     match pair.as_rule() {
         Rule::expr | Rule::additive | Rule::multiplicative => {
-            let mut inner = pair.into_inner();
-            let mut lhs = expr(inner.next().expect("an operand"))?;
-            while let Some(op) = inner.next() {
-                let rhs = expr(inner.next().expect("an operator has a right operand"))?;
+            // Left-associative: the first operand lies as deep as there are operators.
+            let parts: Vec<Pair<Rule>> = pair.into_inner().collect();
+            let ops: Vec<Span> = parts.iter().skip(1).step_by(2).map(span).collect();
+            let depth = deeper(depth, ops.len(), |i| ops[i])?;
+            let mut parts = parts.into_iter();
+            let mut lhs = expr(parts.next().expect("an operand"), depth)?;
+            while let Some(op) = parts.next() {
+                let rhs = expr(
+                    parts.next().expect("an operator has a right operand"),
+                    depth,
+                )?;
                 lhs = binary(lhs, &op, rhs);
             }
             Ok(lhs)
         }
         Rule::unary => {
-            let mut inner: Vec<Pair<Rule>> = pair.into_inner().collect();
-            let mut value = expr(inner.pop().expect("unary has an operand"))?;
-            for op in inner.into_iter().rev() {
-                let op_kind = if op.as_str() == "-" {
-                    UnaryOp::Neg
-                } else {
-                    UnaryOp::Not
-                };
-                let span = Span::new(span(&op).start, value.span.end);
-                value = Expr {
-                    kind: ExprKind::Unary {
-                        op: op_kind,
-                        operand: Box::new(value),
-                    },
-                    span,
-                };
+            let mut ops: Vec<Pair<Rule>> = pair.into_inner().collect();
+            let operand = ops.pop().expect("unary has an operand");
+            let depth = deeper(depth, ops.len(), |i| span(&ops[i]))?;
+            Ok(prefixed(ops, expr(operand, depth)?))
+        }
+        Rule::power => {
+            // `base (** prefix_op* operand)*`, right-associative: each exponent is
+            // its prefix operators applied to the rest of the chain.
+            let parts: Vec<Pair<Rule>> = pair.into_inner().collect();
+            let ops: Vec<Span> = parts
+                .iter()
+                .filter(|p| p.as_rule() != Rule::postfix)
+                .map(span)
+                .collect();
+            let depth = deeper(depth, ops.len(), |i| ops[i])?;
+            let mut operands = Vec::new();
+            let (mut pow, mut prefixes) = (None, Vec::new());
+            for p in parts {
+                match p.as_rule() {
+                    Rule::pow_op => pow = Some(p),
+                    Rule::prefix_op => prefixes.push(p),
+                    _ => {
+                        operands.push((pow.take(), std::mem::take(&mut prefixes), expr(p, depth)?))
+                    }
+                }
+            }
+            let (mut pow, mut prefixes, mut value) = operands.pop().expect("power has a base");
+            while let Some(op) = pow {
+                let exponent = prefixed(prefixes, value);
+                let base;
+                (pow, prefixes, base) = operands.pop().expect("`**` has a left operand");
+                value = binary(base, &op, exponent);
             }
             Ok(value)
         }
-        Rule::power => {
-            let mut inner = pair.into_inner();
-            let base = expr(inner.next().expect("power has a base"))?;
-            match (inner.next(), inner.next()) {
-                (Some(op), Some(exponent)) => Ok(binary(base, &op, expr(exponent)?)),
-                _ => Ok(base),
-            }
-        }
         Rule::postfix => {
-            let mut inner = pair.into_inner();
-            let mut value = expr(inner.next().expect("postfix has an atom"))?;
-            for op in inner {
+            let parts: Vec<Pair<Rule>> = pair.into_inner().collect();
+            let depth = deeper(depth, parts.len() - 1, |i| span(&parts[i + 1]))?;
+            let mut parts = parts.into_iter();
+            let mut value = expr(parts.next().expect("postfix has an atom"), depth)?;
+            for op in parts {
                 let span = Span::new(value.span.start, span(&op).end);
                 let kind = match op.as_rule() {
                     Rule::call_args => ExprKind::Call {
                         callee: Box::new(value),
-                        args: call_args(op)?,
+                        args: call_args(op, depth)?,
                     },
                     Rule::index => ExprKind::Index {
                         base: Box::new(value),
-                        items: index_items(op)?,
+                        items: index_items(op, depth)?,
                     },
                     _ => ExprKind::Transpose(Box::new(value)),
                 };
@@ -454,12 +479,18 @@ fn expr(pair: Pair<Rule>) -> Result<Expr, ParseError> {
             span: pair_span,
         }),
         Rule::paren => {
+            let parts: Vec<Pair<Rule>> = pair.into_inner().collect();
+            let trailing_comma = parts.iter().any(|p| p.as_rule() == Rule::trailing_comma);
+            // `(x)` is `x`; a tuple is a node of its own.
+            let depth = if parts.len() == 1 {
+                depth
+            } else {
+                deeper(depth, 1, |_| pair_span)?
+            };
             let mut items = Vec::new();
-            let mut trailing_comma = false;
-            for p in pair.into_inner() {
-                match p.as_rule() {
-                    Rule::trailing_comma => trailing_comma = true,
-                    _ => items.push(expr(p)?),
+            for p in parts {
+                if p.as_rule() != Rule::trailing_comma {
+                    items.push(expr(p, depth)?);
                 }
             }
             if items.len() == 1 && !trailing_comma {
@@ -473,7 +504,11 @@ fn expr(pair: Pair<Rule>) -> Result<Expr, ParseError> {
             })
         }
         Rule::list => {
-            let items = pair.into_inner().map(expr).collect::<Result<_, _>>()?;
+            let depth = deeper(depth, 1, |_| pair_span)?;
+            let items = pair
+                .into_inner()
+                .map(|p| expr(p, depth))
+                .collect::<Result<_, _>>()?;
             Ok(Expr {
                 kind: ExprKind::List(items),
                 span: pair_span,
@@ -481,6 +516,39 @@ fn expr(pair: Pair<Rule>) -> Result<Expr, ParseError> {
         }
         rule => unreachable!("not an expression: {rule:?}"),
     }
+}
+
+/// The depth of a node's operands when `levels` nodes lie between it and them: an
+/// error at the level (`at(i)`, `i < levels`) that goes past [`MAX_DEPTH`].
+fn deeper(depth: usize, levels: usize, at: impl Fn(usize) -> Span) -> Result<usize, ParseError> {
+    let inner = depth + levels;
+    if inner > MAX_DEPTH {
+        return Err(ParseError {
+            span: at(MAX_DEPTH.saturating_sub(depth).min(levels - 1)),
+            message: format!("the expression nests more than {MAX_DEPTH} deep"),
+        });
+    }
+    Ok(inner)
+}
+
+/// `value` under prefix operators, the last one innermost.
+fn prefixed(ops: Vec<Pair<Rule>>, mut value: Expr) -> Expr {
+    for op in ops.into_iter().rev() {
+        let op_kind = if op.as_str() == "-" {
+            UnaryOp::Neg
+        } else {
+            UnaryOp::Not
+        };
+        let span = Span::new(span(&op).start, value.span.end);
+        value = Expr {
+            kind: ExprKind::Unary {
+                op: op_kind,
+                operand: Box::new(value),
+            },
+            span,
+        };
+    }
+    value
 }
 
 fn binary(lhs: Expr, op: &Pair<Rule>, rhs: Expr) -> Expr {
@@ -494,7 +562,7 @@ fn binary(lhs: Expr, op: &Pair<Rule>, rhs: Expr) -> Expr {
     Expr { kind, span }
 }
 
-fn call_args(pair: Pair<Rule>) -> Result<Vec<Arg>, ParseError> {
+fn call_args(pair: Pair<Rule>, depth: usize) -> Result<Vec<Arg>, ParseError> {
     pair.into_inner()
         .map(|arg| {
             let inner = arg.into_inner().next().expect("an argument");
@@ -502,7 +570,7 @@ fn call_args(pair: Pair<Rule>) -> Result<Vec<Arg>, ParseError> {
                 Rule::kwarg => {
                     let mut parts = inner.into_inner();
                     let keyword = ident(parts.next().expect("a keyword"));
-                    let value = expr(parts.next().expect("a keyword has a value"))?;
+                    let value = expr(parts.next().expect("a keyword has a value"), depth)?;
                     Ok(Arg {
                         keyword: Some(keyword),
                         value,
@@ -510,30 +578,39 @@ fn call_args(pair: Pair<Rule>) -> Result<Vec<Arg>, ParseError> {
                 }
                 _ => Ok(Arg {
                     keyword: None,
-                    value: expr(inner)?,
+                    value: expr(inner, depth)?,
                 }),
             }
         })
         .collect()
 }
 
-fn index_items(pair: Pair<Rule>) -> Result<Vec<IndexItem>, ParseError> {
+fn index_items(pair: Pair<Rule>, depth: usize) -> Result<Vec<IndexItem>, ParseError> {
     pair.into_inner()
-        .map(|item| match item.as_rule() {
-            Rule::slice => {
-                let span = span(&item);
-                let mut parts = item
-                    .into_inner()
-                    .map(|part| part.into_inner().next().map(expr).transpose());
-                let mut next = || parts.next().transpose().map(Option::flatten);
-                Ok(IndexItem::Slice {
-                    start: next()?,
-                    stop: next()?,
-                    step: next()?,
-                    span,
-                })
-            }
-            _ => Ok(IndexItem::Expr(expr(item)?)),
+        .map(|item| {
+            let span = span(&item);
+            let mut parts = item.into_inner();
+            let first = parts.next().expect("an index item");
+            // `expr slice?` or `slice`: an optional start, then `:stop(:step)?`.
+            let (start, slice) = match first.as_rule() {
+                Rule::slice => (None, Some(first)),
+                _ => (Some(expr(first, depth)?), parts.next()),
+            };
+            let Some(slice) = slice else {
+                return Ok(IndexItem::Expr(
+                    start.expect("an index without `:` has an expression"),
+                ));
+            };
+            let mut parts = slice
+                .into_inner()
+                .map(|part| part.into_inner().next().map(|e| expr(e, depth)).transpose());
+            let mut next = || parts.next().transpose().map(Option::flatten);
+            Ok(IndexItem::Slice {
+                start,
+                stop: next()?,
+                step: next()?,
+                span,
+            })
         })
         .collect()
 }

@@ -5,6 +5,7 @@ use omelet_grammar::omelet::{BinaryOp, Ident};
 
 use crate::error::{CompileError, ErrorKind, Span};
 use crate::hlo::{self, Direction, ElementType, ReduceOp, UnaryOp};
+use crate::import::MAX_RANK;
 
 use super::arith;
 use super::eval::{Tracer, at, fail};
@@ -694,7 +695,11 @@ fn reshape(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     let t = args.tensor(tracer, 0)?;
     let wanted = args.ints(1)?;
     let count = t.shape.element_count();
-    let known: i64 = wanted.iter().filter(|&&d| d != -1).product();
+    // Checked: the dimensions are the user's, and may overflow.
+    let known = wanted
+        .iter()
+        .filter(|&&d| d != -1)
+        .try_fold(1i64, |n, &d| n.checked_mul(d));
     let holes = wanted.iter().filter(|&&d| d == -1).count();
     let describe = || {
         format!(
@@ -716,10 +721,9 @@ fn reshape(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
             ),
         );
     }
-    let fill = if holes == 1 && known > 0 && count as i64 % known == 0 {
-        count as i64 / known
-    } else {
-        -1
+    let fill = match known {
+        Some(known) if holes == 1 && known > 0 && count as i64 % known == 0 => count as i64 / known,
+        _ => -1,
     };
     let dims: Vec<usize> = wanted
         .iter()
@@ -731,7 +735,8 @@ fn reshape(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
             }
         })
         .collect();
-    if (holes == 1 && fill < 0) || dims.iter().product::<usize>() != count {
+    let product = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    if (holes == 1 && fill < 0) || product != Some(count) {
         return fail(
             ErrorKind::Shape,
             args.span(1),
@@ -785,6 +790,14 @@ fn broadcast_to(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError>
 fn expand_dims(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     let t = args.tensor(tracer, 0)?;
     let rank = t.rank() + args.ints(1)?.len();
+    // Checked before the axes, which take time quadratic in their number.
+    if rank > MAX_RANK {
+        return fail(
+            ErrorKind::Shape,
+            args.span(1),
+            format!("expand_dims would make an array of rank {rank}, more than {MAX_RANK}"),
+        );
+    }
     let axes = args.axes(1, rank)?;
     let mut rest = t.dims().iter();
     let dims: Vec<usize> = (0..rank)

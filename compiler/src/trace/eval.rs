@@ -13,11 +13,29 @@ use crate::hlo::{ArrayShape, ElementType, Module, Op, SliceDim, verify};
 use super::KnownShapes;
 use super::arith;
 use super::builtins;
-use super::graph::{Failure, Graph};
+use super::graph::{Failure, Graph, check_size};
 use super::value::{Tensor, Value, user_type};
 
 /// Unrolling more loop iterations than this in one trace is a runaway loop.
 const MAX_ITERATIONS: u64 = 100_000;
+
+/// Evaluating more than this many expressions (and copying as many list items) in
+/// one trace is runaway work that emits few instructions: calls that fan out
+/// exponentially (`f(f(x))` in every function of a chain), lists that double on
+/// every iteration. Tracing stops with an error instead of running for minutes.
+const MAX_STEPS: u64 = 5_000_000;
+
+/// Evaluation recurses through nested expressions, inlined calls and loops. Each
+/// level counts about as much as it takes of the stack (up to 6 KiB a count in
+/// debug builds): an expression 1, a call or an index 2, a call to a function of
+/// the script 3, a `for` loop 1. Past this depth, which leaves room for a few calls
+/// and loops around the deepest expression the parser accepts, tracing stops with
+/// an error rather than overflow a 2 MiB thread stack.
+const MAX_EVAL_DEPTH: usize = 256;
+
+/// Lists and tuples nesting deeper than this (`let l = [l];` in a long loop) would
+/// overflow the stack when copied or dropped.
+const MAX_VALUE_DEPTH: usize = 64;
 
 /// Variables of one function call. `for` bodies share their function's scope, so
 /// a `let` inside a loop is visible after it (LANGUAGE.md).
@@ -32,6 +50,11 @@ pub struct Tracer<'p> {
     /// Functions being traced, outermost first: calling one again is recursion.
     stack: Vec<&'p str>,
     iterations: u64,
+    /// Work done so far: expressions evaluated and list items copied.
+    steps: u64,
+    /// Evaluations, calls and loops in progress, counted as [`MAX_EVAL_DEPTH`] says.
+    /// An error ends the trace, so a path that returns one leaves it as it is.
+    depth: usize,
 }
 
 /// How a block ended: with `return`, or by running out of statements (with the
@@ -74,6 +97,8 @@ impl<'p> Tracer<'p> {
             dims: known.dims.clone(),
             stack: Vec::new(),
             iterations: 0,
+            steps: 0,
+            depth: 0,
         };
         for item in &program.items {
             if let Item::Fn(f) = item
@@ -227,17 +252,8 @@ impl<'p> Tracer<'p> {
                 }),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if dims
-            .iter()
-            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-            .is_none_or(|n| n > i32::MAX as usize)
-        {
-            return fail(
-                ErrorKind::Input,
-                ty.span,
-                "the array is too large (more than 2^31 elements)",
-            );
-        }
+        check_size(element_of(ty.dtype), &dims)
+            .map_err(|(_, message)| CompileError::at(ErrorKind::Input, ty.span, message))?;
         Ok(ArrayShape::new(element_of(ty.dtype), dims))
     }
 
@@ -388,12 +404,15 @@ impl<'p> Tracer<'p> {
                             format!("loops unroll to more than {MAX_ITERATIONS} iterations"),
                         );
                     }
+                    self.nest(1, var.span)?;
                     for i in from..to {
                         scope.insert(var.name.clone(), Value::Int(i));
                         if let Flow::Return(v) = self.block(scope, body)? {
+                            self.depth -= 1;
                             return Ok(Flow::Return(v));
                         }
                     }
+                    self.depth -= 1;
                 }
             }
         }
@@ -468,6 +487,27 @@ impl<'p> Tracer<'p> {
     }
 
     pub(super) fn eval(&mut self, scope: &mut Scope, e: &Expr) -> Result<Value, CompileError> {
+        self.charge(1, e.span)?;
+        self.nest(1, e.span)?;
+        let value = self.eval_expr(scope, e);
+        self.depth -= 1;
+        value
+    }
+
+    /// `levels` deeper, or an error at `span` past [`MAX_EVAL_DEPTH`].
+    fn nest(&mut self, levels: usize, span: Span) -> Result<(), CompileError> {
+        if self.depth + levels > MAX_EVAL_DEPTH {
+            return fail(
+                ErrorKind::Value,
+                span,
+                format!("expressions and calls nest more than {MAX_EVAL_DEPTH} deep"),
+            );
+        }
+        self.depth += levels;
+        Ok(())
+    }
+
+    fn eval_expr(&mut self, scope: &mut Scope, e: &Expr) -> Result<Value, CompileError> {
         let span = e.span;
         match &e.kind {
             ExprKind::Int(i) => i64::try_from(*i)
@@ -476,19 +516,28 @@ impl<'p> Tracer<'p> {
             ExprKind::Float(f) => Ok(Value::Float(*f)),
             ExprKind::Bool(b) => Ok(Value::Bool(*b)),
             ExprKind::None => Ok(Value::None),
-            ExprKind::Name(name) => self.lookup(scope, name, span),
-            ExprKind::Tuple(items) => Ok(Value::Tuple(
-                items
+            ExprKind::Name(name) => {
+                let value = self.lookup(scope, name, span)?;
+                self.charge(value.size() as u64 - 1, span)?;
+                Ok(value)
+            }
+            ExprKind::Tuple(items) | ExprKind::List(items) => {
+                let items: Vec<Value> = items
                     .iter()
                     .map(|i| self.eval(scope, i))
-                    .collect::<Result<_, _>>()?,
-            )),
-            ExprKind::List(items) => Ok(Value::List(
-                items
-                    .iter()
-                    .map(|i| self.eval(scope, i))
-                    .collect::<Result<_, _>>()?,
-            )),
+                    .collect::<Result<_, _>>()?;
+                if items.iter().any(|v| v.depth() >= MAX_VALUE_DEPTH) {
+                    return fail(
+                        ErrorKind::Value,
+                        span,
+                        format!("lists and tuples nest more than {MAX_VALUE_DEPTH} deep"),
+                    );
+                }
+                Ok(match e.kind {
+                    ExprKind::Tuple(_) => Value::Tuple(items),
+                    _ => Value::List(items),
+                })
+            }
             ExprKind::Unary { op, operand } => {
                 let v = self.eval(scope, operand)?;
                 match op {
@@ -507,10 +556,20 @@ impl<'p> Tracer<'p> {
                 let r = self.eval(scope, rhs)?;
                 arith::binary(&mut self.graph, *op, &l, &r).map_err(|f| at(*op_span, f))
             }
-            ExprKind::Call { callee, args } => self.call(scope, callee, args, span),
+            // Calls and indices evaluate their arguments further down the stack
+            // (through `call`, `index_tensor`, ...): they count one level more.
+            ExprKind::Call { callee, args } => {
+                self.nest(1, span)?;
+                let value = self.call(scope, callee, args, span);
+                self.depth -= 1;
+                value
+            }
             ExprKind::Index { base, items } => {
                 let b = self.eval(scope, base)?;
-                self.index(scope, b, items, span)
+                self.nest(1, span)?;
+                let value = self.index(scope, b, items, span);
+                self.depth -= 1;
+                value
             }
             ExprKind::Transpose(base) => match self.eval(scope, base)? {
                 Value::Tensor(t) => {
@@ -526,6 +585,19 @@ impl<'p> Tracer<'p> {
                 ),
             },
         }
+    }
+
+    /// Counts `steps` more of work; an error at `span` past [`MAX_STEPS`].
+    fn charge(&mut self, steps: u64, span: Span) -> Result<(), CompileError> {
+        self.steps += steps;
+        if self.steps > MAX_STEPS {
+            return fail(
+                ErrorKind::Value,
+                span,
+                format!("the program takes more than {MAX_STEPS} steps to trace"),
+            );
+        }
+        Ok(())
     }
 
     fn lookup(&self, scope: &Scope, name: &str, span: Span) -> Result<Value, CompileError> {
@@ -689,7 +761,9 @@ impl<'p> Tracer<'p> {
             scope.insert(param.name.name.clone(), value);
         }
         self.stack.push(&f.name.name);
+        self.nest(1, name_span)?;
         let result = self.run_body(f, scope);
+        self.depth -= 1;
         self.stack.pop();
         result
     }

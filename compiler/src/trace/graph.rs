@@ -8,6 +8,7 @@ use crate::hlo::{
     ArrayShape, ComputationBuilder, Direction, DotDims, ElementType, Literal, Op, ReduceOp, Shape,
     SliceDim,
 };
+use crate::import::{MAX_ELEMENTS, MAX_RANK};
 
 use super::value::{Tensor, user_type};
 
@@ -21,8 +22,41 @@ pub fn shape_error<T>(message: impl Into<String>) -> OpResult<T> {
 
 /// Tracing unrolls loops and inlines calls; past this many instructions a script is
 /// surely runaway (a loop over a huge range), and tracing stops with an error
-/// instead of exhausting memory.
-const MAX_INSTRUCTIONS: usize = 1_000_000;
+/// instead of exhausting memory. (Real programs trace to hundreds; tracing 100,000
+/// takes a few tenths of a second.)
+const MAX_INSTRUCTIONS: usize = 100_000;
+
+/// Fails unless the HLO importer accepts an array of `dims` (`import::MAX_RANK`,
+/// `import::MAX_ELEMENTS`): a traced module must print and parse back.
+pub fn check_size(element: ElementType, dims: &[usize]) -> OpResult<()> {
+    if dims.len() > MAX_RANK {
+        return shape_error(format!(
+            "an array of rank {} is too large: its rank is at most {MAX_RANK}",
+            dims.len()
+        ));
+    }
+    let too_large = |what: &str| {
+        shape_error(format!(
+            "the array {} is too large: {what}",
+            user_type(&ArrayShape::new(element, dims.to_vec()))
+        ))
+    };
+    // Counted as the importer counts: the dimensions of an empty array other than
+    // its zeros must multiply to a valid size too.
+    let count = dims.iter().fold(1u64, |n, &d| n.saturating_mul(d as u64));
+    let extent = dims
+        .iter()
+        .fold(1u64, |n, &d| n.saturating_mul(d.max(1) as u64));
+    if count > MAX_ELEMENTS {
+        return too_large(&format!("it has more than {MAX_ELEMENTS} elements"));
+    }
+    if extent > MAX_ELEMENTS {
+        return too_large(&format!(
+            "its dimensions other than 0 multiply to more than {MAX_ELEMENTS}"
+        ));
+    }
+    Ok(())
+}
 
 pub struct Graph {
     pub builder: ComputationBuilder,
@@ -74,7 +108,10 @@ impl Graph {
             .builder
             .add(op, ids)
             .map_err(|e| (ErrorKind::Shape, e))?;
-        Ok(self.tensor(id))
+        let t = self.tensor(id);
+        // A concatenation or a dot can be larger than its operands.
+        check_size(t.element(), t.dims())?;
+        Ok(t)
     }
 
     /// Appends an op with a declared (row-major) result shape.
@@ -86,6 +123,7 @@ impl Graph {
         dims: Vec<usize>,
     ) -> OpResult<Tensor> {
         self.budget()?;
+        check_size(element, &dims)?;
         let ids = operands.iter().map(|t| t.id).collect();
         let shape = Shape::Array(ArrayShape::new(element, dims));
         let id = self
@@ -138,7 +176,8 @@ impl Graph {
         if t.dims() == dims {
             return Ok(t.clone());
         }
-        if t.shape.element_count() != dims.iter().product::<usize>() {
+        let count = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if count != Some(t.shape.element_count()) {
             return shape_error(format!(
                 "cannot reshape {} into [{}]",
                 user_type(&t.shape),

@@ -61,6 +61,26 @@ impl Value {
         }
     }
 
+    /// How many values this one holds, itself included (copying it costs as much).
+    pub fn size(&self) -> usize {
+        match self {
+            Value::Tuple(items) | Value::List(items) => {
+                1 + items.iter().map(Value::size).sum::<usize>()
+            }
+            _ => 1,
+        }
+    }
+
+    /// How deep lists and tuples nest in it: 0 for a lone value.
+    pub fn depth(&self) -> usize {
+        match self {
+            Value::Tuple(items) | Value::List(items) => {
+                1 + items.iter().map(Value::depth).max().unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+
     pub fn is_scalar_constant(&self) -> bool {
         matches!(self, Value::Int(_) | Value::Float(_) | Value::Bool(_))
     }
