@@ -23,11 +23,10 @@
 
 mod support;
 
-use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, Once, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 use ndarray::{ArrayD, IxDyn};
 use omelet_compiler::hlo::{ArrayShape, ElementType, Module, print_module};
@@ -36,7 +35,7 @@ use omelet_runtime::{Array, interp};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
-use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 
 /// Modules whose instructions hold more elements than this in all are parsed and
 /// printed but not run: the interpreter's time and memory grow with the arrays.
@@ -150,27 +149,11 @@ fn trace(text: &str) {
 
 /// Runs `check` on `FUZZ_CASES` inputs from `strategy` and reports how many ran.
 fn fuzz(name: &str, strategy: impl Strategy<Value = Case>) {
-    let env = |var: &str, default: u64| {
-        std::env::var(var).map_or(default, |v| {
-            v.parse()
-                .unwrap_or_else(|_| panic!("{var}={v} is not a number"))
-        })
-    };
-    let cases = env("FUZZ_CASES", 6_000);
-    let seed = env("FUZZ_SEED", 0);
-    let config = Config {
-        cases: u32::try_from(cases).expect("FUZZ_CASES fits in 32 bits"),
-        rng_seed: RngSeed::Fixed(seed),
-        failure_persistence: None,
-        max_shrink_iters: 4096,
-        ..Config::default()
-    };
+    let (mut runner, seed) = support::fuzz::runner(6_000);
     let stats = Stats::default();
     let start = std::time::Instant::now();
-    quiet_panics();
-    QUIET.set(true);
-    let result = TestRunner::new(config).run(&strategy, |case| check(&case.text, &stats));
-    QUIET.set(false);
+    let (result, last_panic) =
+        support::fuzz::quietly(|| runner.run(&strategy, |case| check(&case.text, &stats)));
     // Straight to stderr, past the test harness's capture, so that the count shows
     // in a normal `cargo test` run.
     let _ = writeln!(
@@ -182,31 +165,9 @@ fn fuzz(name: &str, strategy: impl Strategy<Value = Case>) {
         start.elapsed().as_secs_f64()
     );
     if let Err(e) = result {
-        let place = LAST_PANIC.take().unwrap_or_default();
+        let place = last_panic.unwrap_or_default();
         panic!("fuzz {name} (FUZZ_SEED={seed}): {e}\nThe last panic: {place}");
     }
-}
-
-thread_local! {
-    /// Set while a fuzz test runs on its thread. Proptest catches the panics it
-    /// provokes and shrinks their inputs, so rather than print a message (and a
-    /// backtrace) for each, the hook keeps the last one for the failure report.
-    static QUIET: Cell<bool> = const { Cell::new(false) };
-    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-fn quiet_panics() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if QUIET.get() {
-                LAST_PANIC.set(Some(info.to_string()));
-            } else {
-                default(info);
-            }
-        }));
-    });
 }
 
 #[test]

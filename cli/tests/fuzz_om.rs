@@ -27,7 +27,7 @@
 
 mod support;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::io::Write;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,7 +44,7 @@ use omelet_runtime::{Array, interp};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
-use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 
 /// Modules whose instructions hold more elements than this in all are traced but
 /// not run: the interpreter's time and memory grow with the arrays.
@@ -198,7 +198,7 @@ fn timeout() -> Duration {
     static TIMEOUT: OnceLock<Duration> = OnceLock::new();
     *TIMEOUT.get_or_init(|| {
         let default = if cfg!(debug_assertions) { 8000 } else { 1000 };
-        Duration::from_millis(env("FUZZ_TIMEOUT_MS", default))
+        Duration::from_millis(support::fuzz::env("FUZZ_TIMEOUT_MS", default))
     })
 }
 
@@ -295,13 +295,6 @@ fn inputs(module: &Module, seed: u64) -> Vec<Array> {
         .collect()
 }
 
-fn env(var: &str, default: u64) -> u64 {
-    std::env::var(var).map_or(default, |v| {
-        v.parse()
-            .unwrap_or_else(|_| panic!("{var}={v} is not a number"))
-    })
-}
-
 /// With `FUZZ_TRACE` set, writes the input to `FUZZ_TRACE.TEST` (one file per test)
 /// before it runs.
 fn trace_input(text: &str) {
@@ -377,21 +370,11 @@ impl Drop for Watch {
 
 /// Runs `check` on `FUZZ_CASES` inputs from `strategy` and reports how many ran.
 fn fuzz(name: &str, strategy: impl Strategy<Value = Case>) {
-    let cases = env("FUZZ_CASES", 5000);
-    let seed = env("FUZZ_SEED", 0);
-    let config = Config {
-        cases: u32::try_from(cases).expect("FUZZ_CASES fits in 32 bits"),
-        rng_seed: RngSeed::Fixed(seed),
-        failure_persistence: None,
-        max_shrink_iters: 4096,
-        ..Config::default()
-    };
+    let (mut runner, seed) = support::fuzz::runner(5_000);
     let stats = Stats::default();
     let start = Instant::now();
-    quiet_panics();
-    QUIET.set(true);
-    let result = TestRunner::new(config).run(&strategy, |case| check(&case, &stats));
-    QUIET.set(false);
+    let (result, last_panic) =
+        support::fuzz::quietly(|| runner.run(&strategy, |case| check(&case, &stats)));
     // Straight to stderr, past the test harness's capture, so that the count shows
     // in a normal `cargo test` run.
     let _ = writeln!(
@@ -409,31 +392,9 @@ fn fuzz(name: &str, strategy: impl Strategy<Value = Case>) {
         let _ = writeln!(std::io::stderr(), "{n:>8} {message}");
     }
     if let Err(e) = result {
-        let place = LAST_PANIC.take().unwrap_or_default();
+        let place = last_panic.unwrap_or_default();
         panic!("fuzz_om {name} (FUZZ_SEED={seed}): {e}\nThe last panic: {place}");
     }
-}
-
-thread_local! {
-    /// Set while a fuzz test runs on its thread. Proptest catches the panics it
-    /// provokes and shrinks their inputs, so rather than print a message (and a
-    /// backtrace) for each, the hook keeps the last one for the failure report.
-    static QUIET: Cell<bool> = const { Cell::new(false) };
-    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-fn quiet_panics() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if QUIET.get() {
-                LAST_PANIC.set(Some(info.to_string()));
-            } else {
-                default(info);
-            }
-        }));
-    });
 }
 
 #[test]

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod fuzz;
+
 use std::path::{Path, PathBuf};
 
 use omelet_runtime::{Array, npy};
