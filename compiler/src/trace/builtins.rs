@@ -9,7 +9,7 @@ use crate::import::MAX_RANK;
 
 use super::arith;
 use super::eval::{Tracer, at, fail};
-use super::graph::Scalar;
+use super::graph::{OpResult, Scalar};
 use super::nn;
 use super::value::{Tensor, Value, user_type};
 
@@ -322,6 +322,17 @@ impl Args {
     }
 }
 
+/// A builtin's array result, with a failure located at the call.
+pub trait Located {
+    fn located(self, args: &Args) -> Result<Value, CompileError>;
+}
+
+impl Located for OpResult<Tensor> {
+    fn located(self, args: &Args) -> Result<Value, CompileError> {
+        self.map(Value::Tensor).map_err(|f| at(args.call, f))
+    }
+}
+
 /// `axis` counted from the end when negative; `None` when out of range.
 pub fn normalize_axis(axis: i64, rank: usize) -> Option<usize> {
     let a = if axis < 0 { axis + rank as i64 } else { axis };
@@ -476,7 +487,7 @@ fn math(tracer: &mut Tracer, m: Math, args: &Args) -> Result<Value, CompileError
             }
         }
     })();
-    result.map(Value::Tensor).map_err(|f| at(args.call, f))
+    result.located(args)
 }
 
 /// Unary math on a compile-time number, in f64 (integers stay integers where the
@@ -616,7 +627,7 @@ fn where_(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
         );
         g.select(&c, &x, &y)
     })();
-    result.map(Value::Tensor).map_err(|f| at(args.call, f))
+    result.located(args)
 }
 
 fn clip(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
@@ -657,7 +668,7 @@ pub fn reduce_tensor(
     t: &Tensor,
     axes: &[usize],
     keepdims: bool,
-) -> super::graph::OpResult<Tensor> {
+) -> OpResult<Tensor> {
     let g = &mut tracer.graph;
     let (input, reducer) = match (kind, t.element()) {
         (Reduction::Sum | Reduction::Prod, ElementType::Pred) => (
@@ -743,11 +754,7 @@ fn reshape(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
             format!("cannot reshape {} into {}", user_type(&t.shape), describe()),
         );
     }
-    tracer
-        .graph
-        .reshape(&t, &dims)
-        .map(Value::Tensor)
-        .map_err(|f| at(args.call, f))
+    tracer.graph.reshape(&t, &dims).located(args)
 }
 
 fn transpose(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
@@ -770,21 +777,13 @@ fn transpose(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
             perm
         }
     };
-    tracer
-        .graph
-        .transpose(&t, &perm)
-        .map(Value::Tensor)
-        .map_err(|f| at(args.call, f))
+    tracer.graph.transpose(&t, &perm).located(args)
 }
 
 fn broadcast_to(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     let t = args.tensor(tracer, 0)?;
     let dims = args.shape(1)?;
-    tracer
-        .graph
-        .broadcast_to(&t, &dims)
-        .map(Value::Tensor)
-        .map_err(|f| at(args.call, f))
+    tracer.graph.broadcast_to(&t, &dims).located(args)
 }
 
 fn expand_dims(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
@@ -809,11 +808,7 @@ fn expand_dims(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> 
             }
         })
         .collect();
-    tracer
-        .graph
-        .reshape(&t, &dims)
-        .map(Value::Tensor)
-        .map_err(|f| at(args.call, f))
+    tracer.graph.reshape(&t, &dims).located(args)
 }
 
 fn squeeze(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
@@ -837,11 +832,7 @@ fn squeeze(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
         .filter(|i| !axes.contains(i))
         .map(|i| t.dims()[i])
         .collect();
-    tracer
-        .graph
-        .reshape(&t, &dims)
-        .map(Value::Tensor)
-        .map_err(|f| at(args.call, f))
+    tracer.graph.reshape(&t, &dims).located(args)
 }
 
 fn concat(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
@@ -885,29 +876,17 @@ fn concat(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
         }
     }
     let refs: Vec<&Tensor> = tensors.iter().collect();
-    tracer
-        .graph
-        .concatenate(&refs, axis)
-        .map(Value::Tensor)
-        .map_err(|f| at(args.call, f))
+    tracer.graph.concatenate(&refs, axis).located(args)
 }
 
 fn zeros(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     let dims = args.shape(0)?;
-    tracer
-        .graph
-        .full(Scalar::F32(0.0), &dims)
-        .map(Value::Tensor)
-        .map_err(|f| at(args.call, f))
+    tracer.graph.full(Scalar::F32(0.0), &dims).located(args)
 }
 
 fn ones(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     let dims = args.shape(0)?;
-    tracer
-        .graph
-        .full(Scalar::F32(1.0), &dims)
-        .map(Value::Tensor)
-        .map_err(|f| at(args.call, f))
+    tracer.graph.full(Scalar::F32(1.0), &dims).located(args)
 }
 
 fn full(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
@@ -920,11 +899,7 @@ fn full(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
             format!("full takes a scalar value, not {}", user_type(&value.shape)),
         );
     }
-    tracer
-        .graph
-        .broadcast_to(&value, &dims)
-        .map(Value::Tensor)
-        .map_err(|f| at(args.call, f))
+    tracer.graph.broadcast_to(&value, &dims).located(args)
 }
 
 fn arange(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
@@ -939,8 +914,7 @@ fn arange(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     tracer
         .graph
         .iota(ElementType::F32, vec![n], 0)
-        .map(Value::Tensor)
-        .map_err(|f| at(args.call, f))
+        .located(args)
 }
 
 fn eye(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
@@ -959,7 +933,7 @@ fn eye(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
         let diagonal = g.compare(Direction::Eq, &rows, &cols)?;
         g.convert(&diagonal, ElementType::F32)
     })();
-    result.map(Value::Tensor).map_err(|f| at(args.call, f))
+    result.located(args)
 }
 
 fn convert(tracer: &mut Tracer, args: &Args, element: ElementType) -> Result<Value, CompileError> {
@@ -981,11 +955,7 @@ fn convert(tracer: &mut Tracer, args: &Args, element: ElementType) -> Result<Val
         }),
         _ => {
             let t = args.tensor(tracer, 0)?;
-            tracer
-                .graph
-                .convert(&t, element)
-                .map(Value::Tensor)
-                .map_err(|f| at(args.call, f))
+            tracer.graph.convert(&t, element).located(args)
         }
     }
 }

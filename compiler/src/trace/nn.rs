@@ -7,7 +7,7 @@ use crate::error::CompileError;
 use crate::hlo::{self, ElementType, UnaryOp};
 
 use super::arith;
-use super::builtins::{Args, Reduction, reduce_tensor};
+use super::builtins::{Args, Located, Reduction, reduce_tensor};
 use super::eval::{Tracer, at, fail};
 use super::graph::{Graph, OpResult};
 use super::value::{Tensor, Value};
@@ -74,7 +74,7 @@ pub fn softmax(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> 
         let total = reduce_tensor(tracer, Reduction::Sum, &e, &axes, true)?;
         op(&mut tracer.graph, BinaryOp::Div, &e, &total)
     })();
-    result.map(Value::Tensor).map_err(|f| at(args.call, f))
+    result.located(args)
 }
 
 pub fn log_softmax(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
@@ -87,7 +87,7 @@ pub fn log_softmax(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileErr
         let log_total = unary(&mut tracer.graph, UnaryOp::Log, &total)?;
         op(&mut tracer.graph, BinaryOp::Sub, &s, &log_total)
     })();
-    result.map(Value::Tensor).map_err(|f| at(args.call, f))
+    result.located(args)
 }
 
 /// `log(sum(exp(x - m))) + m` with `m` the max, or 0 where the max is infinite
@@ -113,7 +113,7 @@ pub fn logsumexp(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError
             .collect();
         g.reshape(&out, &dims)
     })();
-    result.map(Value::Tensor).map_err(|f| at(args.call, f))
+    result.located(args)
 }
 
 /// `approximate=true` (the default, as in JAX): `x * 0.5 * (1 + tanh(sqrt(2/pi) *
@@ -141,14 +141,14 @@ pub fn gelu(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
         let cdf = with(g, BinaryOp::Mul, &one_plus, 0.5)?;
         op(g, BinaryOp::Mul, &x, &cdf)
     })();
-    result.map(Value::Tensor).map_err(|f| at(args.call, f))
+    result.located(args)
 }
 
 pub fn silu(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     let x = input(tracer, args, 0)?;
     let g = &mut tracer.graph;
     let result = unary(g, UnaryOp::Logistic, &x).and_then(|s| op(g, BinaryOp::Mul, &x, &s));
-    result.map(Value::Tensor).map_err(|f| at(args.call, f))
+    result.located(args)
 }
 
 /// Over the last axis: `(x - mean) * rsqrt(var + eps) * gamma + beta`, the
@@ -171,7 +171,7 @@ pub fn layernorm(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError
         let scaled = op(g, BinaryOp::Mul, &normed, &gamma)?;
         op(g, BinaryOp::Add, &scaled, &beta)
     })();
-    result.map(Value::Tensor).map_err(|f| at(args.call, f))
+    result.located(args)
 }
 
 /// Over the last axis: `x * rsqrt(mean(x^2) + eps) * gamma`.
@@ -189,5 +189,5 @@ pub fn rmsnorm(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> 
         let normed = op(g, BinaryOp::Mul, &x, &inv)?;
         op(g, BinaryOp::Mul, &normed, &gamma)
     })();
-    result.map(Value::Tensor).map_err(|f| at(args.call, f))
+    result.located(args)
 }
