@@ -4,13 +4,13 @@
 use omelet_grammar::omelet::{BinaryOp, Ident};
 
 use crate::error::{CompileError, ErrorKind, Span};
-use crate::hlo::{self, Direction, ElementType, ReduceOp, UnaryOp};
-use crate::import::MAX_RANK;
+use crate::hlo::{self, ElementType, ReduceOp, UnaryOp};
 
 use super::arith;
 use super::eval::{Tracer, at, fail};
 use super::graph::{OpResult, Scalar};
 use super::nn;
+use super::shape_builtins;
 use super::value::{Tensor, Value, user_type};
 
 /// A builtin: its parameter names (the first `required` are mandatory) and what it does.
@@ -120,21 +120,56 @@ static BUILTINS: &[Builtin] = &[
         Run::Fn(nn::layernorm),
     ),
     b("rmsnorm", &["x", "gamma", "eps"], 2, Run::Fn(nn::rmsnorm)),
-    b("reshape", &["x", "shape"], 2, Run::Fn(reshape)),
-    b("transpose", &["x", "perm"], 1, Run::Fn(transpose)),
-    b("broadcast_to", &["x", "shape"], 2, Run::Fn(broadcast_to)),
-    b("expand_dims", &["x", "axis"], 2, Run::Fn(expand_dims)),
-    b("squeeze", &["x", "axis"], 1, Run::Fn(squeeze)),
-    b("concat", &["arrays", "axis"], 1, Run::Fn(concat)),
-    b("zeros", &["shape"], 1, Run::Fn(zeros)),
-    b("ones", &["shape"], 1, Run::Fn(ones)),
-    b("full", &["shape", "value"], 2, Run::Fn(full)),
-    b("arange", &["n"], 1, Run::Fn(arange)),
-    b("eye", &["n"], 1, Run::Fn(eye)),
-    b("f32", X, 1, Run::Fn(to_f32)),
-    b("i32", X, 1, Run::Fn(to_i32)),
-    b("bool", X, 1, Run::Fn(to_bool)),
-    b("shape", X, 1, Run::Fn(shape)),
+    b(
+        "reshape",
+        &["x", "shape"],
+        2,
+        Run::Fn(shape_builtins::reshape),
+    ),
+    b(
+        "transpose",
+        &["x", "perm"],
+        1,
+        Run::Fn(shape_builtins::transpose),
+    ),
+    b(
+        "broadcast_to",
+        &["x", "shape"],
+        2,
+        Run::Fn(shape_builtins::broadcast_to),
+    ),
+    b(
+        "expand_dims",
+        &["x", "axis"],
+        2,
+        Run::Fn(shape_builtins::expand_dims),
+    ),
+    b(
+        "squeeze",
+        &["x", "axis"],
+        1,
+        Run::Fn(shape_builtins::squeeze),
+    ),
+    b(
+        "concat",
+        &["arrays", "axis"],
+        1,
+        Run::Fn(shape_builtins::concat),
+    ),
+    b("zeros", &["shape"], 1, Run::Fn(shape_builtins::zeros)),
+    b("ones", &["shape"], 1, Run::Fn(shape_builtins::ones)),
+    b(
+        "full",
+        &["shape", "value"],
+        2,
+        Run::Fn(shape_builtins::full),
+    ),
+    b("arange", &["n"], 1, Run::Fn(shape_builtins::arange)),
+    b("eye", &["n"], 1, Run::Fn(shape_builtins::eye)),
+    b("f32", X, 1, Run::Fn(shape_builtins::to_f32)),
+    b("i32", X, 1, Run::Fn(shape_builtins::to_i32)),
+    b("bool", X, 1, Run::Fn(shape_builtins::to_bool)),
+    b("shape", X, 1, Run::Fn(shape_builtins::shape)),
 ];
 
 pub fn lookup(name: &str) -> Option<&'static Builtin> {
@@ -700,281 +735,4 @@ pub fn reduce_tensor(
         r = g.reshape(&r, &dims)?;
     }
     Ok(r)
-}
-
-fn reshape(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    let t = args.tensor(tracer, 0)?;
-    let wanted = args.ints(1)?;
-    let count = t.shape.element_count();
-    // Checked: the dimensions are the user's, and may overflow.
-    let known = wanted
-        .iter()
-        .filter(|&&d| d != -1)
-        .try_fold(1i64, |n, &d| n.checked_mul(d));
-    let holes = wanted.iter().filter(|&&d| d == -1).count();
-    let describe = || {
-        format!(
-            "[{}]",
-            wanted
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        )
-    };
-    if holes > 1 || wanted.iter().any(|&d| d < -1) {
-        return fail(
-            ErrorKind::Shape,
-            args.span(1),
-            format!(
-                "invalid shape {}: dimensions are non-negative, with at most one -1",
-                describe()
-            ),
-        );
-    }
-    let fill = match known {
-        Some(known) if holes == 1 && known > 0 && count as i64 % known == 0 => count as i64 / known,
-        _ => -1,
-    };
-    let dims: Vec<usize> = wanted
-        .iter()
-        .map(|&d| {
-            if d == -1 {
-                fill.max(0) as usize
-            } else {
-                d as usize
-            }
-        })
-        .collect();
-    let product = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-    if (holes == 1 && fill < 0) || product != Some(count) {
-        return fail(
-            ErrorKind::Shape,
-            args.span(1),
-            format!("cannot reshape {} into {}", user_type(&t.shape), describe()),
-        );
-    }
-    tracer.graph.reshape(&t, &dims).located(args)
-}
-
-fn transpose(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    let t = args.tensor(tracer, 0)?;
-    let perm: Vec<usize> = match args.get(1) {
-        None => (0..t.rank()).rev().collect(),
-        Some(_) => {
-            let perm = args.axes(1, t.rank())?;
-            if perm.len() != t.rank() {
-                return fail(
-                    ErrorKind::Shape,
-                    args.span(1),
-                    format!(
-                        "a permutation of {} must list {} axes",
-                        user_type(&t.shape),
-                        t.rank()
-                    ),
-                );
-            }
-            perm
-        }
-    };
-    tracer.graph.transpose(&t, &perm).located(args)
-}
-
-fn broadcast_to(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    let t = args.tensor(tracer, 0)?;
-    let dims = args.shape(1)?;
-    tracer.graph.broadcast_to(&t, &dims).located(args)
-}
-
-fn expand_dims(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    let t = args.tensor(tracer, 0)?;
-    let rank = t.rank() + args.ints(1)?.len();
-    // Checked before the axes, which take time quadratic in their number.
-    if rank > MAX_RANK {
-        return fail(
-            ErrorKind::Shape,
-            args.span(1),
-            format!("expand_dims would make an array of rank {rank}, more than {MAX_RANK}"),
-        );
-    }
-    let axes = args.axes(1, rank)?;
-    let mut rest = t.dims().iter();
-    let dims: Vec<usize> = (0..rank)
-        .map(|i| {
-            if axes.contains(&i) {
-                1
-            } else {
-                *rest.next().expect("ranks agree")
-            }
-        })
-        .collect();
-    tracer.graph.reshape(&t, &dims).located(args)
-}
-
-fn squeeze(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    let t = args.tensor(tracer, 0)?;
-    let axes = match args.get(1) {
-        None => (0..t.rank()).filter(|&i| t.dims()[i] == 1).collect(),
-        Some(_) => args.axes(1, t.rank())?,
-    };
-    if let Some(&bad) = axes.iter().find(|&&a| t.dims()[a] != 1) {
-        return fail(
-            ErrorKind::Shape,
-            args.span(1),
-            format!(
-                "cannot squeeze axis {bad} of {}: its size is {}, not 1",
-                user_type(&t.shape),
-                t.dims()[bad]
-            ),
-        );
-    }
-    let dims: Vec<usize> = (0..t.rank())
-        .filter(|i| !axes.contains(i))
-        .map(|i| t.dims()[i])
-        .collect();
-    tracer.graph.reshape(&t, &dims).located(args)
-}
-
-fn concat(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    let parts = match args.get(0) {
-        Some(Value::List(items) | Value::Tuple(items)) if !items.is_empty() => items.clone(),
-        other => {
-            return fail(
-                ErrorKind::Value,
-                args.span(0),
-                format!(
-                    "concat takes a non-empty list of arrays, not {}",
-                    other.map_or("nothing".into(), Value::describe)
-                ),
-            );
-        }
-    };
-    let refs: Vec<&Value> = parts.iter().collect();
-    let element = arith::promoted(&refs).unwrap_or(ElementType::F32);
-    let mut tensors = Vec::new();
-    for p in &parts {
-        tracer.tensor(p, args.span(0))?;
-        tensors.push(
-            arith::to_tensor(&mut tracer.graph, p, element).map_err(|f| at(args.span(0), f))?,
-        );
-    }
-    let axis = args.axis(1, tensors[0].rank(), 0)?;
-    let first = &tensors[0];
-    for t in &tensors[1..] {
-        let fits = t.rank() == first.rank()
-            && (0..t.rank()).all(|d| d == axis || t.dims()[d] == first.dims()[d]);
-        if !fits {
-            return fail(
-                ErrorKind::Shape,
-                args.span(0),
-                format!(
-                    "cannot concatenate {} and {} along axis {axis}",
-                    user_type(&first.shape),
-                    user_type(&t.shape)
-                ),
-            );
-        }
-    }
-    let refs: Vec<&Tensor> = tensors.iter().collect();
-    tracer.graph.concatenate(&refs, axis).located(args)
-}
-
-fn zeros(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    let dims = args.shape(0)?;
-    tracer.graph.full(Scalar::F32(0.0), &dims).located(args)
-}
-
-fn ones(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    let dims = args.shape(0)?;
-    tracer.graph.full(Scalar::F32(1.0), &dims).located(args)
-}
-
-fn full(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    let dims = args.shape(0)?;
-    let value = args.tensor(tracer, 1)?;
-    if value.rank() != 0 {
-        return fail(
-            ErrorKind::Shape,
-            args.span(1),
-            format!("full takes a scalar value, not {}", user_type(&value.shape)),
-        );
-    }
-    tracer.graph.broadcast_to(&value, &dims).located(args)
-}
-
-fn arange(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    let n = args.int(0)?;
-    let n = usize::try_from(n).map_err(|_| {
-        CompileError::at(
-            ErrorKind::Shape,
-            args.span(0),
-            format!("arange({n}): the length is negative"),
-        )
-    })?;
-    tracer
-        .graph
-        .iota(ElementType::F32, vec![n], 0)
-        .located(args)
-}
-
-fn eye(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    let n = args.int(0)?;
-    let n = usize::try_from(n).map_err(|_| {
-        CompileError::at(
-            ErrorKind::Shape,
-            args.span(0),
-            format!("eye({n}): the size is negative"),
-        )
-    })?;
-    let g = &mut tracer.graph;
-    let result = (|| {
-        let rows = g.iota(ElementType::S32, vec![n, n], 0)?;
-        let cols = g.iota(ElementType::S32, vec![n, n], 1)?;
-        let diagonal = g.compare(Direction::Eq, &rows, &cols)?;
-        g.convert(&diagonal, ElementType::F32)
-    })();
-    result.located(args)
-}
-
-fn convert(tracer: &mut Tracer, args: &Args, element: ElementType) -> Result<Value, CompileError> {
-    match args.get(0) {
-        Some(Value::Int(i)) => Ok(match element {
-            ElementType::F32 => Value::Float(*i as f64),
-            ElementType::S32 => Value::Int(*i),
-            ElementType::Pred => Value::Bool(*i != 0),
-        }),
-        Some(Value::Float(f)) => Ok(match element {
-            ElementType::F32 => Value::Float(*f),
-            ElementType::S32 => Value::Int(f.trunc() as i64),
-            ElementType::Pred => Value::Bool(*f != 0.0),
-        }),
-        Some(Value::Bool(b)) => Ok(match element {
-            ElementType::F32 => Value::Float(*b as u8 as f64),
-            ElementType::S32 => Value::Int(*b as i64),
-            ElementType::Pred => Value::Bool(*b),
-        }),
-        _ => {
-            let t = args.tensor(tracer, 0)?;
-            tracer.graph.convert(&t, element).located(args)
-        }
-    }
-}
-
-fn to_f32(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    convert(tracer, args, ElementType::F32)
-}
-
-fn to_i32(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    convert(tracer, args, ElementType::S32)
-}
-
-fn to_bool(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    convert(tracer, args, ElementType::Pred)
-}
-
-fn shape(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    let t = args.tensor(tracer, 0)?;
-    Ok(Value::List(
-        t.dims().iter().map(|&d| Value::Int(d as i64)).collect(),
-    ))
 }

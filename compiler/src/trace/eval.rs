@@ -3,18 +3,17 @@
 use rustc_hash::FxHashMap;
 
 use omelet_grammar::omelet::{
-    Arg, Block, DType, Dim, Expr, ExprKind, FnDef, IndexItem, Item, Pattern, Program, Stmt,
-    TypeAnn, UnaryOp,
+    Arg, Block, DType, Expr, ExprKind, FnDef, Item, Pattern, Program, Stmt, UnaryOp,
 };
 
 use crate::error::{CompileError, ErrorKind, Span};
-use crate::hlo::{ArrayShape, ElementType, Module, Op, SliceDim, verify};
+use crate::hlo::{ElementType, Module, Op, verify};
 
 use super::KnownShapes;
 use super::arith;
 use super::builtins;
-use super::graph::{Failure, Graph, check_size};
-use super::value::{Tensor, Value, user_type};
+use super::graph::{Failure, Graph};
+use super::value::{Tensor, Value};
 
 /// Unrolling more loop iterations than this in one trace is a runaway loop.
 const MAX_ITERATIONS: u64 = 100_000;
@@ -39,14 +38,14 @@ const MAX_VALUE_DEPTH: usize = 64;
 
 /// Variables of one function call. `for` bodies share their function's scope, so
 /// a `let` inside a loop is visible after it (LANGUAGE.md).
-type Scope = FxHashMap<String, Value>;
+pub(super) type Scope = FxHashMap<String, Value>;
 
 pub struct Tracer<'p> {
     pub(super) graph: Graph,
     functions: FxHashMap<&'p str, &'p FnDef>,
     consts: FxHashMap<&'p str, Value>,
     /// Symbolic dimensions bound by `main`'s inputs.
-    dims: FxHashMap<String, usize>,
+    pub(super) dims: FxHashMap<String, usize>,
     /// Functions being traced, outermost first: calling one again is recursion.
     stack: Vec<&'p str>,
     iterations: u64,
@@ -177,107 +176,6 @@ impl<'p> Tracer<'p> {
         Ok(module)
     }
 
-    /// Resolves `main`'s parameter types to shapes: from the input files where
-    /// given (binding symbolic dimensions), else from dimensions already bound.
-    fn bind_inputs(
-        &mut self,
-        main: &FnDef,
-        known: &KnownShapes,
-    ) -> Result<Vec<ArrayShape>, CompileError> {
-        let mut typed = Vec::new();
-        for param in &main.params {
-            let ty = param.ty.as_ref().ok_or_else(|| {
-                CompileError::at(
-                    ErrorKind::Input,
-                    param.name.span,
-                    format!(
-                        "parameter {} of main needs a type, e.g. `{}: f32[N]`",
-                        param.name.name, param.name.name
-                    ),
-                )
-            })?;
-            typed.push((param, ty));
-        }
-        // Files first, so that a symbol takes its value from the first input that
-        // mentions it, wherever the parameter stands.
-        for (param, ty) in &typed {
-            let Some(actual) = known.inputs.get(&param.name.name) else {
-                continue;
-            };
-            if !self.bind_dims(ty, actual) {
-                return fail(
-                    ErrorKind::Input,
-                    ty.span,
-                    format!(
-                        "input {} expects {} but was given {}",
-                        param.name.name,
-                        self.describe_type(ty),
-                        user_type(actual)
-                    ),
-                );
-            }
-        }
-        typed.iter().map(|(_, ty)| self.resolve_type(ty)).collect()
-    }
-
-    /// Matches an input's actual shape against its declared type, binding the
-    /// type's unbound symbols; false on any disagreement.
-    fn bind_dims(&mut self, ty: &TypeAnn, actual: &ArrayShape) -> bool {
-        if actual.element != element_of(ty.dtype) || actual.rank() != ty.dims.len() {
-            return false;
-        }
-        for (dim, &size) in ty.dims.iter().zip(&actual.dims) {
-            match dim {
-                Dim::Fixed(n, _) if *n as usize != size => return false,
-                Dim::Fixed(..) => {}
-                Dim::Symbol(s) => {
-                    if *self.dims.entry(s.name.clone()).or_insert(size) != size {
-                        return false;
-                    }
-                }
-            }
-        }
-        true
-    }
-
-    /// A type's shape, every symbol bound.
-    fn resolve_type(&self, ty: &TypeAnn) -> Result<ArrayShape, CompileError> {
-        let dims = ty
-            .dims
-            .iter()
-            .map(|d| match d {
-                Dim::Fixed(n, _) => Ok(*n as usize),
-                Dim::Symbol(s) => self.dims.get(&s.name).copied().ok_or_else(|| {
-                    CompileError::at(ErrorKind::Input, s.span, format!("symbolic dimension {} is not bound: give an input that fixes it or --shape {}=N", s.name, s.name))
-                }),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        check_size(element_of(ty.dtype), &dims)
-            .map_err(|(_, message)| CompileError::at(ErrorKind::Input, ty.span, message))?;
-        Ok(ArrayShape::new(element_of(ty.dtype), dims))
-    }
-
-    /// `f32[B,784]` with bound symbols shown: `f32[B=64,784]`.
-    fn describe_type(&self, ty: &TypeAnn) -> String {
-        let dims: Vec<String> = ty
-            .dims
-            .iter()
-            .map(|d| match d {
-                Dim::Fixed(n, _) => n.to_string(),
-                Dim::Symbol(s) => match self.dims.get(&s.name) {
-                    Some(n) => format!("{}={n}", s.name),
-                    None => s.name.clone(),
-                },
-            })
-            .collect();
-        let dtype = match ty.dtype {
-            DType::F32 => "f32",
-            DType::I32 => "i32",
-            DType::Bool => "bool",
-        };
-        format!("{dtype}[{}]", dims.join(","))
-    }
-
     /// The outputs of `main`: arrays, tuples flattened, scalars made constants.
     fn flatten(
         &mut self,
@@ -340,44 +238,6 @@ impl<'p> Tracer<'p> {
                 })?;
         }
         Ok(value)
-    }
-
-    /// Checks a value against a type annotation, binding the annotation's own
-    /// symbols in `local`; `Err` carries the annotation as text.
-    fn check_type(
-        &self,
-        value: &Value,
-        ty: &TypeAnn,
-        local: &mut FxHashMap<String, usize>,
-    ) -> Result<(), String> {
-        let described = self.describe_type(ty);
-        let Value::Tensor(t) = value else {
-            let scalar_ok = ty.dims.is_empty()
-                && matches!(
-                    (value, ty.dtype),
-                    (Value::Float(_), DType::F32)
-                        | (Value::Int(_), _)
-                        | (Value::Bool(_), DType::Bool)
-                );
-            return if scalar_ok { Ok(()) } else { Err(described) };
-        };
-        if t.element() != element_of(ty.dtype) || t.rank() != ty.dims.len() {
-            return Err(described);
-        }
-        for (dim, &size) in ty.dims.iter().zip(t.dims()) {
-            let expected = match dim {
-                Dim::Fixed(n, _) => Some(*n as usize),
-                Dim::Symbol(s) => self.dims.get(&s.name).or(local.get(&s.name)).copied(),
-            };
-            match (expected, dim) {
-                (Some(e), _) if e != size => return Err(described),
-                (None, Dim::Symbol(s)) => {
-                    local.insert(s.name.clone(), size);
-                }
-                _ => {}
-            }
-        }
-        Ok(())
     }
 
     fn block(&mut self, scope: &mut Scope, block: &Block) -> Result<Flow, CompileError> {
@@ -766,211 +626,6 @@ impl<'p> Tracer<'p> {
         self.depth -= 1;
         self.stack.pop();
         result
-    }
-
-    fn index(
-        &mut self,
-        scope: &mut Scope,
-        base: Value,
-        items: &[IndexItem],
-        span: Span,
-    ) -> Result<Value, CompileError> {
-        match base {
-            Value::Tensor(t) => self.index_tensor(scope, &t, items, span),
-            Value::List(v) | Value::Tuple(v) => {
-                let [item] = items else {
-                    return fail(ErrorKind::Shape, span, "a list takes one index");
-                };
-                match item {
-                    IndexItem::Expr(e) => {
-                        let i = self.compile_time_int(scope, e)?;
-                        let n = v.len() as i64;
-                        let j = if i < 0 { i + n } else { i };
-                        if !(0..n).contains(&j) {
-                            return fail(
-                                ErrorKind::Shape,
-                                e.span,
-                                format!("index {i} is out of range for {n} elements"),
-                            );
-                        }
-                        Ok(v[j as usize].clone())
-                    }
-                    IndexItem::Slice {
-                        start,
-                        stop,
-                        step,
-                        span: s,
-                    } => {
-                        let dim = self.slice_dim(scope, start, stop, step, v.len(), *s)?;
-                        Ok(Value::List(
-                            (dim.start..dim.limit)
-                                .step_by(dim.stride)
-                                .map(|i| v[i].clone())
-                                .collect(),
-                        ))
-                    }
-                }
-            }
-            other => fail(
-                ErrorKind::Value,
-                span,
-                format!("cannot index {}", other.describe()),
-            ),
-        }
-    }
-
-    /// NumPy basic indexing with compile-time indices: a slice of the axes that
-    /// are sliced or indexed, then a reshape that drops indexed axes and adds
-    /// `None` axes.
-    fn index_tensor(
-        &mut self,
-        scope: &mut Scope,
-        t: &Tensor,
-        items: &[IndexItem],
-        span: Span,
-    ) -> Result<Value, CompileError> {
-        let mut slices: Vec<SliceDim> = t
-            .dims()
-            .iter()
-            .map(|&n| SliceDim {
-                start: 0,
-                limit: n,
-                stride: 1,
-            })
-            .collect();
-        let mut out_dims = Vec::new();
-        let mut axis = 0;
-        for item in items {
-            match item {
-                IndexItem::Expr(e) => match self.eval(scope, e)? {
-                    Value::None => out_dims.push(1),
-                    v if v.as_int().is_some() => {
-                        let i = v.as_int().expect("checked");
-                        let Some(&n) = t.dims().get(axis) else {
-                            return fail(
-                                ErrorKind::Shape,
-                                e.span,
-                                format!("too many indices for {}", user_type(&t.shape)),
-                            );
-                        };
-                        let j = if i < 0 { i + n as i64 } else { i };
-                        if !(0..n as i64).contains(&j) {
-                            return fail(
-                                ErrorKind::Shape,
-                                e.span,
-                                format!("index {i} is out of range for axis {axis} of size {n}"),
-                            );
-                        }
-                        slices[axis] = SliceDim {
-                            start: j as usize,
-                            limit: j as usize + 1,
-                            stride: 1,
-                        };
-                        axis += 1;
-                    }
-                    Value::Tensor(_) => {
-                        return fail(
-                            ErrorKind::Unsupported,
-                            e.span,
-                            "indexing with arrays is not supported: indices are compile-time integers",
-                        );
-                    }
-                    other => {
-                        return fail(
-                            ErrorKind::Value,
-                            e.span,
-                            format!(
-                                "an index must be an integer, a slice or None, not {}",
-                                other.describe()
-                            ),
-                        );
-                    }
-                },
-                IndexItem::Slice {
-                    start,
-                    stop,
-                    step,
-                    span: s,
-                } => {
-                    let Some(&n) = t.dims().get(axis) else {
-                        return fail(
-                            ErrorKind::Shape,
-                            *s,
-                            format!("too many indices for {}", user_type(&t.shape)),
-                        );
-                    };
-                    slices[axis] = self.slice_dim(scope, start, stop, step, n, *s)?;
-                    out_dims.push(slices[axis].len());
-                    axis += 1;
-                }
-            }
-        }
-        out_dims.extend_from_slice(&t.dims()[axis..]);
-        let sliced = self.graph.slice(t, slices).map_err(|f| at(span, f))?;
-        Ok(Value::Tensor(
-            self.graph
-                .reshape(&sliced, &out_dims)
-                .map_err(|f| at(span, f))?,
-        ))
-    }
-
-    /// `start:stop:step` over `n` elements, as Python normalizes it: negative
-    /// bounds count from the end, out-of-range bounds clamp.
-    fn slice_dim(
-        &mut self,
-        scope: &mut Scope,
-        start: &Option<Expr>,
-        stop: &Option<Expr>,
-        step: &Option<Expr>,
-        n: usize,
-        span: Span,
-    ) -> Result<SliceDim, CompileError> {
-        let mut bound = |e: &Option<Expr>| -> Result<Option<i64>, CompileError> {
-            match e {
-                None => Ok(None),
-                Some(e) => match self.eval(scope, e)? {
-                    Value::None => Ok(None),
-                    v if v.as_int().is_some() => Ok(v.as_int()),
-                    other => fail(
-                        ErrorKind::Value,
-                        e.span,
-                        format!(
-                            "a slice bound must be a compile-time integer, not {}",
-                            other.describe()
-                        ),
-                    ),
-                },
-            }
-        };
-        let (start, stop, step) = (bound(start)?, bound(stop)?, bound(step)?.unwrap_or(1));
-        if step <= 0 {
-            let what = if step == 0 {
-                "a slice step cannot be zero"
-            } else {
-                "negative slice steps are not supported"
-            };
-            return fail(
-                if step == 0 {
-                    ErrorKind::Value
-                } else {
-                    ErrorKind::Unsupported
-                },
-                span,
-                what,
-            );
-        }
-        let n = n as i64;
-        let clamp = |v: Option<i64>, default: i64| match v {
-            None => default,
-            Some(v) if v < 0 => (v + n).max(0),
-            Some(v) => v.min(n),
-        };
-        let (s, e) = (clamp(start, 0), clamp(stop, n));
-        Ok(SliceDim {
-            start: s as usize,
-            limit: e.max(s) as usize,
-            stride: step as usize,
-        })
     }
 
     /// Evaluates a value as an array: arrays as they are, numbers as constants.

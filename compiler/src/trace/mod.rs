@@ -11,7 +11,10 @@ mod arith;
 mod builtins;
 mod eval;
 mod graph;
+mod index;
 mod nn;
+mod shape_builtins;
+mod signature;
 mod value;
 
 use rustc_hash::FxHashMap;
