@@ -5,19 +5,21 @@
 //! replaced by its [`ReduceOp`], and only `fusion` callees remain as computations.
 //! Anything outside HLO.md's op set is an error that names the op and its place.
 
+mod attributes;
+mod values;
+
 use rustc_hash::FxHashMap;
 
-use omelet_grammar::hlo::{
-    AttrValue, AttributeAst, BodyAst, ComputationAst, DimAst, InstructionAst, LiteralAst,
-    ModuleAst, ShapeAst,
-};
+use omelet_grammar::hlo::{BodyAst, ComputationAst, InstructionAst, ModuleAst};
 
 use crate::error::{CompileError, ErrorKind, Span};
-use crate::hlo::shape_rules;
 use crate::hlo::{
-    ArrayShape, BinaryOp, ComputationBuilder, ComputationId, Direction, DotDims, ElementType,
-    FusionKind, InstrId, Literal, Module, Op, ReduceOp, Shape, SliceDim, UnaryOp, verify,
+    BinaryOp, ComputationBuilder, ComputationId, Direction, DotDims, FusionKind, InstrId, Module,
+    Op, ReduceOp, Shape, UnaryOp, verify,
 };
+
+use attributes::{attr_error, attribute, dims_attr, int_attr, slice_attr, word_attr};
+use values::{literal, shape};
 
 /// The largest array Omelet accepts, in elements: indices must fit in 32 bits on
 /// every backend.
@@ -506,197 +508,6 @@ fn topological_order(comp: &ComputationAst) -> Result<Vec<&InstructionAst>, Comp
     Ok(order)
 }
 
-fn shape(ast: &ShapeAst) -> Result<Shape, CompileError> {
-    match ast {
-        ShapeAst::Tuple { elements, span } => {
-            let arrays = elements
-                .iter()
-                .map(|e| match shape(e)? {
-                    Shape::Array(a) => Ok(a),
-                    Shape::Tuple(_) => Err(err(
-                        ErrorKind::Unsupported,
-                        *span,
-                        "nested tuples are not supported",
-                    )),
-                })
-                .collect::<Result<_, _>>()?;
-            Ok(Shape::Tuple(arrays))
-        }
-        ShapeAst::Array {
-            element,
-            dims,
-            layout,
-            layout_tail,
-            span,
-        } => {
-            let element = ElementType::from_name(element).ok_or_else(|| {
-                err(
-                    ErrorKind::Dtype,
-                    *span,
-                    format!("element type {element} is not supported (f32, s32 and pred are)"),
-                )
-            })?;
-            if layout_tail.is_some() {
-                return Err(err(
-                    ErrorKind::Unsupported,
-                    *span,
-                    "tiled or annotated layouts are not supported",
-                ));
-            }
-            // The printer nests a constant's braces one level per dimension, and
-            // what it prints must stay within the parser's nesting limit.
-            if dims.len() > MAX_RANK {
-                return Err(err(
-                    ErrorKind::Unsupported,
-                    *span,
-                    format!("arrays of rank more than {MAX_RANK} are not supported"),
-                ));
-            }
-            let mut sizes = Vec::with_capacity(dims.len());
-            let mut count: u64 = 1;
-            // The product of the non-zero dimensions: an array with a zero-sized
-            // dimension holds nothing, but element counts and strides multiply its
-            // other dimensions, and they must fit as well.
-            let mut extent: u64 = 1;
-            for d in dims {
-                let DimAst::Static(n) = *d else {
-                    return Err(err(
-                        ErrorKind::Unsupported,
-                        *span,
-                        "dynamic dimensions are not supported",
-                    ));
-                };
-                count = count.saturating_mul(n);
-                extent = extent.saturating_mul(n.max(1));
-                sizes.push(n as usize);
-            }
-            if extent > MAX_ELEMENTS {
-                let message = if count == 0 {
-                    format!(
-                        "empty arrays whose other dimensions multiply to more than {MAX_ELEMENTS} are not supported"
-                    )
-                } else {
-                    format!("arrays of more than {MAX_ELEMENTS} elements are not supported")
-                };
-                return Err(err(ErrorKind::Unsupported, *span, message));
-            }
-            let mut array = ArrayShape::new(element, sizes);
-            if let Some(layout) = layout {
-                array.minor_to_major = layout
-                    .iter()
-                    .map(|&d| d.min(u32::MAX as u64) as usize)
-                    .collect();
-                shape_rules::check_layout(&array).map_err(|e| err(ErrorKind::Shape, *span, e))?;
-            }
-            Ok(Shape::Array(array))
-        }
-    }
-}
-
-fn literal(ast: &LiteralAst, shape: &Shape) -> Result<Literal, CompileError> {
-    let Shape::Array(array) = shape else {
-        return Err(err(
-            ErrorKind::Unsupported,
-            literal_span(ast),
-            "tuple constants are not supported",
-        ));
-    };
-    let mut scalars = Vec::new();
-    flatten(ast, &mut scalars)?;
-    // XLA's parser insists that a list nests as the shape does, and the printer
-    // writes it so: a few bytes of `{}` must not stand for billions of empty rows.
-    // (A wrong element count is the shape rule's to report.)
-    if matches!(ast, LiteralAst::List(..))
-        && scalars.len() == array.element_count()
-        && !nests_as(ast, &array.dims)
-    {
-        return Err(err(
-            ErrorKind::Shape,
-            literal_span(ast),
-            format!(
-                "the literal's braces do not fit {}: each dimension takes one level of {{...}}",
-                array.logical_text()
-            ),
-        ));
-    }
-    let bad = |text: &str, span: Span| {
-        err(
-            ErrorKind::Syntax,
-            span,
-            format!("{text} is not a valid {} value", array.element),
-        )
-    };
-    Ok(match array.element {
-        ElementType::F32 => Literal::F32(
-            scalars
-                .iter()
-                .map(|&(t, s)| parse_f32(t).ok_or_else(|| bad(t, s)))
-                .collect::<Result<_, _>>()?,
-        ),
-        ElementType::S32 => Literal::S32(
-            scalars
-                .iter()
-                .map(|&(t, s)| t.parse().map_err(|_| bad(t, s)))
-                .collect::<Result<_, _>>()?,
-        ),
-        ElementType::Pred => Literal::Pred(
-            scalars
-                .iter()
-                .map(|&(t, s)| match t {
-                    "true" | "1" => Ok(true),
-                    "false" | "0" => Ok(false),
-                    _ => Err(bad(t, s)),
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-    })
-}
-
-fn flatten<'a>(ast: &'a LiteralAst, out: &mut Vec<(&'a str, Span)>) -> Result<(), CompileError> {
-    match ast {
-        LiteralAst::Scalar(text, span) => out.push((text, *span)),
-        LiteralAst::List(items, _) => items.iter().try_for_each(|i| flatten(i, out))?,
-        LiteralAst::Elided(span) => {
-            return Err(err(
-                ErrorKind::Unsupported,
-                *span,
-                "the constant's data was elided (`{...}`)",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Whether a literal nests as XLA writes an array of `dims`: one level of braces per
-/// dimension, down to the first zero-sized one, whose list is empty.
-fn nests_as(ast: &LiteralAst, dims: &[usize]) -> bool {
-    match (ast, dims) {
-        (LiteralAst::Scalar(..), []) => true,
-        (LiteralAst::List(items, _), [n, inner @ ..]) => {
-            items.len() == *n && items.iter().all(|item| nests_as(item, inner))
-        }
-        _ => false,
-    }
-}
-
-fn literal_span(ast: &LiteralAst) -> Span {
-    match ast {
-        LiteralAst::Scalar(_, s) | LiteralAst::List(_, s) | LiteralAst::Elided(s) => *s,
-    }
-}
-
-fn parse_f32(text: &str) -> Option<f32> {
-    match text.trim_start_matches('-') {
-        "nan" => Some(f32::NAN),
-        "inf" => Some(if text.starts_with('-') {
-            f32::NEG_INFINITY
-        } else {
-            f32::INFINITY
-        }),
-        _ => text.parse().ok(),
-    }
-}
-
 /// The inlined root must have the shape the call declares.
 fn expect_shape(actual: &Shape, declared: &Shape) -> Result<(), String> {
     let same = actual.arrays().len() == declared.arrays().len()
@@ -714,116 +525,6 @@ fn expect_shape(actual: &Shape, declared: &Shape) -> Result<(), String> {
     }
 }
 
-fn attribute<'a>(instr: &'a InstructionAst, name: &str) -> Option<&'a AttributeAst> {
-    instr.attributes.iter().find(|a| a.name == name)
-}
-
-fn attr_error(instr: &InstructionAst, name: &str, message: &str) -> CompileError {
-    let span = attribute(instr, name).map_or(instr.opcode_span, |a| a.span);
-    err(
-        ErrorKind::Syntax,
-        span,
-        format!("{}: {message}", instr.opcode),
-    )
-}
-
-fn missing(instr: &InstructionAst, name: &str) -> CompileError {
-    err(
-        ErrorKind::Syntax,
-        instr.opcode_span,
-        format!("{} needs the attribute {name}=", instr.opcode),
-    )
-}
-
-fn word_attr(instr: &InstructionAst, name: &str) -> Result<(String, Span), CompileError> {
-    let attr = attribute(instr, name).ok_or_else(|| missing(instr, name))?;
-    match &attr.value {
-        AttrValue::Word(w) => Ok((w.clone(), attr.span)),
-        _ => Err(attr_error(instr, name, &format!("{name}= takes a word"))),
-    }
-}
-
-fn int_attr(instr: &InstructionAst, name: &str) -> Result<usize, CompileError> {
-    let (word, _) = word_attr(instr, name)?;
-    word.parse().map_err(|_| {
-        attr_error(
-            instr,
-            name,
-            &format!("{name}= takes a non-negative integer"),
-        )
-    })
-}
-
-/// A `{1,0}` list of dimension numbers; absent means empty unless `required`.
-fn dims_attr(
-    instr: &InstructionAst,
-    name: &str,
-    required: bool,
-) -> Result<Vec<usize>, CompileError> {
-    match attribute(instr, name) {
-        None if required => Err(missing(instr, name)),
-        None => Ok(Vec::new()),
-        Some(AttributeAst {
-            value: AttrValue::Ints(ints),
-            ..
-        }) => ints
-            .iter()
-            .map(|&i| {
-                usize::try_from(i)
-                    .ok()
-                    .filter(|&d| d < 1 << 16)
-                    .ok_or_else(|| {
-                        attr_error(instr, name, &format!("dimension {i} is out of range"))
-                    })
-            })
-            .collect(),
-        Some(_) => Err(attr_error(
-            instr,
-            name,
-            &format!("{name}= takes a list of dimensions like {{1,0}}"),
-        )),
-    }
-}
-
-fn slice_attr(instr: &InstructionAst) -> Result<Vec<SliceDim>, CompileError> {
-    let ranges: &[[i64; 3]] = match attribute(instr, "slice").map(|a| &a.value) {
-        Some(AttrValue::Ranges(ranges)) => ranges,
-        // A slice of a scalar has no ranges.
-        Some(AttrValue::Braced(b))
-            if b.trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace())
-                .is_empty() =>
-        {
-            &[]
-        }
-        Some(_) => {
-            return Err(attr_error(
-                instr,
-                "slice",
-                "slice= takes ranges like {[0:4], [1:7:2]}",
-            ));
-        }
-        None => return Err(missing(instr, "slice")),
-    };
-    ranges
-        .iter()
-        .map(|&[start, limit, stride]| {
-            let n = |v: i64| usize::try_from(v).ok();
-            match (n(start), n(limit), n(stride)) {
-                (Some(start), Some(limit), Some(stride)) => Ok(SliceDim {
-                    start,
-                    limit,
-                    stride,
-                }),
-                _ => Err(attr_error(
-                    instr,
-                    "slice",
-                    "slice bounds must be non-negative",
-                )),
-            }
-        })
-        .collect()
-}
-
-fn err(kind: ErrorKind, span: Span, message: impl Into<String>) -> CompileError {
+pub(super) fn err(kind: ErrorKind, span: Span, message: impl Into<String>) -> CompileError {
     CompileError::at(kind, span, message)
 }

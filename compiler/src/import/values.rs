@@ -1,0 +1,198 @@
+//! Shapes and constant literals of the HLO text, checked and converted.
+
+use omelet_grammar::hlo::{DimAst, LiteralAst, ShapeAst};
+
+use super::{MAX_ELEMENTS, MAX_RANK, err};
+use crate::error::{CompileError, ErrorKind, Span};
+use crate::hlo::{ArrayShape, ElementType, Literal, Shape, shape_rules};
+
+pub(super) fn shape(ast: &ShapeAst) -> Result<Shape, CompileError> {
+    match ast {
+        ShapeAst::Tuple { elements, span } => {
+            let arrays = elements
+                .iter()
+                .map(|e| match shape(e)? {
+                    Shape::Array(a) => Ok(a),
+                    Shape::Tuple(_) => Err(err(
+                        ErrorKind::Unsupported,
+                        *span,
+                        "nested tuples are not supported",
+                    )),
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(Shape::Tuple(arrays))
+        }
+        ShapeAst::Array {
+            element,
+            dims,
+            layout,
+            layout_tail,
+            span,
+        } => {
+            let element = ElementType::from_name(element).ok_or_else(|| {
+                err(
+                    ErrorKind::Dtype,
+                    *span,
+                    format!("element type {element} is not supported (f32, s32 and pred are)"),
+                )
+            })?;
+            if layout_tail.is_some() {
+                return Err(err(
+                    ErrorKind::Unsupported,
+                    *span,
+                    "tiled or annotated layouts are not supported",
+                ));
+            }
+            // The printer nests a constant's braces one level per dimension, and
+            // what it prints must stay within the parser's nesting limit.
+            if dims.len() > MAX_RANK {
+                return Err(err(
+                    ErrorKind::Unsupported,
+                    *span,
+                    format!("arrays of rank more than {MAX_RANK} are not supported"),
+                ));
+            }
+            let mut sizes = Vec::with_capacity(dims.len());
+            let mut count: u64 = 1;
+            // The product of the non-zero dimensions: an array with a zero-sized
+            // dimension holds nothing, but element counts and strides multiply its
+            // other dimensions, and they must fit as well.
+            let mut extent: u64 = 1;
+            for d in dims {
+                let DimAst::Static(n) = *d else {
+                    return Err(err(
+                        ErrorKind::Unsupported,
+                        *span,
+                        "dynamic dimensions are not supported",
+                    ));
+                };
+                count = count.saturating_mul(n);
+                extent = extent.saturating_mul(n.max(1));
+                sizes.push(n as usize);
+            }
+            if extent > MAX_ELEMENTS {
+                let message = if count == 0 {
+                    format!(
+                        "empty arrays whose other dimensions multiply to more than {MAX_ELEMENTS} are not supported"
+                    )
+                } else {
+                    format!("arrays of more than {MAX_ELEMENTS} elements are not supported")
+                };
+                return Err(err(ErrorKind::Unsupported, *span, message));
+            }
+            let mut array = ArrayShape::new(element, sizes);
+            if let Some(layout) = layout {
+                array.minor_to_major = layout
+                    .iter()
+                    .map(|&d| d.min(u32::MAX as u64) as usize)
+                    .collect();
+                shape_rules::check_layout(&array).map_err(|e| err(ErrorKind::Shape, *span, e))?;
+            }
+            Ok(Shape::Array(array))
+        }
+    }
+}
+
+pub(super) fn literal(ast: &LiteralAst, shape: &Shape) -> Result<Literal, CompileError> {
+    let Shape::Array(array) = shape else {
+        return Err(err(
+            ErrorKind::Unsupported,
+            literal_span(ast),
+            "tuple constants are not supported",
+        ));
+    };
+    let mut scalars = Vec::new();
+    flatten(ast, &mut scalars)?;
+    // XLA's parser insists that a list nests as the shape does, and the printer
+    // writes it so: a few bytes of `{}` must not stand for billions of empty rows.
+    // (A wrong element count is the shape rule's to report.)
+    if matches!(ast, LiteralAst::List(..))
+        && scalars.len() == array.element_count()
+        && !nests_as(ast, &array.dims)
+    {
+        return Err(err(
+            ErrorKind::Shape,
+            literal_span(ast),
+            format!(
+                "the literal's braces do not fit {}: each dimension takes one level of {{...}}",
+                array.logical_text()
+            ),
+        ));
+    }
+    let bad = |text: &str, span: Span| {
+        err(
+            ErrorKind::Syntax,
+            span,
+            format!("{text} is not a valid {} value", array.element),
+        )
+    };
+    Ok(match array.element {
+        ElementType::F32 => Literal::F32(
+            scalars
+                .iter()
+                .map(|&(t, s)| parse_f32(t).ok_or_else(|| bad(t, s)))
+                .collect::<Result<_, _>>()?,
+        ),
+        ElementType::S32 => Literal::S32(
+            scalars
+                .iter()
+                .map(|&(t, s)| t.parse().map_err(|_| bad(t, s)))
+                .collect::<Result<_, _>>()?,
+        ),
+        ElementType::Pred => Literal::Pred(
+            scalars
+                .iter()
+                .map(|&(t, s)| match t {
+                    "true" | "1" => Ok(true),
+                    "false" | "0" => Ok(false),
+                    _ => Err(bad(t, s)),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+    })
+}
+
+fn flatten<'a>(ast: &'a LiteralAst, out: &mut Vec<(&'a str, Span)>) -> Result<(), CompileError> {
+    match ast {
+        LiteralAst::Scalar(text, span) => out.push((text, *span)),
+        LiteralAst::List(items, _) => items.iter().try_for_each(|i| flatten(i, out))?,
+        LiteralAst::Elided(span) => {
+            return Err(err(
+                ErrorKind::Unsupported,
+                *span,
+                "the constant's data was elided (`{...}`)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a literal nests as XLA writes an array of `dims`: one level of braces per
+/// dimension, down to the first zero-sized one, whose list is empty.
+fn nests_as(ast: &LiteralAst, dims: &[usize]) -> bool {
+    match (ast, dims) {
+        (LiteralAst::Scalar(..), []) => true,
+        (LiteralAst::List(items, _), [n, inner @ ..]) => {
+            items.len() == *n && items.iter().all(|item| nests_as(item, inner))
+        }
+        _ => false,
+    }
+}
+
+fn literal_span(ast: &LiteralAst) -> Span {
+    match ast {
+        LiteralAst::Scalar(_, s) | LiteralAst::List(_, s) | LiteralAst::Elided(s) => *s,
+    }
+}
+
+fn parse_f32(text: &str) -> Option<f32> {
+    match text.trim_start_matches('-') {
+        "nan" => Some(f32::NAN),
+        "inf" => Some(if text.starts_with('-') {
+            f32::NEG_INFINITY
+        } else {
+            f32::INFINITY
+        }),
+        _ => text.parse().ok(),
+    }
+}
