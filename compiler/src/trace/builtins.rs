@@ -1,11 +1,12 @@
 //! The builtin functions of LANGUAGE.md: their signatures (with keyword
 //! arguments and defaults), and all but the `nn` group, which is in `nn.rs`.
 
-use omelet_grammar::omelet::{BinaryOp, Ident};
+use omelet_grammar::omelet::BinaryOp;
 
 use crate::error::{CompileError, ErrorKind, Span};
 use crate::hlo::{self, ElementType, ReduceOp, UnaryOp};
 
+use super::arguments::{self, Argument};
 use super::arith;
 use super::eval::{Tracer, at, fail};
 use super::graph::{OpResult, Scalar};
@@ -378,74 +379,10 @@ impl Builtin {
     pub fn call(
         &self,
         tracer: &mut Tracer,
-        values: Vec<(Option<Ident>, Value, Span)>,
-        name_span: Span,
+        values: Vec<Argument>,
         call: Span,
     ) -> Result<Value, CompileError> {
-        let given = values.iter().filter(|(k, _, _)| k.is_none()).count();
-        if given > self.params.len() {
-            let n = self.params.len();
-            let plural = if n == 1 { "" } else { "s" };
-            return fail(
-                ErrorKind::Arity,
-                call,
-                format!(
-                    "{} takes at most {n} argument{plural}, but {given} were given",
-                    self.name
-                ),
-            );
-        }
-        let mut slots: Vec<Option<(Value, Span)>> = vec![None; self.params.len()];
-        let mut positional = 0;
-        for (keyword, value, span) in values {
-            let slot = match keyword {
-                None => {
-                    positional += 1;
-                    positional - 1
-                }
-                Some(k) => self
-                    .params
-                    .iter()
-                    .position(|p| *p == k.name)
-                    .ok_or_else(|| {
-                        let known = self
-                            .params
-                            .iter()
-                            .map(|p| format!("`{p}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ");
-                        CompileError::at(
-                            ErrorKind::Keyword,
-                            k.span,
-                            format!(
-                                "{} has no argument `{}` (it takes {known})",
-                                self.name, k.name
-                            ),
-                        )
-                    })?,
-            };
-            if slots[slot].replace((value, span)).is_some() {
-                return fail(
-                    ErrorKind::Keyword,
-                    span,
-                    format!(
-                        "argument `{}` of {} is given twice",
-                        self.params[slot], self.name
-                    ),
-                );
-            }
-        }
-        if let Some(missing) = (0..self.required).find(|&i| slots[i].is_none()) {
-            return fail(
-                ErrorKind::Arity,
-                call,
-                format!(
-                    "{} is missing its argument `{}`",
-                    self.name, self.params[missing]
-                ),
-            );
-        }
-        let _ = name_span;
+        let slots = arguments::bind(self.name, self.params, self.required, values, call)?;
         let args = Args {
             name: self.name,
             call,

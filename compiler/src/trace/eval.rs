@@ -10,6 +10,7 @@ use crate::error::{CompileError, ErrorKind, Span};
 use crate::hlo::{ElementType, Module, Op, verify};
 
 use super::KnownShapes;
+use super::arguments::{self, Argument};
 use super::arith;
 use super::builtins;
 use super::graph::{Failure, Graph};
@@ -518,7 +519,7 @@ impl<'p> Tracer<'p> {
             return self.call_user(f, values, callee.span, span);
         }
         if let Some(builtin) = builtins::lookup(name) {
-            return builtin.call(self, values, callee.span, span);
+            return builtin.call(self, values, span);
         }
         let known: Vec<String> = self
             .functions
@@ -537,7 +538,7 @@ impl<'p> Tracer<'p> {
     fn call_user(
         &mut self,
         f: &'p FnDef,
-        args: Vec<(Option<omelet_grammar::omelet::Ident>, Value, Span)>,
+        args: Vec<Argument>,
         name_span: Span,
         span: Span,
     ) -> Result<Value, CompileError> {
@@ -554,56 +555,12 @@ impl<'p> Tracer<'p> {
                 ),
             );
         }
-        let given = args.iter().filter(|(k, _, _)| k.is_none()).count();
-        if given > f.params.len() {
-            let n = f.params.len();
-            let plural = if n == 1 { "" } else { "s" };
-            return fail(
-                ErrorKind::Arity,
-                span,
-                format!("{name} takes {n} argument{plural} but {given} were given"),
-            );
-        }
-        let mut bound: Vec<Option<(Value, Span)>> = vec![None; f.params.len()];
-        let mut positional = 0;
-        for (keyword, value, arg_span) in args {
-            let slot = match keyword {
-                None => {
-                    positional += 1;
-                    positional - 1
-                }
-                Some(k) => match f.params.iter().position(|p| p.name.name == k.name) {
-                    Some(i) => i,
-                    None => {
-                        return fail(
-                            ErrorKind::Keyword,
-                            k.span,
-                            format!("{name} has no parameter `{}`", k.name),
-                        );
-                    }
-                },
-            };
-            if bound[slot].replace((value, arg_span)).is_some() {
-                return fail(
-                    ErrorKind::Keyword,
-                    arg_span,
-                    format!(
-                        "argument `{}` of {name} is given twice",
-                        f.params[slot].name.name
-                    ),
-                );
-            }
-        }
+        let params: Vec<&str> = f.params.iter().map(|p| p.name.name.as_str()).collect();
+        let bound = arguments::bind(name, &params, params.len(), args, span)?;
         let mut scope = Scope::default();
         let mut local_dims = FxHashMap::default();
         for (param, arg) in f.params.iter().zip(bound) {
-            let Some((value, arg_span)) = arg else {
-                return fail(
-                    ErrorKind::Arity,
-                    span,
-                    format!("{name} is missing its argument `{}`", param.name.name),
-                );
-            };
+            let (value, arg_span) = arg.expect("arguments::bind fills every required slot");
             if let Some(ty) = &param.ty {
                 self.check_type(&value, ty, &mut local_dims)
                     .map_err(|declared| {

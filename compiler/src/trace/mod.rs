@@ -7,6 +7,7 @@
 //! inlined, `for` loops unrolled, compile-time scalars folded; every error a
 //! script can cause comes back as a located [`CompileError`].
 
+mod arguments;
 mod arith;
 mod builtins;
 mod eval;
