@@ -326,3 +326,27 @@ fn bench_on_an_unbuilt_backend_exits_with_status_3() {
     let out = omelet(&["bench", MATMUL, "--random", "0", "--backends", "interp,cpu"]);
     assert_eq!(out.status.code(), Some(3));
 }
+
+#[test]
+fn the_readme_examples_run() {
+    for args in [
+        &["run", "examples/mlp.om", "--shape", "B=64", "--random", "0"][..],
+        &[
+            "run",
+            "examples/attention.om",
+            "--shape",
+            "B=2",
+            "--shape",
+            "T=16",
+            "--random",
+            "0",
+        ],
+        &["run", "examples/mlp.hlo", "--random", "0"],
+        &["run", "examples/mlp_grad.hlo", "--random", "0"],
+        &["hlo", "examples/attention.hlo", "--format", "dot"],
+    ] {
+        let out = omelet(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(!out.stdout.is_empty(), "{args:?} printed nothing");
+    }
+}
