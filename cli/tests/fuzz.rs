@@ -23,6 +23,10 @@
 
 mod support;
 
+use support::fuzz::{
+    delete, duplicate_line, floor_char_boundary, position, swap_lines, total_elements,
+};
+
 use std::io::Write;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -91,15 +95,6 @@ fn check(text: &str, stats: &Stats) -> Result<(), TestCaseError> {
 }
 
 /// Elements of every instruction's value in every computation, saturating.
-fn total_elements(module: &Module) -> usize {
-    module
-        .computations
-        .iter()
-        .flat_map(|c| &c.instructions)
-        .flat_map(|i| i.shape.arrays())
-        .map(|a| a.dims.iter().fold(1usize, |n, &d| n.saturating_mul(d)))
-        .fold(0usize, usize::saturating_add)
-}
 
 /// Small deterministic inputs, zeros and negatives included (integer division by
 /// zero is defined); tuple parameters get none, which the interpreter rejects.
@@ -370,27 +365,9 @@ fn mutated_fixture() -> impl Strategy<Value = Case> {
 fn mutate(text: &mut String, mutation: &Mutation) {
     let (numbers, words) = tokens(text);
     match mutation {
-        Mutation::Delete(at, len) => {
-            let start = position(text, at);
-            let end = floor_char_boundary(text, (start + len).min(text.len()));
-            text.replace_range(start..end, "");
-        }
-        Mutation::DuplicateLine(at) => {
-            let mut lines = lines(text);
-            if !lines.is_empty() {
-                let i = at.index(lines.len());
-                lines.insert(i, lines[i].clone());
-                *text = lines.concat();
-            }
-        }
-        Mutation::SwapLines(a, b) => {
-            let mut lines = lines(text);
-            if !lines.is_empty() {
-                let (a, b) = (a.index(lines.len()), b.index(lines.len()));
-                lines.swap(a, b);
-                *text = lines.concat();
-            }
-        }
+        Mutation::Delete(at, len) => delete(text, at, *len),
+        Mutation::DuplicateLine(at) => duplicate_line(text, at),
+        Mutation::SwapLines(a, b) => swap_lines(text, a, b),
         Mutation::ReplaceNumber(at, number) => {
             if !numbers.is_empty() {
                 text.replace_range(numbers[at.index(numbers.len())].clone(), number);
@@ -452,22 +429,6 @@ fn tokens(text: &str) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
         }
     }
     (numbers, words)
-}
-
-fn lines(text: &str) -> Vec<String> {
-    text.split_inclusive('\n').map(str::to_string).collect()
-}
-
-/// A position in the text, on a character boundary.
-fn position(text: &str, at: &Index) -> usize {
-    floor_char_boundary(text, at.index(text.len() + 1))
-}
-
-fn floor_char_boundary(text: &str, mut at: usize) -> usize {
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 /// A small module built from templates: parameters, then instructions with random

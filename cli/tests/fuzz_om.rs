@@ -27,6 +27,8 @@
 
 mod support;
 
+use support::fuzz::{delete, duplicate_line, position, swap_lines, total_elements};
+
 use std::cell::RefCell;
 use std::io::Write;
 use std::ops::Range;
@@ -249,15 +251,6 @@ fn known_shapes(program: &Program, binding: Binding) -> KnownShapes {
 }
 
 /// Elements of every instruction's value, saturating.
-fn total_elements(module: &Module) -> usize {
-    module
-        .computations
-        .iter()
-        .flat_map(|c| &c.instructions)
-        .flat_map(|i| i.shape.arrays())
-        .map(|a| a.dims.iter().fold(1usize, |n, &d| n.saturating_mul(d)))
-        .fold(0usize, usize::saturating_add)
-}
 
 /// Small inputs: all zeros for seed 0, else small pseudo-random values, zeros and
 /// negatives included.
@@ -754,27 +747,9 @@ fn mutate(text: &mut String, mutation: &Mutation) {
     let tokens = tokens(text);
     let pick = |ranges: &[Range<usize>], at: &Index| ranges[at.index(ranges.len())].clone();
     match mutation {
-        Mutation::Delete(at, len) => {
-            let start = position(text, at);
-            let end = floor_char_boundary(text, (start + len).min(text.len()));
-            text.replace_range(start..end, "");
-        }
-        Mutation::DuplicateLine(at) => {
-            let mut lines = lines(text);
-            if !lines.is_empty() {
-                let i = at.index(lines.len());
-                lines.insert(i, lines[i].clone());
-                *text = lines.concat();
-            }
-        }
-        Mutation::SwapLines(a, b) => {
-            let mut lines = lines(text);
-            if !lines.is_empty() {
-                let (a, b) = (a.index(lines.len()), b.index(lines.len()));
-                lines.swap(a, b);
-                *text = lines.concat();
-            }
-        }
+        Mutation::Delete(at, len) => delete(text, at, *len),
+        Mutation::DuplicateLine(at) => duplicate_line(text, at),
+        Mutation::SwapLines(a, b) => swap_lines(text, a, b),
         Mutation::ReplaceNumber(at, number) => {
             if !tokens.numbers.is_empty() {
                 text.replace_range(pick(&tokens.numbers, at), number);
@@ -883,22 +858,6 @@ fn tokens(text: &str) -> Tokens {
         }
     }
     tokens
-}
-
-fn lines(text: &str) -> Vec<String> {
-    text.split_inclusive('\n').map(str::to_string).collect()
-}
-
-/// A position in the text, on a character boundary.
-fn position(text: &str, at: &Index) -> usize {
-    floor_char_boundary(text, at.index(text.len() + 1))
-}
-
-fn floor_char_boundary(text: &str, mut at: usize) -> usize {
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 // ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::sync::Once;
 
+use proptest::sample::Index;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 
 /// A numeric environment variable, or `default`.
@@ -53,4 +54,59 @@ pub fn quietly<T>(f: impl FnOnce() -> T) -> (T, Option<String>) {
     let result = f();
     QUIET.set(false);
     (result, LAST_PANIC.take())
+}
+
+/// Elements in all of a module's instruction shapes, saturating: whether it is
+/// small enough to interpret in a fuzz case.
+pub fn total_elements(module: &omelet_compiler::hlo::Module) -> usize {
+    module
+        .computations
+        .iter()
+        .flat_map(|c| &c.instructions)
+        .flat_map(|i| i.shape.arrays())
+        .map(|a| a.dims.iter().fold(1usize, |n, &d| n.saturating_mul(d)))
+        .fold(0usize, usize::saturating_add)
+}
+
+// Text mutations that do not depend on the language mutated.
+
+/// Deletes up to `len` bytes at a random position, on character boundaries.
+pub fn delete(text: &mut String, at: &Index, len: usize) {
+    let start = position(text, at);
+    let end = floor_char_boundary(text, (start + len).min(text.len()));
+    text.replace_range(start..end, "");
+}
+
+pub fn duplicate_line(text: &mut String, at: &Index) {
+    let mut lines = lines(text);
+    if !lines.is_empty() {
+        let i = at.index(lines.len());
+        lines.insert(i, lines[i].clone());
+        *text = lines.concat();
+    }
+}
+
+pub fn swap_lines(text: &mut String, a: &Index, b: &Index) {
+    let mut lines = lines(text);
+    if !lines.is_empty() {
+        let (a, b) = (a.index(lines.len()), b.index(lines.len()));
+        lines.swap(a, b);
+        *text = lines.concat();
+    }
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.split_inclusive('\n').map(str::to_string).collect()
+}
+
+/// A position in the text, on a character boundary.
+pub fn position(text: &str, at: &Index) -> usize {
+    floor_char_boundary(text, at.index(text.len() + 1))
+}
+
+pub fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
