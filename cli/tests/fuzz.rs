@@ -94,8 +94,6 @@ fn check(text: &str, stats: &Stats) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// Elements of every instruction's value in every computation, saturating.
-
 /// Small deterministic inputs, zeros and negatives included (integer division by
 /// zero is defined); tuple parameters get none, which the interpreter rejects.
 fn inputs(module: &Module) -> Vec<Array> {

@@ -250,8 +250,6 @@ fn known_shapes(program: &Program, binding: Binding) -> KnownShapes {
     known
 }
 
-/// Elements of every instruction's value, saturating.
-
 /// Small inputs: all zeros for seed 0, else small pseudo-random values, zeros and
 /// negatives included.
 fn inputs(module: &Module, seed: u64) -> Vec<Array> {
