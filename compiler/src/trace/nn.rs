@@ -59,19 +59,25 @@ fn unary(g: &mut Graph, op: UnaryOp, a: &Tensor) -> OpResult<Tensor> {
     g.emit(hlo::Op::Unary(op), &[a])
 }
 
-/// `x - max(x, axis, keepdims=true)`: the shift that keeps `exp` finite.
-fn shifted(tracer: &mut Tracer, x: &Tensor, axes: &[usize]) -> OpResult<Tensor> {
+/// `s = x - max(x)` (the shift that keeps `exp` finite), `e = exp(s)` and
+/// `sum(e)`, over `axes` with the reduced axes kept.
+fn shifted_exp_sum(
+    tracer: &mut Tracer,
+    x: &Tensor,
+    axes: &[usize],
+) -> OpResult<(Tensor, Tensor, Tensor)> {
     let max = reduce_tensor(tracer, Reduction::Max, x, axes, true)?;
-    op(&mut tracer.graph, BinaryOp::Sub, x, &max)
+    let s = op(&mut tracer.graph, BinaryOp::Sub, x, &max)?;
+    let e = unary(&mut tracer.graph, UnaryOp::Exp, &s)?;
+    let total = reduce_tensor(tracer, Reduction::Sum, &e, axes, true)?;
+    Ok((s, e, total))
 }
 
 pub fn softmax(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     let x = input(tracer, args, 0)?;
     let axes = axes(args, 1, &x)?;
     let result = (|| {
-        let s = shifted(tracer, &x, &axes)?;
-        let e = unary(&mut tracer.graph, UnaryOp::Exp, &s)?;
-        let total = reduce_tensor(tracer, Reduction::Sum, &e, &axes, true)?;
+        let (_, e, total) = shifted_exp_sum(tracer, &x, &axes)?;
         op(&mut tracer.graph, BinaryOp::Div, &e, &total)
     })();
     result.located(args)
@@ -81,9 +87,7 @@ pub fn log_softmax(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileErr
     let x = input(tracer, args, 0)?;
     let axes = axes(args, 1, &x)?;
     let result = (|| {
-        let s = shifted(tracer, &x, &axes)?;
-        let e = unary(&mut tracer.graph, UnaryOp::Exp, &s)?;
-        let total = reduce_tensor(tracer, Reduction::Sum, &e, &axes, true)?;
+        let (s, _, total) = shifted_exp_sum(tracer, &x, &axes)?;
         let log_total = unary(&mut tracer.graph, UnaryOp::Log, &total)?;
         op(&mut tracer.graph, BinaryOp::Sub, &s, &log_total)
     })();
