@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use omelet_compiler::dump;
 use omelet_compiler::hlo::Module;
 use omelet_compiler::hlo::print_module;
+use omelet_compiler::{dump, pipeline};
 use omelet_runtime::{Array, interp, npy};
 
 use inputs::InputArgs;
@@ -106,6 +106,20 @@ fn execute(backend: Backend, module: &Module, inputs: &[Array]) -> Result<Vec<Ar
 enum Stage {
     /// As read or traced, before any optimization.
     Traced,
+    /// After equality saturation: algebra and layout rewrites.
+    Optimized,
+    /// Kernels formed: each a `fusion` instruction.
+    Fused,
+}
+
+impl From<Stage> for pipeline::Stage {
+    fn from(stage: Stage) -> pipeline::Stage {
+        match stage {
+            Stage::Traced => pipeline::Stage::Traced,
+            Stage::Optimized => pipeline::Stage::Optimized,
+            Stage::Fused => pipeline::Stage::Fused,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -172,10 +186,11 @@ fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Hlo {
             program,
             inputs,
-            stage: Stage::Traced,
+            stage,
             format,
         } => {
             let module = program::load(&program, &inputs, false)?.module;
+            let module = pipeline::compile(module, stage.into()).module;
             match format {
                 Format::Text => print!("{}", print_module(&module)),
                 Format::Dot => print!("{}", dump::dot(&module)),

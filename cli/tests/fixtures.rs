@@ -9,6 +9,11 @@
 //! - `print::NAME` (HLO fixtures): the printed module matches `printed.hlo`;
 //! - `roundtrip::NAME`: printing, parsing and printing again changes nothing;
 //! - `xla::NAME`: XLA's own parser accepts the printed module and runs it to the
+//!   expected outputs;
+//! - `optimized::NAME`, `fused::NAME`: the module after rewriting, and after fusion
+//!   (fusions run as calls), reproduces the expected outputs on the interpreter, and
+//!   the fused module survives printing and parsing;
+//! - `xla-fused::NAME`: XLA parses the printed fused module and runs it to the
 //!   expected outputs.
 //!
 //! and per example: `traced::NAME` (the traced HLO matches its golden file in
@@ -27,6 +32,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use ndarray::{ArrayD, Dimension, IxDyn};
 use omelet_compiler::hlo::{ElementType, Module, print_module};
 use omelet_compiler::import::parse_module;
+use omelet_compiler::pipeline::{Stage, compile};
 use omelet_compiler::trace::{KnownShapes, Tracer, main_parameters};
 use omelet_runtime::{Array, interp, npy};
 
@@ -70,9 +76,21 @@ fn main() {
                 }));
             }
         }
-        let xla = xla.clone();
+        for stage in [Stage::Optimized, Stage::Fused] {
+            let p = program.clone();
+            trials.push(Trial::test(
+                format!("{}::{name}", stage_name(stage)),
+                move || stage_matches(&p, stage),
+            ));
+        }
+        let x = xla.clone();
+        let p = program.clone();
         trials.push(Trial::test(format!("xla::{name}"), move || {
-            xla.check(&program)
+            x.check(&p, Stage::Traced)
+        }));
+        let xla = xla.clone();
+        trials.push(Trial::test(format!("xla-fused::{name}"), move || {
+            xla.check(&program, Stage::Fused)
         }));
     }
     libtest_mimic::run(&args, trials).exit();
@@ -211,6 +229,23 @@ fn interp_matches(dir: &Path) -> Result<(), Failed> {
     Ok(compare(&results, &case.expected, rtol, atol)?)
 }
 
+fn stage_name(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Traced => "traced",
+        Stage::Optimized => "optimized",
+        Stage::Fused => "fused",
+    }
+}
+
+fn stage_matches(program: &Program, stage: Stage) -> Result<(), Failed> {
+    let case = program.instance()?;
+    let module = compile(case.module, stage).module;
+    let results = interp::run(&module, &case.inputs).map_err(|e| e.to_string())?;
+    let (rtol, atol) = case.tolerances;
+    compare(&results, &case.expected, rtol, atol)?;
+    roundtrip(&module)
+}
+
 fn printed_matches_golden(dir: &Path) -> Result<(), Failed> {
     Ok(check_golden(
         &dir.join("printed.hlo"),
@@ -244,7 +279,7 @@ struct XlaBatch {
 }
 
 impl XlaBatch {
-    fn check(&self, program: &Program) -> Result<(), Failed> {
+    fn check(&self, program: &Program, stage: Stage) -> Result<(), Failed> {
         let work = match self.work.get_or_init(|| self.run()) {
             Ok(work) => work,
             Err(skip) if std::env::var_os("CI").is_none() => {
@@ -253,7 +288,7 @@ impl XlaBatch {
             }
             Err(e) => return Err(e.clone().into()),
         };
-        let out = work.join(program.name());
+        let out = work.join(stage_name(stage)).join(program.name());
         if let Ok(error) = std::fs::read_to_string(out.join("error.txt")) {
             return Err(format!("XLA rejected or failed on the printed module: {error}").into());
         }
@@ -277,19 +312,24 @@ impl XlaBatch {
             let Ok(Instance { module, inputs, .. }) = program.instance() else {
                 continue; // the program's other trials report why
             };
-            let out = work.join(program.name());
-            std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-            let module_path = out.join("printed.hlo");
-            std::fs::write(&module_path, print_module(&module)).map_err(|e| e.to_string())?;
+            let inputs_dir = work.join("inputs").join(program.name());
+            std::fs::create_dir_all(&inputs_dir).map_err(|e| e.to_string())?;
             let mut input_paths = Vec::new();
             for (i, input) in inputs.iter().enumerate() {
-                let path = out.join(format!("in{i}.npy"));
+                let path = inputs_dir.join(format!("in{i}.npy"));
                 npy::write(&path, input)?;
                 input_paths.push(path);
             }
-            jobs.push(
-                serde_json::json!({"module": module_path, "out": out, "inputs": input_paths}),
-            );
+            let fused = compile(module.clone(), Stage::Fused).module;
+            for (stage, module) in [(Stage::Traced, &module), (Stage::Fused, &fused)] {
+                let out = work.join(stage_name(stage)).join(program.name());
+                std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+                let module_path = out.join("printed.hlo");
+                std::fs::write(&module_path, print_module(module)).map_err(|e| e.to_string())?;
+                jobs.push(
+                    serde_json::json!({"module": module_path, "out": out, "inputs": input_paths}),
+                );
+            }
         }
         let mut child = Command::new("python3")
             .arg(root().join("tests/xla_check.py"))

@@ -66,7 +66,7 @@ fn estimate(module: &Module, comp: &Computation, id: InstrId) -> KernelEstimate 
 }
 
 /// The fusion kind XLA would give a kernel made of this op alone.
-fn single_op_kind(op: &Op) -> FusionKind {
+pub fn single_op_kind(op: &Op) -> FusionKind {
     match op {
         Op::Reduce { .. } => FusionKind::Input,
         Op::Dot(_) => FusionKind::Output,

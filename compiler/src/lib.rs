@@ -4,7 +4,10 @@
 pub mod cost;
 pub mod dump;
 mod error;
+pub mod fusion;
 pub mod hlo;
 pub mod import;
+pub mod opt;
+pub mod pipeline;
 pub mod trace;
 pub use error::{CompileError, ErrorKind, Span};

@@ -241,7 +241,7 @@ impl FusionKind {
 
 /// `dot`'s dimension numbers. The result's dimensions are the batch dimensions,
 /// then the lhs's remaining dimensions, then the rhs's, each in ascending order.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct DotDims {
     pub lhs_batch: Vec<usize>,
     pub rhs_batch: Vec<usize>,
@@ -250,7 +250,7 @@ pub struct DotDims {
 }
 
 /// One dimension of a `slice`: `[start:limit:stride]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SliceDim {
     pub start: usize,
     pub limit: usize,

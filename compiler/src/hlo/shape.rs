@@ -48,7 +48,7 @@ impl fmt::Display for ElementType {
 }
 
 /// An array shape: element type, dimensions and a minor-to-major layout.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ArrayShape {
     pub element: ElementType,
     pub dims: Vec<usize>,

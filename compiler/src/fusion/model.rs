@@ -1,0 +1,264 @@
+//! What one kernel can compute: the legality test for a set of instructions.
+//!
+//! Two shapes of kernel exist. A *loop* kernel (kLoop) computes elementwise and
+//! data-movement ops element by element over its output, reading any operand
+//! through an index map. A *row* kernel walks the "outer" dimensions of its heroes
+//! (reductions over trailing dimensions, dots) and keeps one row of every value in
+//! cache: softmax and layernorm become one pass over each row, a dot its epilogue on
+//! each output row, and attention's second dot can consume the rows of the first.
+//! Reductions over leading dimensions form a row kernel whose reductions are only
+//! outputs (column sums, read once for all siblings).
+
+use rustc_hash::FxHashSet;
+
+use crate::hlo::{Computation, FusionKind, InstrId, Op, UnaryOp};
+
+/// Dots inside a row kernel re-read their right operand once per block of rows;
+/// beyond this many bytes per batch that operand no longer stays in cache.
+const ROW_DOT_RHS_BUDGET: usize = 1 << 20;
+
+/// The kind of kernel a member set forms, or why it forms none.
+pub fn classify(comp: &Computation, members: &FxHashSet<InstrId>) -> Result<FusionKind, String> {
+    let heroes: Vec<InstrId> = sorted(members)
+        .into_iter()
+        .filter(|&m| matches!(comp.instr(m).op, Op::Dot(_) | Op::Reduce { .. }))
+        .collect();
+    if heroes.is_empty() {
+        return loop_kernel(comp, members).map(|()| FusionKind::Loop);
+    }
+    let outer = outer_dims(comp, members, &heroes)?;
+    for &m in members {
+        row_member(comp, members, m, &outer)?;
+    }
+    let has_dot = heroes
+        .iter()
+        .any(|&h| matches!(comp.instr(h).op, Op::Dot(_)));
+    Ok(if has_dot {
+        FusionKind::Output
+    } else {
+        FusionKind::Input
+    })
+}
+
+pub fn sorted(members: &FxHashSet<InstrId>) -> Vec<InstrId> {
+    let mut v: Vec<InstrId> = members.iter().copied().collect();
+    v.sort();
+    v
+}
+
+/// Transcendentals and divisions: worth computing once, not once per reader.
+pub fn is_expensive(op: &Op) -> bool {
+    match op {
+        Op::Unary(u) => !matches!(
+            u,
+            UnaryOp::Negate
+                | UnaryOp::Abs
+                | UnaryOp::Sign
+                | UnaryOp::Not
+                | UnaryOp::Floor
+                | UnaryOp::Ceil
+                | UnaryOp::RoundNearestEven
+        ),
+        Op::Binary(b) => matches!(
+            b,
+            crate::hlo::BinaryOp::Divide
+                | crate::hlo::BinaryOp::Power
+                | crate::hlo::BinaryOp::Remainder
+        ),
+        Op::Dot(_) | Op::Reduce { .. } => true,
+        _ => false,
+    }
+}
+
+fn elements(comp: &Computation, id: InstrId) -> usize {
+    comp.instr(id).array_shape().element_count()
+}
+
+/// A loop kernel: its outputs share one shape, and no expensive value is
+/// recomputed for more elements than it has.
+fn loop_kernel(comp: &Computation, members: &FxHashSet<InstrId>) -> Result<(), String> {
+    let space = members
+        .iter()
+        .map(|&m| elements(comp, m))
+        .max()
+        .unwrap_or(0);
+    for &m in members {
+        let instr = comp.instr(m);
+        if is_expensive(&instr.op) && elements(comp, m) < space {
+            return Err(format!(
+                "{} ({} elements) would be recomputed for each of {space} output elements",
+                instr.name,
+                elements(comp, m)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The outer dimensions the heroes agree on; empty for a kernel of reductions
+/// over leading (or all) dimensions.
+fn outer_dims(
+    comp: &Computation,
+    members: &FxHashSet<InstrId>,
+    heroes: &[InstrId],
+) -> Result<Vec<usize>, String> {
+    let mut outer: Option<(InstrId, Vec<usize>)> = None;
+    for &h in heroes {
+        let instr = comp.instr(h);
+        let candidate: Vec<usize> = match &instr.op {
+            Op::Reduce { dimensions, .. } => {
+                let operand = comp.instr(instr.operands[0]).array_shape();
+                let first = operand.rank() - dimensions.len();
+                if dimensions.iter().copied().eq(first..operand.rank()) {
+                    operand.dims[..first].to_vec()
+                } else {
+                    column_reduce(comp, members, h)?;
+                    vec![]
+                }
+            }
+            Op::Dot(d) => {
+                let lhs = comp.instr(instr.operands[0]).array_shape();
+                let rows = lhs.rank() - d.lhs_contracting.len();
+                instr.array_shape().dims[..rows].to_vec()
+            }
+            _ => unreachable!("heroes are dots and reductions"),
+        };
+        match &outer {
+            None => outer = Some((h, candidate)),
+            Some((_, o)) if *o == candidate => {}
+            Some((first, o)) => {
+                return Err(format!(
+                    "{} iterates over rows of [{}] and {} over rows of [{}]",
+                    instr.name,
+                    join(&candidate),
+                    comp.instr(*first).name,
+                    join(o)
+                ));
+            }
+        }
+    }
+    Ok(outer.map(|(_, o)| o).unwrap_or_default())
+}
+
+/// A reduction over leading dimensions is only allowed as a kernel output.
+fn column_reduce(
+    comp: &Computation,
+    members: &FxHashSet<InstrId>,
+    hero: InstrId,
+) -> Result<(), String> {
+    let users_inside = members
+        .iter()
+        .any(|&m| comp.instr(m).operands.contains(&hero));
+    if users_inside {
+        return Err(format!(
+            "{} reduces leading dimensions; its result cannot feed the same kernel",
+            comp.instr(hero).name
+        ));
+    }
+    Ok(())
+}
+
+fn join(dims: &[usize]) -> String {
+    dims.iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Whether `m` can be computed row by row over `outer`.
+fn row_member(
+    comp: &Computation,
+    members: &FxHashSet<InstrId>,
+    m: InstrId,
+    outer: &[usize],
+) -> Result<(), String> {
+    let instr = comp.instr(m);
+    let inside: Vec<InstrId> = instr
+        .operands
+        .iter()
+        .copied()
+        .filter(|o| members.contains(o))
+        .collect();
+    let row_shaped = |id: InstrId| comp.instr(id).array_shape().dims.starts_with(outer);
+    let refuse = |why: &str| Err(format!("{} {why}", instr.name));
+    if outer.is_empty() {
+        // Column reductions and their elementwise producers: a loop over the input.
+        return match instr.op {
+            Op::Reduce { .. } => Ok(()),
+            // A dot with no rows (a vector on the left) takes only an epilogue.
+            Op::Dot(_) if inside.is_empty() => Ok(()),
+            Op::Dot(_) => refuse("reads an operand computed in the same kernel but has no rows"),
+            _ => loop_kernel(comp, members),
+        };
+    }
+    match &instr.op {
+        Op::Dot(d) => {
+            let lhs = instr.operands[0];
+            let rhs = instr.operands[1];
+            if members.contains(&rhs) && !is_view_chain(comp, members, rhs) {
+                return refuse("reads a right operand computed in the same kernel");
+            }
+            if members.contains(&lhs) {
+                let lhs_shape = comp.instr(lhs).array_shape();
+                let nb = d.lhs_batch.len();
+                let rank = lhs_shape.rank();
+                let rows_first = d.lhs_batch.iter().copied().eq(0..nb)
+                    && d.lhs_contracting
+                        .iter()
+                        .copied()
+                        .eq(rank - d.lhs_contracting.len()..rank);
+                if !rows_first && !is_view_chain(comp, members, lhs) {
+                    return refuse("contracts a left operand that is not laid out in rows");
+                }
+                let rhs_shape = comp.instr(rhs).array_shape();
+                let batches: usize = d.rhs_batch.iter().map(|&b| rhs_shape.dims[b]).product();
+                let per_batch = rhs_shape.byte_size() / batches.max(1);
+                if per_batch > ROW_DOT_RHS_BUDGET {
+                    return Err(format!(
+                        "{} would re-read {} ({} KiB per batch) once per block of rows",
+                        instr.name,
+                        comp.instr(rhs).name,
+                        per_batch / 1024
+                    ));
+                }
+            }
+            Ok(())
+        }
+        Op::Reduce { .. } => Ok(()),
+        _ if inside.is_empty() => Ok(()),
+        Op::Broadcast { dimensions } => {
+            let keeps_rows = dimensions
+                .iter()
+                .take(outer.len())
+                .copied()
+                .eq(0..outer.len());
+            if keeps_rows && row_shaped(m) {
+                Ok(())
+            } else {
+                refuse("broadcasts across rows")
+            }
+        }
+        Op::Reshape if row_shaped(instr.operands[0]) && row_shaped(m) => Ok(()),
+        Op::Unary(_) | Op::Binary(_) | Op::Compare(_) | Op::Select | Op::Clamp | Op::Convert => {
+            if row_shaped(m) {
+                Ok(())
+            } else {
+                refuse("is not computed row by row")
+            }
+        }
+        _ => refuse(&format!("moves data across rows ({})", instr.op.opcode())),
+    }
+}
+
+/// Whether `id` is data movement (transpose, broadcast, reshape) of values from
+/// outside the kernel: an operand read in place through an index map.
+fn is_view_chain(comp: &Computation, members: &FxHashSet<InstrId>, id: InstrId) -> bool {
+    let instr = comp.instr(id);
+    matches!(
+        instr.op,
+        Op::Transpose { .. } | Op::Broadcast { .. } | Op::Reshape
+    ) && instr
+        .operands
+        .iter()
+        .all(|&o| !members.contains(&o) || is_view_chain(comp, members, o))
+}

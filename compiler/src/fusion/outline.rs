@@ -1,0 +1,266 @@
+//! Rebuilding the module with one `fusion` instruction per kernel: each kernel's
+//! members move into a fused computation whose parameters are the values it reads
+//! from outside, with the views and constants it reads cloned in.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::Graph;
+use super::model::sorted;
+use crate::hlo::{ComputationBuilder, ComputationId, FusionKind, InstrId, Module, Op, Shape};
+
+pub fn outline(
+    module: &Module,
+    graph: &Graph,
+    groups: &[(FxHashSet<InstrId>, FusionKind)],
+) -> Module {
+    let comp = graph.comp;
+    let mut group_of: Vec<Option<usize>> = vec![None; comp.instructions.len()];
+    for (g, (members, _)) in groups.iter().enumerate() {
+        for m in members {
+            group_of[m.index()] = Some(g);
+        }
+    }
+    let mut out = Outliner {
+        graph,
+        entry: ComputationBuilder::new(comp.name.clone()),
+        mapped: FxHashMap::default(),
+        fused: Vec::new(),
+    };
+    for &p in &comp.parameters {
+        let instr = comp.instr(p);
+        let id = out
+            .entry
+            .push(
+                instr.name.clone(),
+                instr.op.clone(),
+                vec![],
+                instr.shape.clone(),
+            )
+            .expect("parameters are valid");
+        out.mapped.insert(p, id);
+    }
+    for g in topological(graph, groups, &group_of) {
+        let (members, kind) = &groups[g];
+        let needs_fusion = members.len() > 1
+            || members
+                .iter()
+                .any(|&m| comp.instr(m).operands.iter().any(|&o| graph.is_view(o)));
+        if needs_fusion {
+            out.fusion(members, *kind);
+        } else {
+            let m = *members.iter().next().unwrap();
+            let instr = comp.instr(m);
+            let operands = instr.operands.iter().map(|&o| out.entry_value(o)).collect();
+            let id = out
+                .entry
+                .push(
+                    instr.name.clone(),
+                    instr.op.clone(),
+                    operands,
+                    instr.shape.clone(),
+                )
+                .expect("an unfused instruction keeps its shape");
+            out.mapped.insert(m, id);
+        }
+    }
+    let root = out.entry_value(comp.root);
+    let entry = out.entry.finish(root).expect("the fused entry is complete");
+    let mut computations = out.fused;
+    computations.push(entry);
+    Module {
+        name: module.name.clone(),
+        entry: ComputationId::new(computations.len() - 1),
+        computations,
+    }
+}
+
+/// Kernels in an order where each comes after the kernels it reads.
+fn topological(
+    graph: &Graph,
+    groups: &[(FxHashSet<InstrId>, FusionKind)],
+    group_of: &[Option<usize>],
+) -> Vec<usize> {
+    let comp = graph.comp;
+    let deps: Vec<FxHashSet<usize>> = groups
+        .iter()
+        .enumerate()
+        .map(|(g, (members, _))| {
+            members
+                .iter()
+                .flat_map(|&m| comp.instr(m).operands.iter())
+                .filter_map(|o| group_of[o.index()])
+                .filter(|&d| d != g)
+                .collect()
+        })
+        .collect();
+    let first_member = |g: usize| sorted(&groups[g].0)[0];
+    let mut done = vec![false; groups.len()];
+    let mut order = Vec::new();
+    while order.len() < groups.len() {
+        let next = (0..groups.len())
+            .filter(|&g| !done[g] && deps[g].iter().all(|&d| done[d]))
+            .min_by_key(|&g| first_member(g))
+            .expect("kernels form no cycle");
+        done[next] = true;
+        order.push(next);
+    }
+    order
+}
+
+struct Outliner<'g, 'c> {
+    graph: &'g Graph<'c>,
+    entry: ComputationBuilder,
+    /// Original instruction → its value in the new entry.
+    mapped: FxHashMap<InstrId, InstrId>,
+    fused: Vec<crate::hlo::Computation>,
+}
+
+impl Outliner<'_, '_> {
+    /// The value of original instruction `id` in the new entry: parameters and
+    /// kernel outputs are there already; constants, views and the root tuple are
+    /// emitted on first use.
+    fn entry_value(&mut self, id: InstrId) -> InstrId {
+        if let Some(&v) = self.mapped.get(&id) {
+            return v;
+        }
+        let instr = self.graph.comp.instr(id);
+        let operands = instr
+            .operands
+            .iter()
+            .map(|&o| self.entry_value(o))
+            .collect();
+        let v = self
+            .entry
+            .push(
+                instr.name.clone(),
+                instr.op.clone(),
+                operands,
+                instr.shape.clone(),
+            )
+            .expect("a copied instruction keeps its shape");
+        self.mapped.insert(id, v);
+        v
+    }
+
+    fn fusion(&mut self, members: &FxHashSet<InstrId>, kind: FusionKind) {
+        let comp = self.graph.comp;
+        let n = self.fused.len() + 1;
+        let mut inner = Inner {
+            b: ComputationBuilder::new(format!("fused_computation.{n}")),
+            mapped: FxHashMap::default(),
+            externals: Vec::new(),
+        };
+        for m in sorted(members) {
+            let instr = comp.instr(m);
+            let operands = instr
+                .operands
+                .iter()
+                .map(|&o| inner.value(self.graph, members, o))
+                .collect();
+            let id = inner
+                .b
+                .push(
+                    instr.name.clone(),
+                    instr.op.clone(),
+                    operands,
+                    instr.shape.clone(),
+                )
+                .expect("a fused instruction keeps its shape");
+            inner.mapped.insert(m, id);
+        }
+        let outputs = self.graph.outputs(members);
+        let roots: Vec<InstrId> = outputs.iter().map(|o| inner.mapped[o]).collect();
+        let root = match roots[..] {
+            [single] => single,
+            _ => inner
+                .b
+                .add(Op::Tuple, roots)
+                .expect("a tuple of arrays is valid"),
+        };
+        let shape = inner.b.shape(root).clone();
+        let callee = inner
+            .b
+            .finish(root)
+            .expect("the fused computation is complete");
+        let computation = ComputationId::new(self.fused.len());
+        self.fused.push(callee);
+        let operands = inner
+            .externals
+            .iter()
+            .map(|&e| self.entry_value(e))
+            .collect();
+        let name = self.entry.fresh_name("fusion");
+        let fusion = self
+            .entry
+            .push(
+                name,
+                Op::Fusion { kind, computation },
+                operands,
+                shape.clone(),
+            )
+            .expect("a fusion's shape is its root's");
+        match shape {
+            Shape::Array(_) => {
+                self.mapped.insert(outputs[0], fusion);
+            }
+            Shape::Tuple(_) => {
+                for (index, &o) in outputs.iter().enumerate() {
+                    let gte = self
+                        .entry
+                        .add(Op::GetTupleElement { index }, vec![fusion])
+                        .expect("the fusion has this output");
+                    self.mapped.insert(o, gte);
+                }
+            }
+        }
+    }
+}
+
+/// A fused computation under construction.
+struct Inner {
+    b: ComputationBuilder,
+    mapped: FxHashMap<InstrId, InstrId>,
+    /// The original instructions the kernel reads, in parameter order.
+    externals: Vec<InstrId>,
+}
+
+impl Inner {
+    /// The value of original instruction `id` inside the kernel: members are there
+    /// already, constants and views are cloned in, anything else becomes a
+    /// parameter.
+    fn value(&mut self, graph: &Graph, members: &FxHashSet<InstrId>, id: InstrId) -> InstrId {
+        if let Some(&v) = self.mapped.get(&id) {
+            return v;
+        }
+        let instr = graph.comp.instr(id);
+        let v = if matches!(instr.op, Op::Constant(_)) || graph.is_view(id) {
+            let operands = instr
+                .operands
+                .iter()
+                .map(|&o| self.value(graph, members, o))
+                .collect();
+            self.b
+                .push(
+                    instr.name.clone(),
+                    instr.op.clone(),
+                    operands,
+                    instr.shape.clone(),
+                )
+                .expect("a cloned view keeps its shape")
+        } else {
+            debug_assert!(!members.contains(&id), "members come in order");
+            let index = self.externals.len();
+            self.externals.push(id);
+            self.b
+                .push(
+                    format!("param_{index}"),
+                    Op::Parameter(index),
+                    vec![],
+                    instr.shape.clone(),
+                )
+                .expect("a parameter takes any shape")
+        };
+        self.mapped.insert(id, v);
+        v
+    }
+}

@@ -1,0 +1,290 @@
+//! E-graph → HLO module: choose one e-node per e-class so that the program costs
+//! least, counting a value shared by several users once (a DAG cost), and rebuild
+//! the entry computation from the choice.
+//!
+//! The cost of a node is an estimate of its work assuming fusion will follow:
+//! elementwise ops cost per element (transcendentals more), index-only ops
+//! (broadcast, reshape, slice) almost nothing because they fuse into their readers,
+//! a transpose a strided pass over its result, a dot its flops. Extraction starts
+//! from the cheapest tree per class (egg's greedy choice) and then improves the
+//! choice class by class against the DAG cost of the whole program.
+
+use std::time::Instant;
+
+use egg::Id;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::analysis::HloGraph;
+use super::node::{Node, NodeOp};
+use super::to_egraph::Program;
+use crate::hlo::{BinaryOp, ComputationBuilder, InstrId, Module, Op, Shape, UnaryOp};
+
+/// Every node costs at least this, so that of two equal forms the smaller wins.
+const NODE_COST: f64 = 1.0;
+
+pub fn node_cost(egraph: &HloGraph, class: Id, node: &Node) -> f64 {
+    let out = egraph[class].data.shape.element_count() as f64;
+    let work = match &node.op {
+        NodeOp::Parameter { .. } | NodeOp::Constant { .. } => return 0.0,
+        NodeOp::Broadcast { .. }
+        | NodeOp::Reshape { .. }
+        | NodeOp::Iota { .. }
+        | NodeOp::Slice { .. } => 0.1 * out,
+        NodeOp::Transpose { .. } => out,
+        NodeOp::Concatenate { .. } => 0.5 * out,
+        NodeOp::Unary(u) => match u {
+            UnaryOp::Negate | UnaryOp::Abs | UnaryOp::Sign | UnaryOp::Not => out,
+            UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::RoundNearestEven => out,
+            _ => 4.0 * out,
+        },
+        NodeOp::Binary(BinaryOp::Divide | BinaryOp::Power | BinaryOp::Remainder) => 4.0 * out,
+        NodeOp::Binary(_)
+        | NodeOp::Compare(_)
+        | NodeOp::Select
+        | NodeOp::Clamp
+        | NodeOp::Convert(_) => out,
+        NodeOp::Reduce { .. } => egraph[node.children[0]].data.shape.element_count() as f64,
+        NodeOp::Dot(dims) => {
+            let lhs = &egraph[node.children[0]].data.shape;
+            let k: usize = dims.lhs_contracting.iter().map(|&d| lhs.dims[d]).product();
+            2.0 * out * k as f64
+        }
+    };
+    NODE_COST + work
+}
+
+/// The chosen node of every class that has one.
+struct Choice {
+    node: FxHashMap<Id, Node>,
+    cost: FxHashMap<Id, f64>,
+}
+
+fn greedy(egraph: &HloGraph) -> Choice {
+    let mut choice = Choice {
+        node: FxHashMap::default(),
+        cost: FxHashMap::default(),
+    };
+    loop {
+        let mut changed = false;
+        for class in egraph.classes() {
+            for node in &class.nodes {
+                let Some(children) = node
+                    .children
+                    .iter()
+                    .map(|c| choice.cost.get(&egraph.find(*c)).copied())
+                    .sum::<Option<f64>>()
+                else {
+                    continue;
+                };
+                let cost = node_cost(egraph, class.id, node) + children;
+                if choice.cost.get(&class.id).is_none_or(|&old| cost < old) {
+                    choice.cost.insert(class.id, cost);
+                    choice.node.insert(class.id, node.clone());
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return choice;
+        }
+    }
+}
+
+/// The cost of the program under `choice`, each class counted once.
+fn dag_cost(egraph: &HloGraph, choice: &FxHashMap<Id, Node>, roots: &[Id]) -> f64 {
+    let mut seen = FxHashSet::default();
+    let mut stack: Vec<Id> = roots.to_vec();
+    let mut total = 0.0;
+    while let Some(id) = stack.pop() {
+        let id = egraph.find(id);
+        if !seen.insert(id) {
+            continue;
+        }
+        let node = &choice[&id];
+        total += node_cost(egraph, id, node);
+        stack.extend(node.children.iter().copied());
+    }
+    total
+}
+
+/// Whether `target` is reachable from `from` following the choice.
+fn reaches(egraph: &HloGraph, choice: &FxHashMap<Id, Node>, from: Id, target: Id) -> bool {
+    let mut seen = FxHashSet::default();
+    let mut stack = vec![from];
+    while let Some(id) = stack.pop() {
+        let id = egraph.find(id);
+        if id == target {
+            return true;
+        }
+        if seen.insert(id) {
+            stack.extend(choice[&id].children.iter().copied());
+        }
+    }
+    false
+}
+
+/// Tries each alternative node of each class against the DAG cost, keeping any
+/// that lowers it; stops after two sweeps or when the time budget is spent.
+fn improve(egraph: &HloGraph, choice: &mut Choice, roots: &[Id], deadline: Instant) {
+    let mut best = dag_cost(egraph, &choice.node, roots);
+    for _ in 0..2 {
+        let mut improved = false;
+        for class in egraph.classes().filter(|c| c.nodes.len() > 1) {
+            for node in &class.nodes {
+                if Instant::now() > deadline {
+                    return;
+                }
+                let extractable = node
+                    .children
+                    .iter()
+                    .all(|c| choice.cost.contains_key(&egraph.find(*c)));
+                if !extractable || choice.node[&class.id] == *node {
+                    continue;
+                }
+                if node
+                    .children
+                    .iter()
+                    .any(|&c| reaches(egraph, &choice.node, c, class.id))
+                {
+                    continue;
+                }
+                let old = choice.node.insert(class.id, node.clone()).unwrap();
+                let cost = dag_cost(egraph, &choice.node, roots);
+                if cost < best - 1e-9 {
+                    best = cost;
+                    improved = true;
+                } else {
+                    choice.node.insert(class.id, old);
+                }
+            }
+        }
+        if !improved {
+            return;
+        }
+    }
+}
+
+/// Rebuilds the entry computation from the cheapest choice.
+pub fn extract(egraph: &HloGraph, program: &Program, name: &str, deadline: Instant) -> Module {
+    let mut choice = greedy(egraph);
+    let roots: Vec<Id> = program
+        .outputs
+        .iter()
+        .map(|(id, _)| egraph.find(*id))
+        .collect();
+    improve(egraph, &mut choice, &roots, deadline);
+    let names: FxHashMap<Id, (&str, &str)> = program
+        .names
+        .iter()
+        .rev()
+        .map(|(id, name, opcode)| (egraph.find(*id), (name.as_str(), *opcode)))
+        .collect();
+    let mut b = ComputationBuilder::new(name);
+    let parameters: Vec<InstrId> = program
+        .parameters
+        .iter()
+        .enumerate()
+        .map(|(i, (name, shape))| {
+            b.push(
+                name.clone(),
+                Op::Parameter(i),
+                vec![],
+                Shape::Array(shape.clone()),
+            )
+            .expect("the input's parameters are valid")
+        })
+        .collect();
+    let mut emitted: FxHashMap<Id, InstrId> = FxHashMap::default();
+    for &root in &roots {
+        emit(
+            egraph,
+            &choice.node,
+            &names,
+            &parameters,
+            &mut b,
+            &mut emitted,
+            root,
+        );
+    }
+    let mut results = Vec::new();
+    for (&root, (_, required)) in roots.iter().zip(&program.outputs) {
+        let mut id = emitted[&root];
+        if b.shape(id).as_array() != Some(required) {
+            // The caller expects another layout: copy into it.
+            let identity = (0..required.rank()).collect();
+            id = b
+                .add_with_shape(
+                    Op::Transpose {
+                        permutation: identity,
+                    },
+                    vec![id],
+                    Shape::Array(required.clone()),
+                )
+                .expect("a layout copy is valid");
+        }
+        results.push(id);
+    }
+    let root = if program.tuple_root {
+        b.add(Op::Tuple, results)
+            .expect("a tuple of arrays is valid")
+    } else {
+        results[0]
+    };
+    let entry = b
+        .finish(root)
+        .expect("the extracted computation is complete");
+    Module {
+        name: name.to_string(),
+        computations: vec![entry],
+        entry: crate::hlo::ComputationId::new(0),
+    }
+}
+
+/// Emits the class `root` and everything it needs, operands first (iteratively:
+/// programs can be deep chains).
+fn emit(
+    egraph: &HloGraph,
+    choice: &FxHashMap<Id, Node>,
+    names: &FxHashMap<Id, (&str, &str)>,
+    parameters: &[InstrId],
+    b: &mut ComputationBuilder,
+    emitted: &mut FxHashMap<Id, InstrId>,
+    root: Id,
+) {
+    let mut stack = vec![(egraph.find(root), false)];
+    while let Some((id, children_done)) = stack.pop() {
+        if emitted.contains_key(&id) {
+            continue;
+        }
+        let node = &choice[&id];
+        if !children_done {
+            stack.push((id, true));
+            stack.extend(node.children.iter().rev().map(|&c| (egraph.find(c), false)));
+            continue;
+        }
+        let instr = match &node.op {
+            NodeOp::Parameter { index, .. } => parameters[*index],
+            op => {
+                let shape = &egraph[id].data.shape;
+                let operands: Vec<InstrId> = node
+                    .children
+                    .iter()
+                    .map(|c| emitted[&egraph.find(*c)])
+                    .collect();
+                let (hlo, _) = op.to_hlo(shape.element);
+                // The input's name, unless the op changed (a `divide` named `multiply.3`
+                // would mislead).
+                let name = match names.get(&id) {
+                    Some(&(name, opcode)) if opcode == hlo.opcode() && !b.has_name(name) => {
+                        name.to_string()
+                    }
+                    _ => b.fresh_name(hlo.opcode()),
+                };
+                // Intermediates take the default layout: the class's logical shape.
+                b.push(name, hlo, operands, Shape::Array(shape.clone()))
+                    .expect("extracted nodes have valid shapes")
+            }
+        };
+        emitted.insert(id, instr);
+    }
+}

@@ -1,0 +1,44 @@
+//! The optimizer: equality saturation over the HLO graph with egg.
+//!
+//! The entry computation goes into an e-graph ([`to_egraph`]), the rule families
+//! ([`rules`]) grow it within [`Limits`], and [`extract`] rebuilds the cheapest
+//! equivalent module. No egg type leaves this module.
+
+mod analysis;
+mod extract;
+mod node;
+mod rules;
+mod saturate;
+mod to_egraph;
+
+use std::time::{Duration, Instant};
+
+pub use saturate::{Limits, SaturationReport, StopReason};
+
+use crate::hlo::Module;
+
+/// The optimized module and how the search went.
+pub struct Optimized {
+    pub module: Module,
+    pub report: SaturationReport,
+    /// Wall time of conversion, saturation and extraction.
+    pub time: Duration,
+}
+
+pub fn optimize(module: &Module, limits: Limits) -> Optimized {
+    let start = Instant::now();
+    let mut egraph = analysis::HloGraph::default();
+    let program = to_egraph::to_egraph(module, &mut egraph);
+    egraph.rebuild();
+    let report = saturate::saturate(&mut egraph, &rules::all(), limits);
+    // Extraction's refinement may use what saturation left of the time budget, and
+    // at least a few milliseconds.
+    let deadline = start + limits.time.max(Duration::from_millis(5));
+    let mut optimized = extract::extract(&egraph, &program, &module.entry().name, deadline);
+    optimized.name = module.name.clone();
+    Optimized {
+        module: optimized,
+        report,
+        time: start.elapsed(),
+    }
+}

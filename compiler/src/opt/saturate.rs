@@ -1,0 +1,180 @@
+//! Equality saturation with bounds: search every rule against every e-node, add
+//! what matched, rebuild, and repeat until nothing changes or a limit is hit.
+//!
+//! Rules are Rust functions rather than egg patterns because most of ours compute
+//! with attributes (composing permutations, remapping dot dimensions); each returns
+//! right-hand sides as [`Rhs`] recipes that this loop checks and adds.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use egg::Id;
+
+use super::analysis::{HloGraph, result_shape};
+use super::node::{Node, NodeOp, Scalar};
+use crate::hlo::ArrayShape;
+
+/// A rule's search: given an e-node of a class, push the right-hand sides that
+/// equal it.
+pub type Search = fn(&Ctx, &Node, &mut Vec<Rhs>);
+
+pub struct Rule {
+    pub name: &'static str,
+    pub search: Search,
+}
+
+/// An expression to add to the e-graph: existing classes and new nodes over them.
+pub enum Rhs {
+    Class(Id),
+    Node(NodeOp, Vec<Rhs>),
+}
+
+impl Rhs {
+    pub fn node(op: NodeOp, children: Vec<Rhs>) -> Rhs {
+        Rhs::Node(op, children)
+    }
+}
+
+impl From<Id> for Rhs {
+    fn from(id: Id) -> Rhs {
+        Rhs::Class(id)
+    }
+}
+
+/// Read access to the e-graph for searches.
+pub struct Ctx<'a> {
+    egraph: &'a HloGraph,
+}
+
+impl Ctx<'_> {
+    pub fn shape(&self, id: Id) -> &ArrayShape {
+        &self.egraph[id].data.shape
+    }
+
+    pub fn splat(&self, id: Id) -> Option<Scalar> {
+        self.egraph[id].data.splat
+    }
+
+    pub fn nodes(&self, id: Id) -> &[Node] {
+        &self.egraph[id].nodes
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub iterations: usize,
+    pub nodes: usize,
+    pub time: Duration,
+}
+
+impl Default for Limits {
+    /// Chosen so that every suite program optimizes in well under 20 ms.
+    fn default() -> Limits {
+        Limits {
+            iterations: 16,
+            nodes: 20_000,
+            time: Duration::from_millis(10),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    Saturated,
+    IterationLimit,
+    NodeLimit,
+    TimeLimit,
+}
+
+impl StopReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            StopReason::Saturated => "saturated",
+            StopReason::IterationLimit => "iteration limit",
+            StopReason::NodeLimit => "node limit",
+            StopReason::TimeLimit => "time limit",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SaturationReport {
+    pub stop: StopReason,
+    pub iterations: usize,
+    pub nodes: usize,
+    pub classes: usize,
+    /// How many times each rule merged two classes that were not yet equal.
+    pub fired: BTreeMap<&'static str, usize>,
+}
+
+pub fn saturate(egraph: &mut HloGraph, rules: &[Rule], limits: Limits) -> SaturationReport {
+    let start = Instant::now();
+    let mut fired = BTreeMap::new();
+    let mut iterations = 0;
+    let stop = loop {
+        if iterations == limits.iterations {
+            break StopReason::IterationLimit;
+        }
+        iterations += 1;
+        let mut matches: Vec<(usize, Id, Rhs)> = Vec::new();
+        {
+            let ctx = Ctx { egraph };
+            let mut found = Vec::new();
+            for class in egraph.classes() {
+                for node in &class.nodes {
+                    for (r, rule) in rules.iter().enumerate() {
+                        (rule.search)(&ctx, node, &mut found);
+                        matches.extend(found.drain(..).map(|rhs| (r, class.id, rhs)));
+                    }
+                }
+            }
+        }
+        let mut changed = false;
+        for (r, class, rhs) in matches {
+            let Some(new) = instantiate(egraph, &rhs) else {
+                continue;
+            };
+            if egraph[new].data.shape != egraph[class].data.shape {
+                debug_assert!(false, "rule {} changed a shape", rules[r].name);
+                continue;
+            }
+            if egraph.union(class, new) {
+                *fired.entry(rules[r].name).or_insert(0) += 1;
+                changed = true;
+            }
+        }
+        egraph.rebuild();
+        if !changed {
+            break StopReason::Saturated;
+        }
+        if egraph.total_number_of_nodes() > limits.nodes {
+            break StopReason::NodeLimit;
+        }
+        if start.elapsed() > limits.time {
+            break StopReason::TimeLimit;
+        }
+    };
+    SaturationReport {
+        stop,
+        iterations,
+        nodes: egraph.total_number_of_nodes(),
+        classes: egraph.number_of_classes(),
+        fired,
+    }
+}
+
+/// Adds `rhs` to the e-graph, or `None` if some node of it has no valid shape (a
+/// rule may propose a form that only some shapes admit).
+fn instantiate(egraph: &mut HloGraph, rhs: &Rhs) -> Option<Id> {
+    match rhs {
+        Rhs::Class(id) => Some(*id),
+        Rhs::Node(op, children) => {
+            let ids = children
+                .iter()
+                .map(|c| instantiate(egraph, c))
+                .collect::<Option<Vec<Id>>>()?;
+            result_shape(op, &ids, |id| &egraph[id].data.shape).ok()?;
+            Some(egraph.add(Node::new(op.clone(), ids)))
+        }
+    }
+}
