@@ -51,6 +51,10 @@ enum Command {
         stage: Stage,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Add the rewrite and fusion report: rules fired, e-graph size, each
+        /// kernel's ops, layout decisions and estimates, refused fusions.
+        #[arg(long)]
+        explain: bool,
     },
     /// Time programs on backends: compile time, then the median, min and max of
     /// N runs after a warm-up, with GB/s and GFLOP/s from the kernel estimates.
@@ -188,13 +192,28 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             inputs,
             stage,
             format,
+            explain,
         } => {
             let module = program::load(&program, &inputs, false)?.module;
-            let module = pipeline::compile(module, stage.into()).module;
+            let compiled = pipeline::compile(module, stage.into());
+            let module = &compiled.module;
+            let report = explain.then(|| omelet_compiler::explain::explain(&compiled));
             match format {
-                Format::Text => print!("{}", print_module(&module)),
-                Format::Dot => print!("{}", dump::dot(&module)),
-                Format::Json => println!("{:#}", dump::json(&module)),
+                Format::Text => print!("{}", print_module(module)),
+                Format::Dot => print!("{}", dump::dot(module)),
+                Format::Json => {
+                    let mut json = dump::json(module);
+                    if let Some(report) = &report {
+                        json["explain"] = report.as_str().into();
+                    }
+                    println!("{json:#}");
+                }
+            }
+            match (format, report) {
+                (Format::Text, Some(report)) => print!("\n{report}"),
+                // Graphviz takes C comments.
+                (Format::Dot, Some(report)) => print!("/*\n{report}*/\n"),
+                _ => {}
             }
             Ok(())
         }

@@ -264,6 +264,9 @@ fn suite_programs_trace_for_their_declared_shapes() {
     let mut count = 0;
     for entry in std::fs::read_dir(root().join("benches/suite")).unwrap() {
         let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "om") {
+            continue; // the JAX twins and their tools
+        }
         let out = omelet(&["hlo", path.to_str().unwrap(), "--format", "json"]);
         assert_eq!(
             out.status.code(),
@@ -349,4 +352,54 @@ fn the_readme_examples_run() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
         assert!(!out.stdout.is_empty(), "{args:?} printed nothing");
     }
+}
+
+#[test]
+fn fused_stage_explains_kernels_rules_and_refusals() {
+    let out = omelet(&[
+        "hlo",
+        "benches/suite/mlp.om",
+        "--stage",
+        "fused",
+        "--explain",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("kind=kOutput, calls=fused_computation.1"),
+        "{text}"
+    );
+    assert!(text.contains("rewrites: saturated"), "{text}");
+    assert!(text.contains("dot-scalar-factor"), "{text}");
+    assert!(text.contains("kernels: 2,"), "{text}");
+    assert!(text.contains("would re-read w2"), "{text}");
+
+    let out = omelet(&[
+        "hlo",
+        "benches/suite/softmax.om",
+        "--stage",
+        "fused",
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kernels = json["kernels"].as_array().unwrap();
+    assert_eq!(kernels.len(), 1);
+    assert_eq!(kernels[0]["kind"], "kInput");
+    assert_eq!(json["total_bytes"], 2 * 4096 * 1024 * 4);
+
+    let out = omelet(&[
+        "hlo",
+        "benches/suite/softmax.om",
+        "--stage",
+        "fused",
+        "--format",
+        "dot",
+    ]);
+    let dot = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(dot.matches("subgraph cluster_").count(), 1);
+    assert!(
+        dot.contains("exponential"),
+        "the cluster draws the kernel's ops: {dot}"
+    );
 }

@@ -35,6 +35,7 @@ use std::sync::{Mutex, OnceLock};
 use ndarray::{ArrayD, IxDyn};
 use omelet_compiler::hlo::{ArrayShape, ElementType, Module, print_module};
 use omelet_compiler::import::parse_module;
+use omelet_compiler::pipeline::{Stage, compile};
 use omelet_runtime::{Array, interp};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -88,8 +89,12 @@ fn check(text: &str, stats: &Stats) -> Result<(), TestCaseError> {
     prop_assert_eq!(&again, &printed, "print(parse(print(m))) != print(m)");
     if total_elements(&module) < MAX_INTERPRETED_ELEMENTS {
         stats.interpreted.fetch_add(1, Ordering::Relaxed);
-        // Err is fine (a tuple parameter, say); a panic is not.
-        let _ = interp::run(&module, &inputs(&module));
+        // Err is fine (a tuple parameter, say); a panic is not, in the optimizer
+        // either.
+        let inputs = inputs(&module);
+        let _ = interp::run(&module, &inputs);
+        let fused = compile(module, Stage::Fused).module;
+        let _ = interp::run(&fused, &inputs);
     }
     Ok(())
 }

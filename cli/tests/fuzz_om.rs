@@ -39,6 +39,7 @@ use std::time::{Duration, Instant};
 use ndarray::{ArrayD, IxDyn};
 use omelet_compiler::hlo::{ArrayShape, ElementType, Module, print_module};
 use omelet_compiler::import::parse_module;
+use omelet_compiler::pipeline::{Stage, compile};
 use omelet_compiler::trace::{KnownShapes, Tracer};
 use omelet_compiler::{CompileError, ErrorKind};
 use omelet_grammar::omelet::{DType, Dim, Item, Program, parse};
@@ -162,15 +163,26 @@ fn check(case: &Case, stats: &Stats) -> Result<(), TestCaseError> {
         let again = print_module(&reparsed);
         prop_assert_eq!(&again, &printed, "print(parse(print(m))) != print(m)");
     }
+    // The optimizer takes every traced module (the fixtures check its numbers).
+    let fused = (instructions <= MAX_ROUND_TRIP_INSTRUCTIONS)
+        .then(|| compile(module.clone(), Stage::Fused).module);
+    if let Some(fused) = &fused {
+        let printed = print_module(fused);
+        parse_module(&printed).map_err(|e| {
+            TestCaseError::fail(format!("the fused module does not parse: {e}\n{printed}"))
+        })?;
+    }
     if total_elements(&module) <= MAX_INTERPRETED_ELEMENTS {
         stats.interpreted.fetch_add(1, Ordering::Relaxed);
         let inputs = inputs(&module, case.data_seed);
-        let result = interp::run(&module, &inputs);
-        prop_assert!(
-            result.is_ok(),
-            "the interpreter rejects a traced module: {:?}",
-            result.err()
-        );
+        for module in std::iter::once(&module).chain(&fused) {
+            let result = interp::run(module, &inputs);
+            prop_assert!(
+                result.is_ok(),
+                "the interpreter rejects a traced or fused module: {:?}",
+                result.err()
+            );
+        }
     }
     Ok(())
 }

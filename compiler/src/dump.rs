@@ -6,7 +6,7 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use crate::cost::{self, KernelEstimate};
-use crate::hlo::{Computation, Module, Op};
+use crate::hlo::{Computation, InstrId, Instruction, Module, Op};
 
 /// `{"module": {...}, "kernels": [...], "total_bytes", "total_flops"}` (CLI.md).
 pub fn json(module: &Module) -> Value {
@@ -52,15 +52,36 @@ pub fn dot(module: &Module) -> String {
     .unwrap();
     for id in entry.ids().filter(|id| live[id.index()]) {
         let instr = entry.instr(id);
-        let label = format!(
-            "{}\\n{} {}",
-            escape(&instr.name),
-            instr.op.opcode(),
-            instr.shape
-        );
+        let label = node_label(instr);
         match kernels.iter().position(|k| k.name == instr.name) {
             Some(k) => {
-                writeln!(out, "  subgraph cluster_{k} {{\n    label=\"{}\";\n    n{} [label=\"{label}\"];\n  }}", kernel_label(&kernels[k]), id.index()).unwrap();
+                writeln!(
+                    out,
+                    "  subgraph cluster_{k} {{\n    label=\"{}\";",
+                    kernel_label(&kernels[k])
+                )
+                .unwrap();
+                match instr.op {
+                    // The kernel's own ops, each a node inside the cluster.
+                    Op::Fusion { computation, .. } => {
+                        let callee = module.computation(computation);
+                        for inner in callee.ids() {
+                            let i = callee.instr(inner);
+                            if !matches!(i.op, Op::Parameter(_)) {
+                                writeln!(
+                                    out,
+                                    "    f{}_{} [label=\"{}\"];",
+                                    id.index(),
+                                    inner.index(),
+                                    node_label(i)
+                                )
+                                .unwrap();
+                            }
+                        }
+                    }
+                    _ => writeln!(out, "    n{} [label=\"{label}\"];", id.index()).unwrap(),
+                }
+                out.push_str("  }\n");
             }
             None => {
                 let style = if matches!(instr.op, Op::Parameter(_)) {
@@ -72,17 +93,55 @@ pub fn dot(module: &Module) -> String {
             }
         }
     }
-    edges(&mut out, entry, &live);
+    edges(&mut out, module, entry, &live);
     out.push_str("}\n");
     out
 }
 
-fn edges(out: &mut String, comp: &Computation, live: &[bool]) {
+/// Edges follow the data: into a fused kernel they reach the ops that read the
+/// operand, out of it they leave from the kernel's root.
+fn edges(out: &mut String, module: &Module, comp: &Computation, live: &[bool]) {
+    let node = |id: InstrId| match comp.instr(id).op {
+        Op::Fusion { computation, .. } => {
+            format!(
+                "f{}_{}",
+                id.index(),
+                module.computation(computation).root.index()
+            )
+        }
+        _ => format!("n{}", id.index()),
+    };
     for id in comp.ids().filter(|id| live[id.index()]) {
-        for operand in &comp.instr(id).operands {
-            writeln!(out, "  n{} -> n{};", operand.index(), id.index()).unwrap();
+        let instr = comp.instr(id);
+        match instr.op {
+            Op::Fusion { computation, .. } => {
+                let callee = module.computation(computation);
+                for inner in callee.ids() {
+                    for &o in &callee.instr(inner).operands {
+                        let from = match callee.instr(o).op {
+                            Op::Parameter(p) => node(instr.operands[p]),
+                            _ => format!("f{}_{}", id.index(), o.index()),
+                        };
+                        writeln!(out, "  {from} -> f{}_{};", id.index(), inner.index()).unwrap();
+                    }
+                }
+            }
+            _ => {
+                for &operand in &instr.operands {
+                    writeln!(out, "  {} -> n{};", node(operand), id.index()).unwrap();
+                }
+            }
         }
     }
+}
+
+fn node_label(instr: &Instruction) -> String {
+    format!(
+        "{}\\n{} {}",
+        escape(&instr.name),
+        instr.op.opcode(),
+        instr.shape
+    )
 }
 
 fn kernel_label(k: &KernelEstimate) -> String {

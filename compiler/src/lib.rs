@@ -4,6 +4,7 @@
 pub mod cost;
 pub mod dump;
 mod error;
+pub mod explain;
 pub mod fusion;
 pub mod hlo;
 pub mod import;

@@ -139,7 +139,19 @@ pub fn fuse(module: &Module) -> Fused {
             (m.clone(), kind)
         })
         .collect();
-    let refused = g.refused;
+    // Report only refusals that stood: a producer refused by one consumer may have
+    // joined the same kernel through another.
+    let mut refused: Vec<Refusal> = Vec::new();
+    for r in g.refused {
+        let group = |name: &str| {
+            comp.ids()
+                .find(|&i| comp.instr(i).name == name)
+                .and_then(|i| g.group[i.index()])
+        };
+        if group(&r.producer) != group(&r.consumer) && !refused.contains(&r) {
+            refused.push(r);
+        }
+    }
     let module = outline::outline(module, &graph, &groups);
     Fused { module, refused }
 }

@@ -107,6 +107,19 @@ pub struct SaturationReport {
     pub fired: BTreeMap<&'static str, usize>,
 }
 
+impl SaturationReport {
+    /// The report of a search that did not run.
+    pub fn unchanged() -> SaturationReport {
+        SaturationReport {
+            stop: StopReason::Saturated,
+            iterations: 0,
+            nodes: 0,
+            classes: 0,
+            fired: BTreeMap::new(),
+        }
+    }
+}
+
 pub fn saturate(egraph: &mut HloGraph, rules: &[Rule], limits: Limits) -> SaturationReport {
     let start = Instant::now();
     let mut fired = BTreeMap::new();
