@@ -1,9 +1,11 @@
-//! Front-end speed: parsing and tracing each example script (shapes as in the
-//! fixture tests), and parsing and importing the largest JAX HLO fixture.
+//! Compile speed: parsing and tracing each example script, parsing and importing
+//! the largest JAX HLO fixture, and optimizing and fusing each suite program
+//! (the budget is 20 ms per program).
 //! Run with `cargo bench -p omelet-benches --bench compile`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use omelet_compiler::import::parse_module;
+use omelet_compiler::pipeline::{Stage, compile};
 use omelet_compiler::trace::{KnownShapes, trace_source};
 
 fn front_end(c: &mut Criterion) {
@@ -28,6 +30,18 @@ fn front_end(c: &mut Criterion) {
     c.bench_function("parse_and_import/grad_layernorm", |b| {
         b.iter(|| parse_module(&hlo).unwrap())
     });
+    let mut group = c.benchmark_group("optimize_and_fuse");
+    for entry in std::fs::read_dir(format!("{root}/benches/suite")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "om") {
+            continue;
+        }
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let source = std::fs::read_to_string(&path).unwrap();
+        let traced = trace_source(&source, &name, &KnownShapes::default()).unwrap();
+        group.bench_function(&name, |b| b.iter(|| compile(traced.clone(), Stage::Fused)));
+    }
+    group.finish();
 }
 
 criterion_group!(benches, front_end);
