@@ -6,7 +6,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::Graph;
 use super::model::sorted;
-use crate::hlo::{ComputationBuilder, ComputationId, FusionKind, InstrId, Module, Op, Shape};
+use crate::hlo::{
+    ComputationBuilder, ComputationId, FusionKind, InstrId, Instruction, Module, Op, Shape,
+};
 
 pub fn outline(
     module: &Module,
@@ -28,15 +30,7 @@ pub fn outline(
     };
     for &p in &comp.parameters {
         let instr = comp.instr(p);
-        let id = out
-            .entry
-            .push(
-                instr.name.clone(),
-                instr.op.clone(),
-                vec![],
-                instr.shape.clone(),
-            )
-            .expect("parameters are valid");
+        let id = copy(&mut out.entry, instr, vec![]);
         out.mapped.insert(p, id);
     }
     for g in topological(graph, groups, &group_of) {
@@ -51,15 +45,7 @@ pub fn outline(
             let m = *members.iter().next().unwrap();
             let instr = comp.instr(m);
             let operands = instr.operands.iter().map(|&o| out.entry_value(o)).collect();
-            let id = out
-                .entry
-                .push(
-                    instr.name.clone(),
-                    instr.op.clone(),
-                    operands,
-                    instr.shape.clone(),
-                )
-                .expect("an unfused instruction keeps its shape");
+            let id = copy(&mut out.entry, instr, operands);
             out.mapped.insert(m, id);
         }
     }
@@ -129,15 +115,7 @@ impl Outliner<'_, '_> {
             .iter()
             .map(|&o| self.entry_value(o))
             .collect();
-        let v = self
-            .entry
-            .push(
-                instr.name.clone(),
-                instr.op.clone(),
-                operands,
-                instr.shape.clone(),
-            )
-            .expect("a copied instruction keeps its shape");
+        let v = copy(&mut self.entry, instr, operands);
         self.mapped.insert(id, v);
         v
     }
@@ -157,15 +135,7 @@ impl Outliner<'_, '_> {
                 .iter()
                 .map(|&o| inner.value(self.graph, members, o))
                 .collect();
-            let id = inner
-                .b
-                .push(
-                    instr.name.clone(),
-                    instr.op.clone(),
-                    operands,
-                    instr.shape.clone(),
-                )
-                .expect("a fused instruction keeps its shape");
+            let id = copy(&mut inner.b, instr, operands);
             inner.mapped.insert(m, id);
         }
         let outputs = self.graph.outputs(members);
@@ -239,14 +209,7 @@ impl Inner {
                 .iter()
                 .map(|&o| self.value(graph, members, o))
                 .collect();
-            self.b
-                .push(
-                    instr.name.clone(),
-                    instr.op.clone(),
-                    operands,
-                    instr.shape.clone(),
-                )
-                .expect("a cloned view keeps its shape")
+            copy(&mut self.b, instr, operands)
         } else {
             debug_assert!(!members.contains(&id), "members come in order");
             let index = self.externals.len();
@@ -263,4 +226,15 @@ impl Inner {
         self.mapped.insert(id, v);
         v
     }
+}
+
+/// Appends a copy of `instr` (same name, op and shape) reading `operands`.
+fn copy(b: &mut ComputationBuilder, instr: &Instruction, operands: Vec<InstrId>) -> InstrId {
+    b.push(
+        instr.name.clone(),
+        instr.op.clone(),
+        operands,
+        instr.shape.clone(),
+    )
+    .expect("a copied instruction keeps its shape")
 }
