@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use crate::cost;
-use crate::hlo::{Computation, Instruction, Module, Op};
+use crate::hlo::{Computation, Instruction, Module, Op, join};
 use crate::pipeline::Compiled;
 
 pub fn explain(compiled: &Compiled) -> String {
@@ -120,11 +120,4 @@ fn layout_decisions(module: &Module, entry: &Computation, kernel: &Instruction) 
         }
     }
     decisions
-}
-
-fn join(v: &[usize]) -> String {
-    v.iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
 }

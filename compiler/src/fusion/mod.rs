@@ -17,8 +17,6 @@ use rustc_hash::FxHashSet;
 use crate::cost::single_op_kind;
 use crate::hlo::{Computation, FusionKind, InstrId, Module, Op};
 
-pub use model::is_expensive;
-
 /// The fused module and the fusions that were refused, with their reasons.
 pub struct Fused {
     pub module: Module,
@@ -109,7 +107,8 @@ struct Grouping<'g, 'c> {
     graph: &'g Graph<'c>,
     group: Vec<Option<usize>>,
     members: Vec<FxHashSet<InstrId>>,
-    refused: Vec<Refusal>,
+    /// (producer, consumer, reason), kept only if the two end up apart.
+    refused: Vec<(InstrId, InstrId, String)>,
 }
 
 pub fn fuse(module: &Module) -> Fused {
@@ -142,13 +141,13 @@ pub fn fuse(module: &Module) -> Fused {
     // Report only refusals that stood: a producer refused by one consumer may have
     // joined the same kernel through another.
     let mut refused: Vec<Refusal> = Vec::new();
-    for r in g.refused {
-        let group = |name: &str| {
-            comp.ids()
-                .find(|&i| comp.instr(i).name == name)
-                .and_then(|i| g.group[i.index()])
+    for (producer, consumer, reason) in g.refused {
+        let r = Refusal {
+            producer: comp.instr(producer).name.clone(),
+            consumer: comp.instr(consumer).name.clone(),
+            reason,
         };
-        if group(&r.producer) != group(&r.consumer) && !refused.contains(&r) {
+        if g.group[producer.index()] != g.group[consumer.index()] && !refused.contains(&r) {
             refused.push(r);
         }
     }
@@ -212,11 +211,7 @@ impl Grouping<'_, '_> {
                     continue;
                 }
                 if let Err(reason) = self.try_merge(gc, gp) {
-                    self.refused.push(Refusal {
-                        producer: comp.instr(p).name.clone(),
-                        consumer: comp.instr(c).name.clone(),
-                        reason,
-                    });
+                    self.refused.push((p, c, reason));
                 }
             }
         }

@@ -11,7 +11,7 @@
 
 use rustc_hash::FxHashSet;
 
-use crate::hlo::{Computation, FusionKind, InstrId, Op, UnaryOp};
+use crate::hlo::{Computation, FusionKind, InstrId, Op, join};
 
 /// Dots inside a row kernel re-read their right operand once per block of rows;
 /// beyond this many bytes per batch that operand no longer stays in cache.
@@ -46,25 +46,11 @@ pub fn sorted(members: &FxHashSet<InstrId>) -> Vec<InstrId> {
     v
 }
 
-/// Transcendentals and divisions: worth computing once, not once per reader.
-pub fn is_expensive(op: &Op) -> bool {
+/// Worth computing once, not once per reader.
+fn is_expensive(op: &Op) -> bool {
     match op {
-        Op::Unary(u) => !matches!(
-            u,
-            UnaryOp::Negate
-                | UnaryOp::Abs
-                | UnaryOp::Sign
-                | UnaryOp::Not
-                | UnaryOp::Floor
-                | UnaryOp::Ceil
-                | UnaryOp::RoundNearestEven
-        ),
-        Op::Binary(b) => matches!(
-            b,
-            crate::hlo::BinaryOp::Divide
-                | crate::hlo::BinaryOp::Power
-                | crate::hlo::BinaryOp::Remainder
-        ),
+        Op::Unary(u) => u.is_expensive(),
+        Op::Binary(b) => b.is_expensive(),
         Op::Dot(_) | Op::Reduce { .. } => true,
         _ => false,
     }
@@ -156,13 +142,6 @@ fn column_reduce(
         ));
     }
     Ok(())
-}
-
-fn join(dims: &[usize]) -> String {
-    dims.iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// Whether `m` can be computed row by row over `outer`.

@@ -17,5 +17,6 @@ pub use literal::{Literal, float_text};
 pub use module::{Computation, ComputationId, InstrId, Instruction, Module};
 pub use op::{BinaryOp, Direction, DotDims, FusionKind, Op, ReduceOp, SliceDim, UnaryOp};
 pub use print::print_module;
+pub(crate) use shape::join;
 pub use shape::{ArrayShape, ElementType, Shape};
 pub use verify::{VerifyError, verify};

@@ -79,6 +79,20 @@ impl UnaryOp {
         }
     }
 
+    /// Transcendentals (and `is-finite`): several times the cost of an add.
+    pub fn is_expensive(self) -> bool {
+        !matches!(
+            self,
+            UnaryOp::Negate
+                | UnaryOp::Abs
+                | UnaryOp::Sign
+                | UnaryOp::Not
+                | UnaryOp::Floor
+                | UnaryOp::Ceil
+                | UnaryOp::RoundNearestEven
+        )
+    }
+
     /// Ops defined on floating-point operands only.
     pub fn is_float_only(self) -> bool {
         !matches!(
@@ -130,6 +144,14 @@ impl BinaryOp {
             BinaryOp::And => "and",
             BinaryOp::Or => "or",
         }
+    }
+
+    /// Division and its relatives: several times the cost of an add.
+    pub fn is_expensive(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Divide | BinaryOp::Power | BinaryOp::Remainder
+        )
     }
 
     /// `and`/`or` are logical on `pred` and bitwise on `s32`; the rest is arithmetic.

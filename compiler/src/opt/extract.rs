@@ -17,7 +17,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::analysis::HloGraph;
 use super::node::{Node, NodeOp};
 use super::to_egraph::Program;
-use crate::hlo::{BinaryOp, ComputationBuilder, InstrId, Module, Op, Shape, UnaryOp};
+use crate::hlo::{ComputationBuilder, InstrId, Module, Op, Shape};
 
 /// Every node costs at least this, so that of two equal forms the smaller wins.
 const NODE_COST: f64 = 1.0;
@@ -32,13 +32,10 @@ pub fn node_cost(egraph: &HloGraph, class: Id, node: &Node) -> f64 {
         | NodeOp::Slice { .. } => 0.1 * out,
         NodeOp::Transpose { .. } => out,
         NodeOp::Concatenate { .. } => 0.5 * out,
-        NodeOp::Unary(u) => match u {
-            UnaryOp::Negate | UnaryOp::Abs | UnaryOp::Sign | UnaryOp::Not => out,
-            UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::RoundNearestEven => out,
-            _ => 4.0 * out,
-        },
-        NodeOp::Binary(BinaryOp::Divide | BinaryOp::Power | BinaryOp::Remainder) => 4.0 * out,
-        NodeOp::Binary(_)
+        NodeOp::Unary(u) if u.is_expensive() => 4.0 * out,
+        NodeOp::Binary(b) if b.is_expensive() => 4.0 * out,
+        NodeOp::Unary(_)
+        | NodeOp::Binary(_)
         | NodeOp::Compare(_)
         | NodeOp::Select
         | NodeOp::Clamp

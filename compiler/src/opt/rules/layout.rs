@@ -5,7 +5,7 @@
 //! A transpose's `permutation[i]` names the operand dimension that becomes result
 //! dimension `i`.
 
-use super::{Rule, splat};
+use super::{Rule, is_elementwise, splat};
 use crate::hlo::DotDims;
 use crate::opt::node::{Node, NodeOp};
 use crate::opt::saturate::{Ctx, Rhs};
@@ -53,18 +53,6 @@ fn transpose(permutation: Vec<usize>, x: Rhs) -> Rhs {
         return x;
     }
     Rhs::node(NodeOp::Transpose { permutation }, vec![x])
-}
-
-fn is_elementwise(op: &NodeOp) -> bool {
-    matches!(
-        op,
-        NodeOp::Unary(_)
-            | NodeOp::Convert(_)
-            | NodeOp::Binary(_)
-            | NodeOp::Compare(_)
-            | NodeOp::Select
-            | NodeOp::Clamp
-    )
 }
 
 /// `transpose(transpose(x, p), q) = transpose(x, r)` with `r[i] = p[q[i]]`.

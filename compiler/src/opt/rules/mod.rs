@@ -28,6 +28,20 @@ fn both_orders(node: &Node, mut f: impl FnMut(Id, Id)) {
     }
 }
 
+/// Ops applied element by element, whose operands all have the result's shape
+/// (but for `clamp`'s scalar bounds).
+fn is_elementwise(op: &NodeOp) -> bool {
+    matches!(
+        op,
+        NodeOp::Unary(_)
+            | NodeOp::Convert(_)
+            | NodeOp::Binary(_)
+            | NodeOp::Compare(_)
+            | NodeOp::Select
+            | NodeOp::Clamp
+    )
+}
+
 /// `broadcast(s, dimensions={})`: a scalar spread over an array.
 fn is_scalar_broadcast(node: &Node) -> bool {
     matches!(&node.op, NodeOp::Broadcast { dimensions, .. } if dimensions.is_empty())
