@@ -13,8 +13,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use omelet_compiler::hlo::Module;
 use omelet_compiler::hlo::print_module;
-use omelet_compiler::{dump, pipeline};
-use omelet_runtime::{Array, interp, npy};
+use std::sync::Arc;
+
+use omelet_compiler::{cost, dump, pipeline};
+use omelet_runtime::{Array, RuntimeError, cpu, interp, npy};
 
 use inputs::InputArgs;
 
@@ -93,16 +95,52 @@ impl Backend {
     }
 }
 
-/// Runs a module on a backend.
-fn execute(backend: Backend, module: &Module, inputs: &[Array]) -> Result<Vec<Array>, CliError> {
-    match backend {
-        Backend::Interp => {
-            interp::run(module, inputs).map_err(|e| CliError::User(format!("error[E-INPUT]: {e}")))
+/// A program compiled for one backend, ready to run any number of times.
+enum Prepared {
+    Interp(Module),
+    Cpu {
+        executable: Arc<cpu::Executable>,
+        kernels: usize,
+    },
+}
+
+impl Prepared {
+    /// Compiles `module` (as traced) for `backend`.
+    fn new(backend: Backend, module: &Module) -> Result<Prepared, CliError> {
+        match backend {
+            Backend::Interp => Ok(Prepared::Interp(module.clone())),
+            Backend::Cpu => {
+                let fused = pipeline::compile(module.clone(), pipeline::Stage::Fused).module;
+                let executable = cpu::compile_cached(&fused).map_err(|e| {
+                    CliError::Internal(format!(
+                        "error: the cpu backend cannot compile this program: {e}"
+                    ))
+                })?;
+                Ok(Prepared::Cpu {
+                    executable,
+                    kernels: cost::kernels(&fused).len(),
+                })
+            }
+            Backend::Gpu => Err(CliError::Unavailable(
+                "error: backend gpu is not available in this build".to_string(),
+            )),
         }
-        Backend::Cpu | Backend::Gpu => Err(CliError::Unavailable(format!(
-            "error: backend {} is not available in this build (only interp is)",
-            backend.name()
-        ))),
+    }
+
+    fn run(&self, inputs: &[Array]) -> Result<Vec<Array>, CliError> {
+        let input_error = |e: RuntimeError| CliError::User(format!("error[E-INPUT]: {e}"));
+        match self {
+            Prepared::Interp(module) => interp::run(module, inputs).map_err(input_error),
+            Prepared::Cpu { executable, .. } => executable.run(inputs).map_err(input_error),
+        }
+    }
+
+    /// Kernels one run launches.
+    fn kernels(&self) -> usize {
+        match self {
+            Prepared::Interp(module) => cost::kernels(module).len(),
+            Prepared::Cpu { kernels, .. } => *kernels,
+        }
     }
 }
 
@@ -131,12 +169,16 @@ enum Format {
     Text,
     Dot,
     Json,
+    /// The Cranelift IR of each kernel of the fused module (the CPU backend's code).
+    Clif,
 }
 
 /// How a command failed, which decides the exit status.
 pub enum CliError {
     /// Bad program, input or flag; the message is ready to print.
     User(String),
+    /// A bug: the compiler or a backend failed on a valid program.
+    Internal(String),
     /// The requested backend cannot run here.
     Unavailable(String),
 }
@@ -156,6 +198,10 @@ fn main() -> ExitCode {
             eprintln!("{message}");
             ExitCode::from(3)
         }
+        Err(CliError::Internal(message)) => {
+            eprintln!("{message}");
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -168,7 +214,7 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             out,
         } => {
             let loaded = program::load(&program, &inputs, true)?;
-            let results = execute(backend, &loaded.module, &loaded.inputs)?;
+            let results = Prepared::new(backend, &loaded.module)?.run(&loaded.inputs)?;
             match out {
                 Some(dir) => {
                     std::fs::create_dir_all(&dir).map_err(|e| {
@@ -200,6 +246,17 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             let report = explain.then(|| omelet_compiler::explain::explain(&compiled));
             match format {
                 Format::Text => print!("{}", print_module(module)),
+                Format::Clif => {
+                    let fused = pipeline::compile(module.clone(), pipeline::Stage::Fused).module;
+                    let executable = cpu::Executable::new(&fused).map_err(|e| {
+                        CliError::Internal(format!(
+                            "error: the cpu backend cannot compile this program: {e}"
+                        ))
+                    })?;
+                    for (name, clif) in executable.clif() {
+                        println!("; kernel {name}\n{clif}");
+                    }
+                }
                 Format::Dot => print!("{}", dump::dot(module)),
                 Format::Json => {
                     let mut json = dump::json(module);

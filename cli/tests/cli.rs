@@ -326,8 +326,35 @@ fn bench_reports_every_program_and_backend_as_json() {
 
 #[test]
 fn bench_on_an_unbuilt_backend_exits_with_status_3() {
-    let out = omelet(&["bench", MATMUL, "--random", "0", "--backends", "interp,cpu"]);
+    let out = omelet(&["bench", MATMUL, "--random", "0", "--backends", "interp,gpu"]);
     assert_eq!(out.status.code(), Some(3));
+}
+
+#[test]
+fn the_cpu_backend_writes_what_the_interpreter_writes() {
+    let dir = std::env::temp_dir().join(format!("omelet-cpu-{}", std::process::id()));
+    for backend in ["cpu", "interp"] {
+        let out = omelet(&[
+            "run",
+            "examples/layernorm.om",
+            "--shape",
+            "N=17",
+            "--random",
+            "1",
+            "--backend",
+            backend,
+            "--out",
+            dir.join(backend).to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let read = |b: &str| omelet_runtime::npy::read(&dir.join(b).join("out0.npy")).unwrap();
+    let (cpu, interp) = (read("cpu").to_f64_vec(), read("interp").to_f64_vec());
+    assert_eq!(cpu.len(), interp.len());
+    for (c, i) in cpu.iter().zip(&interp) {
+        assert!((c - i).abs() <= 1e-5 + 1e-5 * i.abs(), "{c} vs {i}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

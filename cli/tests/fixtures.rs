@@ -14,6 +14,8 @@
 //!   (fusions run as calls), reproduces the expected outputs on the interpreter, and
 //!   the fused module survives printing and parsing;
 //! - `xla-fused::NAME`: XLA parses the printed fused module and runs it to the
+//!   expected outputs;
+//! - `cpu::NAME`: the CPU backend (Cranelift) runs the fused module to the
 //!   expected outputs.
 //!
 //! and per example: `traced::NAME` (the traced HLO matches its golden file in
@@ -34,7 +36,7 @@ use omelet_compiler::hlo::{ElementType, Module, print_module};
 use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
 use omelet_compiler::trace::{KnownShapes, Tracer, main_parameters};
-use omelet_runtime::{Array, interp, npy};
+use omelet_runtime::{Array, cpu, interp, npy};
 
 use support::{check_golden, compare, fixture_dirs, fixture_name, numbered_npy, root, tolerances};
 
@@ -83,6 +85,8 @@ fn main() {
                 move || stage_matches(&p, stage),
             ));
         }
+        let p = program.clone();
+        trials.push(Trial::test(format!("cpu::{name}"), move || cpu_matches(&p)));
         let x = xla.clone();
         let p = program.clone();
         trials.push(Trial::test(format!("xla::{name}"), move || {
@@ -244,6 +248,15 @@ fn stage_matches(program: &Program, stage: Stage) -> Result<(), Failed> {
     let (rtol, atol) = case.tolerances;
     compare(&results, &case.expected, rtol, atol)?;
     roundtrip(&module)
+}
+
+fn cpu_matches(program: &Program) -> Result<(), Failed> {
+    let case = program.instance()?;
+    let module = compile(case.module, Stage::Fused).module;
+    let executable = cpu::Executable::new(&module).map_err(|e| e.to_string())?;
+    let results = executable.run(&case.inputs).map_err(|e| e.to_string())?;
+    let (rtol, atol) = case.tolerances;
+    Ok(compare(&results, &case.expected, rtol, atol)?)
 }
 
 fn printed_matches_golden(dir: &Path) -> Result<(), Failed> {

@@ -1,4 +1,8 @@
-//! Kernel generators. Fusion (in `omelet-compiler`) will hand this crate
-//! backend-neutral kernel descriptions; the Cranelift and WGSL emitters that turn
-//! them into code live here, and only here. Empty until the CPU backend lands:
-//! today every backend runs the HLO graph through the reference interpreter.
+//! Kernel generators: the backend-neutral kernel description ([`kernel::Kernel`])
+//! that fusion's outlined computations become, and the code generators that
+//! consume it — Cranelift for the CPU (`cpu`, with its vector math in `math` and
+//! the GEMM micro-kernels in `gemm`). Only this crate emits code.
+pub mod cpu;
+pub mod gemm;
+pub mod kernel;
+pub mod math;

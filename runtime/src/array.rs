@@ -4,10 +4,13 @@
 //! carry none: the interpreter works on logical values and only `bitcast`, whose
 //! meaning depends on physical order, consults the layouts in the module.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use ndarray::ArrayD;
 use omelet_compiler::hlo::{ArrayShape, ElementType};
+
+use crate::interp::data::{from_physical, physical};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Array {
@@ -36,6 +39,58 @@ impl Array {
     /// The array's shape with the default layout.
     pub fn shape(&self) -> ArrayShape {
         ArrayShape::new(self.element_type(), self.dims().to_vec())
+    }
+
+    /// The bytes of the array laid out as `shape` says (its layout decides the
+    /// order; `pred` is one byte per element), as compiled code reads them.
+    pub fn to_bytes(&self, shape: &ArrayShape) -> Vec<u8> {
+        match self {
+            Array::F32(a) => physical(a, shape)
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect(),
+            Array::S32(a) => physical(a, shape)
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect(),
+            Array::Pred(a) => physical(a, shape).iter().map(|&p| p as u8).collect(),
+        }
+    }
+
+    /// Like [`Array::to_bytes`], without a copy where the array already sits in
+    /// memory that way (a row-major `f32` or `s32` array for a row-major shape).
+    pub fn bytes(&self, shape: &ArrayShape) -> Cow<'_, [u8]> {
+        let words: Option<(*const u8, usize)> = match self {
+            Array::F32(a) => a.as_slice().map(|s| (s.as_ptr() as *const u8, s.len() * 4)),
+            Array::S32(a) => a.as_slice().map(|s| (s.as_ptr() as *const u8, s.len() * 4)),
+            Array::Pred(_) => None,
+        };
+        match words {
+            // Safety: the slice is the array's own initialized storage.
+            Some((ptr, len)) if shape.has_default_layout() => {
+                Cow::Borrowed(unsafe { std::slice::from_raw_parts(ptr, len) })
+            }
+            _ => Cow::Owned(self.to_bytes(shape)),
+        }
+    }
+
+    /// The array whose bytes, laid out as `shape` says, are `bytes`.
+    pub fn from_bytes(shape: &ArrayShape, bytes: &[u8]) -> Array {
+        let words = || bytes.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]);
+        match shape.element {
+            ElementType::F32 => Array::F32(from_physical(
+                words().map(f32::from_le_bytes).collect(),
+                shape,
+            )),
+            ElementType::S32 => Array::S32(from_physical(
+                words().map(i32::from_le_bytes).collect(),
+                shape,
+            )),
+            ElementType::Pred => Array::Pred(from_physical(
+                bytes.iter().map(|&b| b != 0).collect(),
+                shape,
+            )),
+        }
     }
 
     /// Elements as f64, in logical row-major order (for comparisons and summaries).

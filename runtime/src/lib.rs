@@ -3,6 +3,7 @@
 //! Only this crate touches devices and files of array data.
 
 mod array;
+pub mod cpu;
 pub mod interp;
 pub mod npy;
 

@@ -12,6 +12,8 @@
 mod model;
 mod outline;
 
+pub use model::kernel_outer_dims;
+
 use rustc_hash::FxHashSet;
 
 use crate::cost::single_op_kind;

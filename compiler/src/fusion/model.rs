@@ -81,6 +81,21 @@ fn loop_kernel(comp: &Computation, members: &FxHashSet<InstrId>) -> Result<(), S
     Ok(())
 }
 
+/// The outer dimensions of an outlined fused computation: the leading dimensions
+/// that its row kernel walks, which a backend may split across threads. Empty for
+/// loop kernels and column reductions.
+pub fn kernel_outer_dims(comp: &Computation) -> Vec<usize> {
+    let members: FxHashSet<InstrId> = comp
+        .ids()
+        .filter(|&id| !matches!(comp.instr(id).op, Op::Parameter(_)))
+        .collect();
+    let heroes: Vec<InstrId> = sorted(&members)
+        .into_iter()
+        .filter(|&m| matches!(comp.instr(m).op, Op::Dot(_) | Op::Reduce { .. }))
+        .collect();
+    outer_dims(comp, &members, &heroes).unwrap_or_default()
+}
+
 /// The outer dimensions the heroes agree on; empty for a kernel of reductions
 /// over leading (or all) dimensions.
 fn outer_dims(

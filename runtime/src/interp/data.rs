@@ -103,7 +103,7 @@ fn major_to_minor(shape: &ArrayShape) -> Vec<usize> {
     shape.minor_to_major.iter().rev().copied().collect()
 }
 
-fn physical<T: Clone>(a: &ArrayD<T>, shape: &ArrayShape) -> Vec<T> {
+pub(crate) fn physical<T: Clone>(a: &ArrayD<T>, shape: &ArrayShape) -> Vec<T> {
     a.view()
         .permuted_axes(major_to_minor(shape))
         .iter()
@@ -111,7 +111,7 @@ fn physical<T: Clone>(a: &ArrayD<T>, shape: &ArrayShape) -> Vec<T> {
         .collect()
 }
 
-fn from_physical<T: Clone>(data: Vec<T>, shape: &ArrayShape) -> ArrayD<T> {
+pub(crate) fn from_physical<T: Clone>(data: Vec<T>, shape: &ArrayShape) -> ArrayD<T> {
     let order = major_to_minor(shape);
     let physical_dims: Vec<usize> = order.iter().map(|&d| shape.dims[d]).collect();
     let stored = ArrayD::from_shape_vec(IxDyn(&physical_dims), data).expect("element counts agree");

@@ -3,7 +3,7 @@
 //! to the corner cases (NaN-propagating maximum, integer division by zero,
 //! saturating float-to-int conversion) and sums in pairs to stay close to exact.
 
-mod data;
+pub(crate) mod data;
 mod dot;
 mod elementwise;
 mod reduce;

@@ -1,0 +1,183 @@
+//! Single-precision GEMM for the CPU backend's `dot` kernels: `C = A · B` over
+//! strided operands, with an epilogue hook that sees each block of finished rows
+//! of `C` while they are still in cache (bias, activation, residual add).
+//!
+//! The algorithm is Goto/BLIS: B is packed once into `KC × NR` panels, each row
+//! block of A into `MR × KC` strips, and a register-blocked micro-kernel
+//! (`microkernel.rs`) computes one `MR × NR` tile of C at a time; `driver.rs` owns
+//! the blocking, the packing and the rayon split over row blocks.
+//!
+//! Every index is checked here, once, before any work starts: the driver and the
+//! micro-kernels read and write through raw pointers.
+
+mod driver;
+mod microkernel;
+#[cfg(test)]
+mod tests;
+
+use std::sync::OnceLock;
+
+/// A read-only strided f32 matrix: element `(i, j)` is
+/// `data[i * row_stride + j * col_stride]` (strides in elements, any values, zero
+/// included). Slice `data` to start at an offset; swap the strides to transpose.
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a> {
+    pub data: &'a [f32],
+    pub rows: usize,
+    pub cols: usize,
+    pub row_stride: usize,
+    pub col_stride: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// A dense row-major `rows × cols` matrix.
+    pub fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        MatRef {
+            data,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
+    }
+
+    /// The transpose, as a view of the same data.
+    pub fn t(self) -> Self {
+        MatRef {
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
+        }
+    }
+
+    /// The largest index any element uses, or `None` when the matrix is empty;
+    /// checked arithmetic, so absurd strides fail the bounds check, not wrap.
+    fn max_index(&self) -> Option<usize> {
+        if self.rows == 0 || self.cols == 0 {
+            return None;
+        }
+        let last = (self.rows - 1)
+            .checked_mul(self.row_stride)
+            .zip((self.cols - 1).checked_mul(self.col_stride))
+            .and_then(|(r, c)| r.checked_add(c));
+        Some(last.unwrap_or(usize::MAX))
+    }
+}
+
+/// A micro-kernel family. `best()` is what `sgemm` uses; tests and benchmarks
+/// pick one explicitly through `sgemm_with`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MicroKernel {
+    /// 12 × 32 tiles on AVX-512F: 24 of the 32 zmm registers accumulate.
+    Avx512,
+    /// 6 × 16 tiles on AVX2 + FMA: 12 of the 16 ymm registers accumulate.
+    Avx2,
+    /// 4 × 8 tiles in plain Rust, for any target.
+    Portable,
+}
+
+impl MicroKernel {
+    /// The fastest kernel this machine supports, detected once.
+    pub fn best() -> Self {
+        static BEST: OnceLock<MicroKernel> = OnceLock::new();
+        *BEST.get_or_init(|| {
+            [MicroKernel::Avx512, MicroKernel::Avx2]
+                .into_iter()
+                .find(|k| k.is_supported())
+                .unwrap_or(MicroKernel::Portable)
+        })
+    }
+
+    /// Whether this machine can run the kernel.
+    pub fn is_supported(self) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            MicroKernel::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(target_arch = "x86_64")]
+            MicroKernel::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
+            MicroKernel::Portable => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+}
+
+/// The hook `sgemm` calls on finished rows: `(r0, r1, rows)` where `rows` starts
+/// at row `r0` of C, so row `r0 + i` is `rows[i * ldc..][..n]`.
+pub type Epilogue<'e> = dyn Fn(usize, usize, &mut [f32]) + Sync + 'e;
+
+/// An epilogue that does nothing, for a plain product.
+pub fn no_epilogue(_: usize, _: usize, _: &mut [f32]) {}
+
+/// `C (m × n, row-major, leading dimension ldc) = A (m × k) · B (k × n)`.
+///
+/// After a block of complete rows `[r0, r1)` of C holds its final values, calls
+/// `epilogue(r0, r1, rows)` (see `Epilogue`); every row is in exactly one call.
+/// With `threads > 1` the row blocks run on the current rayon pool, split so that
+/// each of `threads` workers gets a share; with 1 everything runs on the caller.
+pub fn sgemm(a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, threads: usize, epilogue: &Epilogue) {
+    sgemm_with(MicroKernel::best(), a, b, c, ldc, threads, epilogue);
+}
+
+/// `sgemm` with a chosen micro-kernel, which must be supported on this machine.
+pub fn sgemm_with(
+    kernel: MicroKernel,
+    a: MatRef,
+    b: MatRef,
+    c: &mut [f32],
+    ldc: usize,
+    threads: usize,
+    epilogue: &Epilogue,
+) {
+    assert!(
+        kernel.is_supported(),
+        "sgemm: {kernel:?} micro-kernel unsupported here"
+    );
+    assert_eq!(
+        a.cols, b.rows,
+        "sgemm: A is {}×{} but B is {}×{}",
+        a.rows, a.cols, b.rows, b.cols
+    );
+    for (name, mat) in [("A", &a), ("B", &b)] {
+        if let Some(last) = mat.max_index() {
+            assert!(
+                last < mat.data.len(),
+                "sgemm: {name} ({}×{}, strides {}, {}) reaches index {last} of {}",
+                mat.rows,
+                mat.cols,
+                mat.row_stride,
+                mat.col_stride,
+                mat.data.len()
+            );
+        }
+    }
+    let (m, n) = (a.rows, b.cols);
+    if m > 1 {
+        assert!(ldc >= n, "sgemm: ldc {ldc} is less than n {n}");
+    }
+    if m > 0 && n > 0 {
+        let need = (m - 1).checked_mul(ldc).and_then(|x| x.checked_add(n));
+        assert!(
+            need.is_some_and(|need| need <= c.len()),
+            "sgemm: C ({m}×{n}, ldc {ldc}) does not fit in {} elements",
+            c.len()
+        );
+    }
+    let threads = threads.max(1);
+    match kernel {
+        #[cfg(target_arch = "x86_64")]
+        MicroKernel::Avx512 => driver::run::<microkernel::Avx512>(a, b, c, ldc, threads, epilogue),
+        #[cfg(target_arch = "x86_64")]
+        MicroKernel::Avx2 => driver::run::<microkernel::Avx2>(a, b, c, ldc, threads, epilogue),
+        MicroKernel::Portable => {
+            driver::run::<microkernel::Portable>(a, b, c, ldc, threads, epilogue)
+        }
+        #[allow(unreachable_patterns)]
+        _ => unreachable!("checked by is_supported"),
+    }
+}

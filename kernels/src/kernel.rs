@@ -1,0 +1,292 @@
+//! The backend-neutral kernel description: what one fused kernel computes and how
+//! its iteration space is walked. Fusion outlines each kernel as a computation;
+//! this adds the schedule a code generator needs. The CPU (Cranelift) emitter
+//! consumes it, and the GPU (WGSL) emitter will.
+//!
+//! The body stays an HLO computation: every value in it is defined *elementally*
+//! (its element at a logical index is a function of operand elements at derived
+//! indices), so an emitter generates the outputs' elements and reads operands
+//! through their layouts. Views (broadcast, transpose, reshape, slice, bitcast)
+//! become index arithmetic, never copies.
+
+use omelet_compiler::cost::single_op_kind;
+use omelet_compiler::fusion::kernel_outer_dims;
+use omelet_compiler::hlo::{
+    ArrayShape, Computation, ElementType, FusionKind, InstrId, Instruction, Op,
+};
+
+/// One fused kernel: its body, the values it writes, and its schedule.
+#[derive(Clone, Debug)]
+pub struct Kernel {
+    pub name: String,
+    /// The fused computation; `parameter(i)` is the kernel's input `i`.
+    pub body: Computation,
+    /// The body values written to memory, in the order of the kernel's results.
+    pub outputs: Vec<InstrId>,
+    pub schedule: Schedule,
+}
+
+/// How the iteration space is walked.
+#[derive(Clone, Debug)]
+pub enum Schedule {
+    /// Element by element over the outputs' shape (they share one), in the first
+    /// output's physical order; the outermost dimension splits across threads.
+    Loop,
+    /// For each index of the leading dimensions `outer` (their sizes; a *row*):
+    /// the reductions over the row, then the row of every dot that other values
+    /// read, then the outputs' rows. Rows split across threads. Outputs of other
+    /// shapes (views of the inputs) are written whole, by the first part.
+    Rows { outer: Vec<usize> },
+    /// Reductions over leading dimensions: each output accumulates in one pass
+    /// over its operand, in the operand's physical order.
+    Columns,
+    /// One matrix product of (transposed) inputs, by the packed GEMM, then an
+    /// elementwise epilogue on each block of finished rows.
+    Gemm(Gemm),
+}
+
+/// A product `C[b] = A[b] · B[b]` of strided views of the kernel's inputs.
+#[derive(Clone, Debug)]
+pub struct Gemm {
+    pub batch: usize,
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    /// `A[b][i][p]` and `B[b][p][j]`, read in place.
+    pub lhs: MatrixView,
+    pub rhs: MatrixView,
+    /// The kernel's body with the product as its last input, computing the
+    /// outputs from it element by element (in place over the product); `None`
+    /// when the product is the output.
+    pub epilogue: Option<Box<Kernel>>,
+}
+
+/// A 3-D strided view of one kernel input (strides in elements).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatrixView {
+    pub input: usize,
+    pub batch_stride: usize,
+    pub row_stride: usize,
+    pub col_stride: usize,
+}
+
+impl Kernel {
+    /// Describes the fused computation `body`, whose kind fusion chose.
+    pub fn new(name: &str, body: &Computation, kind: FusionKind) -> Kernel {
+        let root = body.root_instr();
+        let outputs = match root.op {
+            Op::Tuple => root.operands.clone(),
+            _ => vec![body.root],
+        };
+        let trailing_reductions = body.instructions.iter().all(|i| match &i.op {
+            Op::Reduce { dimensions, .. } => {
+                let rank = body.instr(i.operands[0]).array_shape().rank();
+                dimensions.iter().copied().eq(rank - dimensions.len()..rank)
+            }
+            _ => true,
+        });
+        let schedule = match kind {
+            FusionKind::Loop => Schedule::Loop,
+            FusionKind::Output if let Some(gemm) = gemm(name, body, &outputs) => {
+                Schedule::Gemm(gemm)
+            }
+            _ if !trailing_reductions => Schedule::Columns,
+            _ => Schedule::Rows {
+                outer: kernel_outer_dims(body),
+            },
+        };
+        Kernel {
+            name: name.to_string(),
+            body: body.clone(),
+            outputs,
+            schedule,
+        }
+    }
+
+    /// A kernel of one instruction of `comp` that fusion left on its own.
+    pub fn single(comp: &Computation, id: InstrId) -> Kernel {
+        let instr = comp.instr(id);
+        let mut instructions: Vec<Instruction> = instr
+            .operands
+            .iter()
+            .enumerate()
+            .map(|(i, &o)| Instruction {
+                name: format!("param_{i}"),
+                op: Op::Parameter(i),
+                operands: Vec::new(),
+                shape: comp.instr(o).shape.clone(),
+            })
+            .collect();
+        let parameters = (0..instructions.len()).map(InstrId::new).collect();
+        instructions.push(Instruction {
+            operands: (0..instr.operands.len()).map(InstrId::new).collect(),
+            ..instr.clone()
+        });
+        let body = Computation {
+            name: instr.name.clone(),
+            root: InstrId::new(instructions.len() - 1),
+            instructions,
+            parameters,
+        };
+        Kernel::new(&instr.name, &body, single_op_kind(&instr.op))
+    }
+
+    pub fn input_shapes(&self) -> Vec<&ArrayShape> {
+        self.body
+            .parameters
+            .iter()
+            .map(|&p| self.body.instr(p).array_shape())
+            .collect()
+    }
+
+    pub fn output_shapes(&self) -> Vec<&ArrayShape> {
+        self.outputs
+            .iter()
+            .map(|&o| self.body.instr(o).array_shape())
+            .collect()
+    }
+
+    /// The extent of the dimension that threads split: `[0, extent)` is the
+    /// kernel's parallel range.
+    pub fn parallel_extent(&self) -> usize {
+        let first = self.body.instr(self.outputs[0]).array_shape();
+        match &self.schedule {
+            Schedule::Loop => physical_order(first).first().map_or(1, |&d| first.dims[d]),
+            Schedule::Rows { outer } => outer.first().copied().unwrap_or(1),
+            Schedule::Columns | Schedule::Gemm(_) => 1,
+        }
+    }
+}
+
+/// The GEMM schedule of a body with one `f32` dot of (transposed) inputs with at
+/// most one batch, one free and one contracting dimension per side, whose single
+/// row-major output is the dot or elementwise ops reading it at the same index.
+fn gemm(name: &str, body: &Computation, outputs: &[InstrId]) -> Option<Gemm> {
+    let live = body.live();
+    let is_live = |id: &InstrId| live[id.index()];
+    let dots: Vec<InstrId> = body
+        .ids()
+        .filter(is_live)
+        .filter(|&id| matches!(body.instr(id).op, Op::Dot(_)))
+        .collect();
+    let reduces = body
+        .ids()
+        .filter(is_live)
+        .any(|id| matches!(body.instr(id).op, Op::Reduce { .. }));
+    let ([dot], [out], false) = (dots.as_slice(), outputs, reduces) else {
+        return None;
+    };
+    let instr = body.instr(*dot);
+    let Op::Dot(d) = &instr.op else {
+        unreachable!()
+    };
+    let shape = instr.array_shape();
+    let out_shape = body.instr(*out).array_shape();
+    let simple = shape.element == ElementType::F32
+        && shape.has_default_layout()
+        && out_shape.same_logical(shape)
+        && out_shape.has_default_layout()
+        && d.lhs_batch.len() <= 1
+        && d.lhs_contracting.len() == 1;
+    let lhs = view(body, instr.operands[0])?;
+    let rhs = view(body, instr.operands[1])?;
+    let (ls, rs) = (
+        body.instr(instr.operands[0]).array_shape(),
+        body.instr(instr.operands[1]).array_shape(),
+    );
+    let free = |rank: usize, batch: &[usize], contracting: &[usize]| -> Vec<usize> {
+        (0..rank)
+            .filter(|i| !batch.contains(i) && !contracting.contains(i))
+            .collect()
+    };
+    let (lf, rf) = (
+        free(ls.rank(), &d.lhs_batch, &d.lhs_contracting),
+        free(rs.rank(), &d.rhs_batch, &d.rhs_contracting),
+    );
+    if !simple || lf.len() != 1 || rf.len() != 1 || !elementwise_readers(body, *dot) {
+        return None;
+    }
+    let batch_of = |v: &(usize, Vec<usize>), b: &[usize]| b.first().map_or(0, |&b| v.1[b]);
+    let lhs_view = MatrixView {
+        input: lhs.0,
+        batch_stride: batch_of(&lhs, &d.lhs_batch),
+        row_stride: lhs.1[lf[0]],
+        col_stride: lhs.1[d.lhs_contracting[0]],
+    };
+    let rhs_view = MatrixView {
+        input: rhs.0,
+        batch_stride: batch_of(&rhs, &d.rhs_batch),
+        row_stride: rhs.1[d.rhs_contracting[0]],
+        col_stride: rhs.1[rf[0]],
+    };
+    let epilogue = (*out != *dot).then(|| {
+        let mut epilogue = body.clone();
+        let parameter = epilogue.parameters.len();
+        epilogue.instructions[dot.index()] = Instruction {
+            name: "product".to_string(),
+            op: Op::Parameter(parameter),
+            operands: Vec::new(),
+            shape: instr.shape.clone(),
+        };
+        epilogue.parameters.push(*dot);
+        Box::new(Kernel::new(name, &epilogue, FusionKind::Loop))
+    });
+    Some(Gemm {
+        batch: d.lhs_batch.first().map_or(1, |&b| ls.dims[b]),
+        m: ls.dims[lf[0]],
+        n: rs.dims[rf[0]],
+        k: ls.dims[d.lhs_contracting[0]],
+        lhs: lhs_view,
+        rhs: rhs_view,
+        epilogue,
+    })
+}
+
+/// A kernel input read through transposes: its index and, per logical dimension
+/// of `id`, the stride in the input's memory.
+fn view(body: &Computation, id: InstrId) -> Option<(usize, Vec<usize>)> {
+    let instr = body.instr(id);
+    match &instr.op {
+        Op::Parameter(i) => Some((*i, strides(instr.array_shape()))),
+        Op::Transpose { permutation } => {
+            let (input, inner) = view(body, instr.operands[0])?;
+            Some((input, permutation.iter().map(|&p| inner[p]).collect()))
+        }
+        _ => None,
+    }
+}
+
+/// Whether every reader of `dot` is an elementwise op of its shape, so the
+/// epilogue reads each product element at its own index only.
+fn elementwise_readers(body: &Computation, dot: InstrId) -> bool {
+    let live = body.live();
+    body.ids().filter(|id| live[id.index()]).all(|id| {
+        let instr = body.instr(id);
+        !instr.operands.contains(&dot)
+            || matches!(
+                instr.op,
+                Op::Unary(_)
+                    | Op::Binary(_)
+                    | Op::Compare(_)
+                    | Op::Select
+                    | Op::Clamp
+                    | Op::Convert
+            ) && instr.array_shape().dims == body.instr(dot).array_shape().dims
+    })
+}
+
+/// Dimensions from the most major to the most minor in memory.
+pub fn physical_order(shape: &ArrayShape) -> Vec<usize> {
+    shape.minor_to_major.iter().rev().copied().collect()
+}
+
+/// Each dimension's stride in elements under the shape's layout.
+pub fn strides(shape: &ArrayShape) -> Vec<usize> {
+    let mut strides = vec![0; shape.rank()];
+    let mut step = 1;
+    for &d in &shape.minor_to_major {
+        strides[d] = step;
+        step *= shape.dims[d];
+    }
+    strides
+}

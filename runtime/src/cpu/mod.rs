@@ -1,0 +1,345 @@
+//! The CPU engine: a fused module's kernels JIT-compiled by Cranelift, run over
+//! one planned arena, large kernels split across the cores of one thread pool.
+
+mod plan;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use ndarray::{ArrayD, IxDyn};
+use omelet_compiler::hlo::{ArrayShape, ElementType, Module, Op, print_module};
+use omelet_kernels::cpu::{self as codegen, CompiledKernel, CpuKernels, LANES};
+use omelet_kernels::gemm::{MatRef, no_epilogue, sgemm};
+use omelet_kernels::kernel::{Gemm, Kernel, MatrixView, Schedule};
+use rayon::prelude::*;
+
+use crate::array::{Array, RuntimeError};
+use plan::{Plan, Slot};
+
+/// Below this many bytes written, a kernel runs on one thread: splitting costs
+/// more than it saves.
+const PARALLEL_BYTES: usize = 256 << 10;
+
+/// Below this many multiply-adds, a product runs on one thread.
+const GEMM_PARALLEL_FLOPS: usize = 1 << 21;
+
+/// A compiled program, ready to run any number of times.
+pub struct Executable {
+    code: CpuKernels,
+    kernels: Vec<Kernel>,
+    plan: Plan,
+    params: Vec<ArrayShape>,
+    results: Vec<ArrayShape>,
+    constants: Vec<Vec<u8>>,
+    /// The arena, kept between runs so a run allocates only its results.
+    arena: Mutex<Vec<u64>>,
+}
+
+impl Executable {
+    /// Compiles a fused module (`pipeline::compile(.., Stage::Fused)`).
+    pub fn new(module: &Module) -> Result<Executable, RuntimeError> {
+        let entry = module.entry();
+        let live = entry.live();
+        let kernels: Vec<Kernel> = entry
+            .ids()
+            .filter(|id| live[id.index()] && plan::is_kernel(&entry.instr(*id).op))
+            .map(|id| match &entry.instr(id).op {
+                Op::Fusion { kind, computation } => Kernel::new(
+                    &entry.instr(id).name,
+                    module.computation(*computation),
+                    *kind,
+                ),
+                _ => Kernel::single(entry, id),
+            })
+            .collect();
+        let code = codegen::compile(&kernels).map_err(RuntimeError)?;
+        let plan = plan::plan(entry);
+        let constants = plan
+            .constants
+            .iter()
+            .map(|(id, shape)| match &entry.instr(*id).op {
+                Op::Constant(literal) => {
+                    let array = crate::interp::data::constant(literal, shape);
+                    array.to_bytes(shape)
+                }
+                _ => unreachable!("planned constants are constants"),
+            })
+            .collect();
+        let params = module
+            .parameter_shapes()
+            .iter()
+            .map(|s| {
+                s.as_array().cloned().ok_or_else(|| {
+                    RuntimeError("the cpu backend takes array parameters only".into())
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Executable {
+            code,
+            kernels,
+            arena: Mutex::new(vec![0; plan.arena_bytes.div_ceil(8)]),
+            plan,
+            params,
+            results: module.result_shapes().to_vec(),
+            constants,
+        })
+    }
+
+    /// The Cranelift IR of each kernel, for dumps.
+    pub fn clif(&self) -> Vec<(&str, &str)> {
+        self.code
+            .kernels
+            .iter()
+            .map(|k| (k.name.as_str(), k.clif.as_str()))
+            .collect()
+    }
+
+    pub fn run(&self, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
+        if inputs.len() != self.params.len() {
+            return Err(RuntimeError(format!(
+                "the program takes {} inputs, {} were given",
+                self.params.len(),
+                inputs.len()
+            )));
+        }
+        for (i, (input, param)) in inputs.iter().zip(&self.params).enumerate() {
+            if !param.same_logical(&input.shape()) {
+                return Err(RuntimeError(format!(
+                    "input {i} is {} but the parameter is {param}",
+                    input.shape()
+                )));
+            }
+        }
+        let input_bytes: Vec<Cow<[u8]>> = inputs
+            .iter()
+            .zip(&self.params)
+            .map(|(a, shape)| a.bytes(shape))
+            .collect();
+        let mut results: Vec<ResultBuffer> = self.results.iter().map(ResultBuffer::new).collect();
+        let mut arena = self.arena.lock().unwrap_or_else(|e| e.into_inner());
+        let arena_base = arena.as_mut_ptr() as *mut u8;
+        let result_bases: Vec<*mut u8> = results.iter_mut().map(ResultBuffer::as_mut_ptr).collect();
+        let address = |slot: Slot| -> *mut u8 {
+            match slot {
+                Slot::Input(i) => input_bytes[i].as_ptr() as *mut u8,
+                Slot::Constant(i) => self.constants[i].as_ptr() as *mut u8,
+                Slot::Result(i) => result_bases[i],
+                // Safety: the plan keeps every arena buffer inside `arena_bytes`.
+                Slot::Arena { offset } => unsafe { arena_base.add(offset) },
+            }
+        };
+        for launch in &self.plan.launches {
+            let args: Vec<usize> = launch
+                .inputs
+                .iter()
+                .chain(&launch.outputs)
+                .map(|&s| address(s) as usize)
+                .collect();
+            self.launch(launch.kernel, &args);
+        }
+        // Results held elsewhere (an input, a constant, the arena, another result)
+        // are copied out before the buffers are handed over.
+        let copies: Vec<Option<Array>> = self
+            .results
+            .iter()
+            .enumerate()
+            .map(|(r, shape)| match self.plan.results[r] {
+                Slot::Result(i) if i == r => None,
+                // Safety: the slot holds `shape.byte_size()` bytes.
+                other => Some(Array::from_bytes(shape, unsafe {
+                    std::slice::from_raw_parts(address(other), shape.byte_size())
+                })),
+            })
+            .collect();
+        let arrays = results
+            .into_iter()
+            .zip(copies)
+            .zip(&self.results)
+            .map(|((buffer, copy), shape)| copy.unwrap_or_else(|| buffer.into_array(shape)))
+            .collect();
+        Ok(arrays)
+    }
+
+    /// Runs kernel `k` on the buffers at `args`, split across threads when large.
+    fn launch(&self, k: usize, args: &[usize]) {
+        let kernel = &self.kernels[k];
+        let compiled = &self.code.kernels[k];
+        if let Schedule::Gemm(gemm) = &kernel.schedule {
+            return self.launch_gemm(kernel, gemm, compiled, args);
+        }
+        let Some(entry) = compiled.entry else {
+            unreachable!("every kernel but a bare GEMM has code")
+        };
+        let extent = kernel.parallel_extent();
+        let written: usize = kernel.output_shapes().iter().map(|s| s.byte_size()).sum();
+        let threads = if written >= PARALLEL_BYTES && extent >= 2 {
+            rayon::current_num_threads().min(extent)
+        } else {
+            1
+        };
+        // Split points stay multiples of the vector width, so that a vector never
+        // straddles two threads' parts of an innermost dimension.
+        let bounds: Vec<usize> = (0..=threads)
+            .map(|t| {
+                let at = extent * t / threads;
+                if t == threads {
+                    extent
+                } else {
+                    at / LANES as usize * LANES as usize
+                }
+            })
+            .collect();
+        let run = |part: usize| {
+            let (begin, end) = (bounds[part], bounds[part + 1]);
+            if begin >= end {
+                return;
+            }
+            let mut scratch = vec![0u64; compiled.scratch_bytes.div_ceil(8)];
+            // Safety: `args` point to buffers of the sizes the kernel's shapes say
+            // (inputs checked against the parameters, the rest planned), and
+            // parts write disjoint ranges of the outputs.
+            unsafe {
+                entry(
+                    args.as_ptr() as *const *mut u8,
+                    begin as i64,
+                    end as i64,
+                    scratch.as_mut_ptr() as *mut u8,
+                )
+            };
+        };
+        if threads == 1 {
+            run(0);
+        } else {
+            (0..threads).into_par_iter().for_each(run);
+        }
+    }
+}
+
+impl Executable {
+    /// A GEMM kernel: the packed product per batch straight into the output, the
+    /// epilogue (reading the product in place) on each block of finished rows.
+    fn launch_gemm(&self, kernel: &Kernel, gemm: &Gemm, compiled: &CompiledKernel, args: &[usize]) {
+        let inputs = kernel.input_shapes();
+        let elements = |i: usize| inputs[i].element_count();
+        let out = args[inputs.len()] as *mut f32;
+        let (m, n, k) = (gemm.m, gemm.n, gemm.k);
+        let threads = if m * n * k >= GEMM_PARALLEL_FLOPS {
+            rayon::current_num_threads()
+        } else {
+            1
+        };
+        // The epilogue's arguments: the inputs, the product (the output itself),
+        // then the output.
+        let epilogue_args: Vec<usize> = args[..inputs.len()]
+            .iter()
+            .copied()
+            .chain([out as usize, out as usize])
+            .collect();
+        let run_epilogue = |begin: usize, end: usize| {
+            if let Some(entry) = compiled.entry {
+                // Safety: as for any kernel launch; rows [begin, end) are final.
+                unsafe {
+                    entry(
+                        epilogue_args.as_ptr() as *const *mut u8,
+                        begin as i64,
+                        end as i64,
+                        std::ptr::null_mut(),
+                    )
+                };
+            }
+        };
+        let view = |v: MatrixView, b: usize, rows: usize, cols: usize| {
+            let base = args[v.input] as *const f32;
+            let offset = b * v.batch_stride;
+            // Safety: the input holds `elements(v.input)` f32s; `sgemm` checks
+            // every index of the view against the slice.
+            let data =
+                unsafe { std::slice::from_raw_parts(base.add(offset), elements(v.input) - offset) };
+            MatRef {
+                data,
+                rows,
+                cols,
+                row_stride: v.row_stride,
+                col_stride: v.col_stride,
+            }
+        };
+        for b in 0..gemm.batch {
+            let a = view(gemm.lhs, b, m, k);
+            let bm = view(gemm.rhs, b, k, n);
+            // Safety: the output holds `batch * m * n` f32s.
+            let c = unsafe { std::slice::from_raw_parts_mut(out.add(b * m * n), m * n) };
+            if gemm.batch == 1 {
+                sgemm(a, bm, c, n, threads, &|r0, r1, _| run_epilogue(r0, r1));
+            } else {
+                sgemm(a, bm, c, n, threads, &no_epilogue);
+            }
+        }
+        if gemm.batch > 1 {
+            // Batched: the epilogue's parallel dimension is the batch.
+            run_epilogue(0, gemm.batch);
+        }
+    }
+}
+
+/// A result's storage: the array itself where its memory order is the layout's
+/// (so no copy is made), raw bytes otherwise.
+enum ResultBuffer {
+    Array(Array),
+    Bytes(Vec<u64>),
+}
+
+impl ResultBuffer {
+    fn new(shape: &ArrayShape) -> ResultBuffer {
+        let dims = IxDyn(&shape.dims);
+        match shape.element {
+            _ if !shape.has_default_layout() => Self::bytes(shape),
+            ElementType::F32 => ResultBuffer::Array(Array::F32(ArrayD::zeros(dims))),
+            ElementType::S32 => ResultBuffer::Array(Array::S32(ArrayD::zeros(dims))),
+            ElementType::Pred => Self::bytes(shape),
+        }
+    }
+
+    fn bytes(shape: &ArrayShape) -> ResultBuffer {
+        ResultBuffer::Bytes(vec![0; shape.byte_size().div_ceil(8)])
+    }
+
+    fn as_mut_ptr(&mut self) -> *mut u8 {
+        match self {
+            ResultBuffer::Array(Array::F32(a)) => a.as_mut_ptr() as *mut u8,
+            ResultBuffer::Array(Array::S32(a)) => a.as_mut_ptr() as *mut u8,
+            ResultBuffer::Array(Array::Pred(a)) => a.as_mut_ptr() as *mut u8,
+            ResultBuffer::Bytes(words) => words.as_mut_ptr() as *mut u8,
+        }
+    }
+
+    fn into_array(self, shape: &ArrayShape) -> Array {
+        match self {
+            ResultBuffer::Array(a) => a,
+            ResultBuffer::Bytes(words) => {
+                // Safety: any initialized u64 storage is valid as bytes.
+                let bytes = unsafe {
+                    std::slice::from_raw_parts(words.as_ptr() as *const u8, words.len() * 8)
+                };
+                Array::from_bytes(shape, &bytes[..shape.byte_size()])
+            }
+        }
+    }
+}
+
+/// The compiled-program cache: a module compiles once per process, keyed by its
+/// text (which includes every shape).
+pub fn compile_cached(module: &Module) -> Result<Arc<Executable>, RuntimeError> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Executable>>>> = OnceLock::new();
+    let key = print_module(module);
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(e) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(e.clone());
+    }
+    let executable = Arc::new(Executable::new(module)?);
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, executable.clone());
+    Ok(executable)
+}

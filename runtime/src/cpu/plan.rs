@@ -1,0 +1,170 @@
+//! Buffer planning: where every value of the fused entry computation lives while a
+//! program runs. Inputs are read in place, results get their own buffers, and the
+//! kernels' intermediate outputs share one arena, reused as soon as a buffer's
+//! last reader has run (liveness-based first fit).
+
+use omelet_compiler::hlo::{ArrayShape, Computation, InstrId, Op};
+
+/// Where one array lives during a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// The program's input `i`, read in place.
+    Input(usize),
+    /// Entry constant `i`, owned by the executable.
+    Constant(usize),
+    /// The program's result `i`.
+    Result(usize),
+    /// `bytes` at `offset` in the arena.
+    Arena { offset: usize },
+}
+
+/// A kernel launch: the kernel's index, then where its inputs and outputs are.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    pub kernel: usize,
+    pub inputs: Vec<Slot>,
+    pub outputs: Vec<Slot>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub launches: Vec<Launch>,
+    /// Each result's slot while the program runs; a result that is an input or a
+    /// constant (or appears twice) is copied out of that slot at the end.
+    pub results: Vec<Slot>,
+    pub arena_bytes: usize,
+    pub constants: Vec<(InstrId, ArrayShape)>,
+}
+
+/// Buffers are aligned to a cache line.
+const ALIGN: usize = 64;
+
+/// Plans `entry`, whose kernels ([`is_kernel`]) are numbered in instruction order.
+pub fn plan(entry: &Computation) -> Plan {
+    let live = entry.live();
+    let n = entry.instructions.len();
+    // The arrays each instruction produces (a tuple has several).
+    let mut slots: Vec<Vec<Slot>> = vec![Vec::new(); n];
+    let mut last_use = vec![0usize; n];
+    for id in entry.ids().filter(|id| live[id.index()]) {
+        for &o in &entry.instr(id).operands {
+            last_use[o.index()] = id.index();
+        }
+    }
+    let root = entry.root_instr();
+    let result_ids: Vec<InstrId> = match root.op {
+        Op::Tuple => root.operands.clone(),
+        _ => vec![entry.root],
+    };
+    // A result read from the arena stays there until the end.
+    for r in &result_ids {
+        last_use[r.index()] = n;
+    }
+    let mut constants = Vec::new();
+    let mut launches = Vec::new();
+    // Live arena buffers: (offset, size, last reader).
+    let mut busy: Vec<(usize, usize, usize)> = Vec::new();
+    let mut arena_bytes = 0;
+    for id in entry.ids().filter(|id| live[id.index()]) {
+        let instr = entry.instr(id);
+        let operand_slots = |slots: &Vec<Vec<Slot>>| -> Vec<Slot> {
+            instr
+                .operands
+                .iter()
+                .flat_map(|o| slots[o.index()].clone())
+                .collect()
+        };
+        slots[id.index()] = match &instr.op {
+            Op::Parameter(i) => vec![Slot::Input(*i)],
+            Op::Constant(_) => {
+                constants.push((id, instr.array_shape().clone()));
+                vec![Slot::Constant(constants.len() - 1)]
+            }
+            Op::Tuple => operand_slots(&slots),
+            Op::GetTupleElement { index } => vec![slots[instr.operands[0].index()][*index]],
+            // A bitcast reinterprets the same bytes.
+            Op::Bitcast => slots[instr.operands[0].index()].clone(),
+            op if is_kernel(op) => {
+                busy.retain(|&(_, _, last)| last >= id.index());
+                let outputs: Vec<Slot> = instr
+                    .shape
+                    .arrays()
+                    .iter()
+                    .enumerate()
+                    .map(|(k, shape)| {
+                        let result = result_ids
+                            .iter()
+                            .position(|&r| r == id || is_output_of(entry, r, id, k));
+                        match result {
+                            Some(r) => Slot::Result(r),
+                            None => {
+                                let size = shape.byte_size().div_ceil(ALIGN) * ALIGN;
+                                let offset = first_fit(&busy, size);
+                                busy.push((offset, size, last_use_of(entry, &last_use, id)));
+                                arena_bytes = arena_bytes.max(offset + size);
+                                Slot::Arena { offset }
+                            }
+                        }
+                    })
+                    .collect();
+                launches.push(Launch {
+                    kernel: launches.len(),
+                    inputs: operand_slots(&slots),
+                    outputs: outputs.clone(),
+                });
+                outputs
+            }
+            _ => unreachable!("every other op is a kernel"),
+        };
+    }
+    let results = result_ids.iter().map(|r| slots[r.index()][0]).collect();
+    Plan {
+        launches,
+        results,
+        arena_bytes,
+        constants,
+    }
+}
+
+/// Whether an entry instruction launches a kernel: fusions, and the ops fusion
+/// left on their own.
+pub fn is_kernel(op: &Op) -> bool {
+    !matches!(
+        op,
+        Op::Parameter(_) | Op::Constant(_) | Op::Tuple | Op::GetTupleElement { .. } | Op::Bitcast
+    )
+}
+
+/// Whether result `r` is element `k` of the multi-output fusion `fusion`.
+fn is_output_of(entry: &Computation, r: InstrId, fusion: InstrId, k: usize) -> bool {
+    let instr = entry.instr(r);
+    matches!(instr.op, Op::GetTupleElement { index } if index == k && instr.operands[0] == fusion)
+}
+
+/// The last instruction that reads `id`'s arrays, looking through the tuple
+/// elements and bitcasts that alias them.
+fn last_use_of(entry: &Computation, last_use: &[usize], id: InstrId) -> usize {
+    let mut last = last_use[id.index()];
+    for user in entry.ids().skip(id.index() + 1) {
+        let instr = entry.instr(user);
+        let aliases = matches!(instr.op, Op::GetTupleElement { .. } | Op::Bitcast);
+        if aliases && instr.operands[0] == id {
+            last = last.max(last_use_of(entry, last_use, user));
+        }
+    }
+    last
+}
+
+/// The lowest offset where `size` bytes overlap no busy buffer.
+fn first_fit(busy: &[(usize, usize, usize)], size: usize) -> usize {
+    let mut taken: Vec<(usize, usize)> = busy.iter().map(|&(o, s, _)| (o, o + s)).collect();
+    taken.sort();
+    let mut offset = 0;
+    for (start, end) in taken {
+        if offset + size <= start {
+            break;
+        }
+        offset = offset.max(end);
+    }
+    offset
+}
