@@ -1,7 +1,10 @@
-//! Fuzzing the HLO front end and the interpreter. Whatever the text,
-//! `parse_module` returns a module or an error, never panics, and an error's span
-//! lies in the text; a module it returns prints, parses back to the same printed
-//! text, and, when its arrays are small, runs on the interpreter without panicking.
+//! Fuzzing the HLO front end, the interpreter and the CPU backend. Whatever the
+//! text, `parse_module` returns a module or an error, never panics, and an error's
+//! span lies in the text; a module it returns prints, parses back to the same
+//! printed text, and, when its arrays are small, runs on the interpreter without
+//! panicking; where the interpreter runs it, the CPU backend compiles its fused
+//! form and runs it to the interpreter's numbers (random shapes, layouts, sizes
+//! of 1 and broadcasts, every op).
 //!
 //! Inputs are mutations of the fixtures' HLO (bytes deleted, lines duplicated or
 //! swapped, numbers and words replaced, punctuation inserted, spans repeated or
@@ -23,6 +26,7 @@
 
 mod support;
 
+use support::compare;
 use support::fuzz::{
     delete, duplicate_line, floor_char_boundary, position, swap_lines, total_elements,
 };
@@ -36,7 +40,7 @@ use ndarray::{ArrayD, IxDyn};
 use omelet_compiler::hlo::{ArrayShape, ElementType, Module, print_module};
 use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
-use omelet_runtime::{Array, interp};
+use omelet_runtime::{Array, cpu, interp};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -54,6 +58,7 @@ struct Stats {
     cases: AtomicUsize,
     parsed: AtomicUsize,
     interpreted: AtomicUsize,
+    compiled: AtomicUsize,
 }
 
 /// Checks one input; `Ok` when it is rejected with a well-placed error or survives
@@ -92,9 +97,22 @@ fn check(text: &str, stats: &Stats) -> Result<(), TestCaseError> {
         // Err is fine (a tuple parameter, say); a panic is not, in the optimizer
         // either.
         let inputs = inputs(&module);
-        let _ = interp::run(&module, &inputs);
+        let expected = interp::run(&module, &inputs);
         let fused = compile(module, Stage::Fused).module;
         let _ = interp::run(&fused, &inputs);
+        // The CPU backend compiles whatever the interpreter runs, to its numbers.
+        if let Ok(expected) = expected {
+            stats.compiled.fetch_add(1, Ordering::Relaxed);
+            let executable = cpu::Executable::new(&fused).map_err(|e| {
+                TestCaseError::fail(format!("the cpu backend fails: {e}\n{printed}"))
+            })?;
+            let results = executable.run(&inputs).map_err(|e| {
+                TestCaseError::fail(format!("the cpu backend fails to run: {e}\n{printed}"))
+            })?;
+            compare(&results, &expected, 1e-4, 1e-5).map_err(|e| {
+                TestCaseError::fail(format!("the cpu backend disagrees: {e}\n{printed}"))
+            })?;
+        }
     }
     Ok(())
 }
@@ -156,10 +174,11 @@ fn fuzz(name: &str, strategy: impl Strategy<Value = Case>) {
     // in a normal `cargo test` run.
     let _ = writeln!(
         std::io::stderr(),
-        "fuzz {name}: {} cases ({} parsed, {} interpreted), seed {seed}, {:.1}s",
+        "fuzz {name}: {} cases ({} parsed, {} interpreted, {} compiled for cpu), seed {seed}, {:.1}s",
         stats.cases.load(Ordering::Relaxed),
         stats.parsed.load(Ordering::Relaxed),
         stats.interpreted.load(Ordering::Relaxed),
+        stats.compiled.load(Ordering::Relaxed),
         start.elapsed().as_secs_f64()
     );
     if let Err(e) = result {

@@ -131,6 +131,30 @@ impl Kernel {
         Kernel::new(&instr.name, &body, single_op_kind(&instr.op))
     }
 
+    /// For a column kernel whose outputs all reduce operands of one shape over
+    /// the same leading dimensions, keeping the operands' innermost (last, in
+    /// memory) dimension, into row-major outputs: that dimension's size, which
+    /// threads split. Such kernels accumulate in one pass over their operands.
+    pub fn column_split(&self) -> Option<usize> {
+        let mut operand_dims = None;
+        for &o in &self.outputs {
+            let instr = self.body.instr(o);
+            let Op::Reduce { dimensions, .. } = &instr.op else {
+                return None;
+            };
+            let operand = self.body.instr(instr.operands[0]).array_shape();
+            let last = operand.rank().checked_sub(1)?;
+            let fits = operand.minor_to_major.first() == Some(&last)
+                && !dimensions.contains(&last)
+                && instr.array_shape().has_default_layout();
+            let key = (operand.dims.clone(), dimensions.clone());
+            if !fits || operand_dims.get_or_insert(key.clone()) != &key {
+                return None;
+            }
+        }
+        operand_dims.map(|(dims, _)| dims[dims.len() - 1])
+    }
+
     pub fn input_shapes(&self) -> Vec<&ArrayShape> {
         self.body
             .parameters
@@ -153,7 +177,8 @@ impl Kernel {
         match &self.schedule {
             Schedule::Loop => physical_order(first).first().map_or(1, |&d| first.dims[d]),
             Schedule::Rows { outer } => outer.first().copied().unwrap_or(1),
-            Schedule::Columns | Schedule::Gemm(_) => 1,
+            Schedule::Columns => self.column_split().unwrap_or(1),
+            Schedule::Gemm(_) => 1,
         }
     }
 }

@@ -50,6 +50,17 @@ type Accumulating<'a, E> = dyn FnMut(&mut E, Vec<Value>, Vec<Value>) -> Vec<Valu
 /// The two operands of a multiply-add at the given contraction counters.
 type Operands<'a, E> = dyn FnMut(&mut E, Vec<Value>) -> (Value, Value) + 'a;
 
+/// The part `[begin, end)` of dimension `dim` that one thread computes.
+#[derive(Clone, Copy, Debug)]
+struct Range {
+    dim: usize,
+    begin: Value,
+    end: Value,
+}
+
+/// The side of the square tiles a transposing loop kernel walks.
+const TILE: i64 = 32;
+
 /// The widest vector the emitter uses: 128 bits of 32-bit elements.
 pub const LANES: u32 = 4;
 
@@ -117,26 +128,20 @@ impl<'k, 'f> Emitter<'k, 'f> {
             Schedule::Loop => {
                 let shape = self.shape(self.kernel.outputs[0]).clone();
                 let outputs: Vec<usize> = (0..self.kernel.outputs.len()).collect();
-                self.nest(
-                    &shape,
-                    &physical_order(&shape),
-                    Some((begin, end)),
-                    &[],
-                    &mut |e, idx| e.store_outputs(&outputs, &idx),
-                );
+                let order = physical_order(&shape);
+                let range = order.first().map(|&dim| Range { dim, begin, end });
+                let body = &mut |e: &mut Self, idx| e.store_outputs(&outputs, &idx);
+                if reads_transposed(self.kernel) && order.len() >= 2 {
+                    self.tiled_nest(&shape, &order, range, body);
+                } else {
+                    self.nest(&shape, &order, range, &[], body);
+                }
             }
             Schedule::Rows { outer } => self.rows(outer, begin, end),
             Schedule::Gemm(_) => {
                 unreachable!("the GEMM driver runs products; only epilogues are emitted")
             }
-            Schedule::Columns => {
-                for o in 0..self.kernel.outputs.len() {
-                    let shape = self.shape(self.kernel.outputs[o]).clone();
-                    self.nest(&shape, &physical_order(&shape), None, &[], &mut |e, idx| {
-                        e.store_outputs(&[o], &idx)
-                    });
-                }
-            }
+            Schedule::Columns => self.columns(begin, end),
         }
         self.b.ins().return_(&[]);
         self.b.seal_all_blocks();
@@ -171,7 +176,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
     fn rows(&mut self, outer_dims: &[usize], begin: Value, end: Value) {
         let outer = outer_dims.len();
         let order: Vec<usize> = (0..outer).collect();
-        let range = (outer > 0).then_some((begin, end));
+        let range = (outer > 0).then_some(Range { dim: 0, begin, end });
         let steps = materialized(self.kernel, outer_dims);
         let mut offset = 0;
         for &m in &steps {
@@ -239,6 +244,109 @@ impl<'k, 'f> Emitter<'k, 'f> {
         self.b.seal_block(done);
     }
 
+    /// Reductions over leading dimensions. When they all reduce operands of one
+    /// shape whose innermost dimension they keep ([`Kernel::column_split`]), one
+    /// pass over the operands accumulates into the outputs (which stay in cache),
+    /// threads splitting the kept dimension; otherwise each output element is
+    /// its own reduction loop.
+    fn columns(&mut self, begin: Value, end: Value) {
+        let kernel = self.kernel;
+        if kernel.column_split().is_none() {
+            for o in 0..kernel.outputs.len() {
+                let shape = self.shape(kernel.outputs[o]).clone();
+                self.nest(&shape, &physical_order(&shape), None, &[], &mut |e, idx| {
+                    e.store_outputs(&[o], &idx)
+                });
+            }
+            return;
+        }
+        let first = self.shape(kernel.outputs[0]).clone();
+        let out_range = Some(Range {
+            dim: first.rank() - 1,
+            begin,
+            end,
+        });
+        let reduces: Vec<(InstrId, ReduceOp, InstrId, InstrId)> = kernel
+            .outputs
+            .iter()
+            .map(|&o| {
+                let instr = kernel.body.instr(o);
+                let Op::Reduce { reducer, .. } = instr.op else {
+                    unreachable!("column_split admits reductions only")
+                };
+                (o, reducer, instr.operands[0], instr.operands[1])
+            })
+            .collect();
+        let Op::Reduce { dimensions, .. } = &kernel.body.instr(kernel.outputs[0]).op else {
+            unreachable!("column_split admits reductions only")
+        };
+        let operand = self.shape(reduces[0].2).clone();
+        let kept: Vec<usize> = (0..operand.rank())
+            .filter(|d| !dimensions.contains(d))
+            .collect();
+        let out_order = physical_order(&first);
+        let n_in = kernel.body.parameters.len();
+        // Start every accumulator at the reduction's identity.
+        for (o, &(id, reducer, _, _)) in reduces.iter().enumerate() {
+            let element = self.element(id);
+            self.nest(&first, &out_order, out_range, &[], &mut |e, idx| {
+                let v = lower::constant(
+                    &mut e.b,
+                    element,
+                    idx.lanes,
+                    lower::identity(reducer, element),
+                );
+                let base = e.bases[n_in + o];
+                e.write(base, element, &strides(&first), &idx, v);
+            });
+        }
+        // One pass over the operands, in their physical order.
+        let range = Some(Range {
+            dim: operand.rank() - 1,
+            begin,
+            end,
+        });
+        self.nest(
+            &operand,
+            &physical_order(&operand),
+            range,
+            &[],
+            &mut |e, idx| {
+                let out_idx = Idx {
+                    coords: kept.iter().map(|&d| idx.coords[d]).collect(),
+                    lane: idx.lane.map(|_| kept.len() - 1),
+                    lanes: idx.lanes,
+                };
+                for (o, &(id, reducer, input, _)) in reduces.iter().enumerate() {
+                    let element = e.element(id);
+                    let base = e.bases[n_in + o];
+                    let acc = e.read(base, element, &strides(&first), &out_idx);
+                    let x = e.element_at(input, &idx);
+                    let v = lower::combine(&mut e.b, reducer, element, acc, x);
+                    e.write(base, element, &strides(&first), &out_idx, v);
+                }
+            },
+        );
+        // Then fold in each reduction's init value.
+        for (o, &(id, reducer, _, init)) in reduces.iter().enumerate() {
+            let element = self.element(id);
+            self.nest(&first, &out_order, out_range, &[], &mut |e, idx| {
+                let base = e.bases[n_in + o];
+                let acc = e.read(base, element, &strides(&first), &idx);
+                let start = e.element_at(
+                    init,
+                    &Idx {
+                        coords: Vec::new(),
+                        lane: None,
+                        lanes: idx.lanes,
+                    },
+                );
+                let v = lower::combine(&mut e.b, reducer, element, start, acc);
+                e.write(base, element, &strides(&first), &idx, v);
+            });
+        }
+    }
+
     /// Computes one row of `id` into its scratch slot.
     fn materialize(&mut self, id: InstrId, outer: usize, outer_coords: &[Value]) {
         let shape = self.shape(id).clone();
@@ -268,12 +376,12 @@ impl<'k, 'f> Emitter<'k, 'f> {
 
     /// Loops over the dimensions `order` of `shape` (major to minor), the
     /// dimensions `0..prefix.len()` fixed at `prefix`. The innermost dimension runs
-    /// `LANES` at a time and then one at a time; `range` bounds the outermost.
+    /// `LANES` at a time and then one at a time; `range` bounds one dimension.
     fn nest(
         &mut self,
         shape: &ArrayShape,
         order: &[usize],
-        range: Option<(Value, Value)>,
+        range: Option<Range>,
         prefix: &[Value],
         body: &mut dyn FnMut(&mut Self, Idx),
     ) {
@@ -281,54 +389,113 @@ impl<'k, 'f> Emitter<'k, 'f> {
             body(self, Idx::scalar(prefix.to_vec()));
             return;
         };
-        let (outer_range, inner_range) = match outer_dims {
-            [] => (None, range),
-            _ => (range, None),
-        };
         let dims = shape.dims.clone();
         let outer_dims = outer_dims.to_vec();
-        self.loops(
-            &dims,
-            &outer_dims,
-            outer_range,
-            Vec::new(),
-            &mut |e, counters| {
-                let (start, end) = match inner_range {
-                    Some(r) => r,
-                    None => (e.iconst(0), e.iconst(dims[inner])),
-                };
-                let index = |i: Value, lanes: u32| {
-                    let mut coords = prefix.to_vec();
-                    coords.resize(dims.len(), i);
-                    for (&d, &c) in outer_dims.iter().zip(&counters) {
-                        coords[d] = c;
-                    }
-                    coords[inner] = i;
-                    Idx {
-                        coords,
-                        lane: (lanes > 1).then_some(inner),
-                        lanes,
-                    }
-                };
-                let next = if dims[inner] >= LANES as usize {
-                    e.for_loop(start, end, LANES as i64, &mut |e, i| {
-                        body(e, index(i, LANES))
-                    })
-                } else {
-                    start
-                };
-                e.for_loop(next, end, 1, &mut |e, i| body(e, index(i, 1)));
-            },
-        );
+        self.loops(&dims, &outer_dims, range, Vec::new(), &mut |e, counters| {
+            let (begin, end) = e.bounds(range, inner, dims[inner]);
+            let mut coords = prefix.to_vec();
+            coords.resize(dims.len(), begin);
+            for (&d, &c) in outer_dims.iter().zip(&counters) {
+                coords[d] = c;
+            }
+            let inner_range = Range {
+                dim: inner,
+                begin,
+                end,
+            };
+            e.nest_one(&dims, inner, inner_range, coords, body);
+        });
     }
 
-    /// Nested counted loops over `dims` (sizes in `sizes`; the first bounded by
-    /// `range`), calling `body` with `prefix` followed by the loop counters.
+    /// Like `nest` over all of `shape`, with the two innermost dimensions walked
+    /// in `TILE × TILE` tiles, so that an operand read across its rows (a
+    /// transpose) touches few cache lines and pages per tile.
+    fn tiled_nest(
+        &mut self,
+        shape: &ArrayShape,
+        order: &[usize],
+        range: Option<Range>,
+        body: &mut dyn FnMut(&mut Self, Idx),
+    ) {
+        let (outer, tiled) = order.split_at(order.len() - 2);
+        let (a, b) = (tiled[0], tiled[1]);
+        let dims = shape.dims.clone();
+        self.loops(&dims, outer, range, Vec::new(), &mut |e, counters| {
+            let (a_start, a_end) = e.bounds(range, a, dims[a]);
+            let (b_start, b_end) = e.bounds(range, b, dims[b]);
+            e.tiles(a_start, a_end, &mut |e, a0, a1| {
+                e.tiles(b_start, b_end, &mut |e, b0, b1| {
+                    e.for_loop(a0, a1, 1, &mut |e, i| {
+                        let mut prefix = vec![i; dims.len()];
+                        for (&d, &c) in outer.iter().zip(&counters) {
+                            prefix[d] = c;
+                        }
+                        prefix[a] = i;
+                        let row = Range {
+                            dim: b,
+                            begin: b0,
+                            end: b1,
+                        };
+                        // `nest` over `b` alone, the rest fixed by `prefix`.
+                        e.nest_one(&dims, b, row, prefix, body);
+                    });
+                });
+            });
+        });
+    }
+
+    /// Calls `body(t0, t1)` for each tile `[t0, t1)` of `[start, end)`.
+    fn tiles(&mut self, start: Value, end: Value, body: &mut dyn FnMut(&mut Self, Value, Value)) {
+        let span = self.b.ins().isub(end, start);
+        let rounded = self.b.ins().iadd_imm_s(span, TILE - 1);
+        let count = self.b.ins().udiv_imm_s(rounded, TILE);
+        let zero = self.iconst(0);
+        self.for_loop(zero, count, 1, &mut |e, k| {
+            let offset = e.b.ins().imul_imm_s(k, TILE);
+            let t0 = e.b.ins().iadd(start, offset);
+            let full = e.b.ins().iadd_imm_s(t0, TILE);
+            let inside = e.b.ins().icmp(IntCC::SignedLessThan, full, end);
+            let t1 = e.b.ins().select(inside, full, end);
+            body(e, t0, t1);
+        });
+    }
+
+    /// The innermost loop of a nest: dimension `d` over `range`, `LANES` at a
+    /// time then one at a time, the other coordinates from `coords`.
+    fn nest_one(
+        &mut self,
+        dims: &[usize],
+        d: usize,
+        range: Range,
+        coords: Vec<Value>,
+        body: &mut dyn FnMut(&mut Self, Idx),
+    ) {
+        let index = |i: Value, lanes: u32| {
+            let mut c = coords.clone();
+            c[d] = i;
+            Idx {
+                coords: c,
+                lane: (lanes > 1).then_some(d),
+                lanes,
+            }
+        };
+        let next = if dims[d] >= LANES as usize {
+            self.for_loop(range.begin, range.end, LANES as i64, &mut |e, i| {
+                body(e, index(i, LANES))
+            })
+        } else {
+            range.begin
+        };
+        self.for_loop(next, range.end, 1, &mut |e, i| body(e, index(i, 1)));
+    }
+
+    /// Nested counted loops over `dims` (sizes in `sizes`, `range` bounding one),
+    /// calling `body` with `prefix` followed by the loop counters.
     fn loops(
         &mut self,
         sizes: &[usize],
         dims: &[usize],
-        range: Option<(Value, Value)>,
+        range: Option<Range>,
         prefix: Vec<Value>,
         body: &mut dyn FnMut(&mut Self, Vec<Value>),
     ) {
@@ -336,15 +503,20 @@ impl<'k, 'f> Emitter<'k, 'f> {
             body(self, prefix);
             return;
         };
-        let (start, end) = match range {
-            Some(r) => r,
-            None => (self.iconst(0), self.iconst(sizes[d])),
-        };
+        let (start, end) = self.bounds(range, d, sizes[d]);
         self.for_loop(start, end, 1, &mut |e, i| {
             let mut counters = prefix.clone();
             counters.push(i);
-            e.loops(sizes, rest, None, counters, body);
+            e.loops(sizes, rest, range, counters, body);
         });
+    }
+
+    /// The loop bounds of dimension `d` of size `size`.
+    fn bounds(&mut self, range: Option<Range>, d: usize, size: usize) -> (Value, Value) {
+        match range {
+            Some(r) if r.dim == d => (r.begin, r.end),
+            _ => (self.iconst(0), self.iconst(size)),
+        }
     }
 
     /// `for (i = start; i + step <= end; i += step) body(i)`; returns the first
@@ -510,6 +682,9 @@ impl<'k, 'f> Emitter<'k, 'f> {
     }
 
     fn element_uncached(&mut self, id: InstrId, idx: &Idx) -> Value {
+        if self.rows.contains_key(&id) {
+            return self.read_row(id, idx);
+        }
         let instr = self.kernel.body.instr(id);
         let shape = instr.array_shape();
         let element = shape.element;
@@ -616,7 +791,6 @@ impl<'k, 'f> Emitter<'k, 'f> {
             }
             Op::Concatenate { dimension } => self.concatenate(id, *dimension, idx),
             Op::Bitcast => self.bitcast(id, idx),
-            Op::Dot(_) if self.rows.contains_key(&id) => self.read_row(id, idx),
             Op::Dot(_) => self.dot(id, idx),
             Op::Reduce { .. } if self.cached.contains_key(&id) => {
                 let v = self.cached[&id];
@@ -852,6 +1026,85 @@ impl<'k, 'f> Emitter<'k, 'f> {
         for (j, &f) in rhs_free.iter().enumerate() {
             rhs_of[nb + lhs_free.len() + j] = Some(f);
         }
+        // The operand coordinates for result index `idx` at contraction counters
+        // `k`, the lanes running along `lane`'s image or along the contraction.
+        let operand_idx = |idx: &Idx,
+                           of: &[Option<usize>],
+                           rank: usize,
+                           contracting: &[usize],
+                           k: &[Value],
+                           along_k: bool| {
+            let mut coords = vec![None; rank];
+            for (r, o) in of.iter().enumerate() {
+                if let Some(o) = o {
+                    coords[*o] = Some(idx.coords[r]);
+                }
+            }
+            for (c, &k) in contracting.iter().zip(k) {
+                coords[*c] = Some(k);
+            }
+            let lanes = if along_k { LANES } else { idx.lanes };
+            Idx {
+                coords: coords.into_iter().map(|c| c.expect("indexed")).collect(),
+                lane: if along_k {
+                    contracting.first().copied()
+                } else {
+                    idx.lane.and_then(|l| of[l])
+                },
+                lanes,
+            }
+        };
+        // When both operands are contiguous along a single contraction dimension,
+        // each result element is a vector dot product along it; a result vector
+        // whose lanes would gather from memory becomes one such dot per lane.
+        let k_contiguous = element == ElementType::F32
+            && d.lhs_contracting.len() == 1
+            && ls.dims[d.lhs_contracting[0]] >= LANES as usize
+            && self.unit_stride(lhs, d.lhs_contracting[0])
+            && self.unit_stride(rhs, d.rhs_contracting[0]);
+        if k_contiguous && idx.lanes > 1 {
+            let lane = idx.lane.expect("a vector index has a lane");
+            let gathers = match (lhs_of[lane], rhs_of[lane]) {
+                (Some(l), None) => !self.unit_stride(lhs, l),
+                (None, Some(r)) => !self.unit_stride(rhs, r),
+                _ => false,
+            };
+            if gathers {
+                return self.per_lane(id, idx);
+            }
+        }
+        if k_contiguous && idx.lanes == 1 {
+            let n = ls.dims[d.lhs_contracting[0]];
+            let zero = self.iconst(0);
+            let end = self.iconst(n);
+            let vzero = lower::constant(&mut self.b, element, LANES, 0);
+            let szero = lower::constant(&mut self.b, element, 1, 0);
+            let (lr, rr) = (ls.rank(), rs.rank());
+            let main = self.counted(zero, end, LANES as i64, &[vzero], &mut |e, k, acc| {
+                let x = e.element_at(
+                    lhs,
+                    &operand_idx(idx, &lhs_of, lr, &d.lhs_contracting, &[k], true),
+                );
+                let y = e.element_at(
+                    rhs,
+                    &operand_idx(idx, &rhs_of, rr, &d.rhs_contracting, &[k], true),
+                );
+                vec![e.b.ins().fma(x, y, acc[0])]
+            });
+            let tail = self.counted(main[0], end, 1, &[szero], &mut |e, k, acc| {
+                let x = e.element_at(
+                    lhs,
+                    &operand_idx(idx, &lhs_of, lr, &d.lhs_contracting, &[k], false),
+                );
+                let y = e.element_at(
+                    rhs,
+                    &operand_idx(idx, &rhs_of, rr, &d.rhs_contracting, &[k], false),
+                );
+                vec![e.b.ins().fma(x, y, acc[0])]
+            });
+            let sum = lower::horizontal(&mut self.b, ReduceOp::Add, element, main[1]);
+            return self.b.ins().fadd(sum, tail[1]);
+        }
         let contract_shape = ArrayShape::new(
             element,
             d.lhs_contracting.iter().map(|&c| ls.dims[c]).collect(),
@@ -868,30 +1121,44 @@ impl<'k, 'f> Emitter<'k, 'f> {
             &dims,
             zero,
             &mut |e, k| {
-                let operand_idx = |rank: usize, of: &[Option<usize>], contracting: &[usize]| {
-                    let mut coords = vec![None; rank];
-                    for (r, o) in of.iter().enumerate() {
-                        if let Some(o) = o {
-                            coords[*o] = Some(idx.coords[r]);
-                        }
-                    }
-                    for (c, &k) in contracting.iter().zip(&k) {
-                        coords[*c] = Some(k);
-                    }
-                    Idx {
-                        coords: coords.into_iter().map(|c| c.expect("indexed")).collect(),
-                        lane: idx.lane.and_then(|l| of[l]),
-                        lanes: idx.lanes,
-                    }
-                };
-                let li = operand_idx(ls.rank(), &lhs_of, &d.lhs_contracting);
-                let ri = operand_idx(rs.rank(), &rhs_of, &d.rhs_contracting);
+                let li = operand_idx(idx, &lhs_of, ls.rank(), &d.lhs_contracting, &k, false);
+                let ri = operand_idx(idx, &rhs_of, rs.rank(), &d.rhs_contracting, &k, false);
                 let x = e.element_at(lhs, &li);
                 let y = e.element_at(rhs, &ri);
                 (x, y)
             },
             element,
         )
+    }
+
+    /// Whether reading `id` along `dim` walks memory contiguously (or reads one
+    /// element for all lanes), so that a vector along `dim` loads in one go.
+    fn unit_stride(&self, id: InstrId, dim: usize) -> bool {
+        let instr = self.kernel.body.instr(id);
+        let shape = instr.array_shape();
+        if self.rows.contains_key(&id) {
+            return dim + 1 == shape.rank();
+        }
+        match &instr.op {
+            Op::Parameter(_) => strides(shape)[dim] == 1,
+            Op::Constant(_) => shape.rank() == 0 || dim + 1 == shape.rank(),
+            Op::Iota { .. } => true,
+            Op::Transpose { permutation } => self.unit_stride(instr.operands[0], permutation[dim]),
+            Op::Broadcast { dimensions } => match dimensions.iter().position(|&d| d == dim) {
+                Some(p) => self.unit_stride(instr.operands[0], p),
+                None => true,
+            },
+            Op::Reduce { .. } if self.cached.contains_key(&id) => true,
+            Op::Unary(_)
+            | Op::Binary(_)
+            | Op::Compare(_)
+            | Op::Convert
+            | Op::Select
+            | Op::Clamp => instr.operands.iter().all(|&o| {
+                self.kernel.body.instr(o).array_shape().rank() == 0 || self.unit_stride(o, dim)
+            }),
+            _ => false,
+        }
     }
 
     /// `acc += x * y` over every index of `shape`, where `pair` gives (x, y).
@@ -1107,6 +1374,21 @@ fn materialized(kernel: &Kernel, outer: &[usize]) -> Vec<InstrId> {
             }
         })
         .collect()
+}
+
+/// Whether a kernel reads some value across its memory order (a transpose that
+/// moves the innermost dimension, or a bitcast), which tiling helps.
+fn reads_transposed(kernel: &Kernel) -> bool {
+    let live = kernel.body.live();
+    kernel
+        .body
+        .ids()
+        .filter(|id| live[id.index()])
+        .any(|id| match &kernel.body.instr(id).op {
+            Op::Transpose { permutation } => permutation.last() != Some(&(permutation.len() - 1)),
+            Op::Bitcast => true,
+            _ => false,
+        })
 }
 
 fn row_elements(shape: &ArrayShape, outer: usize) -> usize {

@@ -277,6 +277,9 @@ pub fn binary(
         }),
         BinaryOp::Maximum if float => fmax(b, x, y, FloatCC::GreaterThan),
         BinaryOp::Minimum if float => fmax(b, x, y, FloatCC::LessThan),
+        // On pred masks, maximum is `or` and minimum `and` (false < true).
+        BinaryOp::Maximum if element == ElementType::Pred => b.ins().bor(x, y),
+        BinaryOp::Minimum if element == ElementType::Pred => b.ins().band(x, y),
         BinaryOp::Maximum => b.ins().smax(x, y),
         BinaryOp::Minimum => b.ins().smin(x, y),
         BinaryOp::Power if float => per_lane(b, x, y, &mut |b, x, y| call(b, Helper::PowF32, x, y)),
@@ -407,6 +410,8 @@ pub fn identity(op: ReduceOp, element: ElementType) -> u32 {
         (ReduceOp::Maximum, ElementType::F32) => f32::NEG_INFINITY.to_bits(),
         (ReduceOp::Minimum, ElementType::F32) => f32::INFINITY.to_bits(),
         (ReduceOp::Add | ReduceOp::Or, _) => 0,
+        (ReduceOp::Maximum, ElementType::Pred) => 0,
+        (ReduceOp::Minimum, ElementType::Pred) => u32::MAX,
         (ReduceOp::Multiply, _) => 1,
         (ReduceOp::Maximum, _) => i32::MIN as u32,
         (ReduceOp::Minimum, _) => i32::MAX as u32,
