@@ -430,3 +430,19 @@ fn fused_stage_explains_kernels_rules_and_refusals() {
         "the cluster draws the kernel's ops: {dot}"
     );
 }
+
+/// The CPU backend's Cranelift IR for a few kernels (a broadcast loop, a tiled
+/// transpose, a row reduction, masks and selects), golden in `tests/golden/clif/`
+/// (`BLESS=1` rewrites them).
+#[test]
+fn clif_dumps_match_their_golden_files() {
+    for name in ["bcast_row", "transpose_2d", "reduce_axis_2", "where_select"] {
+        let program = format!("tests/jax/{name}/module.hlo");
+        let out = omelet(&["hlo", &program, "--format", "clif"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let golden = root()
+            .join("tests/golden/clif")
+            .join(format!("{name}.clif"));
+        support::check_golden(&golden, &String::from_utf8(out.stdout).unwrap()).unwrap();
+    }
+}
