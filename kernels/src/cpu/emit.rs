@@ -47,8 +47,8 @@ impl Idx {
 type Carried<'a, E> = dyn FnMut(&mut E, Value, &[Value]) -> Vec<Value> + 'a;
 /// A loop body over several counters carrying accumulators.
 type Accumulating<'a, E> = dyn FnMut(&mut E, Vec<Value>, Vec<Value>) -> Vec<Value> + 'a;
-/// The two operands of a multiply-add at the given contraction counters.
-type Operands<'a, E> = dyn FnMut(&mut E, Vec<Value>) -> (Value, Value) + 'a;
+/// The operand pairs of multiply-adds at the given contraction counters.
+type Operands<'a, E> = dyn FnMut(&mut E, Vec<Value>) -> Vec<(Value, Value)> + 'a;
 
 /// The part `[begin, end)` of dimension `dim` that one thread computes.
 #[derive(Clone, Copy, Debug)]
@@ -57,6 +57,16 @@ struct Range {
     begin: Value,
     end: Value,
 }
+
+/// Independent vector accumulators of a reduction or a contraction loop: enough
+/// to cover the latency of `addps`/`vfmadd` (4 cycles) at one per cycle.
+const UNROLL: usize = 4;
+
+/// Vector accumulators a dot row keeps in registers (x64 has 16 in all).
+const DOT_ROW_VECTORS: usize = 8;
+
+/// The longest dot row computed in register-blocked groups (code grows with it).
+const DOT_ROW_MAX: usize = 256;
 
 /// The side of the square tiles a transposing loop kernel walks.
 const TILE: i64 = 32;
@@ -345,6 +355,42 @@ impl<'k, 'f> Emitter<'k, 'f> {
                 e.write(base, element, &strides(&first), &idx, v);
             });
         }
+    }
+
+    /// Writes output `o`'s row when it is a short row of a dot (at most
+    /// `DOT_ROW_MAX` elements): `DOT_ROW_VECTORS` vectors of it at a time
+    /// accumulate in one pass over the contraction. Returns whether it did.
+    fn dot_row(&mut self, o: usize, outer: usize, outer_coords: &[Value]) -> bool {
+        let id = self.kernel.outputs[o];
+        let shape = self.shape(id).clone();
+        let row = shape.dims[outer..].iter().product::<usize>();
+        let fits = matches!(self.kernel.body.instr(id).op, Op::Dot(_))
+            && shape.rank() == outer + 1
+            && shape.has_default_layout()
+            && row % LANES as usize == 0
+            && row <= DOT_ROW_MAX;
+        if !fits {
+            return false;
+        }
+        let idxs: Vec<Idx> = (0..row / LANES as usize)
+            .map(|c| {
+                let mut coords = outer_coords.to_vec();
+                coords.push(self.iconst(c * LANES as usize));
+                Idx {
+                    coords,
+                    lane: Some(outer),
+                    lanes: LANES,
+                }
+            })
+            .collect();
+        let base = self.bases[self.kernel.body.parameters.len() + o];
+        for group in idxs.chunks(DOT_ROW_VECTORS) {
+            let values = self.dots(id, group);
+            for (idx, v) in group.iter().zip(values) {
+                self.write(base, shape.element, &strides(&shape), idx, v);
+            }
+        }
+        true
     }
 
     /// Computes one row of `id` into its scratch slot.
@@ -998,6 +1044,13 @@ impl<'k, 'f> Emitter<'k, 'f> {
 
     /// A dot element: a loop over the contracting dimensions.
     fn dot(&mut self, id: InstrId, idx: &Idx) -> Value {
+        self.dots(id, std::slice::from_ref(idx))[0]
+    }
+
+    /// Dot elements at several indices that share one loop over the contraction
+    /// (register blocking: operand elements common to them load once).
+    fn dots(&mut self, id: InstrId, idxs: &[Idx]) -> Vec<Value> {
+        let idx = &idxs[0];
         let instr = self.kernel.body.instr(id);
         let Op::Dot(d) = &instr.op else {
             unreachable!()
@@ -1062,7 +1115,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
             && ls.dims[d.lhs_contracting[0]] >= LANES as usize
             && self.unit_stride(lhs, d.lhs_contracting[0])
             && self.unit_stride(rhs, d.rhs_contracting[0]);
-        if k_contiguous && idx.lanes > 1 {
+        if k_contiguous && idx.lanes > 1 && idxs.len() == 1 {
             let lane = idx.lane.expect("a vector index has a lane");
             let gathers = match (lhs_of[lane], rhs_of[lane]) {
                 (Some(l), None) => !self.unit_stride(lhs, l),
@@ -1070,27 +1123,33 @@ impl<'k, 'f> Emitter<'k, 'f> {
                 _ => false,
             };
             if gathers {
-                return self.per_lane(id, idx);
+                return vec![self.per_lane(id, idx)];
             }
         }
-        if k_contiguous && idx.lanes == 1 {
+        if k_contiguous && idx.lanes == 1 && idxs.len() == 1 {
             let n = ls.dims[d.lhs_contracting[0]];
             let zero = self.iconst(0);
             let end = self.iconst(n);
             let vzero = lower::constant(&mut self.b, element, LANES, 0);
             let szero = lower::constant(&mut self.b, element, 1, 0);
             let (lr, rr) = (ls.rank(), rs.rank());
-            let main = self.counted(zero, end, LANES as i64, &[vzero], &mut |e, k, acc| {
-                let x = e.element_at(
-                    lhs,
-                    &operand_idx(idx, &lhs_of, lr, &d.lhs_contracting, &[k], true),
-                );
-                let y = e.element_at(
-                    rhs,
-                    &operand_idx(idx, &rhs_of, rr, &d.rhs_contracting, &[k], true),
-                );
-                vec![e.b.ins().fma(x, y, acc[0])]
-            });
+            let main = self.unrolled(
+                zero,
+                end,
+                vzero,
+                &mut |e, k, acc| {
+                    let x = e.element_at(
+                        lhs,
+                        &operand_idx(idx, &lhs_of, lr, &d.lhs_contracting, &[k], true),
+                    );
+                    let y = e.element_at(
+                        rhs,
+                        &operand_idx(idx, &rhs_of, rr, &d.rhs_contracting, &[k], true),
+                    );
+                    e.b.ins().fma(x, y, acc)
+                },
+                &mut |e, a, b| e.b.ins().fadd(a, b),
+            );
             let tail = self.counted(main[0], end, 1, &[szero], &mut |e, k, acc| {
                 let x = e.element_at(
                     lhs,
@@ -1103,32 +1162,74 @@ impl<'k, 'f> Emitter<'k, 'f> {
                 vec![e.b.ins().fma(x, y, acc[0])]
             });
             let sum = lower::horizontal(&mut self.b, ReduceOp::Add, element, main[1]);
-            return self.b.ins().fadd(sum, tail[1]);
+            return vec![self.b.ins().fadd(sum, tail[1])];
         }
         let contract_shape = ArrayShape::new(
             element,
             d.lhs_contracting.iter().map(|&c| ls.dims[c]).collect(),
         );
-        let zero = lower::constant(
-            &mut self.b,
-            element,
-            idx.lanes,
-            lower::identity(ReduceOp::Add, element),
-        );
+        let zeros: Vec<Value> = idxs
+            .iter()
+            .map(|i| lower::constant(&mut self.b, element, i.lanes, 0))
+            .collect();
         let dims: Vec<usize> = (0..contract_shape.rank()).collect();
         self.accumulate(
             &contract_shape,
             &dims,
-            zero,
+            zeros,
             &mut |e, k| {
-                let li = operand_idx(idx, &lhs_of, ls.rank(), &d.lhs_contracting, &k, false);
-                let ri = operand_idx(idx, &rhs_of, rs.rank(), &d.rhs_contracting, &k, false);
-                let x = e.element_at(lhs, &li);
-                let y = e.element_at(rhs, &ri);
-                (x, y)
+                idxs.iter()
+                    .map(|idx| {
+                        let li =
+                            operand_idx(idx, &lhs_of, ls.rank(), &d.lhs_contracting, &k, false);
+                        let ri =
+                            operand_idx(idx, &rhs_of, rs.rank(), &d.rhs_contracting, &k, false);
+                        (e.element_at(lhs, &li), e.element_at(rhs, &ri))
+                    })
+                    .collect()
             },
             element,
         )
+    }
+
+    /// A vector accumulation over `[start, end)`: `UNROLL` independent
+    /// accumulators (starting at `identity`) take `LANES` elements each per
+    /// iteration, hiding the latency of the combining op, then one accumulator
+    /// takes what is left in whole vectors. Returns the first index not taken
+    /// and the combined accumulator.
+    fn unrolled(
+        &mut self,
+        start: Value,
+        end: Value,
+        identity: Value,
+        step: &mut dyn FnMut(&mut Self, Value, Value) -> Value,
+        combine: &mut dyn FnMut(&mut Self, Value, Value) -> Value,
+    ) -> [Value; 2] {
+        let width = LANES as i64 * UNROLL as i64;
+        let init = vec![identity; UNROLL];
+        let out = self.counted(start, end, width, &init, &mut |e, i, accs| {
+            (0..UNROLL)
+                .map(|u| {
+                    let at = e.b.ins().iadd_imm_s(i, u as i64 * LANES as i64);
+                    step(e, at, accs[u])
+                })
+                .collect()
+        });
+        let mut accs = out[1..].to_vec();
+        while accs.len() > 1 {
+            accs = accs
+                .chunks(2)
+                .map(|p| match p {
+                    [a, b] => combine(self, *a, *b),
+                    [a] => *a,
+                    _ => unreachable!("chunks of two"),
+                })
+                .collect();
+        }
+        let rest = self.counted(out[0], end, LANES as i64, &[accs[0]], &mut |e, i, a| {
+            vec![step(e, i, a[0])]
+        });
+        [rest[0], rest[1]]
     }
 
     /// Whether reading `id` along `dim` walks memory contiguously (or reads one
@@ -1161,31 +1262,36 @@ impl<'k, 'f> Emitter<'k, 'f> {
         }
     }
 
-    /// `acc += x * y` over every index of `shape`, where `pair` gives (x, y).
+    /// `acc[i] += x[i] * y[i]` over every index of `shape`, where `pairs` gives
+    /// the `(x, y)` of each accumulator.
     fn accumulate(
         &mut self,
         shape: &ArrayShape,
         dims: &[usize],
-        init: Value,
-        pair: &mut Operands<'_, Self>,
+        init: Vec<Value>,
+        pairs: &mut Operands<'_, Self>,
         element: ElementType,
-    ) -> Value {
+    ) -> Vec<Value> {
         let Some((&d, rest)) = dims.split_first() else {
-            let (x, y) = pair(self, Vec::new());
-            return self.multiply_add(element, x, y, init);
+            let xy = pairs(self, Vec::new());
+            return xy
+                .into_iter()
+                .zip(init)
+                .map(|((x, y), acc)| self.multiply_add(element, x, y, acc))
+                .collect();
         };
         let start = self.iconst(0);
         let end = self.iconst(shape.dims[d]);
         let rest = rest.to_vec();
-        let out = self.counted(start, end, 1, &[init], &mut |e, k, acc| {
+        let out = self.counted(start, end, 1, &init, &mut |e, k, acc| {
             let mut inner = |e: &mut Self, ks: Vec<Value>| {
                 let mut all = vec![k];
                 all.extend(ks);
-                pair(e, all)
+                pairs(e, all)
             };
-            vec![e.accumulate(shape, &rest, acc[0], &mut inner, element)]
+            e.accumulate(shape, &rest, acc.to_vec(), &mut inner, element)
         });
-        out[1]
+        out[1..].to_vec()
     }
 
     fn multiply_add(&mut self, element: ElementType, x: Value, y: Value, acc: Value) -> Value {
@@ -1265,10 +1371,20 @@ impl<'k, 'f> Emitter<'k, 'f> {
                             );
                             vec![lower::combine(&mut e.b, reducer, element, acc, x)]
                         };
-                        let main =
-                            e.counted(start, end, LANES as i64, &[accs[0]], &mut |e, i, a| {
-                                step(e, LANES, i, a[0])
-                            });
+                        // The unrolled accumulators start afresh; the carried one
+                        // (from the enclosing reduced dimensions) joins after.
+                        let fresh = lower::constant(&mut e.b, element, LANES, identity);
+                        let [next, row] = e.unrolled(
+                            start,
+                            end,
+                            fresh,
+                            &mut |e, i, a| step(e, LANES, i, a)[0],
+                            &mut |e, a, b| lower::combine(&mut e.b, reducer, element, a, b),
+                        );
+                        let main = [
+                            next,
+                            lower::combine(&mut e.b, reducer, element, accs[0], row),
+                        ];
                         let tail = e.counted(main[0], end, 1, &[accs[1]], &mut |e, i, a| {
                             step(e, 1, i, a[0])
                         });
@@ -1337,7 +1453,8 @@ impl<'k, 'f> Emitter<'k, 'f> {
 }
 
 /// Members of a row kernel computed once per row into scratch: dots that other
-/// members read, and computed operands of dots (read once per output column).
+/// members read, computed operands of dots (read once per output column), and
+/// expensive values read more than once.
 fn materialized(kernel: &Kernel, outer: &[usize]) -> Vec<InstrId> {
     let body = &kernel.body;
     let is_view = |op: &Op| {
@@ -1368,8 +1485,16 @@ fn materialized(kernel: &Kernel, outer: &[usize]) -> Vec<InstrId> {
                 .map(|u| &body.instr(u).op)
                 .collect();
             let read_inside = users.iter().any(|op| !matches!(op, Op::Tuple));
+            let expensive = match instr.op {
+                Op::Unary(u) => u.is_expensive(),
+                Op::Binary(b) => b.is_expensive(),
+                _ => false,
+            };
             match instr.op {
                 Op::Dot(_) => read_inside,
+                // Read by a reduction and again after it (softmax's exp): computed
+                // once per element, not once per pass.
+                _ if expensive && users.len() > 1 => true,
                 _ => !is_view(&instr.op) && users.iter().any(|op| matches!(op, Op::Dot(_))),
             }
         })
