@@ -222,6 +222,9 @@ impl<'k, 'f> Emitter<'k, 'f> {
                     }
                 }
                 for &o in &by_row {
+                    if e.dot_row(o, outer, &outer_coords) {
+                        continue;
+                    }
                     let shape = e.shape(e.kernel.outputs[o]).clone();
                     let order: Vec<usize> = physical_order(&shape)
                         .into_iter()
