@@ -282,20 +282,24 @@ impl Executable {
     }
 }
 
-/// A result's storage: the array itself where its memory order is the layout's
-/// (so no copy is made), raw bytes otherwise.
+/// A result's storage: an `f32` or `s32` vector in its final place where the
+/// memory order is the layout's (no copy afterwards), raw bytes otherwise. Vectors
+/// are allocated, not zeroed: the kernel that produces a result writes every one
+/// of its elements (each schedule covers its outputs' whole index space), and a
+/// result no kernel produces is copied from elsewhere instead.
 enum ResultBuffer {
-    Array(Array),
+    F32(Vec<f32>, usize),
+    S32(Vec<i32>, usize),
     Bytes(Vec<u64>),
 }
 
 impl ResultBuffer {
     fn new(shape: &ArrayShape) -> ResultBuffer {
-        let dims = IxDyn(&shape.dims);
+        let n = shape.element_count();
         match shape.element {
             _ if !shape.has_default_layout() => Self::bytes(shape),
-            ElementType::F32 => ResultBuffer::Array(Array::F32(ArrayD::zeros(dims))),
-            ElementType::S32 => ResultBuffer::Array(Array::S32(ArrayD::zeros(dims))),
+            ElementType::F32 => ResultBuffer::F32(Vec::with_capacity(n), n),
+            ElementType::S32 => ResultBuffer::S32(Vec::with_capacity(n), n),
             ElementType::Pred => Self::bytes(shape),
         }
     }
@@ -306,16 +310,27 @@ impl ResultBuffer {
 
     fn as_mut_ptr(&mut self) -> *mut u8 {
         match self {
-            ResultBuffer::Array(Array::F32(a)) => a.as_mut_ptr() as *mut u8,
-            ResultBuffer::Array(Array::S32(a)) => a.as_mut_ptr() as *mut u8,
-            ResultBuffer::Array(Array::Pred(a)) => a.as_mut_ptr() as *mut u8,
+            ResultBuffer::F32(v, _) => v.as_mut_ptr() as *mut u8,
+            ResultBuffer::S32(v, _) => v.as_mut_ptr() as *mut u8,
             ResultBuffer::Bytes(words) => words.as_mut_ptr() as *mut u8,
         }
     }
 
+    /// The result, once its kernel has written it.
     fn into_array(self, shape: &ArrayShape) -> Array {
+        let dims = IxDyn(&shape.dims);
+        let fail = "the buffer holds the shape's elements";
         match self {
-            ResultBuffer::Array(a) => a,
+            ResultBuffer::F32(mut v, n) => {
+                // Safety: the kernel wrote all `n` elements (see the type's docs).
+                unsafe { v.set_len(n) };
+                Array::F32(ArrayD::from_shape_vec(dims, v).expect(fail))
+            }
+            ResultBuffer::S32(mut v, n) => {
+                // Safety: as above.
+                unsafe { v.set_len(n) };
+                Array::S32(ArrayD::from_shape_vec(dims, v).expect(fail))
+            }
             ResultBuffer::Bytes(words) => {
                 // Safety: any initialized u64 storage is valid as bytes.
                 let bytes = unsafe {
