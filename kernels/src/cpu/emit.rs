@@ -15,7 +15,9 @@
 //! (see [`Schedule::Rows`]) of one thread.
 
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{BlockArg, FuncRef, InstBuilder, MemFlagsData, Value, types};
+use cranelift_codegen::ir::{
+    BlockArg, FuncRef, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value, types,
+};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::FunctionBuilder;
 use omelet_compiler::hlo::{ArrayShape, ElementType, InstrId, Literal, Op, ReduceOp};
@@ -82,8 +84,9 @@ pub struct Emitter<'k, 'f> {
     scratch: Value,
     /// Byte offsets in scratch of the values materialized one row at a time.
     rows: FxHashMap<InstrId, usize>,
-    /// Reductions computed once per row.
+    /// Values computed once per row (at `row_coords`), pinned by [`Self::pin`].
     cached: FxHashMap<InstrId, Value>,
+    row_coords: Vec<Value>,
     memo: FxHashMap<(InstrId, Idx), Value>,
     helpers: FxHashMap<Helper, FuncRef>,
     /// Array constants, embedded by address; the compiled kernel keeps them alive.
@@ -122,6 +125,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
             scratch: params[3],
             rows: FxHashMap::default(),
             cached: FxHashMap::default(),
+            row_coords: Vec::new(),
             memo: FxHashMap::default(),
             helpers,
             constants,
@@ -193,11 +197,20 @@ impl<'k, 'f> Emitter<'k, 'f> {
             self.rows.insert(m, offset);
             offset += row_elements(self.shape(m), outer) * 4;
         }
+        // Values with one element per row (reductions and what is computed from
+        // them): each is computed once per row.
         let body = &self.kernel.body;
-        let reductions: Vec<InstrId> = body
+        let live = body.live();
+        let per_row: Vec<InstrId> = body
             .ids()
-            .filter(|&id| matches!(body.instr(id).op, Op::Reduce { .. }))
-            .filter(|&id| body.instr(id).array_shape().dims == outer_dims)
+            .filter(|&id| live[id.index()])
+            .filter(|&id| !matches!(body.instr(id).op, Op::Constant(_) | Op::Parameter(_)))
+            .filter(|&id| {
+                body.instr(id)
+                    .shape
+                    .as_array()
+                    .is_some_and(|s| s.dims == outer_dims)
+            })
             .collect();
         let (by_row, whole): (Vec<usize>, Vec<usize>) =
             (0..self.kernel.outputs.len()).partition(|&o| {
@@ -212,10 +225,12 @@ impl<'k, 'f> Emitter<'k, 'f> {
             Vec::new(),
             &mut |e, outer_coords| {
                 e.cached.clear();
-                // Reductions and materialized rows, in dataflow order.
+                e.row_coords = outer_coords.clone();
+                // Per-row values and materialized rows, in dataflow order.
                 for id in e.kernel.body.ids() {
-                    if reductions.contains(&id) {
+                    if per_row.contains(&id) {
                         let v = e.element_at(id, &Idx::scalar(outer_coords.clone()));
+                        let v = e.pin(v);
                         e.cached.insert(id, v);
                     } else if steps.contains(&id) {
                         e.materialize(id, outer, &outer_coords);
@@ -394,6 +409,24 @@ impl<'k, 'f> Emitter<'k, 'f> {
             }
         }
         true
+    }
+
+    /// Passes `v` through a stack slot, so that the code using it sees a value
+    /// loaded here. Cranelift's mid-end places pure instructions where they are
+    /// used (and does not hoist them back out of our loops), so a row's values
+    /// would otherwise be recomputed in the loops over that row.
+    fn pin(&mut self, v: Value) -> Value {
+        let ty = self.b.func.dfg.value_type(v);
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            ty.bytes(),
+            ty.bytes().trailing_zeros() as u8,
+        ));
+        let addr = self.b.ins().stack_addr(types::I64, slot, 0);
+        let flags = MemFlagsData::new().with_notrap();
+        self.b.ins().store(flags, v, addr, 0);
+        self.memo.clear();
+        self.b.ins().load(ty, flags, addr, 0)
     }
 
     /// Computes one row of `id` into its scratch slot.
@@ -734,6 +767,13 @@ impl<'k, 'f> Emitter<'k, 'f> {
         if self.rows.contains_key(&id) {
             return self.read_row(id, idx);
         }
+        if let Some(&v) = self
+            .cached
+            .get(&id)
+            .filter(|_| idx.coords == self.row_coords)
+        {
+            return lower::splat(&mut self.b, v, idx.lanes);
+        }
         let instr = self.kernel.body.instr(id);
         let shape = instr.array_shape();
         let element = shape.element;
@@ -841,10 +881,6 @@ impl<'k, 'f> Emitter<'k, 'f> {
             Op::Concatenate { dimension } => self.concatenate(id, *dimension, idx),
             Op::Bitcast => self.bitcast(id, idx),
             Op::Dot(_) => self.dot(id, idx),
-            Op::Reduce { .. } if self.cached.contains_key(&id) => {
-                let v = self.cached[&id];
-                lower::splat(&mut self.b, v, idx.lanes)
-            }
             Op::Reduce { .. } => self.reduce(id, idx),
             Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
                 unreachable!("fused bodies compute arrays only")
@@ -1252,7 +1288,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
                 Some(p) => self.unit_stride(instr.operands[0], p),
                 None => true,
             },
-            Op::Reduce { .. } if self.cached.contains_key(&id) => true,
+            _ if self.cached.contains_key(&id) => true,
             Op::Unary(_)
             | Op::Binary(_)
             | Op::Compare(_)
