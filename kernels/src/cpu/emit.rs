@@ -70,6 +70,10 @@ const DOT_ROW_VECTORS: usize = 8;
 /// The longest dot row computed in register-blocked groups (code grows with it).
 const DOT_ROW_MAX: usize = 256;
 
+/// Rows of a matrix a column reduction combines in registers per update of its
+/// accumulators.
+const COLUMN_ROWS: usize = 4;
+
 /// The side of the square tiles a transposing loop kernel walks.
 const TILE: i64 = 32;
 
@@ -328,33 +332,69 @@ impl<'k, 'f> Emitter<'k, 'f> {
                 e.write(base, element, &strides(&first), &idx, v);
             });
         }
-        // One pass over the operands, in their physical order.
-        let range = Some(Range {
+        // One pass over the operands, in their physical order. A matrix reduced
+        // over its rows combines `COLUMN_ROWS` rows in registers before each
+        // update of the accumulators.
+        let range = Range {
             dim: operand.rank() - 1,
             begin,
             end,
-        });
-        self.nest(
-            &operand,
-            &physical_order(&operand),
-            range,
-            &[],
-            &mut |e, idx| {
-                let out_idx = Idx {
-                    coords: kept.iter().map(|&d| idx.coords[d]).collect(),
-                    lane: idx.lane.map(|_| kept.len() - 1),
-                    lanes: idx.lanes,
-                };
-                for (o, &(id, reducer, input, _)) in reduces.iter().enumerate() {
-                    let element = e.element(id);
-                    let base = e.bases[n_in + o];
-                    let acc = e.read(base, element, &strides(&first), &out_idx);
-                    let x = e.element_at(input, &idx);
-                    let v = lower::combine(&mut e.b, reducer, element, acc, x);
-                    e.write(base, element, &strides(&first), &out_idx, v);
+        };
+        let mut update = |e: &mut Self, idx: &Idx, rows: usize| {
+            let out_idx = Idx {
+                coords: kept.iter().map(|&d| idx.coords[d]).collect(),
+                lane: idx.lane.map(|_| kept.len() - 1),
+                lanes: idx.lanes,
+            };
+            for (o, &(id, reducer, input, _)) in reduces.iter().enumerate() {
+                let element = e.element(id);
+                let mut xs: Vec<Value> = (0..rows)
+                    .map(|r| {
+                        let mut at = idx.clone();
+                        at.coords[0] = e.b.ins().iadd_imm_s(idx.coords[0], r as i64);
+                        e.element_at(input, &at)
+                    })
+                    .collect();
+                while xs.len() > 1 {
+                    xs = xs
+                        .chunks(2)
+                        .map(|p| match p {
+                            [a, b] => lower::combine(&mut e.b, reducer, element, *a, *b),
+                            [a] => *a,
+                            _ => unreachable!("chunks of two"),
+                        })
+                        .collect();
                 }
-            },
-        );
+                let base = e.bases[n_in + o];
+                let acc = e.read(base, element, &strides(&first), &out_idx);
+                let v = lower::combine(&mut e.b, reducer, element, acc, xs[0]);
+                e.write(base, element, &strides(&first), &out_idx, v);
+            }
+        };
+        let matrix = operand.rank() == 2 && dimensions == &[0] && operand.has_default_layout();
+        if matrix {
+            let zero = self.iconst(0);
+            let rows = self.iconst(operand.dims[0]);
+            let dims = operand.dims.clone();
+            let next = self.for_loop(zero, rows, COLUMN_ROWS as i64, &mut |e, i| {
+                e.nest_one(&dims, 1, range, vec![i, begin], &mut |e, idx| {
+                    update(e, &idx, COLUMN_ROWS)
+                });
+            });
+            self.for_loop(next, rows, 1, &mut |e, i| {
+                e.nest_one(&dims, 1, range, vec![i, begin], &mut |e, idx| {
+                    update(e, &idx, 1)
+                });
+            });
+        } else {
+            self.nest(
+                &operand,
+                &physical_order(&operand),
+                Some(range),
+                &[],
+                &mut |e, idx| update(e, &idx, 1),
+            );
+        }
         // Then fold in each reduction's init value.
         for (o, &(id, reducer, _, init)) in reduces.iter().enumerate() {
             let element = self.element(id);

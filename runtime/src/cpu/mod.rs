@@ -17,8 +17,8 @@ use rayon::prelude::*;
 use crate::array::{Array, RuntimeError};
 use plan::{Plan, Slot};
 
-/// Below this many bytes written, a kernel runs on one thread: splitting costs
-/// more than it saves.
+/// Below this many bytes read and written, a kernel runs on one thread:
+/// splitting costs more than it saves.
 const PARALLEL_BYTES: usize = 256 << 10;
 
 /// Below this many multiply-adds, a product runs on one thread.
@@ -172,8 +172,12 @@ impl Executable {
             unreachable!("every kernel but a bare GEMM has code")
         };
         let extent = kernel.parallel_extent();
-        let written: usize = kernel.output_shapes().iter().map(|s| s.byte_size()).sum();
-        let threads = if written >= PARALLEL_BYTES && extent >= 2 {
+        let shapes = kernel
+            .input_shapes()
+            .into_iter()
+            .chain(kernel.output_shapes());
+        let moved: usize = shapes.map(|s| s.byte_size()).sum();
+        let threads = if moved >= PARALLEL_BYTES && extent >= 2 {
             rayon::current_num_threads().min(extent)
         } else {
             1
