@@ -38,7 +38,7 @@ enum Command {
         program: PathBuf,
         #[command(flatten)]
         inputs: InputArgs,
-        #[arg(long, value_enum, default_value = "interp")]
+        #[arg(long, value_enum, default_value = "cpu")]
         backend: Backend,
         /// Write each result as DIR/out0.npy, DIR/out1.npy, ...
         #[arg(long, value_name = "DIR")]
@@ -80,8 +80,11 @@ enum Command {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Backend {
+    /// The reference interpreter (ndarray, unfused): the oracle.
     Interp,
+    /// Fused kernels JIT-compiled by Cranelift.
     Cpu,
+    /// Fused kernels as WGSL compute shaders (not built yet).
     Gpu,
 }
 

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Time the peers of the benchmark suite on this CPU: JAX (jax.jit on XLA:CPU) and NumPy.
+
+Usage:  python3 benches/suite/peers.py [--iters N] [--only NAME,...] [--no-stream] > peers.json
+For each case of benches/suite/cases.py (same shapes, standard-normal f32 inputs from
+jax_fixtures' fixed seed) it times jax.jit(f) on device arrays with .block_until_ready(),
+and a float32 NumPy twin written out below: median/min/max of N runs (default 20) after a
+warm-up. It also measures NumPy SGEMM GFLOP/s at 1024^3 and builds and runs
+benches/stream/stream.c (gcc -O3 -march=native -fopenmp, into target/peers/) as the
+memory-bandwidth ceiling. Both XLA and OpenBLAS use every core unless XLA_FLAGS,
+OPENBLAS_NUM_THREADS or OMP_NUM_THREADS say otherwise (recorded under "env").
+"other_load" (overall and per result) is the cores' worth of CPU that other processes used
+meanwhile: above ~0.1 the timings are disturbed. Prints one JSON document;
+benches/suite/report.py turns it into a table.
+"""
+import argparse, json, os, platform, shutil, statistics, subprocess, sys, time
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.normpath(os.path.join(here, "..", ".."))
+sys.path.insert(0, os.path.join(root, "..", "shared", "tools"))
+import jax_fixtures as jf  # noqa: E402  (loads cases the way xla_counts.py does)
+np, jax, jnp = jf.np, jf.jax, jf.jnp
+f32 = np.float32
+
+# NumPy twins of cases.py, float32 throughout (Python scalars stay f32 under NEP 50).
+def _sigmoid(x): return f32(1) / (f32(1) + np.exp(-x))
+def _softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+def _gelu_tanh(x):
+    return f32(0.5) * x * (f32(1) + np.tanh(f32(np.sqrt(2 / np.pi)) * (x + f32(0.044715) * x * x * x)))
+def _layernorm(x, g, b):
+    m = x.mean(axis=-1, keepdims=True)
+    v = np.square(x - m).mean(axis=-1, keepdims=True)
+    return (x - m) * (f32(1) / np.sqrt(v + f32(1e-5))) * g + b
+NUMPY = {
+    "ew_chain": lambda x: np.tanh(2 * x + 1) * _sigmoid(x) + x * x,
+    "softmax": _softmax,
+    "layernorm": _layernorm,
+    "mlp": lambda x, w1, b1, w2, b2: _gelu_tanh(x @ (w1 * f32(0.03)) + b1) @ (w2 * f32(0.03)) + b2 + x,
+    "attention": lambda q, k, v: _softmax(q @ np.swapaxes(k, 1, 2) / 8) @ v,
+    "gemm": lambda a, b: a @ b,
+    "gemm_nt": lambda a, b: a @ b.T,
+    "col_reduce": lambda x: (x.sum(axis=0), x.max(axis=0)),
+    "transpose_add": lambda x, y: (x.T + y).T * 2,
+    "linreg_grad": lambda x, w, y: x.T @ ((x @ w - y) * f32(2 / 2048)),
+}
+
+def busy_s():
+    """CPU seconds spent by all processes (from /proc/stat) and by this one (with children)."""
+    v = [int(x) for x in open("/proc/stat").readline().split()[1:8]]
+    t = os.times()
+    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK"), t.user + t.system + t.children_user + t.children_system
+
+def other_load(since, wall):
+    """Cores' worth of CPU used by other processes since `since` (a busy_s()) over `wall` seconds,
+    less two clock ticks of rounding."""
+    (a1, m1), (a0, m0) = busy_s(), since
+    return round(max(0.0, (a1 - a0) - (m1 - m0) - 2 / os.sysconf("SC_CLK_TCK")) / max(wall, 1e-9), 2)
+
+def timeit(call, iters, warmup=3):
+    for _ in range(warmup):
+        call()
+    ts, b0, w0 = [], busy_s(), time.perf_counter()
+    for _ in range(iters):
+        t0 = time.perf_counter(); call(); ts.append(time.perf_counter() - t0)
+    return dict(median_s=statistics.median(ts), min_s=min(ts), max_s=max(ts), iters=iters,
+                other_load=other_load(b0, time.perf_counter() - w0))
+
+def leaves(r): return list(r) if isinstance(r, (tuple, list)) else [r]
+
+def stream():
+    cc = shutil.which("gcc")
+    if not cc:
+        return {"error": "gcc not found; STREAM not measured"}
+    exe = os.path.join(root, "target", "peers", "stream")
+    os.makedirs(os.path.dirname(exe), exist_ok=True)
+    src = os.path.join(root, "benches", "stream", "stream.c")
+    try:
+        subprocess.run([cc, "-O3", "-march=native", "-fopenmp", src, "-o", exe], check=True,
+                       capture_output=True, text=True)
+        out = subprocess.run([exe], check=True, capture_output=True, text=True, timeout=120)
+        return json.loads(out.stdout)
+    except (subprocess.SubprocessError, ValueError) as e:
+        return {"error": f"STREAM failed: {e} {getattr(e, 'stderr', '') or ''}".strip()}
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--iters", type=int, default=20)
+    ap.add_argument("--only", help="comma-separated case names")
+    ap.add_argument("--no-stream", action="store_true")
+    o = ap.parse_args()
+    t_start = time.perf_counter()
+    cases_file = os.path.join(here, "cases.py")
+    scope = dict(case=jf.case, randn=jf.randn, uniform=jf.uniform, randint=jf.randint, jax=jax, jnp=jnp, np=np)
+    exec(compile(open(cases_file).read(), cases_file, "exec"), scope)
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
+               platform.processor())
+    doc = dict(cpu=cpu, cores=os.cpu_count(), jax_version=jax.__version__, numpy_version=np.__version__,
+               jax_devices=[str(d) for d in jax.devices("cpu")],
+               env={k: os.environ[k] for k in ("XLA_FLAGS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                               "MKL_NUM_THREADS") if k in os.environ},
+               results=[], programs={})
+    b0, t0 = busy_s(), time.perf_counter()
+    time.sleep(0.5)
+    if other_load(b0, time.perf_counter() - t0) > 0.1:
+        print("warning: other processes are using the CPU: timings will be disturbed", file=sys.stderr)
+    run0, w0 = busy_s(), time.perf_counter()
+    only = set(o.only.split(",")) if o.only else None
+    jax.block_until_ready(jax.jit(lambda v: v + 1)(np.float32(0)))  # keep XLA start-up out of compile_s
+    for name, (f, args, rtol, atol) in jf.CASES.items():
+        if only and name not in only:
+            continue
+        dev = [jax.device_put(a, jax.devices("cpu")[0]) for a in args]
+        t0 = time.perf_counter()
+        compiled = jax.jit(f).lower(*dev).compile()
+        compile_s = time.perf_counter() - t0
+        cost = compiled.cost_analysis()
+        cost = cost[0] if isinstance(cost, list) else cost
+        xla_out = [np.asarray(r) for r in leaves(compiled(*dev))]
+        outs_bytes = sum(r.nbytes for r in xla_out)
+        doc["programs"][name] = dict(min_bytes=int(sum(a.nbytes for a in args) + outs_bytes),
+                                     flops=float((cost or {}).get("flops", 0.0)))
+        r = timeit(lambda: jax.block_until_ready(compiled(*dev)), o.iters)
+        doc["results"].append(dict(program=name, peer="xla", compile_s=compile_s, **r))
+        fn = NUMPY[name]
+        np_out = leaves(fn(*args))
+        ok = all(n.dtype == np.float32 and n.shape == x.shape and np.allclose(n, x, rtol=1e-3, atol=1e-3)
+                 for n, x in zip(np_out, xla_out)) and len(np_out) == len(xla_out)
+        r = timeit(lambda: fn(*args), o.iters)
+        doc["results"].append(dict(program=name, peer="numpy", matches_xla=bool(ok), **r))
+        print(f"{name}: xla {doc['results'][-2]['median_s']*1e3:.2f} ms, numpy {r['median_s']*1e3:.2f} ms"
+              + ("" if ok else " (NumPy twin DISAGREES with XLA)"), file=sys.stderr)
+    a, b = jf.randn(1024, 1024), jf.randn(1024, 1024)
+    r = timeit(lambda: a @ b, max(o.iters, 20), warmup=3)
+    doc["numpy_sgemm_gflops"] = 2 * 1024 ** 3 / r["median_s"] / 1e9
+    doc["numpy_sgemm_gflops_best"] = 2 * 1024 ** 3 / r["min_s"] / 1e9
+    print(f"numpy sgemm 1024^3: {doc['numpy_sgemm_gflops']:.1f} GFLOP/s", file=sys.stderr)
+    if not o.no_stream:
+        doc["stream"] = stream()
+        print(f"stream: {doc['stream']}", file=sys.stderr)
+    doc["total_s"] = time.perf_counter() - t_start
+    doc["other_load"] = other_load(run0, time.perf_counter() - w0)  # cores used by other processes during the run
+    json.dump(doc, sys.stdout, indent=1)
+    print()
+
+if __name__ == "__main__":
+    main()
