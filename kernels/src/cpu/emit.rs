@@ -20,7 +20,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::FunctionBuilder;
-use omelet_compiler::hlo::{ArrayShape, ElementType, InstrId, Literal, Op, ReduceOp};
+use omelet_compiler::hlo::{ArrayShape, BinaryOp, ElementType, InstrId, Literal, Op, ReduceOp};
 use rustc_hash::FxHashMap;
 
 use super::lower::{self, Helper};
@@ -90,6 +90,8 @@ pub struct Emitter<'k, 'f> {
     rows: FxHashMap<InstrId, usize>,
     /// Values computed once per row (at `row_coords`), pinned by [`Self::pin`].
     cached: FxHashMap<InstrId, Value>,
+    /// Reciprocals of the cached values that divide others.
+    reciprocals: FxHashMap<InstrId, Value>,
     row_coords: Vec<Value>,
     memo: FxHashMap<(InstrId, Idx), Value>,
     helpers: FxHashMap<Helper, FuncRef>,
@@ -129,6 +131,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
             scratch: params[3],
             rows: FxHashMap::default(),
             cached: FxHashMap::default(),
+            reciprocals: FxHashMap::default(),
             row_coords: Vec::new(),
             memo: FxHashMap::default(),
             helpers,
@@ -216,6 +219,23 @@ impl<'k, 'f> Emitter<'k, 'f> {
                     .is_some_and(|s| s.dims == outer_dims)
             })
             .collect();
+        // Per-row f32 values that divide others (softmax's sum).
+        let divisors: Vec<InstrId> = body
+            .ids()
+            .filter(|&id| {
+                live[id.index()] && matches!(body.instr(id).op, Op::Binary(BinaryOp::Divide))
+            })
+            .map(|id| {
+                let mut d = body.instr(id).operands[1];
+                while let Op::Broadcast { .. } = body.instr(d).op {
+                    d = body.instr(d).operands[0];
+                }
+                d
+            })
+            .filter(|d| {
+                per_row.contains(d) && body.instr(*d).array_shape().element == ElementType::F32
+            })
+            .collect();
         let (by_row, whole): (Vec<usize>, Vec<usize>) =
             (0..self.kernel.outputs.len()).partition(|&o| {
                 self.shape(self.kernel.outputs[o])
@@ -229,6 +249,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
             Vec::new(),
             &mut |e, outer_coords| {
                 e.cached.clear();
+                e.reciprocals.clear();
                 e.row_coords = outer_coords.clone();
                 // Per-row values and materialized rows, in dataflow order.
                 for id in e.kernel.body.ids() {
@@ -236,6 +257,12 @@ impl<'k, 'f> Emitter<'k, 'f> {
                         let v = e.element_at(id, &Idx::scalar(outer_coords.clone()));
                         let v = e.pin(v);
                         e.cached.insert(id, v);
+                        if divisors.contains(&id) {
+                            let one = e.b.ins().f32const(1.0);
+                            let r = e.b.ins().fdiv(one, v);
+                            let r = e.pin(r);
+                            e.reciprocals.insert(id, r);
+                        }
                     } else if steps.contains(&id) {
                         e.materialize(id, outer, &outer_coords);
                     }
@@ -843,6 +870,15 @@ impl<'k, 'f> Emitter<'k, 'f> {
                 let from = self.element(operand(0));
                 lower::convert(&mut self.b, from, element, x)
             }
+            Op::Binary(BinaryOp::Divide) if self.reciprocal_at(operand(1), idx).is_some() => {
+                // Division by a row's value: a multiply by its reciprocal, computed
+                // once per row (at most one ulp from the quotient).
+                let x = self.element_at(operand(0), idx);
+                let r = self
+                    .reciprocal_at(operand(1), idx)
+                    .expect("checked by the guard");
+                self.b.ins().fmul(x, r)
+            }
             Op::Binary(op) => {
                 let x = self.element_at(operand(0), idx);
                 let y = self.element_at(operand(1), idx);
@@ -926,6 +962,27 @@ impl<'k, 'f> Emitter<'k, 'f> {
                 unreachable!("fused bodies compute arrays only")
             }
         }
+    }
+
+    /// The reciprocal of `id`'s element at `idx` (splatted), when that element is
+    /// a row's cached value that divides (looking through broadcasts).
+    fn reciprocal_at(&mut self, id: InstrId, idx: &Idx) -> Option<Value> {
+        let instr = self.kernel.body.instr(id);
+        if let Op::Broadcast { dimensions } = &instr.op {
+            let inner = Idx {
+                coords: dimensions.iter().map(|&d| idx.coords[d]).collect(),
+                lane: idx
+                    .lane
+                    .and_then(|l| dimensions.iter().position(|&d| d == l)),
+                lanes: idx.lanes,
+            };
+            return self.reciprocal_at(instr.operands[0], &inner);
+        }
+        let r = *self
+            .reciprocals
+            .get(&id)
+            .filter(|_| idx.coords == self.row_coords)?;
+        Some(lower::splat(&mut self.b, r, idx.lanes))
     }
 
     /// An operand that is either a scalar (as `select`'s predicate and `clamp`'s
