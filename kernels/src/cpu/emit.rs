@@ -367,7 +367,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
             begin,
             end,
         };
-        let mut update = |e: &mut Self, idx: &Idx, rows: usize| {
+        let update = |e: &mut Self, idx: &Idx, rows: usize| {
             let out_idx = Idx {
                 coords: kept.iter().map(|&d| idx.coords[d]).collect(),
                 lane: idx.lane.map(|_| kept.len() - 1),
