@@ -36,7 +36,10 @@ pub enum Schedule {
     /// the reductions over the row, then the row of every dot that other values
     /// read, then the outputs' rows. Rows split across threads. Outputs of other
     /// shapes (views of the inputs) are written whole, by the first part.
-    Rows { outer: Vec<usize> },
+    Rows {
+        outer: Vec<usize>,
+        product: Option<RowProduct>,
+    },
     /// Reductions over leading dimensions: each output accumulates in one pass
     /// over its operand, in the operand's physical order.
     Columns,
@@ -59,6 +62,15 @@ pub struct Gemm {
     /// outputs from it element by element (in place over the product); `None`
     /// when the product is the output.
     pub epilogue: Option<Box<Kernel>>,
+}
+
+/// A dot of a row kernel over `[batch, row]` that the GEMM computes per batch
+/// (an `m × n` matrix at the start of each thread's scratch) before the batch's
+/// rows run; the row code reads it there.
+#[derive(Clone, Debug)]
+pub struct RowProduct {
+    pub dot: InstrId,
+    pub gemm: Gemm,
 }
 
 /// A 3-D strided view of one kernel input (strides in elements).
@@ -91,9 +103,13 @@ impl Kernel {
                 Schedule::Gemm(gemm)
             }
             _ if !trailing_reductions => Schedule::Columns,
-            _ => Schedule::Rows {
-                outer: kernel_outer_dims(body),
-            },
+            _ => {
+                let outer = kernel_outer_dims(body);
+                Schedule::Rows {
+                    product: row_product(body, &outputs, &outer),
+                    outer,
+                }
+            }
         };
         Kernel {
             name: name.to_string(),
@@ -176,7 +192,7 @@ impl Kernel {
         let first = self.body.instr(self.outputs[0]).array_shape();
         match &self.schedule {
             Schedule::Loop => physical_order(first).first().map_or(1, |&d| first.dims[d]),
-            Schedule::Rows { outer } => outer.first().copied().unwrap_or(1),
+            Schedule::Rows { outer, .. } => outer.first().copied().unwrap_or(1),
             Schedule::Columns => self.column_split().unwrap_or(1),
             Schedule::Gemm(_) => 1,
         }
@@ -201,16 +217,37 @@ fn gemm(name: &str, body: &Computation, outputs: &[InstrId]) -> Option<Gemm> {
     let ([dot], [out], false) = (dots.as_slice(), outputs, reduces) else {
         return None;
     };
-    let instr = body.instr(*dot);
+    let out_shape = body.instr(*out).array_shape();
+    let fits = out_shape.same_logical(body.instr(*dot).array_shape())
+        && out_shape.has_default_layout()
+        && elementwise_readers(body, *dot);
+    let mut gemm = product(body, *dot).filter(|_| fits)?;
+    gemm.epilogue = (*out != *dot).then(|| {
+        let mut epilogue = body.clone();
+        let parameter = epilogue.parameters.len();
+        epilogue.instructions[dot.index()] = Instruction {
+            name: "product".to_string(),
+            op: Op::Parameter(parameter),
+            operands: Vec::new(),
+            shape: body.instr(*dot).shape.clone(),
+        };
+        epilogue.parameters.push(*dot);
+        Box::new(Kernel::new(name, &epilogue, FusionKind::Loop))
+    });
+    Some(gemm)
+}
+
+/// `dot` as a product of strided views of the kernel's inputs (no epilogue):
+/// an `f32` dot of (transposed) inputs into a row-major result, with at most one
+/// batch, one free and one contracting dimension per side.
+fn product(body: &Computation, dot: InstrId) -> Option<Gemm> {
+    let instr = body.instr(dot);
     let Op::Dot(d) = &instr.op else {
-        unreachable!()
+        return None;
     };
     let shape = instr.array_shape();
-    let out_shape = body.instr(*out).array_shape();
     let simple = shape.element == ElementType::F32
         && shape.has_default_layout()
-        && out_shape.same_logical(shape)
-        && out_shape.has_default_layout()
         && d.lhs_batch.len() <= 1
         && d.lhs_contracting.len() == 1;
     let lhs = view(body, instr.operands[0])?;
@@ -228,43 +265,47 @@ fn gemm(name: &str, body: &Computation, outputs: &[InstrId]) -> Option<Gemm> {
         free(ls.rank(), &d.lhs_batch, &d.lhs_contracting),
         free(rs.rank(), &d.rhs_batch, &d.rhs_contracting),
     );
-    if !simple || lf.len() != 1 || rf.len() != 1 || !elementwise_readers(body, *dot) {
+    if !simple || lf.len() != 1 || rf.len() != 1 {
         return None;
     }
     let batch_of = |v: &(usize, Vec<usize>), b: &[usize]| b.first().map_or(0, |&b| v.1[b]);
-    let lhs_view = MatrixView {
-        input: lhs.0,
-        batch_stride: batch_of(&lhs, &d.lhs_batch),
-        row_stride: lhs.1[lf[0]],
-        col_stride: lhs.1[d.lhs_contracting[0]],
-    };
-    let rhs_view = MatrixView {
-        input: rhs.0,
-        batch_stride: batch_of(&rhs, &d.rhs_batch),
-        row_stride: rhs.1[d.rhs_contracting[0]],
-        col_stride: rhs.1[rf[0]],
-    };
-    let epilogue = (*out != *dot).then(|| {
-        let mut epilogue = body.clone();
-        let parameter = epilogue.parameters.len();
-        epilogue.instructions[dot.index()] = Instruction {
-            name: "product".to_string(),
-            op: Op::Parameter(parameter),
-            operands: Vec::new(),
-            shape: instr.shape.clone(),
-        };
-        epilogue.parameters.push(*dot);
-        Box::new(Kernel::new(name, &epilogue, FusionKind::Loop))
-    });
     Some(Gemm {
         batch: d.lhs_batch.first().map_or(1, |&b| ls.dims[b]),
         m: ls.dims[lf[0]],
         n: rs.dims[rf[0]],
         k: ls.dims[d.lhs_contracting[0]],
-        lhs: lhs_view,
-        rhs: rhs_view,
-        epilogue,
+        lhs: MatrixView {
+            input: lhs.0,
+            batch_stride: batch_of(&lhs, &d.lhs_batch),
+            row_stride: lhs.1[lf[0]],
+            col_stride: lhs.1[d.lhs_contracting[0]],
+        },
+        rhs: MatrixView {
+            input: rhs.0,
+            batch_stride: batch_of(&rhs, &d.rhs_batch),
+            row_stride: rhs.1[d.rhs_contracting[0]],
+            col_stride: rhs.1[rf[0]],
+        },
+        epilogue: None,
     })
+}
+
+/// In a row kernel over `[batch, row]`, a batched product that other members
+/// read across its rows (attention's scores): the GEMM computes it for a whole
+/// batch into scratch before the batch's rows run.
+fn row_product(body: &Computation, outputs: &[InstrId], outer: &[usize]) -> Option<RowProduct> {
+    let live = body.live();
+    let [batch, rows] = outer else {
+        return None;
+    };
+    body.ids()
+        .filter(|&id| live[id.index()] && !outputs.contains(&id))
+        .filter(|&id| matches!(body.instr(id).op, Op::Dot(_)))
+        .find_map(|dot| {
+            let gemm = product(body, dot)?;
+            let fits = gemm.batch == *batch && gemm.m == *rows;
+            fits.then_some(RowProduct { dot, gemm })
+        })
 }
 
 /// A kernel input read through transposes: its index and, per logical dimension

@@ -24,7 +24,7 @@ use omelet_compiler::hlo::{ArrayShape, BinaryOp, ElementType, InstrId, Literal, 
 use rustc_hash::FxHashMap;
 
 use super::lower::{self, Helper};
-use crate::kernel::{Kernel, Schedule, physical_order, strides};
+use crate::kernel::{Kernel, RowProduct, Schedule, physical_order, strides};
 
 /// A logical index into a value, for `lanes` consecutive elements along `lane`
 /// (when `lane` is `None`, every lane reads the same element).
@@ -98,6 +98,8 @@ pub struct Emitter<'k, 'f> {
     /// Array constants, embedded by address; the compiled kernel keeps them alive.
     constants: &'k [(InstrId, Box<[u8]>)],
     target: TargetFrontendConfig,
+    /// The row kernel's product computed by the GEMM, if any.
+    product: Option<RowProduct>,
 }
 
 impl<'k, 'f> Emitter<'k, 'f> {
@@ -137,6 +139,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
             helpers,
             constants,
             target,
+            product: None,
         }
     }
 
@@ -158,7 +161,10 @@ impl<'k, 'f> Emitter<'k, 'f> {
                     self.nest(&shape, &order, range, &[], body);
                 }
             }
-            Schedule::Rows { outer } => self.rows(outer, begin, end),
+            Schedule::Rows { outer, product } => {
+                self.product = product.clone();
+                self.rows(outer, begin, end)
+            }
             Schedule::Gemm(_) => {
                 unreachable!("the GEMM driver runs products; only epilogues are emitted")
             }
@@ -172,10 +178,13 @@ impl<'k, 'f> Emitter<'k, 'f> {
     /// Bytes of scratch one thread needs: one row of each materialized value.
     pub fn scratch_bytes(kernel: &Kernel) -> usize {
         match &kernel.schedule {
-            Schedule::Rows { outer } => materialized(kernel, outer)
-                .iter()
-                .map(|&m| row_elements(kernel.body.instr(m).array_shape(), outer.len()) * 4)
-                .sum(),
+            Schedule::Rows { outer, product } => {
+                let rows: usize = materialized(kernel, outer)
+                    .iter()
+                    .map(|&m| row_elements(kernel.body.instr(m).array_shape(), outer.len()) * 4)
+                    .sum();
+                rows + product.as_ref().map_or(0, |p| p.gemm.m * p.gemm.n * 4)
+            }
             _ => 0,
         }
     }
@@ -198,8 +207,12 @@ impl<'k, 'f> Emitter<'k, 'f> {
         let outer = outer_dims.len();
         let order: Vec<usize> = (0..outer).collect();
         let range = (outer > 0).then_some(Range { dim: 0, begin, end });
-        let steps = materialized(self.kernel, outer_dims);
-        let mut offset = 0;
+        let product_dot = self.product.as_ref().map(|p| p.dot);
+        let steps: Vec<InstrId> = materialized(self.kernel, outer_dims)
+            .into_iter()
+            .filter(|&m| Some(m) != product_dot)
+            .collect();
+        let mut offset = self.product.as_ref().map_or(0, |p| p.gemm.m * p.gemm.n * 4);
         for &m in &steps {
             self.rows.insert(m, offset);
             offset += row_elements(self.shape(m), outer) * 4;
@@ -834,6 +847,12 @@ impl<'k, 'f> Emitter<'k, 'f> {
         if self.rows.contains_key(&id) {
             return self.read_row(id, idx);
         }
+        if let Some(p) = self.product.as_ref().filter(|p| p.dot == id) {
+            // The batch's product, row-major at the start of scratch.
+            let strides = [0, p.gemm.n, 1];
+            let addr = self.address(self.scratch, ElementType::F32, &strides, &idx.coords);
+            return self.read_at(addr, ElementType::F32, &strides, idx, lower::load);
+        }
         if let Some(&v) = self
             .cached
             .get(&id)
@@ -1173,7 +1192,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
 
     fn row_outer(&self) -> usize {
         match &self.kernel.schedule {
-            Schedule::Rows { outer } => outer.len(),
+            Schedule::Rows { outer, .. } => outer.len(),
             _ => 0,
         }
     }
@@ -1373,7 +1392,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
     fn unit_stride(&self, id: InstrId, dim: usize) -> bool {
         let instr = self.kernel.body.instr(id);
         let shape = instr.array_shape();
-        if self.rows.contains_key(&id) {
+        if self.rows.contains_key(&id) || self.product.as_ref().is_some_and(|p| p.dot == id) {
             return dim + 1 == shape.rank();
         }
         match &instr.op {

@@ -203,7 +203,7 @@ impl Executable {
             // Safety: `args` point to buffers of the sizes the kernel's shapes say
             // (inputs checked against the parameters, the rest planned), and
             // parts write disjoint ranges of the outputs.
-            unsafe {
+            let call = |scratch: &mut [u64], begin: usize, end: usize| unsafe {
                 entry(
                     args.as_ptr() as *const *mut u8,
                     begin as i64,
@@ -211,6 +211,29 @@ impl Executable {
                     scratch.as_mut_ptr() as *mut u8,
                 )
             };
+            match &kernel.schedule {
+                // Each batch's product first, by the GEMM, then its rows.
+                Schedule::Rows {
+                    product: Some(p), ..
+                } => {
+                    let g = &p.gemm;
+                    let inputs = kernel.input_shapes();
+                    for b in begin..end {
+                        let a = matrix(&inputs, args, g.lhs, b, g.m, g.k);
+                        let bm = matrix(&inputs, args, g.rhs, b, g.k, g.n);
+                        // Safety: scratch starts with `m * n` f32s for the product.
+                        let c = unsafe {
+                            std::slice::from_raw_parts_mut(
+                                scratch.as_mut_ptr() as *mut f32,
+                                g.m * g.n,
+                            )
+                        };
+                        sgemm(a, bm, c, g.n, 1, &no_epilogue);
+                        call(&mut scratch, b, b + 1);
+                    }
+                }
+                _ => call(&mut scratch, begin, end),
+            }
         };
         if threads == 1 {
             run(0);
@@ -225,7 +248,6 @@ impl Executable {
     /// epilogue (reading the product in place) on each block of finished rows.
     fn launch_gemm(&self, kernel: &Kernel, gemm: &Gemm, compiled: &CompiledKernel, args: &[usize]) {
         let inputs = kernel.input_shapes();
-        let elements = |i: usize| inputs[i].element_count();
         let out = args[inputs.len()] as *mut f32;
         let (m, n, k) = (gemm.m, gemm.n, gemm.k);
         let threads = if m * n * k >= GEMM_PARALLEL_FLOPS {
@@ -254,19 +276,7 @@ impl Executable {
             }
         };
         let view = |v: MatrixView, b: usize, rows: usize, cols: usize| {
-            let base = args[v.input] as *const f32;
-            let offset = b * v.batch_stride;
-            // Safety: the input holds `elements(v.input)` f32s; `sgemm` checks
-            // every index of the view against the slice.
-            let data =
-                unsafe { std::slice::from_raw_parts(base.add(offset), elements(v.input) - offset) };
-            MatRef {
-                data,
-                rows,
-                cols,
-                row_stride: v.row_stride,
-                col_stride: v.col_stride,
-            }
+            matrix(&inputs, args, v, b, rows, cols)
         };
         for b in 0..gemm.batch {
             let a = view(gemm.lhs, b, m, k);
@@ -283,6 +293,32 @@ impl Executable {
             // Batched: the epilogue's parallel dimension is the batch.
             run_epilogue(0, gemm.batch);
         }
+    }
+}
+
+/// Batch `b` of a strided matrix view of one of a kernel's inputs (`shapes`),
+/// whose buffers are at `args`.
+fn matrix<'a>(
+    shapes: &[&ArrayShape],
+    args: &[usize],
+    v: MatrixView,
+    b: usize,
+    rows: usize,
+    cols: usize,
+) -> MatRef<'a> {
+    let base = args[v.input] as *const f32;
+    let offset = b * v.batch_stride;
+    // Safety: the input holds `element_count` f32s from `base`; `sgemm` checks
+    // every index of the view against the slice.
+    let data = unsafe {
+        std::slice::from_raw_parts(base.add(offset), shapes[v.input].element_count() - offset)
+    };
+    MatRef {
+        data,
+        rows,
+        cols,
+        row_stride: v.row_stride,
+        col_stride: v.col_stride,
     }
 }
 
