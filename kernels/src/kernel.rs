@@ -39,6 +39,7 @@ pub enum Schedule {
     Rows {
         outer: Vec<usize>,
         product: Option<RowProduct>,
+        consumer: Option<RowConsumer>,
     },
     /// Reductions over leading dimensions: each output accumulates in one pass
     /// over its operand, in the operand's physical order.
@@ -71,6 +72,20 @@ pub struct Gemm {
 pub struct RowProduct {
     pub dot: InstrId,
     pub gemm: Gemm,
+}
+
+/// The output dot of a row kernel over `[batch, row]` whose left operand the
+/// rows compute (attention's probabilities times `v`): the rows write that
+/// operand for a whole batch (`m × k`, row-major in scratch after any
+/// [`RowProduct`]), then the GEMM multiplies it by `rhs` into the output.
+#[derive(Clone, Debug)]
+pub struct RowConsumer {
+    pub dot: InstrId,
+    pub lhs: InstrId,
+    pub rhs: MatrixView,
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
 }
 
 /// A 3-D strided view of one kernel input (strides in elements).
@@ -107,6 +122,7 @@ impl Kernel {
                 let outer = kernel_outer_dims(body);
                 Schedule::Rows {
                     product: row_product(body, &outputs, &outer),
+                    consumer: row_consumer(body, &outputs, &outer),
                     outer,
                 }
             }
@@ -306,6 +322,48 @@ fn row_product(body: &Computation, outputs: &[InstrId], outer: &[usize]) -> Opti
             let fits = gemm.batch == *batch && gemm.m == *rows;
             fits.then_some(RowProduct { dot, gemm })
         })
+}
+
+/// See [`RowConsumer`]: the single output is a batched dot of a value computed
+/// row by row (`[batch, row, k]`, contracted last) and a (transposed) input.
+fn row_consumer(body: &Computation, outputs: &[InstrId], outer: &[usize]) -> Option<RowConsumer> {
+    let ([dot], [batch, rows]) = (outputs, outer) else {
+        return None;
+    };
+    let instr = body.instr(*dot);
+    let Op::Dot(d) = &instr.op else {
+        return None;
+    };
+    let (lhs, rhs) = (instr.operands[0], instr.operands[1]);
+    let (ls, rs) = (body.instr(lhs).array_shape(), body.instr(rhs).array_shape());
+    let shape = instr.array_shape();
+    let rhs_view = view(body, rhs)?;
+    let rhs_free: Vec<usize> = (0..rs.rank())
+        .filter(|i| !d.rhs_batch.contains(i) && !d.rhs_contracting.contains(i))
+        .collect();
+    let fits = shape.element == ElementType::F32
+        && shape.has_default_layout()
+        && view(body, lhs).is_none()
+        && ls.rank() == 3
+        && ls.dims[..2] == [*batch, *rows]
+        && d.lhs_batch == [0]
+        && d.lhs_contracting == [2]
+        && d.rhs_batch.len() == 1
+        && d.rhs_contracting.len() == 1
+        && rhs_free.len() == 1;
+    fits.then(|| RowConsumer {
+        dot: *dot,
+        lhs,
+        rhs: MatrixView {
+            input: rhs_view.0,
+            batch_stride: rhs_view.1[d.rhs_batch[0]],
+            row_stride: rhs_view.1[d.rhs_contracting[0]],
+            col_stride: rhs_view.1[rhs_free[0]],
+        },
+        m: *rows,
+        n: rs.dims[rhs_free[0]],
+        k: ls.dims[2],
+    })
 }
 
 /// A kernel input read through transposes: its index and, per logical dimension

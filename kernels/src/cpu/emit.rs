@@ -24,7 +24,7 @@ use omelet_compiler::hlo::{ArrayShape, BinaryOp, ElementType, InstrId, Literal, 
 use rustc_hash::FxHashMap;
 
 use super::lower::{self, Helper};
-use crate::kernel::{Kernel, RowProduct, Schedule, physical_order, strides};
+use crate::kernel::{Kernel, RowConsumer, RowProduct, Schedule, physical_order, strides};
 
 /// A logical index into a value, for `lanes` consecutive elements along `lane`
 /// (when `lane` is `None`, every lane reads the same element).
@@ -87,7 +87,7 @@ pub struct Emitter<'k, 'f> {
     bases: Vec<Value>,
     scratch: Value,
     /// Byte offsets in scratch of the values materialized one row at a time.
-    rows: FxHashMap<InstrId, usize>,
+    rows: FxHashMap<InstrId, (usize, Vec<usize>)>,
     /// Values computed once per row (at `row_coords`), pinned by [`Self::pin`].
     cached: FxHashMap<InstrId, Value>,
     /// Reciprocals of the cached values that divide others.
@@ -100,6 +100,8 @@ pub struct Emitter<'k, 'f> {
     target: TargetFrontendConfig,
     /// The row kernel's product computed by the GEMM, if any.
     product: Option<RowProduct>,
+    /// The row kernel's output dot the GEMM computes from scratch, if any.
+    consumer: Option<RowConsumer>,
 }
 
 impl<'k, 'f> Emitter<'k, 'f> {
@@ -140,6 +142,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
             constants,
             target,
             product: None,
+            consumer: None,
         }
     }
 
@@ -161,8 +164,13 @@ impl<'k, 'f> Emitter<'k, 'f> {
                     self.nest(&shape, &order, range, &[], body);
                 }
             }
-            Schedule::Rows { outer, product } => {
+            Schedule::Rows {
+                outer,
+                product,
+                consumer,
+            } => {
                 self.product = product.clone();
+                self.consumer = consumer.clone();
                 self.rows(outer, begin, end)
             }
             Schedule::Gemm(_) => {
@@ -178,12 +186,17 @@ impl<'k, 'f> Emitter<'k, 'f> {
     /// Bytes of scratch one thread needs: one row of each materialized value.
     pub fn scratch_bytes(kernel: &Kernel) -> usize {
         match &kernel.schedule {
-            Schedule::Rows { outer, product } => {
+            Schedule::Rows {
+                outer,
+                product,
+                consumer,
+            } => {
                 let rows: usize = materialized(kernel, outer)
                     .iter()
                     .map(|&m| row_elements(kernel.body.instr(m).array_shape(), outer.len()) * 4)
                     .sum();
                 rows + product.as_ref().map_or(0, |p| p.gemm.m * p.gemm.n * 4)
+                    + consumer.as_ref().map_or(0, |c| c.m * c.k * 4)
             }
             _ => 0,
         }
@@ -208,14 +221,28 @@ impl<'k, 'f> Emitter<'k, 'f> {
         let order: Vec<usize> = (0..outer).collect();
         let range = (outer > 0).then_some(Range { dim: 0, begin, end });
         let product_dot = self.product.as_ref().map(|p| p.dot);
-        let steps: Vec<InstrId> = materialized(self.kernel, outer_dims)
+        let mut steps: Vec<InstrId> = materialized(self.kernel, outer_dims)
             .into_iter()
             .filter(|&m| Some(m) != product_dot)
             .collect();
+        if let Some(c) = &self.consumer {
+            if !steps.contains(&c.lhs) {
+                steps.push(c.lhs);
+            }
+        }
+        // Scratch: the product, then the consumer's operand for a whole batch,
+        // then one row of each other materialized value.
         let mut offset = self.product.as_ref().map_or(0, |p| p.gemm.m * p.gemm.n * 4);
+        if let Some(c) = &self.consumer {
+            self.rows.insert(c.lhs, (offset, vec![0, c.k, 1]));
+            offset += c.m * c.k * 4;
+        }
         for &m in &steps {
-            self.rows.insert(m, offset);
-            offset += row_elements(self.shape(m), outer) * 4;
+            if !self.rows.contains_key(&m) {
+                let strides = scratch_strides(self.shape(m), outer);
+                self.rows.insert(m, (offset, strides));
+                offset += row_elements(self.shape(m), outer) * 4;
+            }
         }
         // Values with one element per row (reductions and what is computed from
         // them): each is computed once per row.
@@ -281,6 +308,12 @@ impl<'k, 'f> Emitter<'k, 'f> {
                     }
                 }
                 for &o in &by_row {
+                    if e.consumer
+                        .as_ref()
+                        .is_some_and(|c| c.dot == e.kernel.outputs[o])
+                    {
+                        continue;
+                    }
                     if e.dot_row(o, outer, &outer_coords) {
                         continue;
                     }
@@ -513,8 +546,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
     fn materialize(&mut self, id: InstrId, outer: usize, outer_coords: &[Value]) {
         let shape = self.shape(id).clone();
         let order: Vec<usize> = (outer..shape.rank()).collect();
-        let offset = self.rows[&id];
-        let strides = scratch_strides(&shape, outer);
+        let (offset, strides) = self.rows[&id].clone();
         // Generate the value itself here, not its scratch copy.
         let row = self.rows.remove(&id);
         self.nest(&shape, &order, None, outer_coords, &mut |e, idx| {
@@ -1180,21 +1212,14 @@ impl<'k, 'f> Emitter<'k, 'f> {
     /// Reads a materialized value from this row's scratch slot.
     fn read_row(&mut self, id: InstrId, idx: &Idx) -> Value {
         let shape = self.shape(id);
-        let strides = scratch_strides(shape, self.row_outer());
-        let base = self.b.ins().iadd_imm_s(self.scratch, self.rows[&id] as i64);
+        let (offset, strides) = self.rows[&id].clone();
+        let base = self.b.ins().iadd_imm_s(self.scratch, offset as i64);
         let addr = self.address(base, ElementType::S32, &strides, &idx.coords);
         let element = shape.element;
         self.read_at(addr, ElementType::S32, &strides, idx, |b, _, lanes, a| {
             let ty = lower::reg_type(element, lanes);
             b.ins().load(ty, MemFlagsData::new().with_notrap(), a, 0)
         })
-    }
-
-    fn row_outer(&self) -> usize {
-        match &self.kernel.schedule {
-            Schedule::Rows { outer, .. } => outer.len(),
-            _ => 0,
-        }
     }
 
     /// A dot element: a loop over the contracting dimensions.

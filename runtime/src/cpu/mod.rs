@@ -212,24 +212,46 @@ impl Executable {
                 )
             };
             match &kernel.schedule {
-                // Each batch's product first, by the GEMM, then its rows.
+                // One batch at a time: its product by the GEMM, its rows, then
+                // its output dot by the GEMM.
                 Schedule::Rows {
-                    product: Some(p), ..
-                } => {
-                    let g = &p.gemm;
+                    product, consumer, ..
+                } if product.is_some() || consumer.is_some() => {
                     let inputs = kernel.input_shapes();
+                    let floats = scratch.as_mut_ptr() as *mut f32;
+                    let product_len = product.as_ref().map_or(0, |p| p.gemm.m * p.gemm.n);
                     for b in begin..end {
-                        let a = matrix(&inputs, args, g.lhs, b, g.m, g.k);
-                        let bm = matrix(&inputs, args, g.rhs, b, g.k, g.n);
-                        // Safety: scratch starts with `m * n` f32s for the product.
-                        let c = unsafe {
-                            std::slice::from_raw_parts_mut(
-                                scratch.as_mut_ptr() as *mut f32,
-                                g.m * g.n,
-                            )
-                        };
-                        sgemm(a, bm, c, g.n, 1, &no_epilogue);
+                        if let Some(p) = product {
+                            let g = &p.gemm;
+                            let a = matrix(&inputs, args, g.lhs, b, g.m, g.k);
+                            let bm = matrix(&inputs, args, g.rhs, b, g.k, g.n);
+                            // Safety: scratch starts with `m * n` f32s for the product.
+                            let c = unsafe { std::slice::from_raw_parts_mut(floats, product_len) };
+                            sgemm(a, bm, c, g.n, 1, &no_epilogue);
+                        }
                         call(&mut scratch, b, b + 1);
+                        if let Some(c) = consumer {
+                            // Safety: the operand's `m * k` f32s follow the product
+                            // in scratch; the output holds `batch * m * n` f32s.
+                            let (lhs, out) = unsafe {
+                                (
+                                    std::slice::from_raw_parts(floats.add(product_len), c.m * c.k),
+                                    std::slice::from_raw_parts_mut(
+                                        (args[inputs.len()] as *mut f32).add(b * c.m * c.n),
+                                        c.m * c.n,
+                                    ),
+                                )
+                            };
+                            let rhs = matrix(&inputs, args, c.rhs, b, c.k, c.n);
+                            sgemm(
+                                MatRef::row_major(lhs, c.m, c.k),
+                                rhs,
+                                out,
+                                c.n,
+                                1,
+                                &no_epilogue,
+                            );
+                        }
                     }
                 }
                 _ => call(&mut scratch, begin, end),
