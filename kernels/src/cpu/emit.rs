@@ -225,10 +225,8 @@ impl<'k, 'f> Emitter<'k, 'f> {
             .into_iter()
             .filter(|&m| Some(m) != product_dot)
             .collect();
-        if let Some(c) = &self.consumer {
-            if !steps.contains(&c.lhs) {
-                steps.push(c.lhs);
-            }
+        if let Some(c) = self.consumer.as_ref().filter(|c| !steps.contains(&c.lhs)) {
+            steps.push(c.lhs);
         }
         // Scratch: the product, then the consumer's operand for a whole batch,
         // then one row of each other materialized value.
