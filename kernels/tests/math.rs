@@ -268,10 +268,19 @@ fn log1p() {
 
 #[test]
 fn tanh() {
-    check(
-        MathFn::Tanh,
-        &[Linear(-20.0, 20.0, 200_000), Log(1e-38, 20.0, 100_000)],
-    );
+    let grids = [
+        Linear(-20.0, 20.0, 200_000),
+        Log(1e-38, 20.0, 100_000),
+        // Every f32 of ±[7, 7.1], around the worst input found (7.037449, 5.11 ulps).
+        Log(7.0, 7.1, 210_000),
+    ];
+    check(MathFn::Tanh, &grids);
+    // Exactly odd and never past ±1: the grid holds each x beside −x.
+    let xs = Log(1e-38, 20.0, 100_000).points();
+    for (x, y) in xs.chunks(2).zip(apply(MathFn::Tanh, &xs).chunks(2)) {
+        assert_eq!(y[1].to_bits(), (-y[0]).to_bits(), "tanh(±{:e})", x[0]);
+        assert!(y[0].abs() <= 1.0, "tanh({:e}) = {:e}", x[0], y[0]);
+    }
 }
 
 #[test]
@@ -338,7 +347,8 @@ fn special_values() {
         (MathFn::Log1p, -1.0, -inf), (MathFn::Log1p, -2.0, nan), (MathFn::Log1p, inf, inf),
         (MathFn::Log1p, -0.0, -0.0), (MathFn::Log1p, 1e-30, 1e-30),
         (MathFn::Tanh, inf, 1.0), (MathFn::Tanh, -inf, -1.0), (MathFn::Tanh, -0.0, -0.0),
-        (MathFn::Tanh, 10.0, 1.0), (MathFn::Tanh, -1e-30, -1e-30),
+        (MathFn::Tanh, 10.0, 1.0), (MathFn::Tanh, -1e-30, -1e-30), (MathFn::Tanh, 8.5, 1.0),
+        (MathFn::Tanh, -f32::MAX, -1.0), (MathFn::Tanh, 1e-45, 1e-45), (MathFn::Tanh, 1e-5, 1e-5),
         (MathFn::Logistic, inf, 1.0), (MathFn::Logistic, -inf, 0.0), (MathFn::Logistic, 0.0, 0.5),
         (MathFn::Erf, inf, 1.0), (MathFn::Erf, -inf, -1.0), (MathFn::Erf, -0.0, -0.0),
         (MathFn::Erf, 5.0, 1.0),
@@ -355,4 +365,45 @@ fn special_values() {
     }
     let sigma = apply(MathFn::Logistic, &Linear(-200.0, 200.0, 10_000).points());
     assert!(sigma.iter().all(|s| (0.0..=1.0).contains(s)));
+}
+
+/// Every `stride`-th `f32` bit pattern (sin and cos only up to their exact range),
+/// for the bounds `MathFn::error_bound` states; slow unoptimized, so run with
+/// `cargo test --release -p omelet-kernels --test math -- --ignored`.
+#[test]
+#[ignore = "about a minute in release mode"]
+fn scan_bit_patterns() {
+    for f in MathFn::ALL {
+        let stride = match f {
+            MathFn::Sin | MathFn::Cos => 13,
+            _ => 47,
+        };
+        let limit = match f {
+            MathFn::Sin | MathFn::Cos => TRIG_EXACT_LIMIT,
+            _ => f32::INFINITY,
+        };
+        let mut worst = (0.0, 0.0);
+        let bits: Vec<u32> = (0..=u32::MAX).step_by(stride).collect();
+        for chunk in bits.chunks(1 << 22) {
+            let xs: Vec<f32> = chunk
+                .iter()
+                .map(|&b| f32::from_bits(b))
+                .filter(|x| x.abs() <= limit || !x.is_finite())
+                .collect();
+            let (error, at) = measure(f, &xs);
+            if error > worst.0 {
+                worst = (error, at);
+            }
+        }
+        let bound = match f.error_bound() {
+            ErrorBound::Ulps(b) | ErrorBound::Absolute(b) => f64::from(b),
+        };
+        eprintln!("{f:?}: worst error {:.3e} at {:e}", worst.0, worst.1);
+        assert!(
+            worst.0 <= bound,
+            "{f:?}({:e}) is off by {:e}",
+            worst.1,
+            worst.0
+        );
+    }
 }
