@@ -241,8 +241,8 @@ impl Grouping<'_, '_> {
         }
     }
 
-    /// Whether some path leads from one group to the other through an instruction
-    /// in neither.
+    /// Whether some path leads from one group to the other through instructions
+    /// or kernels in neither.
     fn creates_cycle(&self, a: usize, b: usize) -> bool {
         self.path_outside(a, b) || self.path_outside(b, a)
     }
@@ -262,12 +262,18 @@ impl Grouping<'_, '_> {
             if !seen.insert(id) {
                 continue;
             }
-            for &u in &self.graph.users[id.index()] {
+            // A third kernel runs as a whole: what any of its members produce
+            // comes after all of its inputs.
+            let kernel: Vec<InstrId> = match self.group[id.index()] {
+                Some(g) => self.members[g].iter().copied().collect(),
+                None => vec![id],
+            };
+            for u in kernel.iter().flat_map(|k| &self.graph.users[k.index()]) {
                 if self.group[u.index()] == Some(to) {
                     return true;
                 }
-                if !inside(u) {
-                    stack.push(u);
+                if !inside(*u) {
+                    stack.push(*u);
                 }
             }
         }
