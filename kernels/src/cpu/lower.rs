@@ -184,12 +184,17 @@ pub fn select(b: &mut FunctionBuilder, m: Value, x: Value, y: Value) -> Value {
     }
 }
 
-/// XLA's maximum: NaN if either operand is NaN. The inner select is the form
-/// that x64 Cranelift lowers to one `maxps`, which returns `y` when unordered;
-/// the outer one gives `x` back when `x` is the NaN.
-fn fmax(b: &mut FunctionBuilder, x: Value, y: Value, cc: FloatCC) -> Value {
-    let gt = fcmp(b, cc, x, y);
-    let m = select(b, gt, x, y);
+/// XLA's maximum (or minimum): NaN if either operand is NaN. The inner select,
+/// `y < x ? x : y` (`x < y ? x : y`), is the form that x64 Cranelift lowers to
+/// one `maxps` (`minps`), which returns `y` when unordered; the outer one gives
+/// `x` back when `x` is the NaN.
+fn fmax(b: &mut FunctionBuilder, x: Value, y: Value, maximum: bool) -> Value {
+    let pick_x = if maximum {
+        fcmp(b, FloatCC::LessThan, y, x)
+    } else {
+        fcmp(b, FloatCC::LessThan, x, y)
+    };
+    let m = select(b, pick_x, x, y);
     let nan = fcmp(b, FloatCC::Unordered, x, x);
     select(b, nan, x, m)
 }
@@ -275,8 +280,8 @@ pub fn binary(
         BinaryOp::Divide | BinaryOp::Remainder => per_lane(b, x, y, &mut |b, x, y| {
             int_divide(b, op == BinaryOp::Divide, x, y)
         }),
-        BinaryOp::Maximum if float => fmax(b, x, y, FloatCC::GreaterThan),
-        BinaryOp::Minimum if float => fmax(b, x, y, FloatCC::LessThan),
+        BinaryOp::Maximum if float => fmax(b, x, y, true),
+        BinaryOp::Minimum if float => fmax(b, x, y, false),
         // On pred masks, maximum is `or` and minimum `and` (false < true).
         BinaryOp::Maximum if element == ElementType::Pred => b.ins().bor(x, y),
         BinaryOp::Minimum if element == ElementType::Pred => b.ins().band(x, y),
