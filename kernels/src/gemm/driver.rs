@@ -1,42 +1,43 @@
 //! The Goto/BLIS loop nest around one micro-kernel `K`.
 //!
-//! B is packed once per call, all of it, into `KC × NR` panels (block `kb` of
-//! depth, panel `jr` of columns), so every row block shares one copy. The rows of
-//! C are then cut into blocks of whole `MR` strips; each block is one task: for
-//! each depth block it packs its rows of A into `MR × KC` strips and runs the
-//! micro-kernel over every (panel, strip) pair, panel outer, so a B panel stays in
-//! L1 while the block's A strips stream from L2. A block's rows are final after
-//! its last depth block, when the epilogue runs on them, still in cache.
+//! C is computed in steps: one column chunk (`NC` wide) and depth block (`KC`
+//! deep) of B at a time, packed into `KC × NR` panels that every thread shares.
+//! The rows of C are cut into blocks of whole `MR` strips, split evenly between
+//! the threads; for each block a thread packs its rows of A into `MR × KC`
+//! strips and runs the micro-kernel over every (panel, strip) pair, panel
+//! outer, so a panel stays in L1 while the block's strips stream from L2.
+//!
+//! A panel is packed by the first thread to need it, and the threads start at
+//! different panels, so each packs its share while the other computes: there is
+//! no packing phase for a thread to wait through, and one fork-join per step.
+//! The step's packed B (1 MiB) is used from L2 while it is hot; C's tiles are
+//! what travels, once per depth block, prefetched by the micro-kernel. A row
+//! block is final after the last step, and its thread runs the epilogue on it
+//! then, still in cache.
 //!
 //! Expects `sgemm_with` to have checked every index of A, B and C.
 
 use super::microkernel::Tile;
 use super::{Epilogue, MatRef};
-use rayon::prelude::*;
 use std::cell::Cell;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::thread::LocalKey;
 
-/// Depth of a packed block: a 256 × 32 B panel is 32 KiB, which leaves room in
-/// a 48 KiB L1 for the 12 KiB A strip streaming past it.
-fn kc_() -> usize {
-    static V: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *V.get_or_init(|| {
-        std::env::var("KC")
-            .map(|v| v.parse().unwrap())
-            .unwrap_or(256)
-    })
-}
+/// Depth of a block: a 256 × 32 B panel is 32 KiB, which leaves room in a
+/// 48 KiB L1 for the 12 KiB A strip streaming past it.
+const KC: usize = 256;
+/// Columns of a chunk: its packed B block (KC × NC, 1 MiB) fits in L2.
+const NC: usize = 1024;
 /// Rows of a block (rounded to whole strips): its packed A (MC × KC, 96 KiB)
-/// and its rows of C stay in L2 for the epilogue.
-fn nc_() -> usize { static V: std::sync::OnceLock<usize> = std::sync::OnceLock::new(); *V.get_or_init(|| std::env::var("NC").map(|v| v.parse().unwrap()).unwrap_or(1024)) }
-fn mc_() -> usize {
-    static V: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *V.get_or_init(|| {
-        std::env::var("MC")
-            .map(|v| v.parse().unwrap())
-            .unwrap_or(96)
-    })
-}
+/// and its rows of C (MC × NC, 384 KiB) fit in L2 beside the B block.
+const MC: usize = 96;
+/// Panels are packed in groups of `GROUP`, `PACK_ROWS` rows at a time (see
+/// `Panels::pack_group`); a chunk has at most `MAX_GROUPS` (the portable
+/// kernel's `NR` is 8).
+const GROUP: usize = 8;
+const PACK_ROWS: usize = 16;
+const MAX_GROUPS: usize = NC / 8 / GROUP;
 /// The largest `MR × NR` of any kernel, for the edge-tile scratch.
 const MAX_TILE: usize = 12 * 32;
 
@@ -48,7 +49,7 @@ pub(super) fn run<K: Tile>(
     threads: usize,
     epilogue: &Epilogue,
 ) {
-    const { assert!(K::MR * K::NR <= MAX_TILE) };
+    const { assert!(K::MR * K::NR <= MAX_TILE && NC.is_multiple_of(K::NR) && K::NR >= 8) };
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if m == 0 {
         return;
@@ -61,80 +62,167 @@ pub(super) fn run<K: Tile>(
         epilogue(0, m, &mut c[..span(m)]);
         return;
     }
-    let depths = Depths {
-        k,
-        count: k.div_ceil(kc_()),
-    };
-    let panels = n.div_ceil(K::NR);
-    with_buffer(&PACKED_B, k * panels * K::NR, |packed_b| {
-        pack_b::<K>(b, depths, packed_b, threads);
-        let packed_b = &*packed_b;
-        let blocks = RowBlocks::new(m, K::MR, threads);
-        let c = SyncPtr(c.as_mut_ptr());
-        let task = |block: usize| {
-            let (r0, r1) = blocks.rows(block);
-            // SAFETY: blocks cover disjoint rows and `ldc >= n`, so their spans
-            // are disjoint; `sgemm_with` checked that C holds `span(m)` floats.
-            let rows =
-                unsafe { std::slice::from_raw_parts_mut(c.get().add(r0 * ldc), span(r1 - r0)) };
-            row_block::<K>(a.rows_from(r0, r1), packed_b, depths, n, rows, ldc);
-            epilogue(r0, r1, rows);
-        };
-        if threads > 1 {
-            (0..blocks.count).into_par_iter().for_each(task);
-        } else {
-            (0..blocks.count).for_each(task);
+    // Depth blocks of near-equal size, no thin last one.
+    let depths = k.div_ceil(KC);
+    let depth = |kb: usize| kb * k / depths..(kb + 1) * k / depths;
+    let shares = threads.min(rayon::current_num_threads()).max(1);
+    let blocks = RowBlocks::new(m, K::MR, shares);
+    let c = SyncPtr(c.as_mut_ptr());
+    let states = [const { AtomicU8::new(EMPTY) }; MAX_GROUPS];
+    let b_len = KC.min(k) * NC.min(n.next_multiple_of(K::NR));
+    with_buffer(&PACKED_B, b_len, |packed_b| {
+        for j0 in (0..n).step_by(NC) {
+            let cols = j0..n.min(j0 + NC);
+            for kb in 0..depths {
+                let depth = depth(kb);
+                let count = cols.len().div_ceil(K::NR);
+                let groups = &states[..count.div_ceil(GROUP)];
+                for state in groups {
+                    state.store(EMPTY, Ordering::Relaxed);
+                }
+                let panels = Panels {
+                    b: b.sub(0..k, cols.clone()),
+                    depth: depth.clone(),
+                    nr: K::NR,
+                    count,
+                    data: SyncPtr(packed_b.as_mut_ptr()),
+                    states: groups,
+                };
+                let last = cols.end == n && depth.end == k;
+                let share = |s: usize| {
+                    for block in s * blocks.count / shares..(s + 1) * blocks.count / shares {
+                        let (r0, r1) = blocks.rows(block);
+                        // SAFETY: blocks cover disjoint rows and `ldc >= n`, so
+                        // their spans are disjoint; `sgemm_with` checked that C
+                        // holds `span(m)` floats.
+                        let rows = unsafe {
+                            std::slice::from_raw_parts_mut(c.get().add(r0 * ldc), span(r1 - r0))
+                        };
+                        let out = &mut rows[cols.start..];
+                        let first = s * count / shares;
+                        block_product::<K>(a.sub(r0..r1, 0..k), &panels, first, out, ldc);
+                        if last {
+                            epilogue(r0, r1, rows);
+                        }
+                    }
+                };
+                if shares > 1 {
+                    rayon::broadcast(|ctx| {
+                        if ctx.index() < shares {
+                            share(ctx.index());
+                        }
+                    });
+                } else {
+                    share(0);
+                }
+            }
         }
     });
 }
 
-/// Computes all of `rows` (a block of C) from its rows of A and the packed B.
-fn row_block<K: Tile>(
-    a: MatRef,
-    packed_b: &[f32],
-    depths: Depths,
-    n: usize,
-    rows: &mut [f32],
-    ldc: usize,
-) {
-    let m = a.rows;
-    let strips = m.div_ceil(K::MR);
-    let panels = n.div_ceil(K::NR);
-    let nc = (nc_() / K::NR).max(1);
-    with_buffer(&PACKED_A, strips * K::MR * kc_(), |packed_a| {
-        let out = rows.as_mut_ptr();
-        for jc in (0..panels).step_by(nc) {
-        for kb in 0..depths.count {
-            let (k0, k1) = depths.range(kb);
-            let kc = k1 - k0;
-            for (s, strip) in packed_a
-                .chunks_exact_mut(kc * K::MR)
-                .take(strips)
-                .enumerate()
-            {
-                pack(a, s * K::MR, K::MR, k0, kc, strip);
-            }
-            let b_block = &packed_b[k0 * panels * K::NR..][..kc * panels * K::NR];
-            for (jr, panel) in b_block.chunks_exact(kc * K::NR).enumerate().skip(jc).take(nc) {
-                let (j0, cols) = (jr * K::NR, K::NR.min(n - jr * K::NR));
-                for (s, strip) in packed_a.chunks_exact(kc * K::MR).take(strips).enumerate() {
-                    let (i0, height) = (s * K::MR, K::MR.min(m - s * K::MR));
-                    // SAFETY: the tile's rows `i0..i0 + height` and columns
-                    // `j0..j0 + cols` lie inside `rows`; the strip and panel hold
-                    // `kc` steps each.
-                    unsafe {
-                        let dst = out.add(i0 * ldc + j0);
-                        if height == K::MR && cols == K::NR {
-                            K::run(kc, strip.as_ptr(), panel.as_ptr(), dst, ldc, kb > 0);
-                        } else {
-                            edge_tile::<K>(kc, strip, panel, dst, ldc, height, cols, kb > 0);
-                        }
+/// `out = a[.., depth] · B`, or `out +=` for a later depth, over the columns of
+/// `panels`, visiting them from panel `first` round; `out` has `a.rows` rows
+/// `ldc` apart.
+fn block_product<K: Tile>(a: MatRef, panels: &Panels, first: usize, out: &mut [f32], ldc: usize) {
+    let (m, n) = (a.rows, panels.b.cols);
+    let (k0, kc) = (panels.depth.start, panels.depth.len());
+    assert!(m > 0 && out.len() >= (m - 1) * ldc + n);
+    with_buffer(&PACKED_A, m.next_multiple_of(K::MR) * kc, |packed_a| {
+        for (s, strip) in packed_a.chunks_exact_mut(K::MR * kc).enumerate() {
+            pack(a, s * K::MR, K::MR, k0, kc, strip);
+        }
+        let out = out.as_mut_ptr();
+        let count = panels.count;
+        for jr in (first..count).chain(0..first) {
+            let panel = panels.get(jr);
+            let (j0, cols) = (jr * K::NR, K::NR.min(n - jr * K::NR));
+            for (s, strip) in packed_a.chunks_exact(K::MR * kc).enumerate() {
+                let (i0, height) = (s * K::MR, K::MR.min(m - s * K::MR));
+                // SAFETY: the tile's rows `i0..i0 + height` and columns
+                // `j0..j0 + cols` lie inside `out`; the strip and panel hold
+                // `kc` steps each.
+                unsafe {
+                    let dst = out.add(i0 * ldc + j0);
+                    if height == K::MR && cols == K::NR {
+                        K::run(kc, strip.as_ptr(), panel.as_ptr(), dst, ldc, k0 > 0);
+                    } else {
+                        edge_tile::<K>(kc, strip, panel, dst, ldc, (height, cols), k0 > 0);
                     }
                 }
             }
         }
-        }
     });
+}
+
+const EMPTY: u8 = 0;
+const PACKING: u8 = 1;
+const READY: u8 = 2;
+
+/// One step's packed B: `depth` of the columns of `b`, as `count` panels of
+/// `kc × NR` one after another from `data`, each group of them packed by the
+/// first task that asks for one of its panels.
+struct Panels<'a> {
+    b: MatRef<'a>,
+    depth: Range<usize>,
+    nr: usize,
+    count: usize,
+    data: SyncPtr,
+    /// One per group of `GROUP` panels.
+    states: &'a [AtomicU8],
+}
+
+impl Panels<'_> {
+    /// Panel `jr`, packing its group first if no task has.
+    fn get(&self, jr: usize) -> &[f32] {
+        let (len, group) = (self.depth.len() * self.nr, jr / GROUP);
+        let state = &self.states[group];
+        if state.load(Ordering::Acquire) != READY {
+            let claim =
+                state.compare_exchange(EMPTY, PACKING, Ordering::Acquire, Ordering::Acquire);
+            if claim.is_ok() {
+                // READY even if packing panics, so no other task spins forever.
+                let _ready = OnDrop(|| state.store(READY, Ordering::Release));
+                let panels = group * GROUP..self.count.min(group * GROUP + GROUP);
+                // SAFETY: `data` holds `count` panels of `len` floats, and no
+                // other task touches this group until its state is READY.
+                let dst = unsafe {
+                    let start = self.data.get().add(panels.start * len);
+                    std::slice::from_raw_parts_mut(start, panels.len() * len)
+                };
+                self.pack_group(panels.start, dst);
+            } else {
+                while state.load(Ordering::Acquire) != READY {
+                    std::hint::spin_loop();
+                }
+            }
+        }
+        // SAFETY: the panel's group is READY: packed, and only read from now on.
+        unsafe { std::slice::from_raw_parts(self.data.get().add(jr * len), len) }
+    }
+
+    /// Packs the panels from `first` into `dst`, `PACK_ROWS` rows of each in
+    /// turn: B is read a group's width along each row (1 KiB for the AVX-512
+    /// kernel) rather than one panel's 128 bytes from each of `kc` rows, which
+    /// for a wide B is a new page every read.
+    fn pack_group(&self, first: usize, dst: &mut [f32]) {
+        let (k0, kc) = (self.depth.start, self.depth.len());
+        for p in (0..kc).step_by(PACK_ROWS) {
+            let h = PACK_ROWS.min(kc - p);
+            for (i, panel) in dst.chunks_exact_mut(kc * self.nr).enumerate() {
+                let j0 = (first + i) * self.nr;
+                pack(self.b, k0 + p, h, j0, self.nr, &mut panel[p * self.nr..]);
+            }
+        }
+    }
+}
+
+/// Runs its closure when dropped.
+struct OnDrop<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
 }
 
 /// A tile cut by the edge of C: computed whole into scratch (the packing's zero
@@ -143,15 +231,13 @@ fn row_block<K: Tile>(
 ///
 /// # Safety
 /// `dst` points at `height` rows of `cols` writable floats, `ldc` apart.
-#[allow(clippy::too_many_arguments)]
 unsafe fn edge_tile<K: Tile>(
     kc: usize,
     strip: &[f32],
     panel: &[f32],
     dst: *mut f32,
     ldc: usize,
-    height: usize,
-    cols: usize,
+    (height, cols): (usize, usize),
     accumulate: bool,
 ) {
     let mut tile = [0f32; MAX_TILE];
@@ -170,28 +256,6 @@ unsafe fn edge_tile<K: Tile>(
             for (o, &t) in out.iter_mut().zip(src) {
                 *o = if accumulate { *o + t } else { t };
             }
-        }
-    }
-}
-
-/// Packs all of B: depth block `kb` starts at `k0 * NR * panels` and holds its
-/// panels one after another, each `kc × NR`.
-fn pack_b<K: Tile>(b: MatRef, depths: Depths, packed: &mut [f32], threads: usize) {
-    let width = b.cols.next_multiple_of(K::NR);
-    for kb in 0..depths.count {
-        let (k0, k1) = depths.range(kb);
-        let block = &mut packed[k0 * width..k1 * width];
-        let panel = |(jr, dst): (usize, &mut [f32])| pack(b, k0, k1 - k0, jr * K::NR, K::NR, dst);
-        if threads > 1 {
-            block
-                .par_chunks_mut((k1 - k0) * K::NR)
-                .enumerate()
-                .for_each(panel);
-        } else {
-            block
-                .chunks_mut((k1 - k0) * K::NR)
-                .enumerate()
-                .for_each(panel);
         }
     }
 }
@@ -233,19 +297,6 @@ fn pack(src: MatRef, r0: usize, h: usize, c0: usize, w: usize, dst: &mut [f32]) 
     }
 }
 
-/// `k` cut into `count` depth blocks of near-equal size (no thin last block).
-#[derive(Clone, Copy)]
-struct Depths {
-    k: usize,
-    count: usize,
-}
-
-impl Depths {
-    fn range(self, kb: usize) -> (usize, usize) {
-        (kb * self.k / self.count, (kb + 1) * self.k / self.count)
-    }
-}
-
 /// The `m` rows cut into `count` blocks of whole `MR` strips, at most `MC` rows
 /// each, sizes differing by at most one strip. With several threads the count
 /// is a multiple of them, so that even m = 512 gives every thread equal work.
@@ -259,7 +310,7 @@ struct RowBlocks {
 impl RowBlocks {
     fn new(m: usize, mr: usize, threads: usize) -> Self {
         let strips = m.div_ceil(mr);
-        let mut count = strips.div_ceil((mc_() / mr).max(1));
+        let mut count = strips.div_ceil((MC / mr).max(1));
         if threads > 1 {
             count = count.next_multiple_of(threads).min(strips);
         }
@@ -281,16 +332,13 @@ impl RowBlocks {
 }
 
 impl MatRef<'_> {
-    /// Rows `r0..r1` as a matrix of their own.
-    fn rows_from(self, r0: usize, r1: usize) -> Self {
-        let data = if r1 > r0 {
-            &self.data[r0 * self.row_stride..]
-        } else {
-            self.data
-        };
+    /// Rows `rows` and columns `cols`, both non-empty, as a matrix of their own.
+    fn sub(self, rows: Range<usize>, cols: Range<usize>) -> Self {
+        let data = &self.data[rows.start * self.row_stride + cols.start * self.col_stride..];
         MatRef {
             data,
-            rows: r1 - r0,
+            rows: rows.len(),
+            cols: cols.len(),
             ..self
         }
     }

@@ -2,10 +2,10 @@
 //! strided operands, with an epilogue hook that sees each block of finished rows
 //! of `C` while they are still in cache (bias, activation, residual add).
 //!
-//! The algorithm is Goto/BLIS: B is packed once into `KC × NR` panels, each row
-//! block of A into `MR × KC` strips, and a register-blocked micro-kernel
-//! (`microkernel.rs`) computes one `MR × NR` tile of C at a time; `driver.rs` owns
-//! the blocking, the packing and the rayon split over row blocks.
+//! The algorithm is Goto/BLIS: blocks of B are packed into `KC × NR` panels,
+//! row blocks of A into `MR × KC` strips, and a register-blocked micro-kernel
+//! (`microkernel.rs`) computes one `MR × NR` tile of C at a time; `driver.rs`
+//! owns the blocking, the packing and the split of the rows between threads.
 //!
 //! Every index is checked here, once, before any work starts: the driver and the
 //! micro-kernels read and write through raw pointers.
@@ -107,8 +107,9 @@ impl MicroKernel {
     }
 }
 
-/// The hook `sgemm` calls on finished rows: `(r0, r1, rows)` where `rows` starts
-/// at row `r0` of C, so row `r0 + i` is `rows[i * ldc..][..n]`.
+/// The hook `sgemm` calls on finished rows: `(r0, r1, rows)` where `rows` spans
+/// rows `r0..r1` of C from the first element of row `r0` to the last of row
+/// `r1 - 1`, so row `r0 + i` is `rows[i * ldc..][..n]`. It may run on any thread.
 pub type Epilogue<'e> = dyn Fn(usize, usize, &mut [f32]) + Sync + 'e;
 
 /// An epilogue that does nothing, for a plain product.
@@ -118,8 +119,10 @@ pub fn no_epilogue(_: usize, _: usize, _: &mut [f32]) {}
 ///
 /// After a block of complete rows `[r0, r1)` of C holds its final values, calls
 /// `epilogue(r0, r1, rows)` (see `Epilogue`); every row is in exactly one call.
-/// With `threads > 1` the row blocks run on the current rayon pool, split so that
-/// each of `threads` workers gets a share; with 1 everything runs on the caller.
+/// With `threads > 1` the rows are split evenly between that many workers of the
+/// current rayon pool (at most all of them), with one fork-join per `KC × NC`
+/// block of B; with 1 everything runs on the caller. Packing buffers are kept
+/// per thread, so a warm call allocates nothing.
 pub fn sgemm(a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, threads: usize, epilogue: &Epilogue) {
     sgemm_with(MicroKernel::best(), a, b, c, ldc, threads, epilogue);
 }
@@ -160,7 +163,7 @@ pub fn sgemm_with(
     if m > 1 {
         assert!(ldc >= n, "sgemm: ldc {ldc} is less than n {n}");
     }
-    if m > 0 && n > 0 {
+    if m > 0 {
         let need = (m - 1).checked_mul(ldc).and_then(|x| x.checked_add(n));
         assert!(
             need.is_some_and(|need| need <= c.len()),
