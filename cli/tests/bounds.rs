@@ -50,9 +50,7 @@ fn cpu_kernels_stay_in_bounds_under_memcheck() {
                         .output()
                         .expect("valgrind runs");
                     let ok = out.status.success();
-                    (!ok).then(|| {
-                        format!("{program}: {}", String::from_utf8_lossy(&out.stderr))
-                    })
+                    (!ok).then(|| format!("{program}: {}", String::from_utf8_lossy(&out.stderr)))
                 })
             })
             .collect();
