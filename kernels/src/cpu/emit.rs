@@ -75,7 +75,7 @@ const DOT_ROW_MAX: usize = 256;
 const COLUMN_ROWS: usize = 4;
 
 /// The side of the square tiles a transposing loop kernel walks.
-const TILE: i64 = 32;
+const TILE: i64 = 16;
 
 /// The widest vector the emitter uses: 128 bits of 32-bit elements.
 pub const LANES: u32 = 4;
