@@ -10,8 +10,6 @@ use omelet_compiler::cost;
 use serde::Serialize;
 
 use crate::inputs::InputArgs;
-use omelet_compiler::hlo::Module;
-
 use crate::{Backend, CliError, Prepared, program};
 
 #[derive(Clone, Debug, Serialize)]
@@ -92,7 +90,7 @@ fn measure(
     // Throughput counts what the program must move and compute, whatever the
     // backend does: its inputs and results once (SUITE.md), and the flops of
     // its ops.
-    let bytes = minimum_bytes(&loaded.module);
+    let bytes = cost::minimum_bytes(&loaded.module);
     let flops: u64 = cost::kernels(&loaded.module).iter().map(|k| k.flops).sum();
     Ok(BenchResult {
         program: path.display().to_string(),
@@ -107,17 +105,6 @@ fn measure(
         kernels: prepared.kernels(),
         speedup: 1.0,
     })
-}
-
-/// Bytes of the program's inputs and results: what any backend must move.
-fn minimum_bytes(module: &Module) -> u64 {
-    let inputs: usize = module
-        .parameter_shapes()
-        .iter()
-        .map(|s| s.byte_size())
-        .sum();
-    let results: usize = module.result_shapes().iter().map(|s| s.byte_size()).sum();
-    (inputs + results) as u64
 }
 
 /// A table, one row per program and backend.

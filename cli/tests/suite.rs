@@ -37,17 +37,6 @@ fn fused(name: &str) -> Module {
     compile(traced, Stage::Fused).module
 }
 
-/// What any implementation must move: every input read once, every output written once.
-fn minimum_bytes(module: &Module) -> u64 {
-    let inputs: usize = module
-        .parameter_shapes()
-        .iter()
-        .map(|s| s.byte_size())
-        .sum();
-    let outputs: usize = module.result_shapes().iter().map(|s| s.byte_size()).sum();
-    (inputs + outputs) as u64
-}
-
 #[test]
 fn suite_kernels_match_the_schedule() {
     let mut failures = Vec::new();
@@ -58,7 +47,7 @@ fn suite_kernels_match_the_schedule() {
             .iter()
             .map(|k| k.bytes_read + k.bytes_written)
             .sum();
-        let ratio = bytes as f64 / minimum_bytes(&module) as f64;
+        let ratio = bytes as f64 / cost::minimum_bytes(&module) as f64;
         let copies = estimates
             .iter()
             .filter(|k| k.ops.iter().all(|&op| op == "transpose"))

@@ -66,6 +66,18 @@ fn estimate(module: &Module, comp: &Computation, id: InstrId) -> KernelEstimate 
 }
 
 /// The fusion kind XLA would give a kernel made of this op alone.
+/// What any implementation must move: every input read once, every result
+/// written once.
+pub fn minimum_bytes(module: &Module) -> u64 {
+    let inputs: usize = module
+        .parameter_shapes()
+        .iter()
+        .map(|s| s.byte_size())
+        .sum();
+    let results: usize = module.result_shapes().iter().map(|s| s.byte_size()).sum();
+    (inputs + results) as u64
+}
+
 pub fn single_op_kind(op: &Op) -> FusionKind {
     match op {
         Op::Reduce { .. } => FusionKind::Input,

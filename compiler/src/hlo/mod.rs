@@ -15,7 +15,9 @@ mod verify;
 pub use builder::ComputationBuilder;
 pub use literal::{Literal, float_text};
 pub use module::{Computation, ComputationId, InstrId, Instruction, Module};
-pub use op::{BinaryOp, Direction, DotDims, FusionKind, Op, ReduceOp, SliceDim, UnaryOp};
+pub use op::{
+    BinaryOp, Direction, DotDims, FusionKind, Op, ReduceOp, SliceDim, UnaryOp, integer_power,
+};
 pub use print::print_module;
 pub(crate) use shape::join;
 pub use shape::{ArrayShape, ElementType, Shape};

@@ -160,6 +160,29 @@ impl BinaryOp {
     }
 }
 
+/// `power` on `s32`: by squaring, wrapping on overflow. A negative exponent gives
+/// 0 except for bases 1 and -1, whose powers stay exact. (Every backend and the
+/// interpreter share this definition.)
+pub fn integer_power(base: i32, exponent: i32) -> i32 {
+    if exponent < 0 {
+        return match base {
+            1 => 1,
+            -1 if exponent % 2 == 0 => 1,
+            -1 => -1,
+            _ => 0,
+        };
+    }
+    let (mut result, mut base, mut e) = (1i32, base, exponent as u32);
+    while e > 0 {
+        if e & 1 == 1 {
+            result = result.wrapping_mul(base);
+        }
+        base = base.wrapping_mul(base);
+        e >>= 1;
+    }
+    result
+}
+
 /// `compare`'s `direction=` attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Direction {

@@ -9,7 +9,7 @@
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 use cranelift_frontend::FunctionBuilder;
-use omelet_compiler::hlo::{BinaryOp, Direction, ElementType, ReduceOp, UnaryOp};
+use omelet_compiler::hlo::{BinaryOp, Direction, ElementType, ReduceOp, UnaryOp, integer_power};
 
 use crate::math::{self, MathFn};
 
@@ -54,26 +54,8 @@ extern "C" fn fmod_f32(a: f32, b: f32) -> f32 {
     a % b
 }
 
-/// Integer power by squaring, wrapping on overflow; a negative exponent gives 0
-/// except for bases 1 and -1 (the interpreter's definition).
 extern "C" fn pow_s32(base: i32, exponent: i32) -> i32 {
-    if exponent < 0 {
-        return match base {
-            1 => 1,
-            -1 if exponent % 2 == 0 => 1,
-            -1 => -1,
-            _ => 0,
-        };
-    }
-    let (mut result, mut base, mut e) = (1i32, base, exponent as u32);
-    while e > 0 {
-        if e & 1 == 1 {
-            result = result.wrapping_mul(base);
-        }
-        base = base.wrapping_mul(base);
-        e >>= 1;
-    }
-    result
+    integer_power(base, exponent)
 }
 
 /// The register type of `element` at `lanes` (1 or 4).

@@ -1,7 +1,7 @@
 //! Elementwise ops with XLA's semantics, one scalar function per op and type.
 
 use ndarray::{ArrayD, Zip};
-use omelet_compiler::hlo::{BinaryOp, Direction, ElementType, UnaryOp};
+use omelet_compiler::hlo::{BinaryOp, Direction, ElementType, UnaryOp, integer_power};
 
 use crate::array::Array;
 
@@ -115,32 +115,10 @@ fn s32_binary(op: BinaryOp) -> fn(i32, i32) -> i32 {
         BinaryOp::Remainder => |a, b| if b == 0 { a } else { a.wrapping_rem(b) },
         BinaryOp::Maximum => |a, b| a.max(b),
         BinaryOp::Minimum => |a, b| a.min(b),
-        BinaryOp::Power => pow_s32,
+        BinaryOp::Power => integer_power,
         BinaryOp::And => |a, b| a & b,
         BinaryOp::Or => |a, b| a | b,
     }
-}
-
-/// Integer power by squaring, wrapping on overflow. A negative exponent gives 0
-/// except for bases 1 and -1, whose powers stay exact.
-fn pow_s32(base: i32, exponent: i32) -> i32 {
-    if exponent < 0 {
-        return match base {
-            1 => 1,
-            -1 if exponent % 2 == 0 => 1,
-            -1 => -1,
-            _ => 0,
-        };
-    }
-    let (mut result, mut base, mut e) = (1i32, base, exponent as u32);
-    while e > 0 {
-        if e & 1 == 1 {
-            result = result.wrapping_mul(base);
-        }
-        base = base.wrapping_mul(base);
-        e >>= 1;
-    }
-    result
 }
 
 pub fn compare(direction: Direction, x: &Array, y: &Array) -> Array {
