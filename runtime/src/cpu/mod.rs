@@ -34,6 +34,9 @@ pub struct Executable {
     constants: Vec<Vec<u8>>,
     /// The arena, kept between runs so a run allocates only its results.
     arena: Mutex<Vec<u64>>,
+    /// Each thread part's scratch (rows of row kernels, GEMM blocks), sized for
+    /// the largest kernel and kept between runs.
+    scratch: Vec<Mutex<Vec<u64>>>,
 }
 
 impl Executable {
@@ -54,6 +57,15 @@ impl Executable {
             })
             .collect();
         let code = codegen::compile(&kernels).map_err(RuntimeError)?;
+        let most = code
+            .kernels
+            .iter()
+            .map(|k| k.scratch_bytes)
+            .max()
+            .unwrap_or(0);
+        let scratch = (0..rayon::current_num_threads().max(1))
+            .map(|_| Mutex::new(vec![0; most.div_ceil(8)]))
+            .collect();
         let plan = plan::plan(entry);
         let constants = plan
             .constants
@@ -79,6 +91,7 @@ impl Executable {
             code,
             kernels,
             arena: Mutex::new(vec![0; plan.arena_bytes.div_ceil(8)]),
+            scratch,
             plan,
             params,
             results: module.result_shapes().to_vec(),
@@ -199,7 +212,7 @@ impl Executable {
             if begin >= end {
                 return;
             }
-            let mut scratch = vec![0u64; compiled.scratch_bytes.div_ceil(8)];
+            let mut scratch = self.scratch[part].lock().unwrap_or_else(|e| e.into_inner());
             // Safety: `args` point to buffers of the sizes the kernel's shapes say
             // (inputs checked against the parameters, the rest planned), and
             // parts write disjoint ranges of the outputs.
