@@ -83,18 +83,34 @@ pub struct RowConsumer {
     pub dot: InstrId,
     pub lhs: InstrId,
     pub rhs: MatrixView,
+    /// Batches in all (the product of the leading outer dimensions).
+    pub batch: usize,
     pub m: usize,
     pub n: usize,
     pub k: usize,
 }
 
-/// A 3-D strided view of one kernel input (strides in elements).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A batched matrix view of one kernel input (strides in elements): batch `b`
+/// (row-major over `batch`, each an (extent, stride) pair) starts at
+/// [`MatrixView::offset`].
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MatrixView {
     pub input: usize,
-    pub batch_stride: usize,
+    pub batch: Vec<(usize, usize)>,
     pub row_stride: usize,
     pub col_stride: usize,
+}
+
+impl MatrixView {
+    /// Where batch `b` (a flat index) starts, in elements.
+    pub fn offset(&self, mut b: usize) -> usize {
+        let mut offset = 0;
+        for &(extent, stride) in self.batch.iter().rev() {
+            offset += b % extent * stride;
+            b /= extent;
+        }
+        offset
+    }
 }
 
 impl Kernel {
@@ -254,8 +270,8 @@ fn gemm(name: &str, body: &Computation, outputs: &[InstrId]) -> Option<Gemm> {
 }
 
 /// `dot` as a product of strided views of the kernel's inputs (no epilogue):
-/// an `f32` dot of (transposed) inputs into a row-major result, with at most one
-/// batch, one free and one contracting dimension per side.
+/// an `f32` dot of (transposed, reshaped) inputs into a row-major result, with
+/// one free and one contracting dimension per side and any batch dimensions.
 fn product(body: &Computation, dot: InstrId) -> Option<Gemm> {
     let instr = body.instr(dot);
     let Op::Dot(d) = &instr.op else {
@@ -264,7 +280,6 @@ fn product(body: &Computation, dot: InstrId) -> Option<Gemm> {
     let shape = instr.array_shape();
     let simple = shape.element == ElementType::F32
         && shape.has_default_layout()
-        && d.lhs_batch.len() <= 1
         && d.lhs_contracting.len() == 1;
     let lhs = view(body, instr.operands[0])?;
     let rhs = view(body, instr.operands[1])?;
@@ -284,21 +299,28 @@ fn product(body: &Computation, dot: InstrId) -> Option<Gemm> {
     if !simple || lf.len() != 1 || rf.len() != 1 {
         return None;
     }
-    let batch_of = |v: &(usize, Vec<usize>), b: &[usize]| b.first().map_or(0, |&b| v.1[b]);
     Some(Gemm {
-        batch: d.lhs_batch.first().map_or(1, |&b| ls.dims[b]),
+        batch: d.lhs_batch.iter().map(|&b| ls.dims[b]).product(),
         m: ls.dims[lf[0]],
         n: rs.dims[rf[0]],
         k: ls.dims[d.lhs_contracting[0]],
         lhs: MatrixView {
             input: lhs.0,
-            batch_stride: batch_of(&lhs, &d.lhs_batch),
+            batch: d
+                .lhs_batch
+                .iter()
+                .map(|&b| (ls.dims[b], lhs.1[b]))
+                .collect(),
             row_stride: lhs.1[lf[0]],
             col_stride: lhs.1[d.lhs_contracting[0]],
         },
         rhs: MatrixView {
             input: rhs.0,
-            batch_stride: batch_of(&rhs, &d.rhs_batch),
+            batch: d
+                .rhs_batch
+                .iter()
+                .map(|&b| (rs.dims[b], rhs.1[b]))
+                .collect(),
             row_stride: rhs.1[d.rhs_contracting[0]],
             col_stride: rhs.1[rf[0]],
         },
@@ -306,20 +328,22 @@ fn product(body: &Computation, dot: InstrId) -> Option<Gemm> {
     })
 }
 
-/// In a row kernel over `[batch, row]`, a batched product that other members
-/// read across its rows (attention's scores): the GEMM computes it for a whole
-/// batch into scratch before the batch's rows run.
+/// In a row kernel over `[batches.., row]`, a batched product that other
+/// members read across its rows (attention's scores): the GEMM computes it for
+/// each index of the first dimension into scratch before those rows run.
 fn row_product(body: &Computation, outputs: &[InstrId], outer: &[usize]) -> Option<RowProduct> {
     let live = body.live();
-    let [batch, rows] = outer else {
-        return None;
-    };
+    let (rows, batches) = outer.split_last().filter(|(_, b)| !b.is_empty())?;
     body.ids()
         .filter(|&id| live[id.index()] && !outputs.contains(&id))
         .filter(|&id| matches!(body.instr(id).op, Op::Dot(_)))
         .find_map(|dot| {
             let gemm = product(body, dot)?;
-            let fits = gemm.batch == *batch && gemm.m == *rows;
+            let dims = &body.instr(dot).array_shape().dims;
+            let fits = dims.starts_with(batches)
+                && dims.len() == outer.len() + 1
+                && gemm.batch == batches.iter().product::<usize>()
+                && gemm.m == *rows;
             fits.then_some(RowProduct { dot, gemm })
         })
 }
@@ -327,9 +351,11 @@ fn row_product(body: &Computation, outputs: &[InstrId], outer: &[usize]) -> Opti
 /// See [`RowConsumer`]: the single output is a batched dot of a value computed
 /// row by row (`[batch, row, k]`, contracted last) and a (transposed) input.
 fn row_consumer(body: &Computation, outputs: &[InstrId], outer: &[usize]) -> Option<RowConsumer> {
-    let ([dot], [batch, rows]) = (outputs, outer) else {
+    let [dot] = outputs else {
         return None;
     };
+    let (rows, batches) = outer.split_last().filter(|(_, b)| !b.is_empty())?;
+    let nb = batches.len();
     let instr = body.instr(*dot);
     let Op::Dot(d) = &instr.op else {
         return None;
@@ -344,11 +370,11 @@ fn row_consumer(body: &Computation, outputs: &[InstrId], outer: &[usize]) -> Opt
     let fits = shape.element == ElementType::F32
         && shape.has_default_layout()
         && view(body, lhs).is_none()
-        && ls.rank() == 3
-        && ls.dims[..2] == [*batch, *rows]
-        && d.lhs_batch == [0]
-        && d.lhs_contracting == [2]
-        && d.rhs_batch.len() == 1
+        && ls.rank() == nb + 2
+        && ls.dims[..=nb] == *outer
+        && d.lhs_batch.iter().copied().eq(0..nb)
+        && d.lhs_contracting == [nb + 1]
+        && d.rhs_batch.len() == nb
         && d.rhs_contracting.len() == 1
         && rhs_free.len() == 1;
     fits.then(|| RowConsumer {
@@ -356,18 +382,23 @@ fn row_consumer(body: &Computation, outputs: &[InstrId], outer: &[usize]) -> Opt
         lhs,
         rhs: MatrixView {
             input: rhs_view.0,
-            batch_stride: rhs_view.1[d.rhs_batch[0]],
+            batch: d
+                .rhs_batch
+                .iter()
+                .map(|&b| (rs.dims[b], rhs_view.1[b]))
+                .collect(),
             row_stride: rhs_view.1[d.rhs_contracting[0]],
             col_stride: rhs_view.1[rhs_free[0]],
         },
+        batch: batches.iter().product(),
         m: *rows,
         n: rs.dims[rhs_free[0]],
-        k: ls.dims[2],
+        k: ls.dims[nb + 1],
     })
 }
 
-/// A kernel input read through transposes: its index and, per logical dimension
-/// of `id`, the stride in the input's memory.
+/// A kernel input read through transposes and reshapes: its index and, per
+/// logical dimension of `id`, the stride in the input's memory.
 fn view(body: &Computation, id: InstrId) -> Option<(usize, Vec<usize>)> {
     let instr = body.instr(id);
     match &instr.op {
@@ -376,8 +407,58 @@ fn view(body: &Computation, id: InstrId) -> Option<(usize, Vec<usize>)> {
             let (input, inner) = view(body, instr.operands[0])?;
             Some((input, permutation.iter().map(|&p| inner[p]).collect()))
         }
+        Op::Reshape => {
+            let (input, inner) = view(body, instr.operands[0])?;
+            let from = &body.instr(instr.operands[0]).array_shape().dims;
+            let strides = reshape_strides(from, &inner, &instr.array_shape().dims)?;
+            Some((input, strides))
+        }
         _ => None,
     }
+}
+
+/// The strides of a reshape of a strided array, when it needs no copy (as NumPy
+/// decides): each group of dimensions whose sizes multiply to the same number on
+/// both sides must be contiguous within itself on the input side.
+fn reshape_strides(from: &[usize], strides: &[usize], to: &[usize]) -> Option<Vec<usize>> {
+    // Size-1 dimensions carry no stride: drop them, and give any stride back.
+    let kept: Vec<(usize, usize)> = from
+        .iter()
+        .zip(strides)
+        .filter(|&(&d, _)| d != 1)
+        .map(|(&d, &s)| (d, s))
+        .collect();
+    let mut out = vec![0; to.len()];
+    let (mut i, mut j) = (0, 0);
+    while j < to.len() {
+        if to[j] == 1 {
+            j += 1;
+            continue;
+        }
+        // One group: input dimensions [i, i2) and output dimensions [j, j2).
+        let (mut i2, mut j2) = (i + 1, j + 1);
+        let (mut a, mut b) = (kept.get(i)?.0, to[j]);
+        while a != b {
+            if a < b {
+                a *= kept.get(i2)?.0;
+                i2 += 1;
+            } else {
+                b *= *to.get(j2)?;
+                j2 += 1;
+            }
+        }
+        if (i..i2 - 1).any(|k| kept[k].1 != kept[k + 1].1 * kept[k + 1].0) {
+            return None;
+        }
+        let mut stride = kept[i2 - 1].1;
+        for k in (j..j2).rev() {
+            out[k] = stride;
+            stride *= to[k];
+        }
+        i = i2;
+        j = j2;
+    }
+    (i == kept.len()).then_some(out)
 }
 
 /// Whether every reader of `dot` is an elementwise op of its shape, so the
@@ -413,4 +494,34 @@ pub fn strides(shape: &ArrayShape) -> Vec<usize> {
         step *= shape.dims[d];
     }
     strides
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reshape_strides;
+
+    #[test]
+    fn reshapes_of_strided_arrays_need_no_copy_only_when_numpy_says_so() {
+        // Splitting and merging a row-major array's dimensions.
+        assert_eq!(
+            reshape_strides(&[6, 4], &[4, 1], &[2, 3, 4]),
+            Some(vec![12, 4, 1])
+        );
+        assert_eq!(
+            reshape_strides(&[2, 3, 4], &[12, 4, 1], &[6, 4]),
+            Some(vec![4, 1])
+        );
+        // Size-1 dimensions come and go.
+        assert_eq!(reshape_strides(&[1, 8], &[8, 1], &[8, 1]), Some(vec![1, 0]));
+        // A transposed [4, 6] (strides [1, 4]) splits its leading dimension...
+        assert_eq!(
+            reshape_strides(&[4, 6], &[1, 4], &[2, 2, 6]),
+            Some(vec![2, 1, 4])
+        );
+        // ...but cannot merge its two dimensions without a copy.
+        assert_eq!(reshape_strides(&[4, 6], &[1, 4], &[24]), None);
+        // Regrouping a contiguous array is free; a transposed one is not.
+        assert_eq!(reshape_strides(&[4, 6], &[6, 1], &[3, 8]), Some(vec![8, 1]));
+        assert_eq!(reshape_strides(&[4, 6], &[1, 4], &[3, 8]), None);
+    }
 }

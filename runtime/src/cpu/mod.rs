@@ -232,38 +232,52 @@ impl Executable {
                 } if product.is_some() || consumer.is_some() => {
                     let inputs = kernel.input_shapes();
                     let floats = scratch.as_mut_ptr() as *mut f32;
-                    let product_len = product.as_ref().map_or(0, |p| p.gemm.m * p.gemm.n);
-                    for b in begin..end {
-                        if let Some(p) = product {
+                    // Each index of the first dimension covers `inner` batches.
+                    let batches = product
+                        .as_ref()
+                        .map(|p| p.gemm.batch)
+                        .or(consumer.as_ref().map(|c| c.batch))
+                        .unwrap_or(extent);
+                    let inner = batches / extent.max(1);
+                    let product_len = product.as_ref().map_or(0, |p| inner * p.gemm.m * p.gemm.n);
+                    for b0 in begin..end {
+                        for bi in 0..inner {
+                            let Some(p) = product else { break };
                             let g = &p.gemm;
-                            let a = matrix(&inputs, args, g.lhs, b, g.m, g.k);
-                            let bm = matrix(&inputs, args, g.rhs, b, g.k, g.n);
-                            // Safety: scratch starts with `m * n` f32s for the product.
-                            let c = unsafe { std::slice::from_raw_parts_mut(floats, product_len) };
+                            let flat = b0 * inner + bi;
+                            let a = matrix(&inputs, args, &g.lhs, flat, g.m, g.k);
+                            let bm = matrix(&inputs, args, &g.rhs, flat, g.k, g.n);
+                            // Safety: scratch starts with `inner * m * n` f32s for
+                            // the products.
+                            let c = unsafe {
+                                std::slice::from_raw_parts_mut(
+                                    floats.add(bi * g.m * g.n),
+                                    g.m * g.n,
+                                )
+                            };
                             sgemm(a, bm, c, g.n, 1, &no_epilogue);
                         }
-                        call(&mut scratch, b, b + 1);
-                        if let Some(c) = consumer {
-                            // Safety: the operand's `m * k` f32s follow the product
-                            // in scratch; the output holds `batch * m * n` f32s.
+                        call(&mut scratch, b0, b0 + 1);
+                        for bi in 0..inner {
+                            let Some(c) = consumer else { break };
+                            let flat = b0 * inner + bi;
+                            // Safety: the operand's `inner * m * k` f32s follow the
+                            // products in scratch; the output holds `batch * m * n`.
                             let (lhs, out) = unsafe {
                                 (
-                                    std::slice::from_raw_parts(floats.add(product_len), c.m * c.k),
+                                    std::slice::from_raw_parts(
+                                        floats.add(product_len + bi * c.m * c.k),
+                                        c.m * c.k,
+                                    ),
                                     std::slice::from_raw_parts_mut(
-                                        (args[inputs.len()] as *mut f32).add(b * c.m * c.n),
+                                        (args[inputs.len()] as *mut f32).add(flat * c.m * c.n),
                                         c.m * c.n,
                                     ),
                                 )
                             };
-                            let rhs = matrix(&inputs, args, c.rhs, b, c.k, c.n);
-                            sgemm(
-                                MatRef::row_major(lhs, c.m, c.k),
-                                rhs,
-                                out,
-                                c.n,
-                                1,
-                                &no_epilogue,
-                            );
+                            let rhs = matrix(&inputs, args, &c.rhs, flat, c.k, c.n);
+                            let lhs = MatRef::row_major(lhs, c.m, c.k);
+                            sgemm(lhs, rhs, out, c.n, 1, &no_epilogue);
                         }
                     }
                 }
@@ -310,12 +324,9 @@ impl Executable {
                 };
             }
         };
-        let view = |v: MatrixView, b: usize, rows: usize, cols: usize| {
-            matrix(&inputs, args, v, b, rows, cols)
-        };
         for b in 0..gemm.batch {
-            let a = view(gemm.lhs, b, m, k);
-            let bm = view(gemm.rhs, b, k, n);
+            let a = matrix(&inputs, args, &gemm.lhs, b, m, k);
+            let bm = matrix(&inputs, args, &gemm.rhs, b, k, n);
             // Safety: the output holds `batch * m * n` f32s.
             let c = unsafe { std::slice::from_raw_parts_mut(out.add(b * m * n), m * n) };
             if gemm.batch == 1 {
@@ -336,18 +347,17 @@ impl Executable {
 fn matrix<'a>(
     shapes: &[&ArrayShape],
     args: &[usize],
-    v: MatrixView,
+    v: &MatrixView,
     b: usize,
     rows: usize,
     cols: usize,
 ) -> MatRef<'a> {
     let base = args[v.input] as *const f32;
-    let offset = b * v.batch_stride;
-    // Safety: the input holds `element_count` f32s from `base`; `sgemm` checks
-    // every index of the view against the slice.
-    let data = unsafe {
-        std::slice::from_raw_parts(base.add(offset), shapes[v.input].element_count() - offset)
-    };
+    let count = shapes[v.input].element_count();
+    let offset = v.offset(b).min(count);
+    // Safety: the input holds `count` f32s from `base`; `sgemm` checks every
+    // index of the view against the slice.
+    let data = unsafe { std::slice::from_raw_parts(base.add(offset), count - offset) };
     MatRef {
         data,
         rows,

@@ -24,9 +24,10 @@ impl Emitter<'_, '_> {
         if self.rows.contains_key(&id) {
             return self.read_row(id, idx);
         }
-        if let Some(p) = self.product.as_ref().filter(|p| p.dot == id) {
-            // The batch's product, row-major at the start of scratch.
-            let strides = [0, p.gemm.n, 1];
+        if self.product.as_ref().is_some_and(|p| p.dot == id) {
+            // The product for this index of the first dimension, row-major at the
+            // start of scratch.
+            let strides = block_strides(&self.shape(id).dims);
             let addr = self.address(self.scratch, ElementType::F32, &strides, &idx.coords);
             return self.read_at(addr, ElementType::F32, &strides, idx, lower::load);
         }

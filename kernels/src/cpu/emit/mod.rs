@@ -201,8 +201,9 @@ impl<'k, 'f> Emitter<'k, 'f> {
                     .iter()
                     .map(|&m| row_elements(kernel.body.instr(m).array_shape(), outer.len()) * 4)
                     .sum();
-                rows + product.as_ref().map_or(0, |p| p.gemm.m * p.gemm.n * 4)
-                    + consumer.as_ref().map_or(0, |c| c.m * c.k * 4)
+                let block = |id: InstrId| block_len(&kernel.body.instr(id).array_shape().dims) * 4;
+                rows + product.as_ref().map_or(0, |p| block(p.dot))
+                    + consumer.as_ref().map_or(0, |c| block(c.lhs))
             }
             _ => 0,
         }
@@ -283,6 +284,23 @@ fn reads_transposed(kernel: &Kernel) -> bool {
             Op::Bitcast => true,
             _ => false,
         })
+}
+
+/// Strides of a value kept in scratch for one index of its first dimension:
+/// row-major over the rest, the first not varying.
+fn block_strides(dims: &[usize]) -> Vec<usize> {
+    let mut strides = vec![0; dims.len()];
+    let mut step = 1;
+    for d in (1..dims.len()).rev() {
+        strides[d] = step;
+        step *= dims[d];
+    }
+    strides
+}
+
+/// Elements of such a block.
+fn block_len(dims: &[usize]) -> usize {
+    dims.iter().skip(1).product()
 }
 
 fn row_elements(shape: &ArrayShape, outer: usize) -> usize {

@@ -21,10 +21,14 @@ impl Emitter<'_, '_> {
         }
         // Scratch: the product, then the consumer's operand for a whole batch,
         // then one row of each other materialized value.
-        let mut offset = self.product.as_ref().map_or(0, |p| p.gemm.m * p.gemm.n * 4);
+        let mut offset = self
+            .product
+            .as_ref()
+            .map_or(0, |p| block_len(&self.shape(p.dot).dims) * 4);
         if let Some(c) = &self.consumer {
-            self.rows.insert(c.lhs, (offset, vec![0, c.k, 1]));
-            offset += c.m * c.k * 4;
+            let dims = &self.shape(c.lhs).dims;
+            self.rows.insert(c.lhs, (offset, block_strides(dims)));
+            offset += block_len(dims) * 4;
         }
         for &m in &steps {
             if !self.rows.contains_key(&m) {
