@@ -47,6 +47,9 @@ pub enum Schedule {
     /// One matrix product of (transposed) inputs, by the packed GEMM, then an
     /// elementwise epilogue on each block of finished rows.
     Gemm(Gemm),
+    /// Sibling products of inputs (attention's q, k and v projections): output
+    /// `i` is `products[i]`, each by the packed GEMM.
+    Products(Vec<Gemm>),
 }
 
 /// A product `C[b] = A[b] · B[b]` of strided views of the kernel's inputs.
@@ -132,6 +135,9 @@ impl Kernel {
             FusionKind::Loop => Schedule::Loop,
             FusionKind::Output if let Some(gemm) = gemm(name, body, &outputs) => {
                 Schedule::Gemm(gemm)
+            }
+            FusionKind::Output if let Some(products) = products(body, &outputs) => {
+                Schedule::Products(products)
             }
             _ if !trailing_reductions => Schedule::Columns,
             _ => {
@@ -226,7 +232,7 @@ impl Kernel {
             Schedule::Loop => physical_order(first).first().map_or(1, |&d| first.dims[d]),
             Schedule::Rows { outer, .. } => outer.first().copied().unwrap_or(1),
             Schedule::Columns => self.column_split().unwrap_or(1),
-            Schedule::Gemm(_) => 1,
+            Schedule::Gemm(_) | Schedule::Products(_) => 1,
         }
     }
 }
@@ -269,9 +275,19 @@ fn gemm(name: &str, body: &Computation, outputs: &[InstrId]) -> Option<Gemm> {
     Some(gemm)
 }
 
+/// Several outputs that are each a product of views of the inputs.
+fn products(body: &Computation, outputs: &[InstrId]) -> Option<Vec<Gemm>> {
+    outputs
+        .iter()
+        .map(|&o| product(body, o))
+        .collect::<Option<Vec<Gemm>>>()
+        .filter(|p| p.len() > 1)
+}
+
 /// `dot` as a product of strided views of the kernel's inputs (no epilogue):
 /// an `f32` dot of (transposed, reshaped) inputs into a row-major result, with
-/// one free and one contracting dimension per side and any batch dimensions.
+/// one contracting dimension, any batch dimensions, and free dimensions that
+/// merge into one per side.
 fn product(body: &Computation, dot: InstrId) -> Option<Gemm> {
     let instr = body.instr(dot);
     let Op::Dot(d) = &instr.op else {
@@ -296,13 +312,24 @@ fn product(body: &Computation, dot: InstrId) -> Option<Gemm> {
         free(ls.rank(), &d.lhs_batch, &d.lhs_contracting),
         free(rs.rank(), &d.rhs_batch, &d.rhs_contracting),
     );
-    if !simple || lf.len() != 1 || rf.len() != 1 {
+    // Several free dimensions on a side merge into one when they are laid out
+    // as one (`x @ w` with `x` of rank 3): `(extent, stride)`.
+    let merged = |free: &[usize], dims: &[usize], strides: &[usize]| -> Option<(usize, usize)> {
+        let contiguous = free
+            .windows(2)
+            .all(|w| strides[w[0]] == strides[w[1]] * dims[w[1]]);
+        let extent = free.iter().map(|&f| dims[f]).product();
+        contiguous.then(|| (extent, free.last().map_or(0, |&f| strides[f])))
+    };
+    let (m, row_stride) = merged(&lf, &ls.dims, &lhs.1)?;
+    let (n, col_stride) = merged(&rf, &rs.dims, &rhs.1)?;
+    if !simple {
         return None;
     }
     Some(Gemm {
         batch: d.lhs_batch.iter().map(|&b| ls.dims[b]).product(),
-        m: ls.dims[lf[0]],
-        n: rs.dims[rf[0]],
+        m,
+        n,
         k: ls.dims[d.lhs_contracting[0]],
         lhs: MatrixView {
             input: lhs.0,
@@ -311,7 +338,7 @@ fn product(body: &Computation, dot: InstrId) -> Option<Gemm> {
                 .iter()
                 .map(|&b| (ls.dims[b], lhs.1[b]))
                 .collect(),
-            row_stride: lhs.1[lf[0]],
+            row_stride,
             col_stride: lhs.1[d.lhs_contracting[0]],
         },
         rhs: MatrixView {
@@ -322,7 +349,7 @@ fn product(body: &Computation, dot: InstrId) -> Option<Gemm> {
                 .map(|&b| (rs.dims[b], rhs.1[b]))
                 .collect(),
             row_stride: rhs.1[d.rhs_contracting[0]],
-            col_stride: rhs.1[rf[0]],
+            col_stride,
         },
         epilogue: None,
     })

@@ -91,6 +91,7 @@ pub fn compile(kernels: &[Kernel]) -> Result<CpuKernels, String> {
         .iter()
         .map(|k| match &k.schedule {
             Schedule::Gemm(g) => g.epilogue.as_deref(),
+            Schedule::Products(_) => None,
             _ => Some(k),
         })
         .collect();

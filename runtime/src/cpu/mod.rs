@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use ndarray::{ArrayD, IxDyn};
 use omelet_compiler::hlo::{ArrayShape, ElementType, Module, Op, print_module};
-use omelet_kernels::cpu::{self as codegen, CompiledKernel, CpuKernels, LANES};
+use omelet_kernels::cpu::{self as codegen, CpuKernels, KernelFn, LANES};
 use omelet_kernels::gemm::{MatRef, no_epilogue, sgemm};
 use omelet_kernels::kernel::{Gemm, Kernel, MatrixView, Schedule};
 use rayon::prelude::*;
@@ -178,8 +178,16 @@ impl Executable {
     fn launch(&self, k: usize, args: &[usize]) {
         let kernel = &self.kernels[k];
         let compiled = &self.code.kernels[k];
+        if let Schedule::Products(products) = &kernel.schedule {
+            let inputs = kernel.body.parameters.len();
+            for (o, gemm) in products.iter().enumerate() {
+                launch_gemm(kernel, gemm, None, &args[..inputs], args[inputs + o]);
+            }
+            return;
+        }
         if let Schedule::Gemm(gemm) = &kernel.schedule {
-            return self.launch_gemm(kernel, gemm, compiled, args);
+            let inputs = kernel.body.parameters.len();
+            return launch_gemm(kernel, gemm, compiled.entry, &args[..inputs], args[inputs]);
         }
         let Some(entry) = compiled.entry else {
             unreachable!("every kernel but a bare GEMM has code")
@@ -292,53 +300,61 @@ impl Executable {
     }
 }
 
-impl Executable {
-    /// A GEMM kernel: the packed product per batch straight into the output, the
-    /// epilogue (reading the product in place) on each block of finished rows.
-    fn launch_gemm(&self, kernel: &Kernel, gemm: &Gemm, compiled: &CompiledKernel, args: &[usize]) {
-        let inputs = kernel.input_shapes();
-        let out = args[inputs.len()] as *mut f32;
-        let (m, n, k) = (gemm.m, gemm.n, gemm.k);
-        let threads = if m * n * k >= GEMM_PARALLEL_FLOPS {
-            rayon::current_num_threads()
+/// A product of the inputs at `args`: the packed GEMM per batch straight into
+/// the buffer at `out`, then the epilogue, if any (reading the product in
+/// place), on each block of finished rows.
+fn launch_gemm(
+    kernel: &Kernel,
+    gemm: &Gemm,
+    epilogue: Option<KernelFn>,
+    args: &[usize],
+    out: usize,
+) {
+    let inputs = kernel.input_shapes();
+    let out = out as *mut f32;
+    let (m, n, k) = (gemm.m, gemm.n, gemm.k);
+    let threads = if m * n * k >= GEMM_PARALLEL_FLOPS {
+        rayon::current_num_threads()
+    } else {
+        1
+    };
+    // The epilogue's arguments: the inputs, the product (the output itself),
+    // then the output.
+    let epilogue_args: Vec<usize> = args[..inputs.len()]
+        .iter()
+        .copied()
+        .chain([out as usize, out as usize])
+        .collect();
+    let run_epilogue = |begin: usize, end: usize| {
+        if let Some(entry) = epilogue {
+            // Safety: as for any kernel launch; rows [begin, end) are final.
+            unsafe {
+                entry(
+                    epilogue_args.as_ptr() as *const *mut u8,
+                    begin as i64,
+                    end as i64,
+                    std::ptr::null_mut(),
+                )
+            };
+        }
+    };
+    // The epilogue's parallel dimension is the output's first: the product's
+    // rows only when the output is one `m × n` matrix.
+    let outer = kernel.output_shapes()[0].dims.first().copied().unwrap_or(1);
+    let by_rows = gemm.batch == 1 && kernel.output_shapes()[0].rank() == 2;
+    for b in 0..gemm.batch {
+        let a = matrix(&inputs, args, &gemm.lhs, b, m, k);
+        let bm = matrix(&inputs, args, &gemm.rhs, b, k, n);
+        // Safety: the output holds `batch * m * n` f32s.
+        let c = unsafe { std::slice::from_raw_parts_mut(out.add(b * m * n), m * n) };
+        if by_rows {
+            sgemm(a, bm, c, n, threads, &|r0, r1, _| run_epilogue(r0, r1));
         } else {
-            1
-        };
-        // The epilogue's arguments: the inputs, the product (the output itself),
-        // then the output.
-        let epilogue_args: Vec<usize> = args[..inputs.len()]
-            .iter()
-            .copied()
-            .chain([out as usize, out as usize])
-            .collect();
-        let run_epilogue = |begin: usize, end: usize| {
-            if let Some(entry) = compiled.entry {
-                // Safety: as for any kernel launch; rows [begin, end) are final.
-                unsafe {
-                    entry(
-                        epilogue_args.as_ptr() as *const *mut u8,
-                        begin as i64,
-                        end as i64,
-                        std::ptr::null_mut(),
-                    )
-                };
-            }
-        };
-        for b in 0..gemm.batch {
-            let a = matrix(&inputs, args, &gemm.lhs, b, m, k);
-            let bm = matrix(&inputs, args, &gemm.rhs, b, k, n);
-            // Safety: the output holds `batch * m * n` f32s.
-            let c = unsafe { std::slice::from_raw_parts_mut(out.add(b * m * n), m * n) };
-            if gemm.batch == 1 {
-                sgemm(a, bm, c, n, threads, &|r0, r1, _| run_epilogue(r0, r1));
-            } else {
-                sgemm(a, bm, c, n, threads, &no_epilogue);
-            }
+            sgemm(a, bm, c, n, threads, &no_epilogue);
         }
-        if gemm.batch > 1 {
-            // Batched: the epilogue's parallel dimension is the batch.
-            run_epilogue(0, gemm.batch);
-        }
+    }
+    if !by_rows {
+        run_epilogue(0, outer);
     }
 }
 

@@ -179,7 +179,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
                 self.consumer = consumer.clone();
                 self.rows(outer, begin, end)
             }
-            Schedule::Gemm(_) => {
+            Schedule::Gemm(_) | Schedule::Products(_) => {
                 unreachable!("the GEMM driver runs products; only epilogues are emitted")
             }
             Schedule::Columns => self.columns(begin, end),
