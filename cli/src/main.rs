@@ -257,7 +257,10 @@ fn dispatch(command: Command) -> Result<(), CliError> {
                         ))
                     })?;
                     for (name, clif) in executable.clif() {
-                        println!("; kernel {name}\n{clif}");
+                        match clif {
+                            "" => println!("; kernel {name}: the packed GEMM, no generated code\n"),
+                            _ => println!("; kernel {name}\n{clif}"),
+                        }
                     }
                 }
                 Format::Dot => print!("{}", dump::dot(module)),
