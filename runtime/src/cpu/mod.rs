@@ -1,6 +1,7 @@
 //! The CPU engine: a fused module's kernels JIT-compiled by Cranelift, run over
 //! one planned arena, large kernels split across the cores of one thread pool.
 
+mod denormals;
 mod plan;
 
 use std::borrow::Cow;
@@ -15,6 +16,7 @@ use omelet_kernels::kernel::{Gemm, Kernel, MatrixView, Schedule};
 use rayon::prelude::*;
 
 use crate::array::{Array, RuntimeError};
+use denormals::FlushToZero;
 use plan::{Plan, Slot};
 
 /// Below this many bytes read and written, a kernel runs on one thread:
@@ -220,6 +222,7 @@ impl Executable {
             if begin >= end {
                 return;
             }
+            let _flush = FlushToZero::new();
             let mut scratch = self.scratch[part].lock().unwrap_or_else(|e| e.into_inner());
             // Safety: `args` point to buffers of the sizes the kernel's shapes say
             // (inputs checked against the parameters, the rest planned), and
