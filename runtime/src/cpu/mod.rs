@@ -133,6 +133,8 @@ impl Executable {
             .collect();
         let mut results: Vec<ResultBuffer> = self.results.iter().map(ResultBuffer::new).collect();
         let mut arena = self.arena.lock().unwrap_or_else(|e| e.into_inner());
+        // The calling thread runs GEMMs and single-part kernels.
+        let _flush = FlushToZero::new();
         let arena_base = arena.as_mut_ptr() as *mut u8;
         let result_bases: Vec<*mut u8> = results.iter_mut().map(ResultBuffer::as_mut_ptr).collect();
         let address = |slot: Slot| -> *mut u8 {
