@@ -26,9 +26,8 @@
 
 mod support;
 
-use support::compare_normwise;
 use support::fuzz::{
-    delete, duplicate_line, floor_char_boundary, position, swap_lines, total_elements,
+    cpu_matches, delete, duplicate_line, floor_char_boundary, position, swap_lines, total_elements,
 };
 
 use std::io::Write;
@@ -40,7 +39,7 @@ use ndarray::{ArrayD, IxDyn};
 use omelet_compiler::hlo::{ArrayShape, ElementType, Module, print_module};
 use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
-use omelet_runtime::{Array, cpu, interp};
+use omelet_runtime::{Array, interp};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -107,17 +106,8 @@ fn check(text: &str, stats: &Stats) -> Result<(), TestCaseError> {
         // The CPU backend compiles whatever the interpreter runs, to its numbers.
         if let Ok(expected) = expected {
             stats.compiled.fetch_add(1, Ordering::Relaxed);
-            let executable = cpu::Executable::new(&fused).map_err(|e| {
-                TestCaseError::fail(format!("the cpu backend fails: {e}\n{printed}"))
-            })?;
-            let results = executable.run(&inputs).map_err(|e| {
-                TestCaseError::fail(format!("the cpu backend fails to run: {e}\n{printed}"))
-            })?;
-            if stats.compare_numbers {
-                compare_normwise(&results, &expected, 1e-4).map_err(|e| {
-                    TestCaseError::fail(format!("the cpu backend disagrees: {e}\n{printed}"))
-                })?;
-            }
+            cpu_matches(&fused, &inputs, &expected, stats.compare_numbers)
+                .map_err(TestCaseError::fail)?;
         }
     }
     Ok(())

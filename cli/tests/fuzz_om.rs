@@ -27,8 +27,7 @@
 
 mod support;
 
-use support::compare_normwise;
-use support::fuzz::{delete, duplicate_line, position, swap_lines, total_elements};
+use support::fuzz::{cpu_matches, delete, duplicate_line, position, swap_lines, total_elements};
 
 use std::cell::RefCell;
 use std::io::Write;
@@ -44,7 +43,7 @@ use omelet_compiler::pipeline::{Stage, compile};
 use omelet_compiler::trace::{KnownShapes, Tracer};
 use omelet_compiler::{CompileError, ErrorKind};
 use omelet_grammar::omelet::{DType, Dim, Item, Program, parse};
-use omelet_runtime::{Array, cpu, interp};
+use omelet_runtime::{Array, interp};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -192,18 +191,8 @@ fn check(case: &Case, stats: &Stats) -> Result<(), TestCaseError> {
         }
         // The CPU backend runs the fused module to the interpreter's numbers.
         if let Some(fused) = &fused {
-            let printed = print_module(fused);
-            let executable = cpu::Executable::new(fused).map_err(|e| {
-                TestCaseError::fail(format!("the cpu backend fails: {e}\n{printed}"))
-            })?;
-            let actual = executable.run(&inputs).map_err(|e| {
-                TestCaseError::fail(format!("the cpu backend fails to run: {e}\n{printed}"))
-            })?;
-            if stats.compare_numbers {
-                compare_normwise(&actual, &results[0], 1e-4).map_err(|e| {
-                    TestCaseError::fail(format!("the cpu backend disagrees: {e}\n{printed}"))
-                })?;
-            }
+            cpu_matches(fused, &inputs, &results[0], stats.compare_numbers)
+                .map_err(TestCaseError::fail)?;
         }
     }
     Ok(())

@@ -1,5 +1,6 @@
-//! What the fuzz tests share: their configuration from the environment, and a
-//! panic hook that records, rather than prints, the panics proptest provokes.
+//! What the fuzz tests share: their configuration from the environment, a
+//! panic hook that records, rather than prints, the panics proptest provokes, and
+//! the CPU backend's check.
 
 use std::cell::{Cell, RefCell};
 use std::sync::Once;
@@ -109,4 +110,27 @@ pub fn floor_char_boundary(text: &str, mut at: usize) -> usize {
         at -= 1;
     }
     at
+}
+
+/// The CPU backend compiles the fused module and runs it on `inputs`; with
+/// `compare_numbers`, to the interpreter's `expected` numbers (normwise: the
+/// backend's polynomials and summation order may differ by ulps).
+#[allow(dead_code)]
+pub fn cpu_matches(
+    fused: &omelet_compiler::hlo::Module,
+    inputs: &[omelet_runtime::Array],
+    expected: &[omelet_runtime::Array],
+    compare_numbers: bool,
+) -> Result<(), String> {
+    let printed = || omelet_compiler::hlo::print_module(fused);
+    let executable = omelet_runtime::cpu::Executable::new(fused)
+        .map_err(|e| format!("the cpu backend fails: {e}\n{}", printed()))?;
+    let actual = executable
+        .run(inputs)
+        .map_err(|e| format!("the cpu backend fails to run: {e}\n{}", printed()))?;
+    if compare_numbers {
+        super::compare_normwise(&actual, expected, 1e-4)
+            .map_err(|e| format!("the cpu backend disagrees: {e}\n{}", printed()))?;
+    }
+    Ok(())
 }
