@@ -13,7 +13,6 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module, default_libcall_names};
 use omelet_compiler::hlo::{InstrId, Literal, Op};
-use rustc_hash::FxHashMap;
 
 use emit::Emitter;
 pub use emit::LANES;
@@ -95,6 +94,20 @@ pub fn compile(kernels: &[Kernel]) -> Result<CpuKernels, String> {
             _ => Some(k),
         })
         .collect();
+    // The helpers are declared once for the module, then referenced per kernel.
+    let helper_ids = Helper::ALL
+        .into_iter()
+        .map(|h| {
+            let mut sig = module.make_signature();
+            let ty = lower::helper_type(h);
+            sig.params.extend([AbiParam::new(ty), AbiParam::new(ty)]);
+            sig.returns.push(AbiParam::new(ty));
+            let f = module
+                .declare_function(h.symbol(), Linkage::Import, &sig)
+                .map_err(|e| e.to_string())?;
+            Ok((h, f))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     for (n, kernel) in code.iter().enumerate() {
         let Some(kernel) = kernel else {
             ids.push(None);
@@ -110,17 +123,10 @@ pub fn compile(kernels: &[Kernel]) -> Result<CpuKernels, String> {
             .map_err(|e| e.to_string())?;
         ctx.func.signature = sig;
         ctx.func.name = UserFuncName::user(0, id.as_u32());
-        let mut helpers = FxHashMap::default();
-        for h in Helper::ALL {
-            let mut hsig = module.make_signature();
-            let ty = lower::helper_type(h);
-            hsig.params.extend([AbiParam::new(ty), AbiParam::new(ty)]);
-            hsig.returns.push(AbiParam::new(ty));
-            let f = module
-                .declare_function(h.symbol(), Linkage::Import, &hsig)
-                .map_err(|e| e.to_string())?;
-            helpers.insert(h, module.declare_func_in_func(f, &mut ctx.func));
-        }
+        let helpers = helper_ids
+            .iter()
+            .map(|&(h, f)| (h, module.declare_func_in_func(f, &mut ctx.func)))
+            .collect();
         let constants = embedded_constants(kernel);
         let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
         Emitter::new(b, kernel, helpers, &constants, module.target_config()).emit();
