@@ -36,6 +36,8 @@ pub struct Executable {
     constants: Vec<Vec<u8>>,
     /// The arena, kept between runs so a run allocates only its results.
     arena: Mutex<Vec<u64>>,
+    /// Per kernel, the bounds of its thread parts along its parallel dimension.
+    parts: Vec<Vec<usize>>,
     /// Each thread part's scratch (rows of row kernels, GEMM blocks), sized for
     /// the largest kernel and kept between runs.
     scratch: Vec<Mutex<Vec<u64>>>,
@@ -59,6 +61,7 @@ impl Executable {
             })
             .collect();
         let code = codegen::compile(&kernels).map_err(RuntimeError)?;
+        let parts = kernels.iter().map(thread_parts).collect();
         let most = code
             .kernels
             .iter()
@@ -93,6 +96,7 @@ impl Executable {
             code,
             kernels,
             arena: Mutex::new(vec![0; plan.arena_bytes.div_ceil(8)]),
+            parts,
             scratch,
             plan,
             params,
@@ -196,29 +200,8 @@ impl Executable {
         let Some(entry) = compiled.entry else {
             unreachable!("every kernel but a bare GEMM has code")
         };
-        let extent = kernel.parallel_extent();
-        let shapes = kernel
-            .input_shapes()
-            .into_iter()
-            .chain(kernel.output_shapes());
-        let moved: usize = shapes.map(|s| s.byte_size()).sum();
-        let threads = if moved >= PARALLEL_BYTES && extent >= 2 {
-            rayon::current_num_threads().min(extent)
-        } else {
-            1
-        };
-        // Split points stay multiples of the vector width, so that a vector never
-        // straddles two threads' parts of an innermost dimension.
-        let bounds: Vec<usize> = (0..=threads)
-            .map(|t| {
-                let at = extent * t / threads;
-                if t == threads {
-                    extent
-                } else {
-                    at / LANES as usize * LANES as usize
-                }
-            })
-            .collect();
+        let bounds = &self.parts[k];
+        let (threads, extent) = (bounds.len() - 1, bounds[bounds.len() - 1]);
         let run = |part: usize| {
             let (begin, end) = (bounds[part], bounds[part + 1]);
             if begin >= end {
@@ -361,6 +344,29 @@ fn launch_gemm(
     if !by_rows {
         run_epilogue(0, outer);
     }
+}
+
+/// The bounds of a kernel's thread parts: `[0, extent)` split evenly over the
+/// pool when the kernel moves enough bytes, at multiples of the vector width so
+/// that a vector never straddles two parts of an innermost dimension.
+fn thread_parts(kernel: &Kernel) -> Vec<usize> {
+    let extent = kernel.parallel_extent();
+    let shapes = kernel
+        .input_shapes()
+        .into_iter()
+        .chain(kernel.output_shapes());
+    let moved: usize = shapes.map(|s| s.byte_size()).sum();
+    let threads = if moved >= PARALLEL_BYTES && extent >= 2 {
+        rayon::current_num_threads().min(extent)
+    } else {
+        1
+    };
+    (0..=threads)
+        .map(|t| match t {
+            _ if t == threads => extent,
+            _ => extent * t / threads / LANES as usize * LANES as usize,
+        })
+        .collect()
 }
 
 /// Batch `b` of a strided matrix view of one of a kernel's inputs (`shapes`),
