@@ -60,6 +60,15 @@ pub fn plan(entry: &Computation) -> Plan {
     for r in &result_ids {
         last_use[r.index()] = n;
     }
+    // Tuple elements and bitcasts alias their operand's buffers: its last reader
+    // is theirs too (one reverse pass, as aliases follow what they alias).
+    for id in entry.ids().rev().filter(|id| live[id.index()]) {
+        let instr = entry.instr(id);
+        if matches!(instr.op, Op::GetTupleElement { .. } | Op::Bitcast) {
+            let o = instr.operands[0].index();
+            last_use[o] = last_use[o].max(last_use[id.index()]);
+        }
+    }
     let mut constants = Vec::new();
     let mut launches = Vec::new();
     // Live arena buffers: (offset, size, last reader).
@@ -100,7 +109,7 @@ pub fn plan(entry: &Computation) -> Plan {
                             None => {
                                 let size = shape.byte_size().div_ceil(ALIGN) * ALIGN;
                                 let offset = first_fit(&busy, size);
-                                busy.push((offset, size, last_use_of(entry, &last_use, id)));
+                                busy.push((offset, size, last_use[id.index()]));
                                 arena_bytes = arena_bytes.max(offset + size);
                                 Slot::Arena { offset }
                             }
@@ -139,20 +148,6 @@ pub fn is_kernel(op: &Op) -> bool {
 fn is_output_of(entry: &Computation, r: InstrId, fusion: InstrId, k: usize) -> bool {
     let instr = entry.instr(r);
     matches!(instr.op, Op::GetTupleElement { index } if index == k && instr.operands[0] == fusion)
-}
-
-/// The last instruction that reads `id`'s arrays, looking through the tuple
-/// elements and bitcasts that alias them.
-fn last_use_of(entry: &Computation, last_use: &[usize], id: InstrId) -> usize {
-    let mut last = last_use[id.index()];
-    for user in entry.ids().skip(id.index() + 1) {
-        let instr = entry.instr(user);
-        let aliases = matches!(instr.op, Op::GetTupleElement { .. } | Op::Bitcast);
-        if aliases && instr.operands[0] == id {
-            last = last.max(last_use_of(entry, last_use, user));
-        }
-    }
-    last
 }
 
 /// The lowest offset where `size` bytes overlap no busy buffer.

@@ -241,6 +241,16 @@ fn materialized(kernel: &Kernel, outer: &[usize]) -> Vec<InstrId> {
         )
     };
     let live = body.live();
+    // Each live value's readers, found in one pass (a reader appears once).
+    let mut users: Vec<Vec<&Op>> = vec![Vec::new(); body.instructions.len()];
+    for u in body.ids().filter(|u| live[u.index()]) {
+        let mut operands = body.instr(u).operands.clone();
+        operands.sort();
+        operands.dedup();
+        for o in operands {
+            users[o.index()].push(&body.instr(u).op);
+        }
+    }
     body.ids()
         .filter(|&id| live[id.index()])
         .filter(|&id| {
@@ -249,11 +259,7 @@ fn materialized(kernel: &Kernel, outer: &[usize]) -> Vec<InstrId> {
         })
         .filter(|&id| {
             let instr = body.instr(id);
-            let users: Vec<&Op> = body
-                .ids()
-                .filter(|&u| live[u.index()] && body.instr(u).operands.contains(&id))
-                .map(|u| &body.instr(u).op)
-                .collect();
+            let users = &users[id.index()];
             let read_inside = users.iter().any(|op| !matches!(op, Op::Tuple));
             let expensive = match instr.op {
                 Op::Unary(u) => u.is_expensive(),

@@ -1,6 +1,8 @@
 //! The schedules: a row kernel's passes over each row, a column kernel's one
 //! pass over its input, and the values pinned or materialized per row.
 
+use rustc_hash::FxHashSet;
+
 use super::*;
 
 impl Emitter<'_, '_> {
@@ -12,12 +14,12 @@ impl Emitter<'_, '_> {
         let order: Vec<usize> = (0..outer).collect();
         let range = (outer > 0).then_some(Range { dim: 0, begin, end });
         let product_dot = self.product.as_ref().map(|p| p.dot);
-        let mut steps: Vec<InstrId> = materialized(self.kernel, outer_dims)
+        let mut steps: FxHashSet<InstrId> = materialized(self.kernel, outer_dims)
             .into_iter()
             .filter(|&m| Some(m) != product_dot)
             .collect();
         if let Some(c) = self.consumer.as_ref().filter(|c| !steps.contains(&c.lhs)) {
-            steps.push(c.lhs);
+            steps.insert(c.lhs);
         }
         // Scratch: the product, then the consumer's operand for a whole batch,
         // then one row of each other materialized value.
@@ -30,7 +32,13 @@ impl Emitter<'_, '_> {
             self.rows.insert(c.lhs, (offset, block_strides(dims)));
             offset += block_len(dims) * 4;
         }
-        for &m in &steps {
+        let in_order: Vec<InstrId> = self
+            .kernel
+            .body
+            .ids()
+            .filter(|m| steps.contains(m))
+            .collect();
+        for m in in_order {
             if !self.rows.contains_key(&m) {
                 let strides = scratch_strides(self.shape(m), outer);
                 self.rows.insert(m, (offset, strides));
@@ -41,7 +49,7 @@ impl Emitter<'_, '_> {
         // them): each is computed once per row.
         let body = &self.kernel.body;
         let live = body.live();
-        let per_row: Vec<InstrId> = body
+        let per_row: FxHashSet<InstrId> = body
             .ids()
             .filter(|&id| live[id.index()])
             .filter(|&id| !matches!(body.instr(id).op, Op::Constant(_) | Op::Parameter(_)))
@@ -53,7 +61,7 @@ impl Emitter<'_, '_> {
             })
             .collect();
         // Per-row f32 values that divide others (softmax's sum).
-        let divisors: Vec<InstrId> = body
+        let divisors: FxHashSet<InstrId> = body
             .ids()
             .filter(|&id| {
                 live[id.index()] && matches!(body.instr(id).op, Op::Binary(BinaryOp::Divide))
