@@ -79,7 +79,7 @@ impl Emitter<'_, '_> {
             Op::Binary(op) => {
                 let x = self.element_at(operand(0), idx);
                 let y = self.element_at(operand(1), idx);
-                let helpers = self.helpers.clone();
+                let helpers = &self.helpers;
                 lower::binary(&mut self.b, *op, element, x, y, &mut |b, h, x, y| {
                     let call = b.ins().call(helpers[&h], &[x, y]);
                     b.inst_results(call)[0]
