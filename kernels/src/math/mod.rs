@@ -1,6 +1,6 @@
-//! Transcendental functions as inline Cranelift IR, for `f32` scalars and `f32x4`
-//! vectors from one code path: range reduction, then a polynomial. No libm call per
-//! element, as in XLA's CPU backend, which also inlines polynomials.
+//! Transcendental functions, for `f32` scalars and `f32x4` vectors from one code
+//! path: range reduction, then a polynomial. No libm call per element, as in XLA's
+//! CPU backend, which also inlines polynomials.
 //!
 //! Every function is branch-free: special inputs (±inf, NaN, ±0, out of range) are
 //! handled by clamping or by a final select, so vector lanes never diverge, and the
@@ -8,10 +8,18 @@
 //! Cephes' single-precision minimax fits (S. L. Moshier, 1992) and, for erf and
 //! tanh, Eigen's rational fits (erf's is also XLA's). [`MathFn::error_bound`] is what
 //! `tests/math.rs` measures against an f64 reference.
+//!
+//! Each algorithm is written once, generic over `Arith`, an instruction builder
+//! with two implementations: `cranelift` emits inline Cranelift IR for the CPU
+//! ([`emit`]), and `wgsl` writes the same operations, in the same order, as a WGSL
+//! function for the GPU ([`wgsl`], [`wgsl_prelude`]).
 
-use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
-use cranelift_frontend::FunctionBuilder;
+mod cranelift;
+mod wgsl;
+
+pub use cranelift::emit;
+pub use wgsl::{wgsl, wgsl_prelude};
+
 use std::f32::consts::{FRAC_2_PI, LOG2_E};
 
 /// The transcendental functions the CPU emitter computes inline.
@@ -77,14 +85,8 @@ impl MathFn {
     }
 }
 
-/// Emits `f(x)` for an `F32` or `F32X4` value `x`, returning a value of the same type.
-pub fn emit(b: &mut FunctionBuilder, f: MathFn, x: Value) -> Value {
-    let ty = b.func.dfg.value_type(x);
-    assert!(
-        ty == types::F32 || ty == types::F32X4,
-        "math::emit takes f32 or f32x4, not {ty}"
-    );
-    let e = &mut Lanes { b, ty };
+/// `f(x)` in `e`'s instructions: the one place both builders pick the algorithm.
+fn apply<A: Arith>(e: &mut A, f: MathFn, x: A::V) -> A::V {
     match f {
         MathFn::Exp => exp(e, x),
         MathFn::Expm1 => expm1(e, x),
@@ -97,10 +99,6 @@ pub fn emit(b: &mut FunctionBuilder, f: MathFn, x: Value) -> Value {
         MathFn::Cos => sin_cos(e, x, 1),
     }
 }
-
-/// Adding 1.5·2^23 leaves a sum whose ulp is 1, so the FPU's round-to-nearest
-/// rounds to an integer and the low mantissa bits hold it in two's complement.
-const ROUND_MAGIC: f32 = 12_582_912.0;
 
 /// ln 2 = LN2_HI + LN2_LO (Cephes): LN2_HI has 9 significant bits, so n·LN2_HI is
 /// exact for the |n| ≤ 150 that exp meets.
@@ -129,6 +127,9 @@ const LOG_P: [f32; 9] = [
     -2.499_999_4e-1,
     3.333_333e-1,
 ];
+
+/// log1p's near range, [√½ − 1, √2 − 1): there log's core runs on x itself.
+const LOG1P_NEAR: (f32, f32) = (-0.292_893_2, 0.414_213_57);
 
 /// Eigen's `generic_fast_erf_float` (also XLA's): erf x = x·P(x²)/Q(x²).
 #[expect(
@@ -189,235 +190,253 @@ const TRIG_MAX_R: f32 = 0.8;
 const SIN_P: [f32; 3] = [-1.951_529_6e-4, 8.332_161e-3, -1.666_665_5e-1];
 const COS_P: [f32; 3] = [2.443_315_7e-5, -1.388_731_6e-3, 4.166_664_6e-2];
 
-fn exp(e: &mut Lanes, x: Value) -> Value {
+fn exp<A: Arith>(e: &mut A, x: A::V) -> A::V {
     // Beyond [-104, 89] e^x rounds to 0 or inf; clamping (which lets NaN through)
     // keeps n in the range the two-step scaling below covers.
     let x = e.clamp(x, -104.0, 89.0);
-    let (n, q) = exp_reduced(e, x);
-    let p = e.add(q, 1.0);
+    let (n, r, p) = exp_reduced(e, x);
+    // e^r = (P·r + 1)·r + 1, by Horner to the end: each constant is an fma's
+    // addend, which no compiler reassociates.
+    let one = e.float(1.0);
+    let p = e.fma(p, r, one);
+    let p = e.fma(p, r, one);
     // 2^n for n in [-150, 128] is not always a normal float, but 2^(n/2) is: scale
     // twice, so subnormal results round once and overflow gives inf.
-    let half = e.b.ins().sshr_imm_u(n, 1);
-    let rest = e.b.ins().isub(n, half);
+    let half = e.sshr_imm(n, 1);
+    let rest = e.isub(n, half);
     let (s1, s2) = (e.pow2(half, 127), e.pow2(rest, 127));
-    let p = e.b.ins().fmul(p, s1);
-    e.b.ins().fmul(p, s2)
+    let p = e.fmul(p, s1);
+    e.fmul(p, s2)
 }
 
-fn expm1(e: &mut Lanes, x: Value) -> Value {
+fn expm1<A: Arith>(e: &mut A, x: A::V) -> A::V {
     // Below -30 e^x − 1 rounds to −1, above 89 to inf.
     let xc = e.clamp(x, -30.0, 89.0);
-    let (n, q) = exp_reduced(e, xc);
+    let (n, r, p) = exp_reduced(e, xc);
+    let r2 = e.fmul(r, r);
+    let q = e.fma(r2, p, r);
     // e^x − 1 = 2^n·(1 + q) − 1 = 2·(s·q + (s − ½)) with s = 2^(n−1): exactly q when
     // n = 0, so small x keeps its relative accuracy, and s stays normal up to
     // n = 128, where the doubling overflows to inf as it should.
     let s = e.pow2(n, 126);
-    let offset = e.add(s, -0.5);
-    let t = e.b.ins().fma(s, q, offset);
-    let r = e.b.ins().fadd(t, t);
+    let offset = e.add_const(s, -0.5);
+    let t = e.fma(s, q, offset);
+    let r = e.fadd(t, t);
     e.keep_zero(x, r)
 }
 
-/// The Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2, and q = e^r − 1, shared by
-/// exp and expm1. Returns n as an integer, and q. `x` must have |x| < 2^21.
-fn exp_reduced(e: &mut Lanes, x: Value) -> (Value, Value) {
+/// The Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2, shared by exp and
+/// expm1, with P(r) where e^r = 1 + r + r²·P(r). Returns n as an integer, r and
+/// P(r). `x` must have |x| < 2^21.
+fn exp_reduced<A: Arith>(e: &mut A, x: A::V) -> (A::V, A::V, A::V) {
     let (n, n_int) = e.round_scaled(x, LOG2_E);
-    // Exact: n·LN2_HI is, and it is within a factor 2 of x (Sterbenz).
-    let r = e.fma_const(n, -LN2_HI, x);
-    let r = e.fma_const(n, -LN2_LO, r);
-    let r2 = e.b.ins().fmul(r, r);
+    let r = e.cody_waite(x, (n, n_int), &[LN2_HI, LN2_LO]);
     let p = e.poly(r, &EXP_P);
-    (n_int, e.b.ins().fma(r2, p, r))
+    (n_int, r, p)
 }
 
-fn log(e: &mut Lanes, x: Value) -> Value {
+fn log<A: Arith>(e: &mut A, x: A::V) -> A::V {
     // A subnormal's exponent field says nothing: scale it by 2^23 into the normals
     // first and take the 23 back from the exponent.
-    let tiny = e.cmp(FloatCC::LessThan, x, f32::MIN_POSITIVE);
-    let scaled = e.mul(x, 8_388_608.0);
+    let tiny = e.cmp_const(Cmp::Less, x, f32::MIN_POSITIVE);
+    let scaled = e.mul_const(x, 8_388_608.0);
     let xs = e.select(tiny, scaled, x);
     let (taken, none) = (e.float(23.0), e.float(0.0));
     let bias = e.select(tiny, taken, none);
     // xs = 2^k·m with m in [√½, √2), by integer arithmetic on the bits as musl's
     // logf: offsetting by 1 − √½ makes the exponent field carry k.
     let bits = e.as_int(xs);
-    let ix = e.iadd(bits, 0x3f80_0000 - 0x3f35_04f3);
-    let k = e.b.ins().sshr_imm_u(ix, 23);
-    let k = e.iadd(k, 127u32.wrapping_neg());
-    let m = e.band(ix, 0x007f_ffff);
-    let m = e.iadd(m, 0x3f35_04f3);
+    let ix = e.iadd_const(bits, 0x3f80_0000 - 0x3f35_04f3);
+    let k = e.sshr_imm(ix, 23);
+    let k = e.iadd_const(k, 127u32.wrapping_neg());
+    let m = e.band_const(ix, 0x007f_ffff);
+    let m = e.iadd_const(m, 0x3f35_04f3);
     let m = e.as_float(m);
-    let k = e.b.ins().fcvt_from_sint(e.ty, k);
-    let k = e.b.ins().fsub(k, bias);
-    // Cephes logf. f = m − 1 is exact (Sterbenz), so log near 1 is relative-accurate.
-    let f = e.add(m, -1.0);
-    let z = e.b.ins().fmul(f, f);
-    let p = e.poly(f, &LOG_P);
-    let fz = e.b.ins().fmul(f, z);
-    let y = e.b.ins().fmul(fz, p);
-    let y = e.fma_const(k, LN2_LO, y);
-    let y = e.fma_const(z, -0.5, y);
-    let r = e.b.ins().fadd(f, y);
-    let r = e.fma_const(k, LN2_HI, r);
+    let k = e.int_to_float(k);
+    let k = e.fsub(k, bias);
+    // f = m − 1 is exact (Sterbenz), so log near 1 is relative-accurate.
+    let f = e.add_const(m, -1.0);
+    let r = log_reduced(e, f, k);
     // The bit arithmetic is meaningless for +inf, NaN, 0 and negatives.
-    let not_finite = e.cmp(FloatCC::UnorderedOrGreaterThanOrEqual, x, f32::INFINITY);
+    let not_finite = e.cmp_const(Cmp::UnorderedOrGreaterOrEqual, x, f32::INFINITY);
     let r = e.select(not_finite, x, r);
-    let negative = e.cmp(FloatCC::LessThan, x, 0.0);
+    let negative = e.cmp_const(Cmp::Less, x, 0.0);
     let nan = e.float(f32::NAN);
     let r = e.select(negative, nan, r);
-    let is_zero = e.cmp(FloatCC::Equal, x, 0.0);
+    let is_zero = e.cmp_const(Cmp::Equal, x, 0.0);
     let neg_inf = e.float(f32::NEG_INFINITY);
     e.select(is_zero, neg_inf, r)
 }
 
-fn log1p(e: &mut Lanes, x: Value) -> Value {
-    let u = e.add(x, 1.0);
-    let d = e.add(u, -1.0);
-    let l = log(e, u);
-    // Kahan's trick (Goldberg 1991, theorem 4): log(u)/(u − 1) varies slowly, so it
-    // cancels the rounding error of u = 1 + x.
-    let ratio = e.b.ins().fdiv(l, d);
-    let r = e.b.ins().fmul(x, ratio);
-    // inf/inf above; and for u = 1, log1p x rounds to x (which keeps −0).
-    let is_inf = e.cmp(FloatCC::Equal, u, f32::INFINITY);
-    let r = e.select(is_inf, u, r);
-    let is_one = e.cmp(FloatCC::Equal, u, 1.0);
-    e.select(is_one, x, r)
+/// Cephes logf's core: log(2^k·(1 + f)) for f in [√½ − 1, √2 − 1).
+fn log_reduced<A: Arith>(e: &mut A, f: A::V, k: A::V) -> A::V {
+    let z = e.fmul(f, f);
+    let p = e.poly(f, &LOG_P);
+    let fz = e.fmul(f, z);
+    let y = e.fmul(fz, p);
+    let y = e.fma_const(k, LN2_LO, y);
+    let y = e.fma_const(z, -0.5, y);
+    let r = e.fadd(f, y);
+    e.fma_const(k, LN2_HI, r)
 }
 
-fn tanh(e: &mut Lanes, x: Value) -> Value {
+fn log1p<A: Arith>(e: &mut A, x: A::V) -> A::V {
+    // Where 1 + x lies in [√½, √2), log's core takes f = x itself, so nothing
+    // rounds. Elsewhere |log(1 + x)| > 0.34, and rounding 1 + x costs at most
+    // half an ulp of it. (Kahan's trick, dividing by (1 + x) − 1, would be
+    // shorter, but shader compilers fold (x + 1) − 1 to x.)
+    let zero = e.float(0.0);
+    let near = log_reduced(e, x, zero);
+    let u = e.add_const(x, 1.0);
+    let far = log(e, u);
+    let below = e.cmp_const(Cmp::Less, x, LOG1P_NEAR.0);
+    let above = e.cmp_const(Cmp::GreaterOrEqual, x, LOG1P_NEAR.1);
+    let r = e.select(below, far, near);
+    let r = e.select(above, far, r);
+    // −0 stays −0 (NaN fails both compares and stays NaN through the core).
+    e.keep_zero(x, r)
+}
+
+fn tanh<A: Arith>(e: &mut A, x: A::V) -> A::V {
     // The fit is exactly ±1 at ±TANH_CLAMP, so clamping saturates large |x| and
     // ±inf with no select after; NaN passes through. Every step is odd in x, so
     // the result is too, bit for bit.
     let x = e.clamp(x, -TANH_CLAMP, TANH_CLAMP);
-    let x2 = e.b.ins().fmul(x, x);
-    let x3 = e.b.ins().fmul(x2, x);
+    let x2 = e.fmul(x, x);
+    let x3 = e.fmul(x2, x);
     let p = e.poly(x2, &TANH_P);
     // x + x³·P rather than x·(1 + x²·P): below about 2^-12 it rounds to x and Q
     // to 1, so tiny x (−0 included) comes back exact, with no select for it.
-    let p = e.b.ins().fma(x3, p, x);
+    let p = e.fma(x3, p, x);
     let q = e.poly(x2, &TANH_Q);
-    e.b.ins().fdiv(p, q)
+    e.fdiv(p, q)
 }
 
-fn logistic(e: &mut Lanes, x: Value) -> Value {
+fn logistic<A: Arith>(e: &mut A, x: A::V) -> A::V {
     // 1/(1 + e^−x) for x ≥ 0 and e^x/(1 + e^x) for x < 0 share t = e^−|x| in (0, 1]:
     // nothing overflows, and very negative x keeps its relative accuracy down into
     // the subnormals.
-    let a = e.b.ins().fabs(x);
-    let minus_a = e.b.ins().fneg(a);
+    let a = e.fabs(x);
+    let minus_a = e.fneg(a);
     let t = exp(e, minus_a);
-    let negative = e.cmp(FloatCC::LessThan, x, 0.0);
+    let negative = e.cmp_const(Cmp::Less, x, 0.0);
     let one = e.float(1.0);
     let num = e.select(negative, t, one);
-    let den = e.add(t, 1.0);
-    e.b.ins().fdiv(num, den)
+    let den = e.add_const(t, 1.0);
+    e.fdiv(num, den)
 }
 
-fn erf(e: &mut Lanes, x: Value) -> Value {
-    let x2 = e.b.ins().fmul(x, x);
+fn erf<A: Arith>(e: &mut A, x: A::V) -> A::V {
+    let x2 = e.fmul(x, x);
     let p = e.poly(x2, &ERF_P);
-    let p = e.b.ins().fmul(x, p);
+    let p = e.fmul(x, p);
     let q = e.poly(x2, &ERF_Q);
-    let r = e.b.ins().fdiv(p, q);
+    let r = e.fdiv(p, q);
     // NaN fails the compare and stays NaN; ±inf (inf/inf above) saturates.
-    let a = e.b.ins().fabs(x);
-    let saturated = e.cmp(FloatCC::GreaterThanOrEqual, a, ERF_SATURATION);
+    let a = e.fabs(x);
+    let saturated = e.cmp_const(Cmp::GreaterOrEqual, a, ERF_SATURATION);
     let one = e.float(1.0);
     let one = e.with_sign_of(one, x);
     e.select(saturated, one, r)
 }
 
 /// sin x, or cos x = sin(x + π/2) with `quadrant` 1.
-fn sin_cos(e: &mut Lanes, x: Value, quadrant: u32) -> Value {
+fn sin_cos<A: Arith>(e: &mut A, x: A::V, quadrant: u32) -> A::V {
     // Cody–Waite: x = j·π/2 + r. The first two steps are exact for j < 2^13, so r
     // carries only the last fma's rounding.
     let (j, j_int) = e.round_scaled(x, FRAC_2_PI);
-    let r = e.fma_const(j, -PIO2_1, x);
-    let r = e.fma_const(j, -PIO2_2, r);
-    let r = e.fma_const(j, -PIO2_3, r);
+    let r = e.cody_waite(x, (j, j_int), &[PIO2_1, PIO2_2, PIO2_3]);
     let r = e.clamp(r, -TRIG_MAX_R, TRIG_MAX_R);
-    let z = e.b.ins().fmul(r, r);
-    let rz = e.b.ins().fmul(r, z);
+    let z = e.fmul(r, r);
+    let rz = e.fmul(r, z);
     let s = e.poly(z, &SIN_P);
-    let s = e.b.ins().fma(rz, s, r);
+    let s = e.fma(rz, s, r);
     let c = e.poly(z, &COS_P);
     let minus_half = e.float(-0.5);
-    let c = e.b.ins().fma(z, c, minus_half);
+    let c = e.fma(z, c, minus_half);
     let one = e.float(1.0);
-    let c = e.b.ins().fma(z, c, one);
+    let c = e.fma(z, c, one);
     // sin x is sin r, cos r, −sin r, −cos r as j mod 4 is 0, 1, 2, 3.
-    let q = e.iadd(j_int, quadrant);
-    let odd = e.band(q, 1);
+    let q = e.iadd_const(j_int, quadrant);
+    let odd = e.band_const(q, 1);
     let zero = e.int(0);
-    let odd = e.b.ins().icmp(IntCC::NotEqual, odd, zero);
+    let odd = e.icmp_ne(odd, zero);
     let v = e.select(odd, c, s);
-    let negate = e.band(q, 2);
-    let sign = e.b.ins().ishl_imm_u(negate, 30);
+    let negate = e.band_const(q, 2);
+    let sign = e.ishl_imm(negate, 30);
     let v = e.as_int(v);
-    let v = e.b.ins().bxor(v, sign);
+    let v = e.bxor(v, sign);
     let v = e.as_float(v);
     // r + r³·S is +0 for r = −0, and sin is odd.
     if quadrant == 0 { e.keep_zero(x, v) } else { v }
 }
 
-/// A builder that makes constants and masks at the type of the values it works
-/// on, so each function above is written once for `F32` and `F32X4`.
-struct Lanes<'a, 'f> {
-    b: &'a mut FunctionBuilder<'f>,
-    ty: Type,
+/// A float comparison, true or false per lane: Cranelift's `FloatCC` of the same
+/// name, only those the algorithms use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cmp {
+    Less,
+    Equal,
+    GreaterOrEqual,
+    /// Also true where either side is NaN.
+    UnorderedOrGreaterOrEqual,
 }
 
-impl Lanes<'_, '_> {
-    fn splat(&mut self, ty: Type, scalar: Value) -> Value {
-        if self.ty.is_vector() {
-            self.b.ins().splat(ty, scalar)
-        } else {
-            scalar
-        }
-    }
+/// The instructions the algorithms above are written in, each one Cranelift
+/// instruction of the same name (or the nearest), over values of three kinds: f32
+/// lanes ("floats"), i32 lanes ("ints") and comparison results ("masks"), all of
+/// one shape. A builder makes constants at that shape, so each function is written
+/// once for `F32` and `F32X4` in Cranelift and for `f32` in WGSL. The provided
+/// methods are the algorithms' shared building blocks; implementors supply only the
+/// required ones, and must emit them in the order called (the Cranelift IR, and so
+/// the generated code, depends on it).
+trait Arith {
+    /// A float, int or mask value.
+    type V: Copy;
 
-    fn float(&mut self, v: f32) -> Value {
-        let c = self.b.ins().f32const(v);
-        self.splat(self.ty, c)
-    }
+    /// The float constant `v`.
+    fn float(&mut self, v: f32) -> Self::V;
+    /// The int constant with bits `v`.
+    fn int(&mut self, v: u32) -> Self::V;
+    /// A float's bits as an int.
+    fn as_int(&mut self, x: Self::V) -> Self::V;
+    /// An int's bits as a float.
+    fn as_float(&mut self, x: Self::V) -> Self::V;
+    /// The signed int `x` converted to the nearest float.
+    fn int_to_float(&mut self, x: Self::V) -> Self::V;
 
-    fn int(&mut self, v: u32) -> Value {
-        let c = self.b.ins().iconst(types::I32, i64::from(v));
-        self.splat(self.ty.as_int(), c)
-    }
+    fn fadd(&mut self, x: Self::V, y: Self::V) -> Self::V;
+    fn fsub(&mut self, x: Self::V, y: Self::V) -> Self::V;
+    fn fmul(&mut self, x: Self::V, y: Self::V) -> Self::V;
+    fn fdiv(&mut self, x: Self::V, y: Self::V) -> Self::V;
+    /// a·b + c, rounded once.
+    fn fma(&mut self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    fn fabs(&mut self, x: Self::V) -> Self::V;
+    fn fneg(&mut self, x: Self::V) -> Self::V;
+    /// The mask of `x cc y`.
+    fn fcmp(&mut self, cc: Cmp, x: Self::V, y: Self::V) -> Self::V;
+    /// `mask ? x : y` per lane, for floats or ints.
+    fn select(&mut self, mask: Self::V, x: Self::V, y: Self::V) -> Self::V;
 
-    // Same lane count and width on both sides, so no byte order is needed.
-    fn as_int(&mut self, x: Value) -> Value {
-        self.b
-            .ins()
-            .bitcast(self.ty.as_int(), MemFlagsData::new(), x)
-    }
-
-    fn as_float(&mut self, x: Value) -> Value {
-        self.b.ins().bitcast(self.ty, MemFlagsData::new(), x)
-    }
-
-    /// `mask ? x : y` per lane. A scalar compare gives an `i8`, a vector one a lane
-    /// mask of all-ones or zeros, which `bitselect` takes at the operands' type.
-    fn select(&mut self, mask: Value, x: Value, y: Value) -> Value {
-        if !self.ty.is_vector() {
-            return self.b.ins().select(mask, x, y);
-        }
-        let ty = self.b.func.dfg.value_type(x);
-        let mask = if self.b.func.dfg.value_type(mask) == ty {
-            mask
-        } else {
-            self.b.ins().bitcast(ty, MemFlagsData::new(), mask)
-        };
-        self.b.ins().bitselect(mask, x, y)
-    }
+    /// Wrapping int addition.
+    fn iadd(&mut self, x: Self::V, y: Self::V) -> Self::V;
+    /// Wrapping int subtraction.
+    fn isub(&mut self, x: Self::V, y: Self::V) -> Self::V;
+    fn band(&mut self, x: Self::V, y: Self::V) -> Self::V;
+    fn bor(&mut self, x: Self::V, y: Self::V) -> Self::V;
+    fn bxor(&mut self, x: Self::V, y: Self::V) -> Self::V;
+    /// The mask of ints `x ≠ y`.
+    fn icmp_ne(&mut self, x: Self::V, y: Self::V) -> Self::V;
+    /// `x` shifted right by `bits` (< 32), copying the sign bit in.
+    fn sshr_imm(&mut self, x: Self::V, bits: u32) -> Self::V;
+    /// `x` shifted left by `bits` (< 32).
+    fn ishl_imm(&mut self, x: Self::V, bits: u32) -> Self::V;
 
     /// `x` clamped to [lo, hi], NaN passing through.
-    fn clamp(&mut self, x: Value, lo: f32, hi: f32) -> Value {
+    fn clamp(&mut self, x: Self::V, lo: f32, hi: f32) -> Self::V {
         let x = self.min(x, hi);
         let lo = self.float(lo);
-        let below = self.b.ins().fcmp(FloatCC::LessThan, x, lo);
+        let below = self.fcmp(Cmp::Less, x, lo);
         self.select(below, lo, x)
     }
 
@@ -425,82 +444,83 @@ impl Lanes<'_, '_> {
     /// rather than `fmin`, whose ±0 and NaN rules cost a branch (scalar) or seven
     /// instructions (vector) on x86: this shape lowers to one `minss`/`minps`, and
     /// `clamp`'s other half to one `maxps`.
-    fn min(&mut self, x: Value, hi: f32) -> Value {
+    fn min(&mut self, x: Self::V, hi: f32) -> Self::V {
         let hi = self.float(hi);
-        let above = self.b.ins().fcmp(FloatCC::LessThan, hi, x);
+        let above = self.fcmp(Cmp::Less, hi, x);
         self.select(above, hi, x)
     }
 
-    fn fma_const(&mut self, a: Value, b: f32, c: Value) -> Value {
+    fn fma_const(&mut self, a: Self::V, b: f32, c: Self::V) -> Self::V {
         let b = self.float(b);
-        self.b.ins().fma(a, b, c)
+        self.fma(a, b, c)
     }
 
-    fn add(&mut self, x: Value, c: f32) -> Value {
+    fn add_const(&mut self, x: Self::V, c: f32) -> Self::V {
         let c = self.float(c);
-        self.b.ins().fadd(x, c)
+        self.fadd(x, c)
     }
 
-    fn mul(&mut self, x: Value, c: f32) -> Value {
+    fn mul_const(&mut self, x: Self::V, c: f32) -> Self::V {
         let c = self.float(c);
-        self.b.ins().fmul(x, c)
+        self.fmul(x, c)
     }
 
-    fn cmp(&mut self, cc: FloatCC, x: Value, c: f32) -> Value {
+    fn cmp_const(&mut self, cc: Cmp, x: Self::V, c: f32) -> Self::V {
         let c = self.float(c);
-        self.b.ins().fcmp(cc, x, c)
+        self.fcmp(cc, x, c)
     }
 
-    fn iadd(&mut self, x: Value, c: u32) -> Value {
+    fn iadd_const(&mut self, x: Self::V, c: u32) -> Self::V {
         let c = self.int(c);
-        self.b.ins().iadd(x, c)
+        self.iadd(x, c)
     }
 
-    fn band(&mut self, x: Value, c: u32) -> Value {
+    fn band_const(&mut self, x: Self::V, c: u32) -> Self::V {
         let c = self.int(c);
-        self.b.ins().band(x, c)
+        self.band(x, c)
     }
 
     /// `r`, but `x` where `x` is ±0: for odd functions whose last sum makes −0 +0.
-    fn keep_zero(&mut self, x: Value, r: Value) -> Value {
-        let is_zero = self.cmp(FloatCC::Equal, x, 0.0);
+    fn keep_zero(&mut self, x: Self::V, r: Self::V) -> Self::V {
+        let is_zero = self.cmp_const(Cmp::Equal, x, 0.0);
         self.select(is_zero, x, r)
     }
 
     /// Horner's rule with fma, highest degree first.
-    fn poly(&mut self, x: Value, coefficients: &[f32]) -> Value {
+    fn poly(&mut self, x: Self::V, coefficients: &[f32]) -> Self::V {
         let mut acc = self.float(coefficients[0]);
         for &c in &coefficients[1..] {
             let c = self.float(c);
-            acc = self.b.ins().fma(acc, x, c);
+            acc = self.fma(acc, x, c);
         }
         acc
     }
 
-    /// The integer nearest x·scale, as a float and as an integer; needs
-    /// |x·scale| < 2^22.
-    fn round_scaled(&mut self, x: Value, scale: f32) -> (Value, Value) {
-        let magic = self.float(ROUND_MAGIC);
-        let k = self.fma_const(x, scale, magic);
-        let n = self.b.ins().fsub(k, magic);
-        let k = self.as_int(k);
-        let magic_bits = self.int(ROUND_MAGIC.to_bits());
-        (n, self.b.ins().isub(k, magic_bits))
+    /// The integer nearest x·scale, as a float and as an int; needs
+    /// |x·scale| < 2^22. Each back end rounds its own way (see the impls).
+    fn round_scaled(&mut self, x: Self::V, scale: f32) -> (Self::V, Self::V);
+
+    /// x − n·(c₀ + c₁ + …) for n = (float, int) from [`Arith::round_scaled`],
+    /// each step exact but the last: every part but the last has few enough
+    /// significant bits that n·cᵢ is exact, and then so is the subtraction
+    /// (Sterbenz).
+    fn cody_waite(&mut self, x: Self::V, n: (Self::V, Self::V), parts: &[f32]) -> Self::V {
+        parts.iter().fold(x, |r, &c| self.fma_const(n.0, -c, r))
     }
 
-    /// 2^(n + bias − 127) for an integer n with n + bias in [1, 254].
-    fn pow2(&mut self, n: Value, bias: u32) -> Value {
-        let biased = self.iadd(n, bias);
-        let bits = self.b.ins().ishl_imm_u(biased, 23);
+    /// 2^(n + bias − 127) for an int n with n + bias in [1, 254].
+    fn pow2(&mut self, n: Self::V, bias: u32) -> Self::V {
+        let biased = self.iadd_const(n, bias);
+        let bits = self.ishl_imm(biased, 23);
         self.as_float(bits)
     }
 
     /// `x`, which must have a clear sign bit, with the sign of `sign`.
-    fn with_sign_of(&mut self, x: Value, sign: Value) -> Value {
+    fn with_sign_of(&mut self, x: Self::V, sign: Self::V) -> Self::V {
         let sign = self.as_int(sign);
-        let sign = self.band(sign, 0x8000_0000);
+        let sign = self.band_const(sign, 0x8000_0000);
         let x = self.as_int(x);
-        let x = self.b.ins().bor(x, sign);
+        let x = self.bor(x, sign);
         self.as_float(x)
     }
 }
