@@ -10,7 +10,7 @@ use omelet_compiler::cost;
 use serde::Serialize;
 
 use crate::inputs::InputArgs;
-use crate::{Backend, CliError, Prepared, program};
+use crate::{Backend, CliError, DeviceArgs, Prepared, program};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchResult {
@@ -20,6 +20,10 @@ pub struct BenchResult {
     pub median_s: f64,
     pub min_s: f64,
     pub max_s: f64,
+    /// GPU only: the median over runs of the kernels' summed time between their
+    /// timestamps, without transfers or submission (`None` where the adapter
+    /// has no timestamp queries). The times above are end to end.
+    pub kernel_s: Option<f64>,
     pub iters: usize,
     pub gb_per_s: f64,
     pub gflop_per_s: f64,
@@ -32,6 +36,7 @@ pub fn run(
     programs: &[PathBuf],
     inputs: &InputArgs,
     backends: &[Backend],
+    device: &DeviceArgs,
     iters: usize,
 ) -> Result<Vec<BenchResult>, CliError> {
     let iters = iters.max(1);
@@ -49,7 +54,7 @@ pub fn run(
                     backend.name()
                 );
             }
-            results.push(measure(path, inputs, backend, iters)?);
+            results.push(measure(path, inputs, backend, device, iters)?);
         }
         let slowest = results[first..]
             .iter()
@@ -69,13 +74,14 @@ fn measure(
     path: &Path,
     inputs: &InputArgs,
     backend: Backend,
+    device: &DeviceArgs,
     iters: usize,
 ) -> Result<BenchResult, CliError> {
     // Compile time is parsing (or tracing) to runnable code; making random inputs
     // is not part of it. The first compile of a process is measured, uncached.
     let start = Instant::now();
     let module = program::load(path, inputs, false)?.module;
-    let prepared = Prepared::new(backend, &module)?;
+    let prepared = Prepared::new(backend, &module, device)?;
     let compile_s = start.elapsed().as_secs_f64();
     let loaded = program::load(path, inputs, true)?;
     prepared.run(&loaded.inputs)?; // warm-up
@@ -87,6 +93,7 @@ fn measure(
     }
     times.sort_by(f64::total_cmp);
     let median_s = times[times.len() / 2];
+    let kernel_s = prepared.kernel_time(&loaded.inputs, iters)?;
     // Throughput counts what the program must move and compute, whatever the
     // backend does: its inputs and results once (SUITE.md), and the flops of
     // its ops.
@@ -99,6 +106,7 @@ fn measure(
         median_s,
         min_s: times[0],
         max_s: times[times.len() - 1],
+        kernel_s,
         iters,
         gb_per_s: bytes as f64 / median_s / 1e9,
         gflop_per_s: flops as f64 / median_s / 1e9,
@@ -110,13 +118,14 @@ fn measure(
 /// A table, one row per program and backend.
 pub fn table(results: &[BenchResult]) -> String {
     let mut out = format!(
-        "{:<32} {:<8} {:>10} {:>11} {:>11} {:>11} {:>9} {:>9} {:>8} {:>8}\n",
+        "{:<32} {:<8} {:>10} {:>11} {:>11} {:>11} {:>11} {:>9} {:>9} {:>8} {:>8}\n",
         "program",
         "backend",
         "compile ms",
         "median ms",
         "min ms",
         "max ms",
+        "kernel ms",
         "GB/s",
         "GFLOP/s",
         "kernels",
@@ -124,13 +133,15 @@ pub fn table(results: &[BenchResult]) -> String {
     );
     for r in results {
         out += &format!(
-            "{:<32} {:<8} {:>10.3} {:>11.3} {:>11.3} {:>11.3} {:>9.2} {:>9.2} {:>8} {:>7.2}x\n",
+            "{:<32} {:<8} {:>10.3} {:>11.3} {:>11.3} {:>11.3} {:>11} {:>9.2} {:>9.2} {:>8} {:>7.2}x\n",
             r.program,
             r.backend,
             r.compile_s * 1e3,
             r.median_s * 1e3,
             r.min_s * 1e3,
             r.max_s * 1e3,
+            r.kernel_s
+                .map_or("-".to_string(), |s| format!("{:.3}", s * 1e3)),
             r.gb_per_s,
             r.gflop_per_s,
             r.kernels,

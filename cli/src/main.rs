@@ -16,7 +16,7 @@ use omelet_compiler::hlo::print_module;
 use std::sync::Arc;
 
 use omelet_compiler::{cost, dump, pipeline};
-use omelet_runtime::{Array, RuntimeError, cpu, interp, npy};
+use omelet_runtime::{Array, RuntimeError, cpu, gpu, interp, npy};
 
 use inputs::InputArgs;
 
@@ -35,11 +35,17 @@ struct Cli {
 enum Command {
     /// Compile and run a program once.
     Run {
-        program: PathBuf,
+        #[arg(required_unless_present = "list_devices")]
+        program: Option<PathBuf>,
         #[command(flatten)]
         inputs: InputArgs,
         #[arg(long, value_enum, default_value = "cpu")]
         backend: Backend,
+        #[command(flatten)]
+        device: DeviceArgs,
+        /// List the GPU adapters wgpu finds (for `--device`), then exit.
+        #[arg(long)]
+        list_devices: bool,
         /// Write each result as DIR/out0.npy, DIR/out1.npy, ...
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
@@ -67,6 +73,8 @@ enum Command {
         inputs: InputArgs,
         #[arg(long, value_enum, value_delimiter = ',', default_value = "interp")]
         backends: Vec<Backend>,
+        #[command(flatten)]
+        device: DeviceArgs,
         #[arg(long, default_value_t = 10)]
         iters: usize,
         /// Print one JSON document instead of a table.
@@ -78,13 +86,22 @@ enum Command {
     },
 }
 
+/// Which GPU adapter `--backend gpu` uses.
+#[derive(clap::Args, Clone, Default)]
+pub struct DeviceArgs {
+    /// The adapter: its index in `--list-devices`, or part of its name. Without
+    /// it, the OMELET_GPU variable's choice, else the highest-performance one.
+    #[arg(long, value_name = "INDEX|NAME")]
+    device: Option<String>,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Backend {
     /// The reference interpreter (ndarray, unfused): the oracle.
     Interp,
     /// Fused kernels JIT-compiled by Cranelift.
     Cpu,
-    /// Fused kernels as WGSL compute shaders (not built yet).
+    /// Fused kernels as WGSL compute shaders, run through wgpu.
     Gpu,
 }
 
@@ -105,11 +122,15 @@ enum Prepared {
         executable: Arc<cpu::Executable>,
         kernels: usize,
     },
+    Gpu {
+        executable: Arc<gpu::Executable>,
+        kernels: usize,
+    },
 }
 
 impl Prepared {
     /// Compiles `module` (as traced) for `backend`.
-    fn new(backend: Backend, module: &Module) -> Result<Prepared, CliError> {
+    fn new(backend: Backend, module: &Module, device: &DeviceArgs) -> Result<Prepared, CliError> {
         match backend {
             Backend::Interp => Ok(Prepared::Interp(module.clone())),
             Backend::Cpu => {
@@ -124,9 +145,21 @@ impl Prepared {
                     kernels: cost::kernels(&fused).len(),
                 })
             }
-            Backend::Gpu => Err(CliError::Unavailable(
-                "error: backend gpu is not available in this build".to_string(),
-            )),
+            Backend::Gpu => {
+                let device = gpu::open(device.device.as_deref()).map_err(|e| {
+                    CliError::Unavailable(format!("error: backend gpu is unavailable: {e}"))
+                })?;
+                let fused = pipeline::compile(module.clone(), pipeline::Stage::Fused).module;
+                let executable = gpu::compile_cached(&fused, device).map_err(|e| {
+                    CliError::Internal(format!(
+                        "error: the gpu backend cannot compile this program: {e}"
+                    ))
+                })?;
+                Ok(Prepared::Gpu {
+                    executable,
+                    kernels: cost::kernels(&fused).len(),
+                })
+            }
         }
     }
 
@@ -135,14 +168,35 @@ impl Prepared {
         match self {
             Prepared::Interp(module) => interp::run(module, inputs).map_err(input_error),
             Prepared::Cpu { executable, .. } => executable.run(inputs).map_err(input_error),
+            Prepared::Gpu { executable, .. } => executable.run(inputs).map_err(input_error),
         }
+    }
+
+    /// GPU only: the median over `iters` profiled runs of the kernels' time on
+    /// the device, from timestamp queries.
+    fn kernel_time(&self, inputs: &[Array], iters: usize) -> Result<Option<f64>, CliError> {
+        let Prepared::Gpu { executable, .. } = self else {
+            return Ok(None);
+        };
+        let mut times = Vec::with_capacity(iters);
+        for _ in 0..iters {
+            let (_, profile) = executable
+                .run_profiled(inputs)
+                .map_err(|e| CliError::User(format!("error[E-INPUT]: {e}")))?;
+            match profile {
+                Some(p) => times.push(p.total().as_secs_f64()),
+                None => return Ok(None),
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        Ok(times.get(times.len() / 2).copied())
     }
 
     /// Kernels one run launches.
     fn kernels(&self) -> usize {
         match self {
             Prepared::Interp(module) => cost::kernels(module).len(),
-            Prepared::Cpu { kernels, .. } => *kernels,
+            Prepared::Cpu { kernels, .. } | Prepared::Gpu { kernels, .. } => *kernels,
         }
     }
 }
@@ -174,6 +228,8 @@ enum Format {
     Json,
     /// The Cranelift IR of each kernel of the fused module (the CPU backend's code).
     Clif,
+    /// The WGSL of each kernel of the fused module (the GPU backend's code).
+    Wgsl,
 }
 
 /// How a command failed, which decides the exit status.
@@ -214,10 +270,15 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             program,
             inputs,
             backend,
+            device,
+            list_devices,
             out,
         } => {
+            let Some(program) = program.filter(|_| !list_devices) else {
+                return list_adapters();
+            };
             let loaded = program::load(&program, &inputs, true)?;
-            let results = Prepared::new(backend, &loaded.module)?.run(&loaded.inputs)?;
+            let results = Prepared::new(backend, &loaded.module, &device)?.run(&loaded.inputs)?;
             match out {
                 Some(dir) => {
                     std::fs::create_dir_all(&dir).map_err(|e| {
@@ -263,6 +324,12 @@ fn dispatch(command: Command) -> Result<(), CliError> {
                         }
                     }
                 }
+                Format::Wgsl => {
+                    let fused = pipeline::compile(module.clone(), pipeline::Stage::Fused).module;
+                    for (name, wgsl) in gpu::wgsl(&fused) {
+                        println!("// kernel {name}\n{wgsl}");
+                    }
+                }
                 Format::Dot => print!("{}", dump::dot(module)),
                 Format::Json => {
                     let mut json = dump::json(module);
@@ -284,11 +351,12 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             programs,
             inputs,
             backends,
+            device,
             iters,
             json,
             plot,
         } => {
-            let results = bench::run(&programs, &inputs, &backends, iters)?;
+            let results = bench::run(&programs, &inputs, &backends, &device, iters)?;
             if json {
                 println!("{:#}", serde_json::json!({ "results": results }));
             } else {
@@ -302,4 +370,18 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+/// `run --list-devices`: one line per adapter, or the one line saying none.
+fn list_adapters() -> Result<(), CliError> {
+    let adapters = gpu::adapters();
+    if adapters.is_empty() {
+        return Err(CliError::Unavailable(
+            "error: no GPU adapter found (none that wgpu can use)".to_string(),
+        ));
+    }
+    for (i, adapter) in adapters.iter().enumerate() {
+        println!("{i}: {}", gpu::describe(&adapter.get_info()));
+    }
+    Ok(())
 }

@@ -186,10 +186,38 @@ fn bad_flags_exit_with_status_2() {
 }
 
 #[test]
-fn unbuilt_backends_exit_with_status_3() {
-    let out = omelet(&["run", MATMUL, "--random", "0", "--backend", "gpu"]);
-    assert_eq!(out.status.code(), Some(3));
-    assert_eq!(stderr(&out).lines().count(), 1);
+fn a_gpu_backend_without_its_adapter_says_so_in_one_line_and_exits_3() {
+    let run = ["run", MATMUL, "--random", "0", "--backend", "gpu"];
+    let by_flag = omelet(&[&run[..], &["--device", "no-such-adapter"]].concat());
+    let by_variable = Command::new(env!("CARGO_BIN_EXE_omelet"))
+        .current_dir(root())
+        .args(run)
+        .env("OMELET_GPU", "no-such-adapter")
+        .output()
+        .expect("omelet runs");
+    for out in [by_flag, by_variable] {
+        assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+        assert!(stderr(&out).contains("no-such-adapter"), "{}", stderr(&out));
+    }
+}
+
+/// One line per adapter, numbered for `--device`; or, with none, one line and
+/// status 3.
+#[test]
+fn list_devices_numbers_the_adapters() {
+    let out = omelet(&["run", "--list-devices"]);
+    match out.status.code() {
+        Some(0) => {
+            let listed = stdout(&out);
+            assert!(listed.starts_with("0: "), "{listed}");
+            for (i, line) in listed.lines().enumerate() {
+                assert!(line.starts_with(&format!("{i}: ")), "{listed}");
+            }
+        }
+        Some(3) => assert_eq!(stderr(&out).lines().count(), 1),
+        other => panic!("status {other:?}: {}", stderr(&out)),
+    }
 }
 
 #[test]
@@ -325,8 +353,17 @@ fn bench_reports_every_program_and_backend_as_json() {
 }
 
 #[test]
-fn bench_on_an_unbuilt_backend_exits_with_status_3() {
-    let out = omelet(&["bench", MATMUL, "--random", "0", "--backends", "interp,gpu"]);
+fn bench_on_an_unavailable_backend_exits_with_status_3() {
+    let out = omelet(&[
+        "bench",
+        MATMUL,
+        "--random",
+        "0",
+        "--backends",
+        "interp,gpu",
+        "--device",
+        "no-such-adapter",
+    ]);
     assert_eq!(out.status.code(), Some(3));
 }
 
@@ -429,6 +466,22 @@ fn fused_stage_explains_kernels_rules_and_refusals() {
         dot.contains("exponential"),
         "the cluster draws the kernel's ops: {dot}"
     );
+}
+
+/// The GPU backend's WGSL for a few kernels (a broadcast loop, a transpose, a
+/// row reduction over workgroup memory, a GEMM with its epilogue), golden in
+/// `tests/golden/wgsl/` (`BLESS=1` rewrites them).
+#[test]
+fn wgsl_dumps_match_their_golden_files() {
+    for name in ["bcast_row", "transpose_2d", "nn_softmax", "nn_mlp_forward"] {
+        let program = format!("tests/jax/{name}/module.hlo");
+        let out = omelet(&["hlo", &program, "--format", "wgsl"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let golden = root()
+            .join("tests/golden/wgsl")
+            .join(format!("{name}.wgsl"));
+        support::check_golden(&golden, &String::from_utf8(out.stdout).unwrap()).unwrap();
+    }
 }
 
 /// The CPU backend's Cranelift IR for a few kernels (a broadcast loop, a tiled

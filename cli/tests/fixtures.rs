@@ -16,7 +16,12 @@
 //! - `xla-fused::NAME`: XLA parses the printed fused module and runs it to the
 //!   expected outputs;
 //! - `cpu::NAME`: the CPU backend (Cranelift) runs the fused module to the
-//!   expected outputs.
+//!   expected outputs;
+//! - `wgsl::NAME`: naga parses and validates every shader the GPU backend
+//!   generates for the fused module (no GPU needed);
+//! - `gpu::NAME`: the GPU backend (WGSL through wgpu), on the adapter
+//!   `OMELET_GPU` picks (Mesa's software Vulkan in CI). Without an adapter these
+//!   are ignored, with the reason printed; in CI that is a failure.
 //!
 //! and per example: `traced::NAME` (the traced HLO matches its golden file in
 //! `tests/golden/examples/`) and `xla::NAME` (XLA runs the traced module to the
@@ -36,9 +41,12 @@ use omelet_compiler::hlo::{ElementType, Module, print_module};
 use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
 use omelet_compiler::trace::{KnownShapes, Tracer, main_parameters};
-use omelet_runtime::{Array, cpu, interp, npy};
+use omelet_runtime::{Array, cpu, gpu, interp, npy};
 
-use support::{check_golden, compare, fixture_dirs, fixture_name, numbered_npy, root, tolerances};
+use support::{
+    check_golden, compare, fixture_dirs, fixture_name, gpu_device, ignore_gpu_trials, numbered_npy,
+    root, tolerances,
+};
 
 /// Symbolic dimensions the examples are traced with.
 const EXAMPLE_DIMS: &[(&str, usize)] = &[("B", 2), ("T", 16), ("N", 8)];
@@ -52,6 +60,7 @@ fn main() {
         work: OnceLock::new(),
     });
     let mut trials = Vec::new();
+    let no_gpu = ignore_gpu_trials();
     for program in programs {
         let name = program.name();
         match &program {
@@ -87,6 +96,14 @@ fn main() {
         }
         let p = program.clone();
         trials.push(Trial::test(format!("cpu::{name}"), move || cpu_matches(&p)));
+        let p = program.clone();
+        trials.push(Trial::test(format!("wgsl::{name}"), move || {
+            wgsl_validates(&p)
+        }));
+        let p = program.clone();
+        trials.push(
+            Trial::test(format!("gpu::{name}"), move || gpu_matches(&p)).with_ignored_flag(no_gpu),
+        );
         let x = xla.clone();
         let p = program.clone();
         trials.push(Trial::test(format!("xla::{name}"), move || {
@@ -254,6 +271,30 @@ fn cpu_matches(program: &Program) -> Result<(), Failed> {
     let case = program.instance()?;
     let module = compile(case.module, Stage::Fused).module;
     let executable = cpu::Executable::new(&module).map_err(|e| e.to_string())?;
+    let results = executable.run(&case.inputs).map_err(|e| e.to_string())?;
+    let (rtol, atol) = case.tolerances;
+    Ok(compare(&results, &case.expected, rtol, atol)?)
+}
+
+fn wgsl_validates(program: &Program) -> Result<(), Failed> {
+    let module = compile(program.instance()?.module, Stage::Fused).module;
+    for (name, wgsl) in gpu::wgsl(&module) {
+        let parsed = naga::front::wgsl::parse_str(&wgsl)
+            .map_err(|e| format!("kernel {name}: {}\n{wgsl}", e.emit_to_string(&wgsl)))?;
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::empty(),
+        )
+        .validate(&parsed)
+        .map_err(|e| format!("kernel {name}: {}\n{wgsl}", e.emit_to_string(&wgsl)))?;
+    }
+    Ok(())
+}
+
+fn gpu_matches(program: &Program) -> Result<(), Failed> {
+    let case = program.instance()?;
+    let module = compile(case.module, Stage::Fused).module;
+    let executable = gpu::Executable::new(&module, gpu_device()?).map_err(|e| e.to_string())?;
     let results = executable.run(&case.inputs).map_err(|e| e.to_string())?;
     let (rtol, atol) = case.tolerances;
     Ok(compare(&results, &case.expected, rtol, atol)?)

@@ -224,6 +224,62 @@ impl Kernel {
             .collect()
     }
 
+    /// Members of a row kernel computed once per row into memory (CPU scratch,
+    /// GPU workgroup memory): dots that other
+    /// members read, computed operands of dots (read once per output column), and
+    /// expensive values read more than once.
+    pub fn materialized(&self, outer: &[usize]) -> Vec<InstrId> {
+        let body = &self.body;
+        let is_view = |op: &Op| {
+            matches!(
+                op,
+                Op::Parameter(_)
+                    | Op::Constant(_)
+                    | Op::Iota { .. }
+                    | Op::Broadcast { .. }
+                    | Op::Transpose { .. }
+                    | Op::Reshape
+                    | Op::Bitcast
+                    | Op::Slice { .. }
+            )
+        };
+        let live = body.live();
+        // Each live value's readers, found in one pass (a reader appears once).
+        let mut users: Vec<Vec<&Op>> = vec![Vec::new(); body.instructions.len()];
+        for u in body.ids().filter(|u| live[u.index()]) {
+            let mut operands = body.instr(u).operands.clone();
+            operands.sort();
+            operands.dedup();
+            for o in operands {
+                users[o.index()].push(&body.instr(u).op);
+            }
+        }
+        body.ids()
+            .filter(|&id| live[id.index()])
+            .filter(|&id| {
+                let shape = body.instr(id).shape.as_array();
+                shape.is_some_and(|s| s.rank() > outer.len() && s.dims.starts_with(outer))
+            })
+            .filter(|&id| {
+                let instr = body.instr(id);
+                let users = &users[id.index()];
+                let read_inside = users.iter().any(|op| !matches!(op, Op::Tuple));
+                let expensive = match instr.op {
+                    Op::Unary(u) => u.is_expensive(),
+                    Op::Binary(b) => b.is_expensive(),
+                    _ => false,
+                };
+                match instr.op {
+                    Op::Dot(_) => read_inside,
+                    // Read by a reduction and again after it (softmax's exp): computed
+                    // once per element, not once per pass.
+                    _ if expensive && users.len() > 1 => true,
+                    _ => !is_view(&instr.op) && users.iter().any(|op| matches!(op, Op::Dot(_))),
+                }
+            })
+            .collect()
+    }
+
     /// The extent of the dimension that threads split: `[0, extent)` is the
     /// kernel's parallel range.
     pub fn parallel_extent(&self) -> usize {

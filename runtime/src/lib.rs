@@ -4,7 +4,9 @@
 
 mod array;
 pub mod cpu;
+pub mod gpu;
 pub mod interp;
 pub mod npy;
+mod plan;
 
 pub use array::{Array, RuntimeError};

@@ -1,9 +1,11 @@
-//! Buffer planning: where every value of the fused entry computation lives while a
-//! program runs. Inputs are read in place, results get their own buffers, and the
-//! kernels' intermediate outputs share one arena, reused as soon as a buffer's
-//! last reader has run (liveness-based first fit).
+//! Buffer planning, shared by the CPU and GPU engines: where every value of the
+//! fused entry computation lives while a program runs. Inputs are read in place,
+//! results get their own buffers, and the kernels' intermediate outputs share one
+//! arena, reused as soon as a buffer's last reader has run (liveness-based first
+//! fit). Each engine says how many bytes an array takes and how buffers align.
 
-use omelet_compiler::hlo::{ArrayShape, Computation, InstrId, Op};
+use omelet_compiler::hlo::{ArrayShape, Computation, InstrId, Module, Op};
+use omelet_kernels::kernel::Kernel;
 
 /// Where one array lives during a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,11 +38,15 @@ pub struct Plan {
     pub constants: Vec<(InstrId, ArrayShape)>,
 }
 
-/// Buffers are aligned to a cache line.
-const ALIGN: usize = 64;
+/// How an engine stores arrays: each one's size in bytes, and the alignment of
+/// arena buffers.
+pub struct Storage {
+    pub bytes: fn(&ArrayShape) -> usize,
+    pub align: usize,
+}
 
 /// Plans `entry`, whose kernels ([`is_kernel`]) are numbered in instruction order.
-pub fn plan(entry: &Computation) -> Plan {
+pub fn plan(entry: &Computation, storage: &Storage) -> Plan {
     let live = entry.live();
     let n = entry.instructions.len();
     // The arrays each instruction produces (a tuple has several).
@@ -107,7 +113,8 @@ pub fn plan(entry: &Computation) -> Plan {
                         match result {
                             Some(r) => Slot::Result(r),
                             None => {
-                                let size = shape.byte_size().div_ceil(ALIGN) * ALIGN;
+                                let size =
+                                    (storage.bytes)(shape).div_ceil(storage.align) * storage.align;
                                 let offset = first_fit(&busy, size);
                                 busy.push((offset, size, last_use[id.index()]));
                                 arena_bytes = arena_bytes.max(offset + size);
@@ -133,6 +140,24 @@ pub fn plan(entry: &Computation) -> Plan {
         arena_bytes,
         constants,
     }
+}
+
+/// The kernels of a fused module, in launch order (the plan's numbering).
+pub fn kernels(module: &Module) -> Vec<Kernel> {
+    let entry = module.entry();
+    let live = entry.live();
+    entry
+        .ids()
+        .filter(|id| live[id.index()] && is_kernel(&entry.instr(*id).op))
+        .map(|id| match &entry.instr(id).op {
+            Op::Fusion { kind, computation } => Kernel::new(
+                &entry.instr(id).name,
+                module.computation(*computation),
+                *kind,
+            ),
+            _ => Kernel::single(entry, id),
+        })
+        .collect()
 }
 
 /// Whether an entry instruction launches a kernel: fusions, and the ops fusion

@@ -6,8 +6,9 @@
 pub mod fuzz;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
-use omelet_runtime::{Array, npy};
+use omelet_runtime::{Array, gpu, npy};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -39,6 +40,26 @@ pub fn fixture_name(dir: &Path) -> String {
         parent.to_string_lossy(),
         dir.file_name().unwrap_or_default().to_string_lossy()
     )
+}
+
+/// The GPU the `gpu::` trials run on, opened once; or why there is none. Without
+/// an adapter those trials are marked ignored, with the reason printed, except in
+/// CI (`CI` set), where they run and fail: CI has Mesa's software Vulkan.
+pub fn gpu_device() -> Result<Arc<gpu::Gpu>, String> {
+    static GPU: OnceLock<Result<Arc<gpu::Gpu>, String>> = OnceLock::new();
+    GPU.get_or_init(|| gpu::open(None).map_err(|e| e.to_string()))
+        .clone()
+}
+
+/// Whether `gpu::` trials should be ignored here, printing why once.
+pub fn ignore_gpu_trials() -> bool {
+    match gpu_device() {
+        Err(reason) if std::env::var_os("CI").is_none() => {
+            eprintln!("gpu:: trials ignored: {reason}");
+            true
+        }
+        _ => false,
+    }
 }
 
 /// `prefix0.npy`, `prefix1.npy`, ... in `dir`, as many as exist.

@@ -2,7 +2,6 @@
 //! one planned arena, large kernels split across the cores of one thread pool.
 
 mod denormals;
-mod plan;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -16,8 +15,8 @@ use omelet_kernels::kernel::{Gemm, Kernel, MatrixView, Schedule};
 use rayon::prelude::*;
 
 use crate::array::{Array, RuntimeError};
+use crate::plan::{self, Plan, Slot, Storage};
 use denormals::FlushToZero;
-use plan::{Plan, Slot};
 
 /// Below this many bytes read and written, a kernel runs on one thread:
 /// splitting costs more than it saves.
@@ -25,6 +24,12 @@ const PARALLEL_BYTES: usize = 256 << 10;
 
 /// Below this many multiply-adds, a product runs on one thread.
 const GEMM_PARALLEL_FLOPS: usize = 1 << 21;
+
+/// Arrays take their natural size; arena buffers start on a cache line.
+const STORAGE: Storage = Storage {
+    bytes: ArrayShape::byte_size,
+    align: 64,
+};
 
 /// A compiled program, ready to run any number of times.
 pub struct Executable {
@@ -47,19 +52,7 @@ impl Executable {
     /// Compiles a fused module (`pipeline::compile(.., Stage::Fused)`).
     pub fn new(module: &Module) -> Result<Executable, RuntimeError> {
         let entry = module.entry();
-        let live = entry.live();
-        let kernels: Vec<Kernel> = entry
-            .ids()
-            .filter(|id| live[id.index()] && plan::is_kernel(&entry.instr(*id).op))
-            .map(|id| match &entry.instr(id).op {
-                Op::Fusion { kind, computation } => Kernel::new(
-                    &entry.instr(id).name,
-                    module.computation(*computation),
-                    *kind,
-                ),
-                _ => Kernel::single(entry, id),
-            })
-            .collect();
+        let kernels = plan::kernels(module);
         let code = codegen::compile(&kernels).map_err(RuntimeError)?;
         let parts = kernels.iter().map(thread_parts).collect();
         let most = code
@@ -71,7 +64,7 @@ impl Executable {
         let scratch = (0..rayon::current_num_threads().max(1))
             .map(|_| Mutex::new(vec![0; most.div_ceil(8)]))
             .collect();
-        let plan = plan::plan(entry);
+        let plan = plan::plan(entry, &STORAGE);
         let constants = plan
             .constants
             .iter()

@@ -197,7 +197,8 @@ impl<'k, 'f> Emitter<'k, 'f> {
                 product,
                 consumer,
             } => {
-                let rows: usize = materialized(kernel, outer)
+                let rows: usize = kernel
+                    .materialized(outer)
                     .iter()
                     .map(|&m| row_elements(kernel.body.instr(m).array_shape(), outer.len()) * 4)
                     .sum();
@@ -220,61 +221,6 @@ impl<'k, 'f> Emitter<'k, 'f> {
     fn iconst(&mut self, v: usize) -> Value {
         self.b.ins().iconst(types::I64, v as i64)
     }
-}
-
-/// Members of a row kernel computed once per row into scratch: dots that other
-/// members read, computed operands of dots (read once per output column), and
-/// expensive values read more than once.
-fn materialized(kernel: &Kernel, outer: &[usize]) -> Vec<InstrId> {
-    let body = &kernel.body;
-    let is_view = |op: &Op| {
-        matches!(
-            op,
-            Op::Parameter(_)
-                | Op::Constant(_)
-                | Op::Iota { .. }
-                | Op::Broadcast { .. }
-                | Op::Transpose { .. }
-                | Op::Reshape
-                | Op::Bitcast
-                | Op::Slice { .. }
-        )
-    };
-    let live = body.live();
-    // Each live value's readers, found in one pass (a reader appears once).
-    let mut users: Vec<Vec<&Op>> = vec![Vec::new(); body.instructions.len()];
-    for u in body.ids().filter(|u| live[u.index()]) {
-        let mut operands = body.instr(u).operands.clone();
-        operands.sort();
-        operands.dedup();
-        for o in operands {
-            users[o.index()].push(&body.instr(u).op);
-        }
-    }
-    body.ids()
-        .filter(|&id| live[id.index()])
-        .filter(|&id| {
-            let shape = body.instr(id).shape.as_array();
-            shape.is_some_and(|s| s.rank() > outer.len() && s.dims.starts_with(outer))
-        })
-        .filter(|&id| {
-            let instr = body.instr(id);
-            let users = &users[id.index()];
-            let read_inside = users.iter().any(|op| !matches!(op, Op::Tuple));
-            let expensive = match instr.op {
-                Op::Unary(u) => u.is_expensive(),
-                Op::Binary(b) => b.is_expensive(),
-                _ => false,
-            };
-            match instr.op {
-                Op::Dot(_) => read_inside,
-                // Read by a reduction and again after it (softmax's exp): computed
-                // once per element, not once per pass.
-                _ if expensive && users.len() > 1 => true,
-                _ => !is_view(&instr.op) && users.iter().any(|op| matches!(op, Op::Dot(_))),
-            }
-        })
-        .collect()
 }
 
 /// Whether a kernel reads some value across its memory order (a transpose that

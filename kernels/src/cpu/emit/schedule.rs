@@ -14,7 +14,9 @@ impl Emitter<'_, '_> {
         let order: Vec<usize> = (0..outer).collect();
         let range = (outer > 0).then_some(Range { dim: 0, begin, end });
         let product_dot = self.product.as_ref().map(|p| p.dot);
-        let mut steps: FxHashSet<InstrId> = materialized(self.kernel, outer_dims)
+        let mut steps: FxHashSet<InstrId> = self
+            .kernel
+            .materialized(outer_dims)
             .into_iter()
             .filter(|&m| Some(m) != product_dot)
             .collect();

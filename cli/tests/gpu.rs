@@ -1,0 +1,223 @@
+//! The GPU backend where the fixtures do not reach:
+//! - `gpu::limits::NAME`: iteration spaces of more than 65535 workgroups in each
+//!   schedule (elements, rows, GEMM tiles), which the shaders cover with
+//!   grid-stride loops, against the interpreter on pseudo-random inputs;
+//! - `gpu::math::NAME`: each transcendental over a sweep of the `f32` range,
+//!   within the CPU's error bound of an f64 reference.
+//!
+//! Without an adapter the trials are ignored, with the reason printed; in CI (`CI`
+//! set) that is a failure.
+
+mod support;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use ndarray::ArrayD;
+use omelet_compiler::hlo::{ElementType, Module};
+use omelet_compiler::import::parse_module;
+use omelet_compiler::pipeline::{Stage, compile};
+use omelet_kernels::math::{ErrorBound, MathFn, TRIG_EXACT_LIMIT};
+use omelet_runtime::{Array, gpu, interp};
+
+use support::{compare, gpu_device, ignore_gpu_trials};
+
+/// (name, HLO text): each larger than 65535 workgroups of its schedule.
+const PROGRAMS: &[(&str, &str)] = &[
+    (
+        // 16,810,000 elements: 65,665 workgroups of 256 threads.
+        "elements_over_65535_groups",
+        "HloModule m
+ENTRY e {
+  x = f32[4100,4100] parameter(0)
+  y = f32[4100,4100] parameter(1)
+  s = f32[4100,4100] add(x, y)
+  ROOT t = f32[4100,4100] tanh(s)
+}
+",
+    ),
+    (
+        // 70,000 rows, a workgroup each.
+        "rows_over_65535_groups",
+        "HloModule m
+max {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT c = f32[] maximum(a, b)
+}
+ENTRY e {
+  x = f32[70000,8] parameter(0)
+  z = f32[] constant(-inf)
+  s = f32[70000] reduce(x, z), dimensions={1}, to_apply=max
+  b = f32[70000,8] broadcast(s), dimensions={0}
+  ROOT d = f32[70000,8] subtract(x, b)
+}
+",
+    ),
+    (
+        // 70,000 batches of 3 × 3 products, a 64 × 64 tile each.
+        "gemm_tiles_over_65535_groups",
+        "HloModule m
+ENTRY e {
+  x = f32[70000,3,5] parameter(0)
+  y = f32[70000,5,3] parameter(1)
+  ROOT d = f32[70000,3,3] dot(x, y), lhs_batch_dims={0}, lhs_contracting_dims={2}, rhs_batch_dims={0}, rhs_contracting_dims={1}
+}
+",
+    ),
+];
+
+fn main() {
+    let args = Arguments::from_args();
+    let ignored = ignore_gpu_trials();
+    let limits = PROGRAMS.iter().map(|&(name, text)| {
+        Trial::test(format!("gpu::limits::{name}"), move || {
+            matches_interpreter(text)
+        })
+    });
+    let math = MathFn::ALL
+        .into_iter()
+        .map(|f| Trial::test(format!("gpu::math::{f:?}"), move || within_bound(f)));
+    let trials = limits
+        .chain(math)
+        .map(|t| t.with_ignored_flag(ignored))
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn matches_interpreter(text: &str) -> Result<(), Failed> {
+    let module = parse_module(text).map_err(|e| format!("{e:?}"))?;
+    let inputs = inputs(&module);
+    let expected = interp::run(&module, &inputs).map_err(|e| e.to_string())?;
+    let fused = compile(module, Stage::Fused).module;
+    let executable = gpu::Executable::new(&fused, gpu_device()?).map_err(|e| e.to_string())?;
+    let results = executable.run(&inputs).map_err(|e| e.to_string())?;
+    Ok(compare(&results, &expected, 1e-5, 1e-6)?)
+}
+
+/// Inputs in [-2, 2) from a fixed linear congruential sequence.
+fn inputs(module: &Module) -> Vec<Array> {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    module
+        .parameter_shapes()
+        .iter()
+        .map(|s| {
+            let shape = s.as_array().expect("array parameters");
+            assert_eq!(shape.element, ElementType::F32);
+            let values = (0..shape.element_count())
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    ((state >> 40) as f32 / (1u64 << 24) as f32) * 4.0 - 2.0
+                })
+                .collect();
+            Array::F32(ArrayD::from_shape_vec(shape.dims.clone(), values).expect("sized"))
+        })
+        .collect()
+}
+
+/// The HLO op computing `f`.
+fn opcode(f: MathFn) -> &'static str {
+    match f {
+        MathFn::Exp => "exponential",
+        MathFn::Expm1 => "exponential-minus-one",
+        MathFn::Log => "log",
+        MathFn::Log1p => "log-plus-one",
+        MathFn::Tanh => "tanh",
+        MathFn::Logistic => "logistic",
+        MathFn::Erf => "erf",
+        MathFn::Sin => "sine",
+        MathFn::Cos => "cosine",
+    }
+}
+
+fn reference(f: MathFn, x: f64) -> f64 {
+    match f {
+        MathFn::Exp => x.exp(),
+        MathFn::Expm1 => x.exp_m1(),
+        MathFn::Log => x.ln(),
+        MathFn::Log1p => x.ln_1p(),
+        MathFn::Tanh => x.tanh(),
+        MathFn::Logistic if x < 0.0 => x.exp() / (1.0 + x.exp()),
+        MathFn::Logistic => 1.0 / (1.0 + (-x).exp()),
+        MathFn::Erf => libm::erf(x),
+        MathFn::Sin => x.sin(),
+        MathFn::Cos => x.cos(),
+    }
+}
+
+/// `f` on the GPU over every 4099th `f32` bit pattern (about a million inputs,
+/// both signs, every exponent) and the special values, within the bound the
+/// CPU's tests assert. Subnormal inputs and results are left out: a GPU may
+/// flush them to zero (the CPU kernels do too).
+fn within_bound(f: MathFn) -> Result<(), Failed> {
+    let limit = match f {
+        MathFn::Sin | MathFn::Cos => TRIG_EXACT_LIMIT,
+        _ => f32::INFINITY,
+    };
+    let special = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+    ];
+    let xs: Vec<f32> = (0..u32::MAX / 4099)
+        .map(|i| f32::from_bits(i * 4099))
+        .filter(|x| x.is_normal() && x.abs() <= limit)
+        .chain(special)
+        .collect();
+    let text = format!(
+        "HloModule m\nENTRY e {{\n  x = f32[{n}] parameter(0)\n  ROOT y = f32[{n}] {}(x)\n}}\n",
+        opcode(f),
+        n = xs.len()
+    );
+    let module = compile(
+        parse_module(&text).map_err(|e| format!("{e:?}"))?,
+        Stage::Fused,
+    )
+    .module;
+    let executable = gpu::Executable::new(&module, gpu_device()?).map_err(|e| e.to_string())?;
+    let input = Array::F32(ArrayD::from_shape_vec(vec![xs.len()], xs.clone()).expect("sized"));
+    let results = executable.run(&[input]).map_err(|e| e.to_string())?;
+    let Array::F32(ys) = &results[0] else {
+        return Err("an f32 result".into());
+    };
+    let (bound, relative) = match f.error_bound() {
+        ErrorBound::Ulps(b) => (f64::from(b), true),
+        ErrorBound::Absolute(b) => (f64::from(b), false),
+    };
+    for (&x, &y) in xs.iter().zip(ys.iter()) {
+        let want = reference(f, f64::from(x));
+        if want.is_nan() || y.is_nan() {
+            if want.is_nan() != y.is_nan() {
+                return Err(format!("{f:?}({x:e}) = {y:e}, want {want:e}").into());
+            }
+            continue;
+        }
+        if want.abs() < f64::from(f32::MIN_POSITIVE)
+            && f64::from(y).abs() <= f64::from(f32::MIN_POSITIVE)
+        {
+            continue;
+        }
+        let wanted = want as f32;
+        let error = if y == wanted {
+            0.0
+        } else if y.is_infinite() || wanted.is_infinite() {
+            f64::INFINITY
+        } else if relative {
+            let ulp = (want.abs().log2().floor().max(-126.0) - 23.0).exp2();
+            (f64::from(y) - want).abs() / ulp
+        } else {
+            (f64::from(y) - want).abs()
+        };
+        if error > bound {
+            return Err(format!(
+                "{f:?}({x:e}) = {y:e}, want {want:e}: off by {error:.3e}, bound {bound:e}"
+            )
+            .into());
+        }
+    }
+    Ok(())
+}

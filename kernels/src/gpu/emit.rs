@@ -1,0 +1,542 @@
+//! The elemental WGSL emitter: each body value's element at an index, as a WGSL
+//! `let`, views turned into index arithmetic, memoized per (value, index) within
+//! the scope (loop body, branch) that computed it.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use omelet_compiler::hlo::{ArrayShape, Computation, ElementType, InstrId, Literal, Op};
+use rustc_hash::FxHashMap;
+
+use super::ops::{self, Helper};
+use crate::kernel::{physical_order, strides};
+use crate::math::MathFn;
+
+/// A value held a row at a time in workgroup memory: its array's name and the
+/// dimensions after the row's.
+pub(super) struct RowArray {
+    pub name: String,
+    pub inner: Vec<usize>,
+}
+
+pub(super) struct Emitter<'k> {
+    pub body: &'k Computation,
+    /// The statements of `main`, indented.
+    code: String,
+    depth: usize,
+    next: usize,
+    /// Memoized elements, one map per open scope, innermost last.
+    memo: Vec<FxHashMap<(InstrId, Vec<String>), String>>,
+    /// Values given at every index (a GEMM epilogue's product).
+    pub given: FxHashMap<InstrId, String>,
+    /// Values materialized per row in workgroup memory, and the row's rank.
+    pub rows: FxHashMap<InstrId, RowArray>,
+    pub outer: usize,
+    /// Module-scope declarations: array constants, workgroup arrays.
+    pub globals: String,
+    /// The transcendentals called, in first-use order.
+    pub math: Vec<MathFn>,
+    pub helpers: BTreeSet<Helper>,
+}
+
+/// The WGSL type of an element in registers.
+pub(super) fn reg_type(element: ElementType) -> &'static str {
+    match element {
+        ElementType::F32 => "f32",
+        ElementType::S32 => "i32",
+        ElementType::Pred => "bool",
+    }
+}
+
+/// The WGSL type of an element in a storage buffer.
+pub(super) fn storage_type(element: ElementType) -> &'static str {
+    match element {
+        ElementType::F32 => "f32",
+        ElementType::S32 => "i32",
+        ElementType::Pred => "u32",
+    }
+}
+
+/// A `u32` literal.
+pub(super) fn u(n: usize) -> String {
+    format!("{n}u")
+}
+
+impl<'k> Emitter<'k> {
+    pub fn new(body: &'k Computation) -> Emitter<'k> {
+        Emitter {
+            body,
+            code: String::new(),
+            depth: 1,
+            next: 0,
+            memo: vec![FxHashMap::default()],
+            given: FxHashMap::default(),
+            rows: FxHashMap::default(),
+            outer: 0,
+            globals: String::new(),
+            math: Vec::new(),
+            helpers: BTreeSet::new(),
+        }
+    }
+
+    /// Notes that the shader calls `f`.
+    pub fn use_math(&mut self, f: MathFn) {
+        if !self.math.contains(&f) {
+            self.math.push(f);
+        }
+    }
+
+    pub fn shape(&self, id: InstrId) -> &'k ArrayShape {
+        self.body.instr(id).array_shape()
+    }
+
+    /// Appends one statement.
+    pub fn line(&mut self, s: &str) {
+        for _ in 0..self.depth {
+            self.code.push_str("    ");
+        }
+        self.code.push_str(s);
+        self.code.push('\n');
+    }
+
+    /// Opens a block (`for`, `if`) whose values stay inside it.
+    pub fn open(&mut self, header: &str) {
+        self.line(&format!("{header} {{"));
+        self.depth += 1;
+        self.memo.push(FxHashMap::default());
+    }
+
+    /// Ends an `if` block and opens its `else`.
+    pub fn otherwise(&mut self) {
+        self.memo.pop();
+        self.depth -= 1;
+        self.line("} else {");
+        self.depth += 1;
+        self.memo.push(FxHashMap::default());
+    }
+
+    pub fn close(&mut self) {
+        self.memo.pop();
+        self.depth -= 1;
+        self.line("}");
+    }
+
+    /// A fresh name with the given prefix.
+    pub fn fresh(&mut self, prefix: &str) -> String {
+        self.next += 1;
+        format!("{prefix}{}", self.next)
+    }
+
+    /// Binds `expr` to a new `let` of type `ty` and returns its name.
+    pub fn bind(&mut self, ty: &str, expr: &str) -> String {
+        let name = self.fresh("v");
+        self.line(&format!("let {name}: {ty} = {expr};"));
+        name
+    }
+
+    /// A loop `for (var name = begin; name < end; name += step)`, opened.
+    pub fn open_loop(&mut self, name: &str, begin: &str, end: usize, step: &str) {
+        self.open(&format!(
+            "for (var {name}: u32 = {begin}; {name} < {}; {name} += {step})",
+            u(end)
+        ));
+    }
+
+    /// The body text and the module-scope declarations it needs, with the math
+    /// and helper functions it calls.
+    pub fn finish(self) -> (String, String) {
+        let mut prelude = String::new();
+        if !self.math.is_empty() {
+            prelude.push_str(&crate::math::wgsl_prelude(&self.math));
+        }
+        let mut helpers = self.helpers.clone();
+        helpers.extend(self.helpers.iter().flat_map(|h| h.needs()));
+        for h in helpers {
+            prelude.push_str(h.source());
+        }
+        prelude.push_str(&self.globals);
+        (prelude, self.code)
+    }
+
+    /// `coords` (in `order`, major first) as a position, `dims` being the sizes.
+    pub fn linearize(&mut self, coords: &[String], dims: &[usize], order: &[usize]) -> String {
+        let mut expr = String::new();
+        for &d in order {
+            if dims[d] == 1 {
+                continue;
+            }
+            expr = if expr.is_empty() {
+                coords[d].clone()
+            } else {
+                format!("({expr}) * {} + {}", u(dims[d]), coords[d])
+            };
+        }
+        if expr.is_empty() {
+            return u(0);
+        }
+        self.bind("u32", &expr)
+    }
+
+    /// The coordinates of position `linear` over `dims` laid out in `order`.
+    pub fn delinearize(&mut self, linear: &str, dims: &[usize], order: &[usize]) -> Vec<String> {
+        let mut coords = vec![u(0); dims.len()];
+        let mut rest = linear.to_string();
+        let significant: Vec<usize> = order.iter().copied().filter(|&d| dims[d] != 1).collect();
+        for (i, &d) in significant.iter().enumerate().rev() {
+            if i == 0 {
+                coords[d] = rest.clone();
+            } else {
+                coords[d] = self.bind("u32", &format!("{rest} % {}", u(dims[d])));
+                rest = self.bind("u32", &format!("{rest} / {}", u(dims[d])));
+            }
+        }
+        coords
+    }
+
+    /// The element offset of `coords` in an array with these strides.
+    pub fn offset(&mut self, coords: &[String], dims: &[usize], strides: &[usize]) -> String {
+        let terms: Vec<String> = (0..dims.len())
+            .filter(|&d| dims[d] != 1)
+            .map(|d| match strides[d] {
+                1 => coords[d].clone(),
+                s => format!("{} * {}", coords[d], u(s)),
+            })
+            .collect();
+        if terms.is_empty() {
+            return u(0);
+        }
+        if terms.len() == 1 && !terms[0].contains(' ') {
+            return terms[0].clone();
+        }
+        self.bind("u32", &terms.join(" + "))
+    }
+
+    /// Reads argument `arg` (of `element`s) at `offset`.
+    pub fn load(&mut self, arg: usize, element: ElementType, offset: &str) -> String {
+        let expr = match element {
+            ElementType::Pred => format!("a{arg}[{offset}] != 0u"),
+            _ => format!("a{arg}[{offset}]"),
+        };
+        self.bind(reg_type(element), &expr)
+    }
+
+    /// Writes `value` to argument `arg` at `offset`.
+    pub fn store(&mut self, arg: usize, element: ElementType, offset: &str, value: &str) {
+        let value = match element {
+            ElementType::Pred => format!("select(0u, 1u, {value})"),
+            _ => value.to_string(),
+        };
+        self.line(&format!("a{arg}[{offset}] = {value};"));
+    }
+
+    /// Writes `value`, the element of an output of `shape` at `coords`.
+    pub fn store_at(&mut self, arg: usize, shape: &ArrayShape, coords: &[String], value: &str) {
+        let offset = self.offset(coords, &shape.dims, &strides(shape));
+        self.store(arg, shape.element, &offset, value);
+    }
+
+    /// The element of `id` at `coords`.
+    pub fn element_at(&mut self, id: InstrId, coords: &[String]) -> String {
+        if let Some(v) = self.given.get(&id) {
+            return v.clone();
+        }
+        let key = (id, coords.to_vec());
+        if let Some(v) = self.memo.iter().rev().find_map(|m| m.get(&key)) {
+            return v.clone();
+        }
+        let v = self.element_uncached(id, coords);
+        if let Some(scope) = self.memo.last_mut() {
+            scope.insert(key, v.clone());
+        }
+        v
+    }
+
+    /// Records `value` as `id`'s element at `coords` in the current scope.
+    pub fn remember(&mut self, id: InstrId, coords: &[String], value: String) {
+        if let Some(scope) = self.memo.last_mut() {
+            scope.insert((id, coords.to_vec()), value);
+        }
+    }
+
+    fn element_uncached(&mut self, id: InstrId, coords: &[String]) -> String {
+        if let Some(row) = self.rows.get(&id) {
+            let (name, inner) = (row.name.clone(), row.inner.clone());
+            let order: Vec<usize> = (0..inner.len()).collect();
+            let at = self.linearize(&coords[self.outer..], &inner, &order);
+            return self.bind("f32", &format!("{name}[{at}]"));
+        }
+        let body = self.body;
+        let instr = body.instr(id);
+        let shape = instr.array_shape();
+        let element = shape.element;
+        let ty = reg_type(element);
+        let operand = |i: usize| instr.operands[i];
+        match &instr.op {
+            Op::Parameter(k) => {
+                let offset = self.offset(coords, &shape.dims, &strides(shape));
+                self.load(*k, element, &offset)
+            }
+            Op::Constant(literal) => self.constant(id, literal, coords),
+            Op::Iota { dimension } => ops::from_index(element, &coords[*dimension]),
+            Op::Unary(op) => {
+                let x = self.element_at(operand(0), coords);
+                let expr = ops::unary(self, *op, element, &x);
+                self.bind(ty, &expr)
+            }
+            Op::Convert => {
+                let x = self.element_at(operand(0), coords);
+                let expr = ops::convert(self, self.shape(operand(0)).element, element, &x);
+                self.bind(ty, &expr)
+            }
+            Op::Binary(op) => {
+                let x = self.element_at(operand(0), coords);
+                let y = self.element_at(operand(1), coords);
+                let expr = ops::binary(self, *op, element, &x, &y);
+                self.bind(ty, &expr)
+            }
+            Op::Compare(direction) => {
+                let x = self.element_at(operand(0), coords);
+                let y = self.element_at(operand(1), coords);
+                let from = self.shape(operand(0)).element;
+                self.bind(ty, &ops::compare(*direction, from, &x, &y))
+            }
+            Op::Select => {
+                let p = self.scalar_or_element(operand(0), coords);
+                let x = self.element_at(operand(1), coords);
+                let y = self.element_at(operand(2), coords);
+                self.bind(ty, &format!("select({y}, {x}, {p})"))
+            }
+            Op::Clamp => {
+                let lo = self.scalar_or_element(operand(0), coords);
+                let x = self.element_at(operand(1), coords);
+                let hi = self.scalar_or_element(operand(2), coords);
+                let expr = ops::clamp(self, element, &lo, &x, &hi);
+                self.bind(ty, &expr)
+            }
+            Op::Broadcast { dimensions } => {
+                let inner: Vec<String> = dimensions.iter().map(|&d| coords[d].clone()).collect();
+                self.element_at(operand(0), &inner)
+            }
+            Op::Transpose { permutation } => {
+                let mut inner = coords.to_vec();
+                for (i, &p) in permutation.iter().enumerate() {
+                    inner[p] = coords[i].clone();
+                }
+                self.element_at(operand(0), &inner)
+            }
+            Op::Reshape | Op::Bitcast => {
+                let from = self.shape(operand(0));
+                // A reshape keeps row-major positions, a bitcast physical ones.
+                let (order, from_order) = match instr.op {
+                    Op::Reshape => (
+                        (0..shape.rank()).collect(),
+                        (0..from.rank()).collect::<Vec<_>>(),
+                    ),
+                    _ => (physical_order(shape), physical_order(from)),
+                };
+                let linear = self.linearize(coords, &shape.dims, &order);
+                let inner = self.delinearize(&linear, &from.dims, &from_order);
+                self.element_at(operand(0), &inner)
+            }
+            Op::Slice { dims } => {
+                let inner: Vec<String> = coords
+                    .iter()
+                    .zip(dims)
+                    .map(|(c, d)| match (d.start, d.stride) {
+                        (0, 1) => c.clone(),
+                        (0, s) => format!("{c} * {}", u(s)),
+                        (b, 1) => format!("{c} + {}", u(b)),
+                        (b, s) => format!("{c} * {} + {}", u(s), u(b)),
+                    })
+                    .map(|e| {
+                        if e.contains(' ') {
+                            self.bind("u32", &e)
+                        } else {
+                            e
+                        }
+                    })
+                    .collect();
+                self.element_at(operand(0), &inner)
+            }
+            Op::Concatenate { dimension } => self.concatenate(id, *dimension, coords),
+            Op::Dot(_) => self.dot(id, coords),
+            Op::Reduce { .. } => self.reduce(id, coords),
+            Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
+                unreachable!("fused bodies compute arrays only")
+            }
+        }
+    }
+
+    /// A scalar operand (select's predicate, clamp's bounds may be) or the
+    /// operand's element at `coords`.
+    fn scalar_or_element(&mut self, id: InstrId, coords: &[String]) -> String {
+        if self.shape(id).rank() == 0 {
+            self.element_at(id, &[])
+        } else {
+            self.element_at(id, coords)
+        }
+    }
+
+    /// A constant's element: a literal, or an element of a module-scope array
+    /// (floats as their bits: naga cannot evaluate `bitcast` in an initializer).
+    fn constant(&mut self, id: InstrId, literal: &Literal, coords: &[String]) -> String {
+        if literal.len() == 1 {
+            return ops::literal(literal, 0);
+        }
+        let shape = self.shape(id);
+        let name = format!("k{}", id.index());
+        let (stored, items): (&str, Vec<String>) = match literal {
+            Literal::F32(v) => (
+                "u32",
+                v.iter().map(|x| format!("{:#x}u", x.to_bits())).collect(),
+            ),
+            _ => (
+                reg_type(shape.element),
+                (0..literal.len())
+                    .map(|i| ops::literal(literal, i))
+                    .collect(),
+            ),
+        };
+        if !self.globals.contains(&format!("var<private> {name}:")) {
+            let n = literal.len();
+            let _ = writeln!(
+                self.globals,
+                "var<private> {name}: array<{stored}, {n}> = array<{stored}, {n}>({});",
+                items.join(", ")
+            );
+        }
+        let order: Vec<usize> = (0..shape.rank()).collect();
+        let at = self.linearize(coords, &shape.dims, &order);
+        let ty = reg_type(shape.element);
+        match literal {
+            Literal::F32(_) => self.bind(ty, &format!("bitcast<f32>({name}[{at}])")),
+            _ => self.bind(ty, &format!("{name}[{at}]")),
+        }
+    }
+
+    /// Concatenate: a branch per operand, each reading only inside its range.
+    fn concatenate(&mut self, id: InstrId, dimension: usize, coords: &[String]) -> String {
+        let instr = self.body.instr(id);
+        let ty = reg_type(instr.array_shape().element);
+        let result = self.fresh("c");
+        self.line(&format!("var {result}: {ty};"));
+        let c = coords[dimension].clone();
+        let mut start = 0;
+        let count = instr.operands.len();
+        // Nested: `if (c < end0) { .. } else { if (c < end1) { .. } else { .. } }`.
+        for (k, &o) in instr.operands.iter().enumerate() {
+            let len = self.shape(o).dims[dimension];
+            let last = k + 1 == count;
+            if !last {
+                self.open(&format!("if ({c} < {})", u(start + len)));
+            }
+            let mut inner = coords.to_vec();
+            if start > 0 {
+                inner[dimension] = self.bind("u32", &format!("{c} - {}", u(start)));
+            }
+            let v = self.element_at(o, &inner);
+            self.line(&format!("{result} = {v};"));
+            if !last {
+                self.otherwise();
+            }
+            start += len;
+        }
+        for _ in 1..count {
+            self.close();
+        }
+        result
+    }
+
+    /// A dot's element: a loop over the contracting dimensions.
+    fn dot(&mut self, id: InstrId, coords: &[String]) -> String {
+        let instr = self.body.instr(id);
+        let Op::Dot(d) = &instr.op else {
+            unreachable!("called on dots")
+        };
+        let (lhs, rhs) = (instr.operands[0], instr.operands[1]);
+        let (ls, rs) = (self.shape(lhs), self.shape(rhs));
+        let element = instr.array_shape().element;
+        let ty = reg_type(element);
+        // Result dimensions: batch, then the lhs's free, then the rhs's free.
+        let free = |rank: usize, batch: &[usize], contracting: &[usize]| -> Vec<usize> {
+            (0..rank)
+                .filter(|i| !batch.contains(i) && !contracting.contains(i))
+                .collect()
+        };
+        let lf = free(ls.rank(), &d.lhs_batch, &d.lhs_contracting);
+        let rf = free(rs.rank(), &d.rhs_batch, &d.rhs_contracting);
+        let mut lc = vec![u(0); ls.rank()];
+        let mut rc = vec![u(0); rs.rank()];
+        let nb = d.lhs_batch.len();
+        for (i, (&l, &r)) in d.lhs_batch.iter().zip(&d.rhs_batch).enumerate() {
+            lc[l] = coords[i].clone();
+            rc[r] = coords[i].clone();
+        }
+        for (i, &l) in lf.iter().enumerate() {
+            lc[l] = coords[nb + i].clone();
+        }
+        for (i, &r) in rf.iter().enumerate() {
+            rc[r] = coords[nb + lf.len() + i].clone();
+        }
+        let sizes: Vec<usize> = d.lhs_contracting.iter().map(|&c| ls.dims[c]).collect();
+        let acc = self.fresh("acc");
+        self.line(&format!("var {acc}: {ty} = {};", ops::zero(element)));
+        let k = self.fresh("k");
+        self.open_loop(&k, &u(0), sizes.iter().product(), &u(1));
+        let order: Vec<usize> = (0..sizes.len()).collect();
+        let ks = self.delinearize(&k, &sizes, &order);
+        for (i, (&l, &r)) in d.lhs_contracting.iter().zip(&d.rhs_contracting).enumerate() {
+            lc[l] = ks[i].clone();
+            rc[r] = ks[i].clone();
+        }
+        let x = self.element_at(lhs, &lc);
+        let y = self.element_at(rhs, &rc);
+        let step = match element {
+            ElementType::Pred => format!("{acc} = {acc} || ({x} && {y});"),
+            _ => format!("{acc} = {acc} + {x} * {y};"),
+        };
+        self.line(&step);
+        self.close();
+        acc
+    }
+
+    /// A reduction's element: a loop over the reduced dimensions.
+    fn reduce(&mut self, id: InstrId, coords: &[String]) -> String {
+        let instr = self.body.instr(id);
+        let Op::Reduce {
+            dimensions,
+            reducer,
+        } = &instr.op
+        else {
+            unreachable!("called on reductions")
+        };
+        let (operand, init) = (instr.operands[0], instr.operands[1]);
+        let from = self.shape(operand);
+        let element = instr.array_shape().element;
+        let start = self.element_at(init, &[]);
+        let acc = self.fresh("acc");
+        self.line(&format!("var {acc}: {} = {start};", reg_type(element)));
+        let sizes: Vec<usize> = dimensions.iter().map(|&d| from.dims[d]).collect();
+        // Walk the reduced dimensions in the operand's memory order.
+        let order: Vec<usize> = physical_order(from)
+            .into_iter()
+            .filter_map(|d| dimensions.iter().position(|&r| r == d))
+            .collect();
+        let r = self.fresh("r");
+        self.open_loop(&r, &u(0), sizes.iter().product(), &u(1));
+        let rs = self.delinearize(&r, &sizes, &order);
+        let mut inner = Vec::with_capacity(from.rank());
+        let mut kept = coords.iter();
+        for d in 0..from.rank() {
+            match dimensions.iter().position(|&r| r == d) {
+                Some(i) => inner.push(rs[i].clone()),
+                None => inner.push(kept.next().cloned().unwrap_or_else(|| u(0))),
+            }
+        }
+        let v = self.element_at(operand, &inner);
+        let combined = ops::combine(self, *reducer, element, &acc, &v);
+        self.line(&format!("{acc} = {combined};"));
+        self.close();
+        acc
+    }
+}

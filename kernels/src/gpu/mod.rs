@@ -1,0 +1,98 @@
+//! The GPU code generator: each kernel becomes one or more WGSL compute shaders
+//! (one per GEMM of a `Products` kernel, one otherwise), generated as text from
+//! the backend-neutral [`Kernel`] and run by the runtime through wgpu.
+//!
+//! Every shader binds all of its kernel's arguments, inputs then outputs, as
+//! `@group(0) @binding(i)` storage arrays: `f32` and `i32` as themselves, `pred`
+//! as one `u32` per element (WGSL has no byte type, and neighbouring threads must
+//! not write the same word). Shapes are baked in as constants, so a shader needs
+//! no uniforms. Dispatches are one-dimensional with at most [`MAX_GROUPS`]
+//! workgroups, and every schedule is a grid-stride loop: any size runs, whatever
+//! the per-dimension limit.
+
+mod emit;
+mod gemm;
+mod ops;
+mod schedule;
+
+use omelet_compiler::hlo::ElementType;
+
+use crate::kernel::{Kernel, Schedule};
+
+/// Threads per workgroup in every schedule but the GEMM's (16 × 16 as well).
+pub const WORKGROUP: u32 = 256;
+
+/// The most workgroups a dispatch asks for: WebGPU's guaranteed per-dimension
+/// limit. Larger iteration spaces loop (grid-stride).
+pub const MAX_GROUPS: u32 = 65535;
+
+/// What the adapter allows that the generator adapts to.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Bytes of `var<workgroup>` memory a shader may declare.
+    pub workgroup_storage: usize,
+}
+
+impl Default for Limits {
+    /// WebGPU's defaults, which every adapter meets.
+    fn default() -> Limits {
+        Limits {
+            workgroup_storage: 16 << 10,
+        }
+    }
+}
+
+/// One compute shader and how many workgroups to dispatch.
+#[derive(Clone, Debug)]
+pub struct Shader {
+    pub name: String,
+    pub wgsl: String,
+    pub groups: u32,
+}
+
+/// A kernel's shaders, dispatched in order over the same bindings.
+#[derive(Clone, Debug)]
+pub struct GpuKernel {
+    pub name: String,
+    pub shaders: Vec<Shader>,
+    /// Each argument's element type, inputs then outputs.
+    pub args: Vec<ElementType>,
+}
+
+/// Generates a kernel's shaders.
+pub fn compile(kernel: &Kernel, limits: &Limits) -> GpuKernel {
+    let args: Vec<ElementType> = kernel
+        .input_shapes()
+        .into_iter()
+        .chain(kernel.output_shapes())
+        .map(|s| s.element)
+        .collect();
+    let shaders = match &kernel.schedule {
+        Schedule::Gemm(g) => vec![gemm::shader(kernel, g, 0, &args)],
+        Schedule::Products(products) => products
+            .iter()
+            .enumerate()
+            .map(|(o, g)| gemm::shader(kernel, g, o, &args))
+            .collect(),
+        Schedule::Loop => vec![schedule::elements(kernel, &args)],
+        Schedule::Columns => vec![schedule::columns(kernel, &args)],
+        Schedule::Rows {
+            outer, consumer, ..
+        } => {
+            let consumer_lhs = consumer.as_ref().map(|c| c.lhs);
+            vec![schedule::rows(kernel, outer, consumer_lhs, &args, limits)]
+        }
+    };
+    GpuKernel {
+        name: kernel.name.clone(),
+        shaders,
+        args,
+    }
+}
+
+/// Workgroups for `threads` threads in groups of `per_group`.
+fn groups_for(threads: usize, per_group: u32) -> u32 {
+    threads
+        .div_ceil(per_group as usize)
+        .clamp(1, MAX_GROUPS as usize) as u32
+}

@@ -1,0 +1,305 @@
+//! The element, column and row schedules as WGSL, and the shader around them.
+//!
+//! - Elements (`Schedule::Loop`): one thread per element of the outputs, in the
+//!   first output's memory order, so neighbouring threads write neighbouring
+//!   words; four elements per thread where the innermost dimension allows.
+//! - Columns: one thread per output element, its reduction a loop; neighbouring
+//!   threads read neighbouring columns.
+//! - Rows: one workgroup per row. Reductions over the row are shared: each thread
+//!   accumulates a strided part, then a tree in workgroup memory combines the
+//!   parts. Values the row reads repeatedly (dots, their computed operands,
+//!   expensive values read twice) are materialized in workgroup memory once.
+
+use std::fmt::Write;
+
+use omelet_compiler::hlo::{ElementType, InstrId, Op};
+
+use super::emit::{Emitter, RowArray, reg_type, storage_type, u};
+use super::{Limits, Shader, WORKGROUP, groups_for, ops};
+use crate::kernel::{Kernel, physical_order};
+
+/// The WGSL module: the bindings, the prelude, then `main`.
+pub(super) fn assemble(
+    name: &str,
+    args: &[ElementType],
+    e: Emitter,
+    workgroup_size: &str,
+    groups: u32,
+) -> Shader {
+    let mut wgsl = String::new();
+    for (i, &element) in args.iter().enumerate() {
+        let _ = writeln!(
+            wgsl,
+            "@group(0) @binding({i}) var<storage, read_write> a{i}: array<{}>;",
+            storage_type(element)
+        );
+    }
+    let (prelude, body) = e.finish();
+    if !prelude.is_empty() {
+        wgsl.push('\n');
+        wgsl.push_str(&prelude);
+    }
+    let _ = write!(
+        wgsl,
+        "\n@compute @workgroup_size({workgroup_size})\n\
+         fn main(@builtin(global_invocation_id) gid: vec3<u32>, \
+         @builtin(workgroup_id) wid: vec3<u32>, \
+         @builtin(local_invocation_index) lid: u32) {{\n{body}}}\n"
+    );
+    Shader {
+        name: name.to_string(),
+        wgsl,
+        groups,
+    }
+}
+
+/// Element by element over the outputs (which share one shape).
+pub(super) fn elements(kernel: &Kernel, args: &[ElementType]) -> Shader {
+    let mut e = Emitter::new(&kernel.body);
+    let first = e.shape(kernel.outputs[0]);
+    let count = first.element_count();
+    let order = physical_order(first);
+    let groups = groups_for(count, WORKGROUP);
+    let stride = u(groups as usize * WORKGROUP as usize);
+    e.open_loop("i", "gid.x", count, &stride);
+    let coords = e.delinearize("i", &first.dims, &order);
+    store_outputs(
+        &mut e,
+        kernel,
+        &(0..kernel.outputs.len()).collect::<Vec<_>>(),
+        &coords,
+    );
+    e.close();
+    assemble(&kernel.name, args, e, &WORKGROUP.to_string(), groups)
+}
+
+/// Each output element its own reduction, a thread per element.
+pub(super) fn columns(kernel: &Kernel, args: &[ElementType]) -> Shader {
+    let mut e = Emitter::new(&kernel.body);
+    let most = kernel
+        .output_shapes()
+        .iter()
+        .map(|s| s.element_count())
+        .max()
+        .unwrap_or(0);
+    let groups = groups_for(most, WORKGROUP);
+    let stride = u(groups as usize * WORKGROUP as usize);
+    for o in 0..kernel.outputs.len() {
+        let shape = e.shape(kernel.outputs[o]);
+        e.open_loop("i", "gid.x", shape.element_count(), &stride);
+        let coords = e.delinearize("i", &shape.dims, &physical_order(shape));
+        store_outputs(&mut e, kernel, &[o], &coords);
+        e.close();
+    }
+    assemble(&kernel.name, args, e, &WORKGROUP.to_string(), groups)
+}
+
+/// Computes and writes outputs `which` (of one shape) at `coords`.
+fn store_outputs(e: &mut Emitter, kernel: &Kernel, which: &[usize], coords: &[String]) {
+    let inputs = kernel.body.parameters.len();
+    for &o in which {
+        let id = kernel.outputs[o];
+        let v = e.element_at(id, coords);
+        let shape = e.shape(id);
+        e.store_at(inputs + o, shape, coords, &v);
+    }
+}
+
+/// A workgroup per row of the leading dimensions `outer_dims`.
+pub(super) fn rows(
+    kernel: &Kernel,
+    outer_dims: &[usize],
+    consumer_lhs: Option<InstrId>,
+    args: &[ElementType],
+    limits: &Limits,
+) -> Shader {
+    let body = &kernel.body;
+    let mut e = Emitter::new(body);
+    let outer = outer_dims.len();
+    e.outer = outer;
+    let rows: usize = outer_dims.iter().product();
+    let live = body.live();
+    let is_per_row = |id: InstrId| {
+        live[id.index()]
+            && !matches!(body.instr(id).op, Op::Constant(_) | Op::Parameter(_))
+            && body
+                .instr(id)
+                .shape
+                .as_array()
+                .is_some_and(|s| s.dims == outer_dims)
+    };
+    // Materialized rows, while they fit beside the reduction arrays.
+    let mut steps = kernel.materialized(outer_dims);
+    steps.extend(consumer_lhs.filter(|c| !steps.contains(c)));
+    let mut budget = limits
+        .workgroup_storage
+        .saturating_sub(2 * 4 * WORKGROUP as usize);
+    let mut fills: Vec<InstrId> = Vec::new();
+    for id in body.ids().filter(|id| steps.contains(id)) {
+        let shape = body.instr(id).array_shape();
+        let bytes = shape.dims[outer..].iter().product::<usize>() * 4;
+        if shape.element == ElementType::F32 && bytes <= budget {
+            budget -= bytes;
+            fills.push(id);
+        }
+    }
+    for &m in &fills {
+        let n: usize = body.instr(m).array_shape().dims[outer..].iter().product();
+        let _ = writeln!(e.globals, "var<workgroup> w{}: array<f32, {n}>;", m.index());
+    }
+    let _ = writeln!(
+        e.globals,
+        "var<workgroup> red_f32: array<f32, {WORKGROUP}>;\nvar<workgroup> red_i32: array<i32, {WORKGROUP}>;"
+    );
+    let groups = groups_for(rows, 1);
+    e.open_loop("row", "wid.x", rows, &u(groups as usize));
+    let order: Vec<usize> = (0..outer).collect();
+    let row = e.delinearize("row", outer_dims, &order);
+    for id in body.ids() {
+        if fills.contains(&id) {
+            fill_row(&mut e, id, &row);
+        } else if is_per_row(id) {
+            let v = match body.instr(id).op {
+                Op::Reduce { .. } => shared_reduce(&mut e, id, &row),
+                _ => e.element_at(id, &row),
+            };
+            e.remember(id, &row, v);
+        }
+    }
+    let inputs = body.parameters.len();
+    let mut whole = Vec::new();
+    for (o, &id) in kernel.outputs.iter().enumerate() {
+        let shape = e.shape(id);
+        if !shape.dims.starts_with(outer_dims) {
+            whole.push(o);
+            continue;
+        }
+        let inner = &shape.dims[outer..];
+        let order: Vec<usize> = physical_order(shape)
+            .into_iter()
+            .filter_map(|d| d.checked_sub(outer))
+            .collect();
+        e.open_loop("j", "lid", inner.iter().product(), &u(WORKGROUP as usize));
+        let mut coords = row.clone();
+        coords.extend(e.delinearize("j", inner, &order));
+        let v = e.element_at(id, &coords);
+        e.store_at(inputs + o, shape, &coords, &v);
+        e.close();
+    }
+    // The next row reuses the workgroup arrays.
+    e.line("workgroupBarrier();");
+    e.close();
+    // Outputs of other shapes (views fusion kept beside the rows) by the first
+    // workgroup.
+    if !whole.is_empty() {
+        e.open("if (wid.x == 0u)");
+        for o in whole {
+            let shape = e.shape(kernel.outputs[o]);
+            e.open_loop("j", "lid", shape.element_count(), &u(WORKGROUP as usize));
+            let coords = e.delinearize("j", &shape.dims, &physical_order(shape));
+            store_outputs(&mut e, kernel, &[o], &coords);
+            e.close();
+        }
+        e.close();
+    }
+    assemble(&kernel.name, args, e, &WORKGROUP.to_string(), groups)
+}
+
+/// Fills value `id`'s row in workgroup memory, every thread a strided part;
+/// later reads of it go there.
+fn fill_row(e: &mut Emitter, id: InstrId, row: &[String]) {
+    let shape = e.shape(id);
+    let inner = shape.dims[row.len()..].to_vec();
+    let order: Vec<usize> = (0..inner.len()).collect();
+    e.open_loop("j", "lid", inner.iter().product(), &u(WORKGROUP as usize));
+    let mut coords = row.to_vec();
+    coords.extend(e.delinearize("j", &inner, &order));
+    let v = e.element_at(id, &coords);
+    e.line(&format!("w{}[j] = {v};", id.index()));
+    e.close();
+    e.line("workgroupBarrier();");
+    let name = format!("w{}", id.index());
+    e.rows.insert(id, RowArray { name, inner });
+}
+
+/// A reduction over the row, shared by the workgroup: strided partial results,
+/// then a tree over workgroup memory. Returns the row's value, on every thread.
+fn shared_reduce(e: &mut Emitter, id: InstrId, row: &[String]) -> String {
+    let instr = e.body.instr(id);
+    let Op::Reduce {
+        dimensions,
+        reducer,
+    } = &instr.op
+    else {
+        unreachable!("called on reductions")
+    };
+    let (operand, init) = (instr.operands[0], instr.operands[1]);
+    let from = e.shape(operand);
+    let element = instr.array_shape().element;
+    let part = e.fresh("part");
+    e.line(&format!(
+        "var {part}: {} = {};",
+        reg_type(element),
+        ops::identity(*reducer, element)
+    ));
+    let sizes: Vec<usize> = dimensions.iter().map(|&d| from.dims[d]).collect();
+    let order: Vec<usize> = physical_order(from)
+        .into_iter()
+        .filter_map(|d| dimensions.iter().position(|&r| r == d))
+        .collect();
+    e.open_loop("j", "lid", sizes.iter().product(), &u(WORKGROUP as usize));
+    let reduced = e.delinearize("j", &sizes, &order);
+    let mut kept = row.iter();
+    let coords: Vec<String> = (0..from.rank())
+        .map(|d| match dimensions.iter().position(|&r| r == d) {
+            Some(i) => reduced[i].clone(),
+            None => kept.next().cloned().unwrap_or_else(|| u(0)),
+        })
+        .collect();
+    let v = e.element_at(operand, &coords);
+    let step = ops::combine(e, *reducer, element, &part, &v);
+    e.line(&format!("{part} = {step};"));
+    e.close();
+    // The tree: pred parts travel as 0/1 in the integer array, where `or` is
+    // `max` and `and` is `min`.
+    let (array, shared_element) = match element {
+        ElementType::F32 => ("red_f32", ElementType::F32),
+        _ => ("red_i32", ElementType::S32),
+    };
+    let (stored, tree_op) = match element {
+        ElementType::Pred => (
+            format!("select(0i, 1i, {part})"),
+            match reducer {
+                omelet_compiler::hlo::ReduceOp::And | omelet_compiler::hlo::ReduceOp::Minimum => {
+                    omelet_compiler::hlo::ReduceOp::Minimum
+                }
+                _ => omelet_compiler::hlo::ReduceOp::Maximum,
+            },
+        ),
+        _ => (part.clone(), *reducer),
+    };
+    e.line(&format!("{array}[lid] = {stored};"));
+    e.line("workgroupBarrier();");
+    let mut s = WORKGROUP / 2;
+    while s > 0 {
+        let step = ops::combine(
+            e,
+            tree_op,
+            shared_element,
+            &format!("{array}[lid]"),
+            &format!("{array}[lid + {s}u]"),
+        );
+        e.line(&format!("if (lid < {s}u) {{ {array}[lid] = {step}; }}"));
+        e.line("workgroupBarrier();");
+        s /= 2;
+    }
+    let total = match element {
+        ElementType::Pred => e.bind("bool", &format!("{array}[0] != 0i")),
+        _ => e.bind(reg_type(element), &format!("{array}[0]")),
+    };
+    // Every thread has read the total before the array is reused.
+    e.line("workgroupBarrier();");
+    let start = e.element_at(init, &[]);
+    let result = ops::combine(e, *reducer, element, &start, &total);
+    e.bind(reg_type(element), &result)
+}

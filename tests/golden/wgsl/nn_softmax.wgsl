@@ -1,0 +1,249 @@
+// kernel fusion.1
+@group(0) @binding(0) var<storage, read_write> a0: array<f32>;
+@group(0) @binding(1) var<storage, read_write> a1: array<f32>;
+
+// Exp(x) for f32, the same operations as Omelet's CPU kernels.
+fn om_exp(x: f32) -> f32 {
+    let t0: bool = 89.0f < x;
+    let t1: f32 = select(x, 89.0f, t0);
+    let t2: bool = t1 < (-104.0f);
+    let t3: f32 = select(t1, (-104.0f), t2);
+    let t4: f32 = t3 * 1.442695f;
+    let t5: f32 = round(t4);
+    let t6: i32 = i32(t5);
+    let t7: i32 = t6 * 355i;
+    let t8: f32 = f32(t7);
+    let t9: f32 = t8 * 0.001953125f;
+    let t10: f32 = t3 - t9;
+    let t11: f32 = fma(t5, 0.00021219444f, t10);
+    let t12: f32 = fma(0.00019875691f, t11, 0.0013981999f);
+    let t13: f32 = fma(t12, t11, 0.008333452f);
+    let t14: f32 = fma(t13, t11, 0.041665796f);
+    let t15: f32 = fma(t14, t11, 0.16666666f);
+    let t16: f32 = fma(t15, t11, 0.5f);
+    let t17: f32 = fma(t16, t11, 1.0f);
+    let t18: f32 = fma(t17, t11, 1.0f);
+    let t19: i32 = t6 >> 1u;
+    let t20: i32 = t6 - t19;
+    let t21: i32 = t19 + 127i;
+    let t22: i32 = t21 << 23u;
+    let t23: f32 = bitcast<f32>(t22);
+    let t24: i32 = t20 + 127i;
+    let t25: i32 = t24 << 23u;
+    let t26: f32 = bitcast<f32>(t25);
+    let t27: f32 = t18 * t23;
+    let t28: f32 = t27 * t26;
+    return t28;
+}
+fn om_isnan(x: f32) -> bool {
+    return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+fn om_max(x: f32, y: f32) -> f32 {
+    return select(select(y, x, y < x), x, om_isnan(x));
+}
+var<workgroup> w7: array<f32, 17>;
+var<workgroup> red_f32: array<f32, 256>;
+var<workgroup> red_i32: array<i32, 256>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    for (var row: u32 = wid.x; row < 37u; row += 37u) {
+        var part1: f32 = bitcast<f32>(0xff800000u);
+        for (var j: u32 = lid; j < 17u; j += 256u) {
+            let v2: u32 = row * 17u + j;
+            let v3: f32 = a0[v2];
+            part1 = om_max(part1, v3);
+        }
+        red_f32[lid] = part1;
+        workgroupBarrier();
+        if (lid < 128u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 128u]); }
+        workgroupBarrier();
+        if (lid < 64u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 64u]); }
+        workgroupBarrier();
+        if (lid < 32u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 32u]); }
+        workgroupBarrier();
+        if (lid < 16u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 16u]); }
+        workgroupBarrier();
+        if (lid < 8u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 8u]); }
+        workgroupBarrier();
+        if (lid < 4u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 4u]); }
+        workgroupBarrier();
+        if (lid < 2u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 2u]); }
+        workgroupBarrier();
+        if (lid < 1u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 1u]); }
+        workgroupBarrier();
+        let v4: f32 = red_f32[0];
+        workgroupBarrier();
+        let v5: f32 = om_max(bitcast<f32>(0xff800000u), v4);
+        let v6: f32 = om_max(v5, bitcast<f32>(0xff800000u));
+        for (var j: u32 = lid; j < 17u; j += 256u) {
+            let v7: u32 = row * 17u + j;
+            let v8: f32 = a0[v7];
+            let v9: f32 = v8 - v6;
+            let v10: f32 = om_exp(v9);
+            w7[j] = v10;
+        }
+        workgroupBarrier();
+        var part11: f32 = 0.0f;
+        for (var j: u32 = lid; j < 17u; j += 256u) {
+            let v12: u32 = j;
+            let v13: f32 = w7[v12];
+            part11 = part11 + v13;
+        }
+        red_f32[lid] = part11;
+        workgroupBarrier();
+        if (lid < 128u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 128u]; }
+        workgroupBarrier();
+        if (lid < 64u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 64u]; }
+        workgroupBarrier();
+        if (lid < 32u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 32u]; }
+        workgroupBarrier();
+        if (lid < 16u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 16u]; }
+        workgroupBarrier();
+        if (lid < 8u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 8u]; }
+        workgroupBarrier();
+        if (lid < 4u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 4u]; }
+        workgroupBarrier();
+        if (lid < 2u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 2u]; }
+        workgroupBarrier();
+        if (lid < 1u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 1u]; }
+        workgroupBarrier();
+        let v14: f32 = red_f32[0];
+        workgroupBarrier();
+        let v15: f32 = 0.0f + v14;
+        for (var j: u32 = lid; j < 17u; j += 256u) {
+            let v16: u32 = j;
+            let v17: f32 = w7[v16];
+            let v18: f32 = v17 / v15;
+            let v19: u32 = row * 17u + j;
+            a1[v19] = v18;
+        }
+        workgroupBarrier();
+    }
+}
+
+// kernel reduce_max.15
+@group(0) @binding(0) var<storage, read_write> a0: array<f32>;
+@group(0) @binding(1) var<storage, read_write> a1: array<f32>;
+@group(0) @binding(2) var<storage, read_write> a2: array<f32>;
+
+fn om_isnan(x: f32) -> bool {
+    return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+fn om_max(x: f32, y: f32) -> f32 {
+    return select(select(y, x, y < x), x, om_isnan(x));
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    for (var i: u32 = gid.x; i < 17u; i += 256u) {
+        let v1: f32 = a1[0u];
+        var acc2: f32 = v1;
+        for (var r3: u32 = 0u; r3 < 37u; r3 += 1u) {
+            let v4: u32 = r3 * 17u + i;
+            let v5: f32 = a0[v4];
+            acc2 = om_max(acc2, v5);
+        }
+        a2[i] = acc2;
+    }
+}
+
+// kernel fusion.2
+@group(0) @binding(0) var<storage, read_write> a0: array<f32>;
+@group(0) @binding(1) var<storage, read_write> a1: array<f32>;
+@group(0) @binding(2) var<storage, read_write> a2: array<f32>;
+
+// Exp(x) for f32, the same operations as Omelet's CPU kernels.
+fn om_exp(x: f32) -> f32 {
+    let t0: bool = 89.0f < x;
+    let t1: f32 = select(x, 89.0f, t0);
+    let t2: bool = t1 < (-104.0f);
+    let t3: f32 = select(t1, (-104.0f), t2);
+    let t4: f32 = t3 * 1.442695f;
+    let t5: f32 = round(t4);
+    let t6: i32 = i32(t5);
+    let t7: i32 = t6 * 355i;
+    let t8: f32 = f32(t7);
+    let t9: f32 = t8 * 0.001953125f;
+    let t10: f32 = t3 - t9;
+    let t11: f32 = fma(t5, 0.00021219444f, t10);
+    let t12: f32 = fma(0.00019875691f, t11, 0.0013981999f);
+    let t13: f32 = fma(t12, t11, 0.008333452f);
+    let t14: f32 = fma(t13, t11, 0.041665796f);
+    let t15: f32 = fma(t14, t11, 0.16666666f);
+    let t16: f32 = fma(t15, t11, 0.5f);
+    let t17: f32 = fma(t16, t11, 1.0f);
+    let t18: f32 = fma(t17, t11, 1.0f);
+    let t19: i32 = t6 >> 1u;
+    let t20: i32 = t6 - t19;
+    let t21: i32 = t19 + 127i;
+    let t22: i32 = t21 << 23u;
+    let t23: f32 = bitcast<f32>(t22);
+    let t24: i32 = t20 + 127i;
+    let t25: i32 = t24 << 23u;
+    let t26: f32 = bitcast<f32>(t25);
+    let t27: f32 = t18 * t23;
+    let t28: f32 = t27 * t26;
+    return t28;
+}
+fn om_isnan(x: f32) -> bool {
+    return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+fn om_max(x: f32, y: f32) -> f32 {
+    return select(select(y, x, y < x), x, om_isnan(x));
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    for (var i: u32 = gid.x; i < 629u; i += 768u) {
+        let v1: u32 = i % 17u;
+        let v2: u32 = i / 17u;
+        let v3: u32 = v2 * 17u + v1;
+        let v4: f32 = a1[v3];
+        let v5: f32 = a0[v1];
+        let v6: f32 = om_max(v5, bitcast<f32>(0xff800000u));
+        let v7: f32 = v4 - v6;
+        let v8: f32 = om_exp(v7);
+        let v9: u32 = v2 * 17u + v1;
+        a2[v9] = v8;
+    }
+}
+
+// kernel reduce_sum.15
+@group(0) @binding(0) var<storage, read_write> a0: array<f32>;
+@group(0) @binding(1) var<storage, read_write> a1: array<f32>;
+@group(0) @binding(2) var<storage, read_write> a2: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    for (var i: u32 = gid.x; i < 17u; i += 256u) {
+        let v1: f32 = a1[0u];
+        var acc2: f32 = v1;
+        for (var r3: u32 = 0u; r3 < 37u; r3 += 1u) {
+            let v4: u32 = r3 * 17u + i;
+            let v5: f32 = a0[v4];
+            acc2 = acc2 + v5;
+        }
+        a2[i] = acc2;
+    }
+}
+
+// kernel fusion.3
+@group(0) @binding(0) var<storage, read_write> a0: array<f32>;
+@group(0) @binding(1) var<storage, read_write> a1: array<f32>;
+@group(0) @binding(2) var<storage, read_write> a2: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    for (var i: u32 = gid.x; i < 629u; i += 768u) {
+        let v1: u32 = i % 17u;
+        let v2: u32 = i / 17u;
+        let v3: u32 = v2 * 17u + v1;
+        let v4: f32 = a1[v3];
+        let v5: f32 = a0[v1];
+        let v6: f32 = v4 / v5;
+        let v7: u32 = v2 * 17u + v1;
+        a2[v7] = v6;
+    }
+}
+
