@@ -381,7 +381,7 @@ fn list_adapters() -> Result<(), CliError> {
         ));
     }
     for (i, adapter) in adapters.iter().enumerate() {
-        println!("{i}: {}", gpu::describe(&adapter.get_info()));
+        println!("{i}: {}", gpu::describe_adapter(adapter));
     }
     Ok(())
 }

@@ -21,7 +21,9 @@
 //!   generates for the fused module (no GPU needed);
 //! - `gpu::NAME`: the GPU backend (WGSL through wgpu), on the adapter
 //!   `OMELET_GPU` picks (Mesa's software Vulkan in CI). Without an adapter these
-//!   are ignored, with the reason printed; in CI that is a failure.
+//!   are ignored, with the reason printed; in CI that is a failure. Where the
+//!   adapter has subgroup operations, `gpu-nosubgroups::NAME` runs the shaders
+//!   written for adapters without them.
 //!
 //! and per example: `traced::NAME` (the traced HLO matches its golden file in
 //! `tests/golden/examples/`) and `xla::NAME` (XLA runs the traced module to the
@@ -44,8 +46,8 @@ use omelet_compiler::trace::{KnownShapes, Tracer, main_parameters};
 use omelet_runtime::{Array, cpu, gpu, interp, npy};
 
 use support::{
-    check_golden, compare, fixture_dirs, fixture_name, gpu_device, ignore_gpu_trials, numbered_npy,
-    root, tolerances,
+    check_golden, compare, fixture_dirs, fixture_name, gpu_device, gpu_device_without_subgroups,
+    ignore_gpu_trials, numbered_npy, root, tolerances,
 };
 
 /// Symbolic dimensions the examples are traced with.
@@ -102,8 +104,17 @@ fn main() {
         }));
         let p = program.clone();
         trials.push(
-            Trial::test(format!("gpu::{name}"), move || gpu_matches(&p)).with_ignored_flag(no_gpu),
+            Trial::test(format!("gpu::{name}"), move || {
+                gpu_matches(&p, gpu_device()?)
+            })
+            .with_ignored_flag(no_gpu),
         );
+        if let Some(without) = gpu_device_without_subgroups() {
+            let p = program.clone();
+            trials.push(Trial::test(format!("gpu-nosubgroups::{name}"), move || {
+                gpu_matches(&p, without)
+            }));
+        }
         let x = xla.clone();
         let p = program.clone();
         trials.push(Trial::test(format!("xla::{name}"), move || {
@@ -291,10 +302,10 @@ fn wgsl_validates(program: &Program) -> Result<(), Failed> {
     Ok(())
 }
 
-fn gpu_matches(program: &Program) -> Result<(), Failed> {
+fn gpu_matches(program: &Program, device: Arc<gpu::Gpu>) -> Result<(), Failed> {
     let case = program.instance()?;
     let module = compile(case.module, Stage::Fused).module;
-    let executable = gpu::Executable::new(&module, gpu_device()?).map_err(|e| e.to_string())?;
+    let executable = gpu::Executable::new(&module, device).map_err(|e| e.to_string())?;
     let results = executable.run(&case.inputs).map_err(|e| e.to_string())?;
     let (rtol, atol) = case.tolerances;
     Ok(compare(&results, &case.expected, rtol, atol)?)

@@ -51,6 +51,19 @@ pub fn gpu_device() -> Result<Arc<gpu::Gpu>, String> {
         .clone()
 }
 
+/// The GPU device again, with subgroup operations left unused; `None` where
+/// the adapter has none anyway (the `gpu::` trials then cover that code).
+pub fn gpu_device_without_subgroups() -> Option<Arc<gpu::Gpu>> {
+    static GPU: OnceLock<Option<Arc<gpu::Gpu>>> = OnceLock::new();
+    GPU.get_or_init(|| {
+        gpu_device()
+            .ok()
+            .filter(|g| g.subgroups)
+            .map(|g| g.without_subgroups())
+    })
+    .clone()
+}
+
 /// Whether `gpu::` trials should be ignored here, printing why once.
 pub fn ignore_gpu_trials() -> bool {
     match gpu_device() {

@@ -37,6 +37,10 @@ pub(super) struct Emitter<'k> {
     /// The transcendentals called, in first-use order.
     pub math: Vec<MathFn>,
     pub helpers: BTreeSet<Helper>,
+    /// Arguments bound as `array<vec4<T>>`, four elements a word (see `lanes`).
+    pub vector_args: BTreeSet<usize>,
+    /// Vector arguments that some element was read from on its own.
+    pub scalar_reads: BTreeSet<usize>,
 }
 
 /// The WGSL type of an element in registers.
@@ -76,6 +80,8 @@ impl<'k> Emitter<'k> {
             globals: String::new(),
             math: Vec::new(),
             helpers: BTreeSet::new(),
+            vector_args: BTreeSet::new(),
+            scalar_reads: BTreeSet::new(),
         }
     }
 
@@ -213,9 +219,15 @@ impl<'k> Emitter<'k> {
 
     /// Reads argument `arg` (of `element`s) at `offset`.
     pub fn load(&mut self, arg: usize, element: ElementType, offset: &str) -> String {
+        let word = if self.vector_args.contains(&arg) {
+            self.scalar_reads.insert(arg);
+            format!("a{arg}[{offset} / 4u][{offset} % 4u]")
+        } else {
+            format!("a{arg}[{offset}]")
+        };
         let expr = match element {
-            ElementType::Pred => format!("a{arg}[{offset}] != 0u"),
-            _ => format!("a{arg}[{offset}]"),
+            ElementType::Pred => format!("{word} != 0u"),
+            _ => word,
         };
         self.bind(reg_type(element), &expr)
     }
@@ -233,6 +245,12 @@ impl<'k> Emitter<'k> {
     pub fn store_at(&mut self, arg: usize, shape: &ArrayShape, coords: &[String], value: &str) {
         let offset = self.offset(coords, &shape.dims, &strides(shape));
         self.store(arg, shape.element, &offset, value);
+    }
+
+    /// Whether `coords` has an element memoized for `id`.
+    pub fn memoized(&self, id: InstrId, coords: &[String]) -> Option<String> {
+        let key = (id, coords.to_vec());
+        self.memo.iter().rev().find_map(|m| m.get(&key)).cloned()
     }
 
     /// The element of `id` at `coords`.
@@ -269,7 +287,6 @@ impl<'k> Emitter<'k> {
         let instr = body.instr(id);
         let shape = instr.array_shape();
         let element = shape.element;
-        let ty = reg_type(element);
         let operand = |i: usize| instr.operands[i];
         match &instr.op {
             Op::Parameter(k) => {
@@ -278,40 +295,18 @@ impl<'k> Emitter<'k> {
             }
             Op::Constant(literal) => self.constant(id, literal, coords),
             Op::Iota { dimension } => ops::from_index(element, &coords[*dimension]),
-            Op::Unary(op) => {
-                let x = self.element_at(operand(0), coords);
-                let expr = ops::unary(self, *op, element, &x);
-                self.bind(ty, &expr)
-            }
-            Op::Convert => {
-                let x = self.element_at(operand(0), coords);
-                let expr = ops::convert(self, self.shape(operand(0)).element, element, &x);
-                self.bind(ty, &expr)
-            }
-            Op::Binary(op) => {
-                let x = self.element_at(operand(0), coords);
-                let y = self.element_at(operand(1), coords);
-                let expr = ops::binary(self, *op, element, &x, &y);
-                self.bind(ty, &expr)
-            }
-            Op::Compare(direction) => {
-                let x = self.element_at(operand(0), coords);
-                let y = self.element_at(operand(1), coords);
-                let from = self.shape(operand(0)).element;
-                self.bind(ty, &ops::compare(*direction, from, &x, &y))
-            }
-            Op::Select => {
-                let p = self.scalar_or_element(operand(0), coords);
-                let x = self.element_at(operand(1), coords);
-                let y = self.element_at(operand(2), coords);
-                self.bind(ty, &format!("select({y}, {x}, {p})"))
-            }
-            Op::Clamp => {
-                let lo = self.scalar_or_element(operand(0), coords);
-                let x = self.element_at(operand(1), coords);
-                let hi = self.scalar_or_element(operand(2), coords);
-                let expr = ops::clamp(self, element, &lo, &x, &hi);
-                self.bind(ty, &expr)
+            Op::Unary(_)
+            | Op::Convert
+            | Op::Binary(_)
+            | Op::Compare(_)
+            | Op::Select
+            | Op::Clamp => {
+                let operands: Vec<String> = instr
+                    .operands
+                    .iter()
+                    .map(|&o| self.scalar_or_element(o, coords))
+                    .collect();
+                self.elementwise(id, &operands)
             }
             Op::Broadcast { dimensions } => {
                 let inner: Vec<String> = dimensions.iter().map(|&d| coords[d].clone()).collect();
@@ -367,9 +362,26 @@ impl<'k> Emitter<'k> {
         }
     }
 
+    /// Elementwise op `id` on its operands' elements, bound to a new value.
+    pub fn elementwise(&mut self, id: InstrId, operands: &[String]) -> String {
+        let instr = self.body.instr(id);
+        let element = instr.array_shape().element;
+        let from = self.shape(instr.operands[0]).element;
+        let expr = match (&instr.op, operands) {
+            (Op::Unary(op), [x]) => ops::unary(self, *op, element, x),
+            (Op::Convert, [x]) => ops::convert(self, from, element, x),
+            (Op::Binary(op), [x, y]) => ops::binary(self, *op, element, x, y),
+            (Op::Compare(direction), [x, y]) => ops::compare(*direction, from, x, y),
+            (Op::Select, [p, x, y]) => format!("select({y}, {x}, {p})"),
+            (Op::Clamp, [lo, x, hi]) => ops::clamp(self, element, lo, x, hi),
+            _ => unreachable!("an elementwise op with its operands"),
+        };
+        self.bind(reg_type(element), &expr)
+    }
+
     /// A scalar operand (select's predicate, clamp's bounds may be) or the
     /// operand's element at `coords`.
-    fn scalar_or_element(&mut self, id: InstrId, coords: &[String]) -> String {
+    pub fn scalar_or_element(&mut self, id: InstrId, coords: &[String]) -> String {
         if self.shape(id).rank() == 0 {
             self.element_at(id, &[])
         } else {

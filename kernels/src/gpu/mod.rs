@@ -12,6 +12,7 @@
 
 mod emit;
 mod gemm;
+mod lanes;
 mod ops;
 mod schedule;
 
@@ -26,18 +27,21 @@ pub const WORKGROUP: u32 = 256;
 /// limit. Larger iteration spaces loop (grid-stride).
 pub const MAX_GROUPS: u32 = 65535;
 
-/// What the adapter allows that the generator adapts to.
+/// What the adapter offers that the generator adapts to.
 #[derive(Clone, Copy, Debug)]
-pub struct Limits {
+pub struct Target {
     /// Bytes of `var<workgroup>` memory a shader may declare.
     pub workgroup_storage: usize,
+    /// Whether subgroup operations (`subgroupAdd`, ...) are available.
+    pub subgroups: bool,
 }
 
-impl Default for Limits {
+impl Default for Target {
     /// WebGPU's defaults, which every adapter meets.
-    fn default() -> Limits {
-        Limits {
+    fn default() -> Target {
+        Target {
             workgroup_storage: 16 << 10,
+            subgroups: false,
         }
     }
 }
@@ -60,7 +64,7 @@ pub struct GpuKernel {
 }
 
 /// Generates a kernel's shaders.
-pub fn compile(kernel: &Kernel, limits: &Limits) -> GpuKernel {
+pub fn compile(kernel: &Kernel, target: &Target) -> GpuKernel {
     let args: Vec<ElementType> = kernel
         .input_shapes()
         .into_iter()
@@ -80,7 +84,7 @@ pub fn compile(kernel: &Kernel, limits: &Limits) -> GpuKernel {
             outer, consumer, ..
         } => {
             let consumer_lhs = consumer.as_ref().map(|c| c.lhs);
-            vec![schedule::rows(kernel, outer, consumer_lhs, &args, limits)]
+            vec![schedule::rows(kernel, outer, consumer_lhs, &args, target)]
         }
     };
     GpuKernel {

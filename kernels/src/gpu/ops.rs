@@ -291,3 +291,27 @@ pub fn identity(op: ReduceOp, element: ElementType) -> String {
         (ReduceOp::Or, _) => "0i".to_string(),
     }
 }
+
+/// `v` combined over the subgroup, on every lane (`f32` or `i32`). Subgroup
+/// `max` and `min` need not propagate NaN, so a NaN in any lane is put back.
+pub fn subgroup_combine(e: &mut Emitter, op: ReduceOp, element: ElementType, v: &str) -> String {
+    let f = match op {
+        ReduceOp::Add => "subgroupAdd",
+        ReduceOp::Multiply => "subgroupMul",
+        ReduceOp::Maximum => "subgroupMax",
+        ReduceOp::Minimum => "subgroupMin",
+        ReduceOp::And => "subgroupAnd",
+        ReduceOp::Or => "subgroupOr",
+    };
+    let combined = format!("{f}({v})");
+    match (op, element) {
+        (ReduceOp::Maximum | ReduceOp::Minimum, ElementType::F32) => {
+            e.helpers.insert(Helper::IsNan);
+            format!(
+                "select({combined}, {}, subgroupAny(om_isnan({v})))",
+                float(f32::NAN)
+            )
+        }
+        _ => combined,
+    }
+}

@@ -10,13 +10,15 @@
 //!   parts. Values the row reads repeatedly (dots, their computed operands,
 //!   expensive values read twice) are materialized in workgroup memory once.
 
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use omelet_compiler::hlo::{ElementType, InstrId, Op};
+use omelet_compiler::hlo::{ElementType, InstrId, Op, ReduceOp};
 
 use super::emit::{Emitter, RowArray, reg_type, storage_type, u};
-use super::{Limits, Shader, WORKGROUP, groups_for, ops};
-use crate::kernel::{Kernel, physical_order};
+use super::lanes::{LANES, lanes_along};
+use super::{Shader, Target, WORKGROUP, groups_for, ops};
+use crate::kernel::{Kernel, physical_order, strides};
 
 /// The WGSL module: the bindings, the prelude, then `main`.
 pub(super) fn assemble(
@@ -28,10 +30,13 @@ pub(super) fn assemble(
 ) -> Shader {
     let mut wgsl = String::new();
     for (i, &element) in args.iter().enumerate() {
+        let ty = match e.vector_args.contains(&i) {
+            true => format!("vec4<{}>", storage_type(element)),
+            false => storage_type(element).to_string(),
+        };
         let _ = writeln!(
             wgsl,
-            "@group(0) @binding({i}) var<storage, read_write> a{i}: array<{}>;",
-            storage_type(element)
+            "@group(0) @binding({i}) var<storage, read_write> a{i}: array<{ty}>;"
         );
     }
     let (prelude, body) = e.finish();
@@ -39,12 +44,17 @@ pub(super) fn assemble(
         wgsl.push('\n');
         wgsl.push_str(&prelude);
     }
+    let subgroups = if body.contains("sg_id") {
+        ", @builtin(subgroup_id) sg_id: u32, @builtin(num_subgroups) sg_count: u32"
+    } else {
+        ""
+    };
     let _ = write!(
         wgsl,
         "\n@compute @workgroup_size({workgroup_size})\n\
          fn main(@builtin(global_invocation_id) gid: vec3<u32>, \
          @builtin(workgroup_id) wid: vec3<u32>, \
-         @builtin(local_invocation_index) lid: u32) {{\n{body}}}\n"
+         @builtin(local_invocation_index) lid: u32{subgroups}) {{\n{body}}}\n"
     );
     Shader {
         name: name.to_string(),
@@ -53,8 +63,91 @@ pub(super) fn assemble(
     }
 }
 
-/// Element by element over the outputs (which share one shape).
+/// Element by element over the outputs (which share one shape): four
+/// neighbours per thread where [`vector_dim`] allows, else one.
 pub(super) fn elements(kernel: &Kernel, args: &[ElementType]) -> Shader {
+    let Some(dim) = vector_dim(kernel) else {
+        return scalar_elements(kernel, args);
+    };
+    // Every output is written in words, and every input whose innermost
+    // dimension allows it is read in words, until the code shows an input read
+    // element by element somewhere: that one is bound as scalars, and the
+    // shader is written again.
+    let inputs = kernel.body.parameters.len();
+    let mut vector: BTreeSet<usize> = (0..args.len())
+        .filter(|&a| {
+            a >= inputs || {
+                let shape = kernel.input_shapes()[a];
+                shape
+                    .minor_to_major
+                    .first()
+                    .is_some_and(|&d| shape.dims[d].is_multiple_of(LANES))
+            }
+        })
+        .collect();
+    loop {
+        let e = vector_elements(kernel, dim, &vector);
+        if e.scalar_reads.is_empty() {
+            let groups = groups_for(
+                e.shape(kernel.outputs[0]).element_count() / LANES,
+                WORKGROUP,
+            );
+            return assemble(&kernel.name, args, e, &WORKGROUP.to_string(), groups);
+        }
+        vector.retain(|a| !e.scalar_reads.contains(a));
+    }
+}
+
+/// The dimension a loop kernel's threads take four elements of: the outputs'
+/// innermost in memory, when they share one layout and its size is a multiple
+/// of four.
+fn vector_dim(kernel: &Kernel) -> Option<usize> {
+    let shapes = kernel.output_shapes();
+    let first = shapes[0];
+    let &dim = first.minor_to_major.first()?;
+    let same = shapes
+        .iter()
+        .all(|s| s.dims == first.dims && s.minor_to_major == first.minor_to_major);
+    (same && first.dims[dim].is_multiple_of(LANES)).then_some(dim)
+}
+
+fn vector_elements<'k>(kernel: &'k Kernel, dim: usize, vector: &BTreeSet<usize>) -> Emitter<'k> {
+    let mut e = Emitter::new(&kernel.body);
+    e.vector_args = vector.clone();
+    let first = e.shape(kernel.outputs[0]);
+    let words = first.element_count() / LANES;
+    let groups = groups_for(words, WORKGROUP);
+    let stride = u(groups as usize * WORKGROUP as usize);
+    e.open_loop("i", "gid.x", words, &stride);
+    let base = e.bind("u32", &format!("i * {}", u(LANES)));
+    let coords = e.delinearize(&base, &first.dims, &physical_order(first));
+    let lanes = lanes_along(&coords, dim);
+    let inputs = kernel.body.parameters.len();
+    for (o, &id) in kernel.outputs.iter().enumerate() {
+        let values = e.elements_at(id, &lanes);
+        let shape = e.shape(id);
+        let offset = e.offset(&coords, &shape.dims, &strides(shape));
+        let words: Vec<String> = values
+            .iter()
+            .map(|v| match shape.element {
+                ElementType::Pred => format!("select(0u, 1u, {v})"),
+                _ => v.clone(),
+            })
+            .collect();
+        e.line(&format!(
+            "a{}[{offset} / {}] = vec4<{}>({});",
+            inputs + o,
+            u(LANES),
+            storage_type(shape.element),
+            words.join(", ")
+        ));
+    }
+    e.close();
+    e
+}
+
+/// One element per thread.
+fn scalar_elements(kernel: &Kernel, args: &[ElementType]) -> Shader {
     let mut e = Emitter::new(&kernel.body);
     let first = e.shape(kernel.outputs[0]);
     let count = first.element_count();
@@ -111,7 +204,7 @@ pub(super) fn rows(
     outer_dims: &[usize],
     consumer_lhs: Option<InstrId>,
     args: &[ElementType],
-    limits: &Limits,
+    target: &Target,
 ) -> Shader {
     let body = &kernel.body;
     let mut e = Emitter::new(body);
@@ -128,12 +221,30 @@ pub(super) fn rows(
                 .as_array()
                 .is_some_and(|s| s.dims == outer_dims)
     };
+    // A thread per element of the row's widest pass (at least a warp's worth,
+    // at most WORKGROUP), so short rows leave no threads idle.
+    let widest = body
+        .ids()
+        .filter(|&id| live[id.index()])
+        .filter_map(|id| body.instr(id).shape.as_array())
+        .filter(|s| s.dims.starts_with(outer_dims))
+        .map(|s| s.dims[outer..].iter().product::<usize>())
+        .chain(body.ids().filter(|&id| is_per_row(id)).filter_map(|id| {
+            let instr = body.instr(id);
+            matches!(instr.op, Op::Reduce { .. })
+                .then(|| body.instr(instr.operands[0]).array_shape().element_count() / rows.max(1))
+        }))
+        .max()
+        .unwrap_or(1);
+    let threads = widest.next_power_of_two().clamp(32, WORKGROUP as usize);
+    let r = Rows {
+        threads,
+        subgroups: target.subgroups,
+    };
     // Materialized rows, while they fit beside the reduction arrays.
     let mut steps = kernel.materialized(outer_dims);
     steps.extend(consumer_lhs.filter(|c| !steps.contains(c)));
-    let mut budget = limits
-        .workgroup_storage
-        .saturating_sub(2 * 4 * WORKGROUP as usize);
+    let mut budget = target.workgroup_storage.saturating_sub(2 * 4 * threads);
     let mut fills: Vec<InstrId> = Vec::new();
     for id in body.ids().filter(|id| steps.contains(id)) {
         let shape = body.instr(id).array_shape();
@@ -149,7 +260,7 @@ pub(super) fn rows(
     }
     let _ = writeln!(
         e.globals,
-        "var<workgroup> red_f32: array<f32, {WORKGROUP}>;\nvar<workgroup> red_i32: array<i32, {WORKGROUP}>;"
+        "var<workgroup> red_f32: array<f32, {threads}>;\nvar<workgroup> red_i32: array<i32, {threads}>;"
     );
     let groups = groups_for(rows, 1);
     e.open_loop("row", "wid.x", rows, &u(groups as usize));
@@ -157,10 +268,10 @@ pub(super) fn rows(
     let row = e.delinearize("row", outer_dims, &order);
     for id in body.ids() {
         if fills.contains(&id) {
-            fill_row(&mut e, id, &row);
+            r.fill(&mut e, id, &row);
         } else if is_per_row(id) {
             let v = match body.instr(id).op {
-                Op::Reduce { .. } => shared_reduce(&mut e, id, &row),
+                Op::Reduce { .. } => r.reduce(&mut e, id, &row),
                 _ => e.element_at(id, &row),
             };
             e.remember(id, &row, v);
@@ -179,7 +290,7 @@ pub(super) fn rows(
             .into_iter()
             .filter_map(|d| d.checked_sub(outer))
             .collect();
-        e.open_loop("j", "lid", inner.iter().product(), &u(WORKGROUP as usize));
+        e.open_loop("j", "lid", inner.iter().product(), &u(threads));
         let mut coords = row.clone();
         coords.extend(e.delinearize("j", inner, &order));
         let v = e.element_at(id, &coords);
@@ -195,111 +306,149 @@ pub(super) fn rows(
         e.open("if (wid.x == 0u)");
         for o in whole {
             let shape = e.shape(kernel.outputs[o]);
-            e.open_loop("j", "lid", shape.element_count(), &u(WORKGROUP as usize));
+            e.open_loop("j", "lid", shape.element_count(), &u(threads));
             let coords = e.delinearize("j", &shape.dims, &physical_order(shape));
             store_outputs(&mut e, kernel, &[o], &coords);
             e.close();
         }
         e.close();
     }
-    assemble(&kernel.name, args, e, &WORKGROUP.to_string(), groups)
+    assemble(&kernel.name, args, e, &threads.to_string(), groups)
 }
 
-/// Fills value `id`'s row in workgroup memory, every thread a strided part;
-/// later reads of it go there.
-fn fill_row(e: &mut Emitter, id: InstrId, row: &[String]) {
-    let shape = e.shape(id);
-    let inner = shape.dims[row.len()..].to_vec();
-    let order: Vec<usize> = (0..inner.len()).collect();
-    e.open_loop("j", "lid", inner.iter().product(), &u(WORKGROUP as usize));
-    let mut coords = row.to_vec();
-    coords.extend(e.delinearize("j", &inner, &order));
-    let v = e.element_at(id, &coords);
-    e.line(&format!("w{}[j] = {v};", id.index()));
-    e.close();
-    e.line("workgroupBarrier();");
-    let name = format!("w{}", id.index());
-    e.rows.insert(id, RowArray { name, inner });
+/// A row kernel's workgroup: its size, and whether it reduces by subgroups.
+struct Rows {
+    threads: usize,
+    subgroups: bool,
 }
 
-/// A reduction over the row, shared by the workgroup: strided partial results,
-/// then a tree over workgroup memory. Returns the row's value, on every thread.
-fn shared_reduce(e: &mut Emitter, id: InstrId, row: &[String]) -> String {
-    let instr = e.body.instr(id);
-    let Op::Reduce {
-        dimensions,
-        reducer,
-    } = &instr.op
-    else {
-        unreachable!("called on reductions")
-    };
-    let (operand, init) = (instr.operands[0], instr.operands[1]);
-    let from = e.shape(operand);
-    let element = instr.array_shape().element;
-    let part = e.fresh("part");
-    e.line(&format!(
-        "var {part}: {} = {};",
-        reg_type(element),
-        ops::identity(*reducer, element)
-    ));
-    let sizes: Vec<usize> = dimensions.iter().map(|&d| from.dims[d]).collect();
-    let order: Vec<usize> = physical_order(from)
-        .into_iter()
-        .filter_map(|d| dimensions.iter().position(|&r| r == d))
-        .collect();
-    e.open_loop("j", "lid", sizes.iter().product(), &u(WORKGROUP as usize));
-    let reduced = e.delinearize("j", &sizes, &order);
-    let mut kept = row.iter();
-    let coords: Vec<String> = (0..from.rank())
-        .map(|d| match dimensions.iter().position(|&r| r == d) {
-            Some(i) => reduced[i].clone(),
-            None => kept.next().cloned().unwrap_or_else(|| u(0)),
-        })
-        .collect();
-    let v = e.element_at(operand, &coords);
-    let step = ops::combine(e, *reducer, element, &part, &v);
-    e.line(&format!("{part} = {step};"));
-    e.close();
-    // The tree: pred parts travel as 0/1 in the integer array, where `or` is
-    // `max` and `and` is `min`.
-    let (array, shared_element) = match element {
-        ElementType::F32 => ("red_f32", ElementType::F32),
-        _ => ("red_i32", ElementType::S32),
-    };
-    let (stored, tree_op) = match element {
-        ElementType::Pred => (
-            format!("select(0i, 1i, {part})"),
-            match reducer {
-                omelet_compiler::hlo::ReduceOp::And | omelet_compiler::hlo::ReduceOp::Minimum => {
-                    omelet_compiler::hlo::ReduceOp::Minimum
-                }
-                _ => omelet_compiler::hlo::ReduceOp::Maximum,
-            },
-        ),
-        _ => (part.clone(), *reducer),
-    };
-    e.line(&format!("{array}[lid] = {stored};"));
-    e.line("workgroupBarrier();");
-    let mut s = WORKGROUP / 2;
-    while s > 0 {
-        let step = ops::combine(
-            e,
-            tree_op,
-            shared_element,
-            &format!("{array}[lid]"),
-            &format!("{array}[lid + {s}u]"),
-        );
-        e.line(&format!("if (lid < {s}u) {{ {array}[lid] = {step}; }}"));
+impl Rows {
+    /// Fills value `id`'s row in workgroup memory, every thread a strided part;
+    /// later reads of it go there.
+    fn fill(&self, e: &mut Emitter, id: InstrId, row: &[String]) {
+        let shape = e.shape(id);
+        let inner = shape.dims[row.len()..].to_vec();
+        let order: Vec<usize> = (0..inner.len()).collect();
+        e.open_loop("j", "lid", inner.iter().product(), &u(self.threads));
+        let mut coords = row.to_vec();
+        coords.extend(e.delinearize("j", &inner, &order));
+        let v = e.element_at(id, &coords);
+        e.line(&format!("w{}[j] = {v};", id.index()));
+        e.close();
         e.line("workgroupBarrier();");
-        s /= 2;
+        let name = format!("w{}", id.index());
+        e.rows.insert(id, RowArray { name, inner });
     }
-    let total = match element {
-        ElementType::Pred => e.bind("bool", &format!("{array}[0] != 0i")),
-        _ => e.bind(reg_type(element), &format!("{array}[0]")),
-    };
-    // Every thread has read the total before the array is reused.
-    e.line("workgroupBarrier();");
-    let start = e.element_at(init, &[]);
-    let result = ops::combine(e, *reducer, element, &start, &total);
-    e.bind(reg_type(element), &result)
+
+    /// A reduction over the row, shared by the workgroup: each thread reduces a
+    /// strided part, then the parts combine (see [`Rows::combine_parts`]).
+    /// Returns the row's value, on every thread.
+    fn reduce(&self, e: &mut Emitter, id: InstrId, row: &[String]) -> String {
+        let instr = e.body.instr(id);
+        let Op::Reduce {
+            dimensions,
+            reducer,
+        } = &instr.op
+        else {
+            unreachable!("called on reductions")
+        };
+        let (operand, init) = (instr.operands[0], instr.operands[1]);
+        let from = e.shape(operand);
+        let element = instr.array_shape().element;
+        let part = e.fresh("part");
+        e.line(&format!(
+            "var {part}: {} = {};",
+            reg_type(element),
+            ops::identity(*reducer, element)
+        ));
+        let sizes: Vec<usize> = dimensions.iter().map(|&d| from.dims[d]).collect();
+        let order: Vec<usize> = physical_order(from)
+            .into_iter()
+            .filter_map(|d| dimensions.iter().position(|&r| r == d))
+            .collect();
+        e.open_loop("j", "lid", sizes.iter().product(), &u(self.threads));
+        let reduced = e.delinearize("j", &sizes, &order);
+        let mut kept = row.iter();
+        let coords: Vec<String> = (0..from.rank())
+            .map(|d| match dimensions.iter().position(|&r| r == d) {
+                Some(i) => reduced[i].clone(),
+                None => kept.next().cloned().unwrap_or_else(|| u(0)),
+            })
+            .collect();
+        let v = e.element_at(operand, &coords);
+        let step = ops::combine(e, *reducer, element, &part, &v);
+        e.line(&format!("{part} = {step};"));
+        e.close();
+        let total = self.combine_parts(e, *reducer, element, &part);
+        let start = e.element_at(init, &[]);
+        let result = ops::combine(e, *reducer, element, &start, &total);
+        e.bind(reg_type(element), &result)
+    }
+
+    /// Every thread's `part` combined, on every thread. Pred parts travel as
+    /// 0/1 integers, where `or` is `max` and `and` is `min`. With subgroups, each
+    /// subgroup combines its parts in registers and every thread then folds the
+    /// subgroups' results; otherwise a tree in workgroup memory.
+    fn combine_parts(
+        &self,
+        e: &mut Emitter,
+        op: ReduceOp,
+        element: ElementType,
+        part: &str,
+    ) -> String {
+        let (array, shared) = match element {
+            ElementType::F32 => ("red_f32", ElementType::F32),
+            _ => ("red_i32", ElementType::S32),
+        };
+        let (value, op) = match element {
+            ElementType::Pred => (
+                format!("select(0i, 1i, {part})"),
+                match op {
+                    ReduceOp::And | ReduceOp::Minimum => ReduceOp::Minimum,
+                    _ => ReduceOp::Maximum,
+                },
+            ),
+            _ => (part.to_string(), op),
+        };
+        if self.subgroups {
+            let sub = ops::subgroup_combine(e, op, shared, &value);
+            e.line(&format!("{array}[sg_id] = {sub};"));
+            e.line("workgroupBarrier();");
+            let total = e.fresh("total");
+            e.line(&format!("var {total} = {array}[0];"));
+            e.open(&format!("for (var s: u32 = 1u; s < sg_count; s += 1u)"));
+            let step = ops::combine(e, op, shared, &total, &format!("{array}[s]"));
+            e.line(&format!("{total} = {step};"));
+            e.close();
+            e.line("workgroupBarrier();");
+            return from_shared(e, element, &total);
+        }
+        e.line(&format!("{array}[lid] = {value};"));
+        e.line("workgroupBarrier();");
+        let mut s = self.threads / 2;
+        while s > 0 {
+            let step = ops::combine(
+                e,
+                op,
+                shared,
+                &format!("{array}[lid]"),
+                &format!("{array}[lid + {s}u]"),
+            );
+            e.line(&format!("if (lid < {s}u) {{ {array}[lid] = {step}; }}"));
+            e.line("workgroupBarrier();");
+            s /= 2;
+        }
+        let total = e.bind(reg_type(shared), &format!("{array}[0]"));
+        // Every thread has read the total before the array is reused.
+        e.line("workgroupBarrier();");
+        from_shared(e, element, &total)
+    }
+}
+
+/// A combined part back in the reduction's element type.
+fn from_shared(e: &mut Emitter, element: ElementType, total: &str) -> String {
+    match element {
+        ElementType::Pred => e.bind("bool", &format!("{total} != 0i")),
+        _ => e.bind(reg_type(element), total),
+    }
 }

@@ -18,6 +18,8 @@ pub struct Gpu {
     pub limits: wgpu::Limits,
     /// Whether compute passes can write timestamps (per-kernel GPU time).
     pub timestamps: bool,
+    /// Whether shaders may use subgroup operations.
+    pub subgroups: bool,
     pipelines: Mutex<HashMap<String, Arc<wgpu::ComputePipeline>>>,
     layouts: Mutex<HashMap<usize, Arc<wgpu::BindGroupLayout>>>,
 }
@@ -53,6 +55,21 @@ pub fn describe(info: &wgpu::AdapterInfo) -> String {
         if driver.is_empty() { "" } else { ", " },
         driver
     )
+}
+
+/// One line describing an adapter and the optional features the backend uses
+/// that it offers.
+pub fn describe_adapter(adapter: &wgpu::Adapter) -> String {
+    let features = adapter.features();
+    let offers: Vec<&str> = [
+        (wgpu::Features::TIMESTAMP_QUERY, "timestamps"),
+        (wgpu::Features::SUBGROUP, "subgroups"),
+    ]
+    .into_iter()
+    .filter(|(f, _)| features.contains(*f))
+    .map(|(_, name)| name)
+    .collect();
+    format!("{} [{}]", describe(&adapter.get_info()), offers.join(", "))
 }
 
 /// The device on the adapter `pick` names (an index or part of a name; `None`:
@@ -111,12 +128,9 @@ impl Gpu {
         let info = adapter.get_info();
         // Everything the adapter allows: the largest bindings and workgroup memory.
         let limits = adapter.limits();
-        let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
-        let features = if timestamps {
-            wgpu::Features::TIMESTAMP_QUERY
-        } else {
-            wgpu::Features::empty()
-        };
+        // The optional features the backend uses, where the adapter has them.
+        let features =
+            adapter.features() & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP);
         let desc = wgpu::DeviceDescriptor {
             label: Some("omelet"),
             required_features: features,
@@ -130,7 +144,24 @@ impl Gpu {
             queue,
             info,
             limits,
-            timestamps,
+            timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
+            subgroups: features.contains(wgpu::Features::SUBGROUP),
+            pipelines: Mutex::new(HashMap::new()),
+            layouts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The same device with subgroup operations left unused, so that the
+    /// shaders written for adapters without them are tested on one that has
+    /// them (own pipeline cache).
+    pub fn without_subgroups(&self) -> Arc<Gpu> {
+        Arc::new(Gpu {
+            device: self.device.clone(),
+            queue: self.queue.clone(),
+            info: self.info.clone(),
+            limits: self.limits.clone(),
+            timestamps: self.timestamps,
+            subgroups: false,
             pipelines: Mutex::new(HashMap::new()),
             layouts: Mutex::new(HashMap::new()),
         })

@@ -12,11 +12,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use omelet_compiler::hlo::{ArrayShape, ElementType, Module, Op, print_module};
-use omelet_kernels::gpu::{self as codegen, GpuKernel, Limits};
+use omelet_kernels::gpu::{self as codegen, GpuKernel, Target};
 
 use crate::array::{Array, RuntimeError};
 use crate::plan::{self, Plan, Slot, Storage};
-pub use device::{DEVICE_VARIABLE, Gpu, adapters, describe, open};
+pub use device::{DEVICE_VARIABLE, Gpu, adapters, describe, describe_adapter, open};
 
 /// On the GPU a `pred` takes a `u32`; every binding holds at least one word, and
 /// arena buffers start where any adapter can bind them.
@@ -81,13 +81,14 @@ impl Executable {
     /// Compiles a fused module for `gpu`.
     pub fn new(module: &Module, gpu: Arc<Gpu>) -> Result<Executable, RuntimeError> {
         let entry = module.entry();
-        let limits = Limits {
+        let target = Target {
             workgroup_storage: gpu.limits.max_compute_workgroup_storage_size as usize,
+            subgroups: gpu.subgroups,
         };
         let described = plan::kernels(module);
         let kernels: Vec<GpuKernel> = described
             .iter()
-            .map(|k| codegen::compile(k, &limits))
+            .map(|k| codegen::compile(k, &target))
             .collect();
         let plan = plan::plan(entry, &STORAGE);
         let params: Vec<ArrayShape> = module
@@ -386,11 +387,11 @@ impl Executable {
 }
 
 /// The WGSL of each shader of a fused module, as generated for an adapter with
-/// WebGPU's default limits (for dumps, which need no device).
+/// WebGPU's default limits and no subgroups (for dumps, which need no device).
 pub fn wgsl(module: &Module) -> Vec<(String, String)> {
     plan::kernels(module)
         .iter()
-        .flat_map(|k| codegen::compile(k, &Limits::default()).shaders)
+        .flat_map(|k| codegen::compile(k, &Target::default()).shaders)
         .map(|s| (s.name, s.wgsl))
         .collect()
 }

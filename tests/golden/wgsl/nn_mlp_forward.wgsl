@@ -94,13 +94,13 @@ fn om_max(x: f32, y: f32) -> f32 {
 var<workgroup> w2: array<f32, 32>;
 var<workgroup> w8: array<f32, 32>;
 var<workgroup> w10: array<f32, 3>;
-var<workgroup> red_f32: array<f32, 256>;
-var<workgroup> red_i32: array<i32, 256>;
+var<workgroup> red_f32: array<f32, 32>;
+var<workgroup> red_i32: array<i32, 32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(32)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     for (var row: u32 = wid.x; row < 5u; row += 5u) {
-        for (var j: u32 = lid; j < 32u; j += 256u) {
+        for (var j: u32 = lid; j < 32u; j += 32u) {
             var acc1: f32 = 0.0f;
             for (var k2: u32 = 0u; k2 < 17u; k2 += 1u) {
                 let v3: u32 = row * 17u + k2;
@@ -112,7 +112,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
             w2[j] = acc1;
         }
         workgroupBarrier();
-        for (var j: u32 = lid; j < 32u; j += 256u) {
+        for (var j: u32 = lid; j < 32u; j += 32u) {
             let v7: u32 = j;
             let v8: f32 = w2[v7];
             let v9: f32 = a2[j];
@@ -121,7 +121,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
             w8[j] = v11;
         }
         workgroupBarrier();
-        for (var j: u32 = lid; j < 3u; j += 256u) {
+        for (var j: u32 = lid; j < 3u; j += 32u) {
             var acc12: f32 = 0.0f;
             for (var k13: u32 = 0u; k13 < 32u; k13 += 1u) {
                 let v14: u32 = k13;
@@ -134,7 +134,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         }
         workgroupBarrier();
         var part18: f32 = bitcast<f32>(0xff800000u);
-        for (var j: u32 = lid; j < 3u; j += 256u) {
+        for (var j: u32 = lid; j < 3u; j += 32u) {
             let v19: u32 = j;
             let v20: f32 = w10[v19];
             let v21: f32 = a4[j];
@@ -142,12 +142,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
             part18 = om_max(part18, v22);
         }
         red_f32[lid] = part18;
-        workgroupBarrier();
-        if (lid < 128u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 128u]); }
-        workgroupBarrier();
-        if (lid < 64u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 64u]); }
-        workgroupBarrier();
-        if (lid < 32u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 32u]); }
         workgroupBarrier();
         if (lid < 16u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 16u]); }
         workgroupBarrier();
@@ -161,25 +155,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         workgroupBarrier();
         let v23: f32 = red_f32[0];
         workgroupBarrier();
-        let v24: f32 = om_max(bitcast<f32>(0xff800000u), v23);
-        let v25: f32 = om_max(v24, bitcast<f32>(0xff800000u));
-        var part26: f32 = 0.0f;
-        for (var j: u32 = lid; j < 3u; j += 256u) {
-            let v27: u32 = j;
-            let v28: f32 = w10[v27];
-            let v29: f32 = a4[j];
-            let v30: f32 = v28 + v29;
-            let v31: f32 = v30 - v25;
-            let v32: f32 = om_exp(v31);
-            part26 = part26 + v32;
+        let v24: f32 = v23;
+        let v25: f32 = om_max(bitcast<f32>(0xff800000u), v24);
+        let v26: f32 = om_max(v25, bitcast<f32>(0xff800000u));
+        var part27: f32 = 0.0f;
+        for (var j: u32 = lid; j < 3u; j += 32u) {
+            let v28: u32 = j;
+            let v29: f32 = w10[v28];
+            let v30: f32 = a4[j];
+            let v31: f32 = v29 + v30;
+            let v32: f32 = v31 - v26;
+            let v33: f32 = om_exp(v32);
+            part27 = part27 + v33;
         }
-        red_f32[lid] = part26;
-        workgroupBarrier();
-        if (lid < 128u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 128u]; }
-        workgroupBarrier();
-        if (lid < 64u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 64u]; }
-        workgroupBarrier();
-        if (lid < 32u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 32u]; }
+        red_f32[lid] = part27;
         workgroupBarrier();
         if (lid < 16u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 16u]; }
         workgroupBarrier();
@@ -191,19 +180,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         workgroupBarrier();
         if (lid < 1u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 1u]; }
         workgroupBarrier();
-        let v33: f32 = red_f32[0];
+        let v34: f32 = red_f32[0];
         workgroupBarrier();
-        let v34: f32 = 0.0f + v33;
-        let v35: f32 = om_log(v34);
-        for (var j: u32 = lid; j < 3u; j += 256u) {
-            let v36: u32 = j;
-            let v37: f32 = w10[v36];
-            let v38: f32 = a4[j];
-            let v39: f32 = v37 + v38;
-            let v40: f32 = v39 - v25;
-            let v41: f32 = v40 - v35;
-            let v42: u32 = row * 3u + j;
-            a5[v42] = v41;
+        let v35: f32 = v34;
+        let v36: f32 = 0.0f + v35;
+        let v37: f32 = om_log(v36);
+        for (var j: u32 = lid; j < 3u; j += 32u) {
+            let v38: u32 = j;
+            let v39: f32 = w10[v38];
+            let v40: f32 = a4[j];
+            let v41: f32 = v39 + v40;
+            let v42: f32 = v41 - v26;
+            let v43: f32 = v42 - v37;
+            let v44: u32 = row * 3u + j;
+            a5[v44] = v43;
         }
         workgroupBarrier();
     }

@@ -42,25 +42,19 @@ fn om_max(x: f32, y: f32) -> f32 {
     return select(select(y, x, y < x), x, om_isnan(x));
 }
 var<workgroup> w7: array<f32, 17>;
-var<workgroup> red_f32: array<f32, 256>;
-var<workgroup> red_i32: array<i32, 256>;
+var<workgroup> red_f32: array<f32, 32>;
+var<workgroup> red_i32: array<i32, 32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(32)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     for (var row: u32 = wid.x; row < 37u; row += 37u) {
         var part1: f32 = bitcast<f32>(0xff800000u);
-        for (var j: u32 = lid; j < 17u; j += 256u) {
+        for (var j: u32 = lid; j < 17u; j += 32u) {
             let v2: u32 = row * 17u + j;
             let v3: f32 = a0[v2];
             part1 = om_max(part1, v3);
         }
         red_f32[lid] = part1;
-        workgroupBarrier();
-        if (lid < 128u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 128u]); }
-        workgroupBarrier();
-        if (lid < 64u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 64u]); }
-        workgroupBarrier();
-        if (lid < 32u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 32u]); }
         workgroupBarrier();
         if (lid < 16u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 16u]); }
         workgroupBarrier();
@@ -74,29 +68,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         workgroupBarrier();
         let v4: f32 = red_f32[0];
         workgroupBarrier();
-        let v5: f32 = om_max(bitcast<f32>(0xff800000u), v4);
-        let v6: f32 = om_max(v5, bitcast<f32>(0xff800000u));
-        for (var j: u32 = lid; j < 17u; j += 256u) {
-            let v7: u32 = row * 17u + j;
-            let v8: f32 = a0[v7];
-            let v9: f32 = v8 - v6;
-            let v10: f32 = om_exp(v9);
-            w7[j] = v10;
+        let v5: f32 = v4;
+        let v6: f32 = om_max(bitcast<f32>(0xff800000u), v5);
+        let v7: f32 = om_max(v6, bitcast<f32>(0xff800000u));
+        for (var j: u32 = lid; j < 17u; j += 32u) {
+            let v8: u32 = row * 17u + j;
+            let v9: f32 = a0[v8];
+            let v10: f32 = v9 - v7;
+            let v11: f32 = om_exp(v10);
+            w7[j] = v11;
         }
         workgroupBarrier();
-        var part11: f32 = 0.0f;
-        for (var j: u32 = lid; j < 17u; j += 256u) {
-            let v12: u32 = j;
-            let v13: f32 = w7[v12];
-            part11 = part11 + v13;
+        var part12: f32 = 0.0f;
+        for (var j: u32 = lid; j < 17u; j += 32u) {
+            let v13: u32 = j;
+            let v14: f32 = w7[v13];
+            part12 = part12 + v14;
         }
-        red_f32[lid] = part11;
-        workgroupBarrier();
-        if (lid < 128u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 128u]; }
-        workgroupBarrier();
-        if (lid < 64u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 64u]; }
-        workgroupBarrier();
-        if (lid < 32u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 32u]; }
+        red_f32[lid] = part12;
         workgroupBarrier();
         if (lid < 16u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 16u]; }
         workgroupBarrier();
@@ -108,15 +97,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         workgroupBarrier();
         if (lid < 1u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 1u]; }
         workgroupBarrier();
-        let v14: f32 = red_f32[0];
+        let v15: f32 = red_f32[0];
         workgroupBarrier();
-        let v15: f32 = 0.0f + v14;
-        for (var j: u32 = lid; j < 17u; j += 256u) {
-            let v16: u32 = j;
-            let v17: f32 = w7[v16];
-            let v18: f32 = v17 / v15;
-            let v19: u32 = row * 17u + j;
-            a1[v19] = v18;
+        let v16: f32 = v15;
+        let v17: f32 = 0.0f + v16;
+        for (var j: u32 = lid; j < 17u; j += 32u) {
+            let v18: u32 = j;
+            let v19: f32 = w7[v18];
+            let v20: f32 = v19 / v17;
+            let v21: u32 = row * 17u + j;
+            a1[v21] = v20;
         }
         workgroupBarrier();
     }
