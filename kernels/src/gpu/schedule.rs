@@ -416,7 +416,7 @@ impl Rows {
             e.line("workgroupBarrier();");
             let total = e.fresh("total");
             e.line(&format!("var {total} = {array}[0];"));
-            e.open(&format!("for (var s: u32 = 1u; s < sg_count; s += 1u)"));
+            e.open("for (var s: u32 = 1u; s < sg_count; s += 1u)");
             let step = ops::combine(e, op, shared, &total, &format!("{array}[s]"));
             e.line(&format!("{total} = {step};"));
             e.close();
