@@ -15,6 +15,7 @@ mod gemm;
 mod lanes;
 mod ops;
 mod schedule;
+mod tiles;
 
 use omelet_compiler::hlo::ElementType;
 

@@ -17,7 +17,7 @@ use omelet_compiler::hlo::{ElementType, InstrId, Op, ReduceOp};
 
 use super::emit::{Emitter, RowArray, reg_type, storage_type, u};
 use super::lanes::{LANES, lanes_along};
-use super::{Shader, Target, WORKGROUP, groups_for, ops};
+use super::{Shader, Target, WORKGROUP, groups_for, ops, tiles};
 use crate::kernel::{Kernel, physical_order, strides};
 
 /// The WGSL module: the bindings, the prelude, then `main`.
@@ -63,9 +63,13 @@ pub(super) fn assemble(
     }
 }
 
-/// Element by element over the outputs (which share one shape): four
-/// neighbours per thread where [`vector_dim`] allows, else one.
+/// Element by element over the outputs (which share one shape): in tiles
+/// where an input is read transposed ([`tiles`]), four neighbours per thread
+/// where [`vector_dim`] allows, else one.
 pub(super) fn elements(kernel: &Kernel, args: &[ElementType]) -> Shader {
+    if let Some(shader) = tiles::transposed(kernel, args) {
+        return shader;
+    }
     let Some(dim) = vector_dim(kernel) else {
         return scalar_elements(kernel, args);
     };
