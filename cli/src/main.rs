@@ -243,6 +243,13 @@ pub enum CliError {
 }
 
 fn main() -> ExitCode {
+    // A closed pipe (`omelet hlo ... | head`) ends the process quietly, as it
+    // does any Unix filter, instead of making `print!` panic.
+    #[cfg(unix)]
+    // Safety: restoring a signal's default disposition before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,

@@ -499,3 +499,19 @@ fn clif_dumps_match_their_golden_files() {
         support::check_golden(&golden, &String::from_utf8(out.stdout).unwrap()).unwrap();
     }
 }
+
+/// `omelet hlo ... | head` closes the pipe early: the process ends quietly, as
+/// a Unix filter does, and never panics.
+#[test]
+fn a_closed_stdout_ends_the_process_without_a_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_omelet"))
+        .current_dir(root())
+        .args(["hlo", "benches/suite/attention.om", "--format", "clif"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("omelet runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("omelet ends");
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
