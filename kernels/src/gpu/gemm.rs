@@ -1,8 +1,9 @@
-//! The tiled GEMM shader: a workgroup of 16 × 16 threads computes a 64 × 64 tile
-//! of `C[b] = A[b] · B[b]`, staging 64 × 16 slices of A and 16 × 64 of B in
-//! workgroup memory; each thread accumulates a 4 × 4 register block (rows
-//! `ty + 16i`, columns `tx + 16j`, so stores and shared reads are contiguous
-//! across a row of threads). Operands are read through their strided views, in
+//! The tiled GEMM shader: a workgroup of 16 × 16 threads computes a tile of
+//! `C[b] = A[b] · B[b]`, 128 × 128 for large products and 64 × 64 for small
+//! ones, staging slices of A and B (128 × 8, or 64 × 16) in workgroup memory;
+//! each thread accumulates an 8 × 8 (or 4 × 4) register block, rows `ty + 16i`
+//! and columns `tx + 16j`, so stores and shared reads are contiguous across a
+//! row of threads. Operands are read through their strided views, in
 //! the order that makes neighbouring threads read neighbouring words. The
 //! epilogue runs on each finished element before its one store.
 
@@ -13,23 +14,53 @@ use super::schedule::assemble;
 use super::{Shader, groups_for};
 use crate::kernel::{Gemm, Kernel, MatrixView};
 
-const TILE: usize = 64;
-const DEPTH: usize = 16;
+/// Threads along each side of the workgroup.
 const THREADS: usize = 16;
-const BLOCK: usize = TILE / THREADS;
+
+/// A tile's side and the depth of the slices staged per step.
+#[derive(Clone, Copy)]
+struct Tiling {
+    tile: usize,
+    depth: usize,
+}
+
+impl Tiling {
+    /// 8 × 8 accumulators per thread where the product fills such tiles: twice
+    /// the multiply-adds per value read from workgroup memory of 4 × 4.
+    fn for_product(m: usize, n: usize) -> Tiling {
+        if m >= 128 && n >= 128 {
+            Tiling {
+                tile: 128,
+                depth: 8,
+            }
+        } else {
+            Tiling {
+                tile: 64,
+                depth: 16,
+            }
+        }
+    }
+
+    /// Each thread's block side.
+    fn block(self) -> usize {
+        self.tile / THREADS
+    }
+}
 
 /// The shader computing `gemm` into output `output` of `kernel`.
 pub(super) fn shader(kernel: &Kernel, gemm: &Gemm, output: usize, args: &[ElementType]) -> Shader {
     let (m, n, k) = (gemm.m, gemm.n, gemm.k);
-    let (tiles_m, tiles_n) = (m.div_ceil(TILE), n.div_ceil(TILE));
+    let tiling = Tiling::for_product(m, n);
+    let (tile, depth, block) = (tiling.tile, tiling.depth, tiling.block());
+    let (tiles_m, tiles_n) = (m.div_ceil(tile), n.div_ceil(tile));
     let tiles = gemm.batch * tiles_m * tiles_n;
     let groups = groups_for(tiles, 1);
     let epilogue = gemm.epilogue.as_deref();
     let mut e = Emitter::new(epilogue.map_or(&kernel.body, |ep| &ep.body));
     e.globals.push_str(&format!(
         "var<workgroup> tile_a: array<f32, {}>;\nvar<workgroup> tile_b: array<f32, {}>;\n",
-        TILE * DEPTH,
-        TILE * DEPTH
+        tile * depth,
+        tile * depth
     ));
     e.line(&format!("let tx = lid % {};", u(THREADS)));
     e.line(&format!("let ty = lid / {};", u(THREADS)));
@@ -39,56 +70,56 @@ pub(super) fn shader(kernel: &Kernel, gemm: &Gemm, output: usize, args: &[Elemen
     e.line(&format!("let b = t / {};", u(tiles_n * tiles_m)));
     let a_base = batch_offset(&mut e, &gemm.lhs);
     let b_base = batch_offset(&mut e, &gemm.rhs);
-    for i in 0..BLOCK {
-        for j in 0..BLOCK {
+    for i in 0..block {
+        for j in 0..block {
             e.line(&format!("var c{i}{j}: f32 = 0.0f;"));
         }
     }
-    e.open_loop("k0", &u(0), k, &u(DEPTH));
-    // A's slice: 64 rows × 16 depths; B's: 16 depths × 64 columns.
+    e.open_loop("k0", &u(0), k, &u(depth));
+    // A's slice: `tile` rows × `depth`; B's: `depth` × `tile` columns.
     let a_depth_inner = gemm.lhs.col_stride == 1;
     let b_column_inner = gemm.rhs.col_stride == 1;
-    for l in 0..TILE * DEPTH / (THREADS * THREADS) {
+    for l in 0..tile * depth / (THREADS * THREADS) {
         let slot = format!("lid + {}", u(l * THREADS * THREADS));
-        let (row, depth) = split(&slot, a_depth_inner, TILE);
+        let (row, p) = split(&slot, a_depth_inner, tile, depth);
         load_tile(
             &mut e,
             "tile_a",
             &gemm.lhs,
             &a_base,
-            (&format!("tm * {} + {row}", u(TILE)), m),
-            (&format!("k0 + {depth}"), k),
-            &format!("({depth}) * {} + {row}", u(TILE)),
+            (&format!("tm * {} + {row}", u(tile)), m),
+            (&format!("k0 + {p}"), k),
+            &format!("({p}) * {} + {row}", u(tile)),
         );
-        let (column, depth) = split(&slot, !b_column_inner, TILE);
+        let (column, p) = split(&slot, !b_column_inner, tile, depth);
         load_tile(
             &mut e,
             "tile_b",
             &gemm.rhs,
             &b_base,
-            (&format!("k0 + {depth}"), k),
-            (&format!("tn * {} + {column}", u(TILE)), n),
-            &format!("({depth}) * {} + {column}", u(TILE)),
+            (&format!("k0 + {p}"), k),
+            (&format!("tn * {} + {column}", u(tile)), n),
+            &format!("({p}) * {} + {column}", u(tile)),
         );
     }
     e.line("workgroupBarrier();");
-    e.open_loop("kk", &u(0), DEPTH, &u(1));
-    for i in 0..BLOCK {
+    e.open_loop("kk", &u(0), depth, &u(1));
+    for i in 0..block {
         e.line(&format!(
             "let a{i} = tile_a[kk * {} + ty + {}];",
-            u(TILE),
+            u(tile),
             u(THREADS * i)
         ));
     }
-    for j in 0..BLOCK {
+    for j in 0..block {
         e.line(&format!(
             "let b{j} = tile_b[kk * {} + tx + {}];",
-            u(TILE),
+            u(tile),
             u(THREADS * j)
         ));
     }
-    for i in 0..BLOCK {
-        for j in 0..BLOCK {
+    for i in 0..block {
+        for j in 0..block {
             e.line(&format!("c{i}{j} = fma(a{i}, b{j}, c{i}{j});"));
         }
     }
@@ -104,15 +135,15 @@ pub(super) fn shader(kernel: &Kernel, gemm: &Gemm, output: usize, args: &[Elemen
     let product = epilogue.and_then(|ep| ep.body.parameters.last().copied());
     let out_shape = e.shape(out_id);
     let order: Vec<usize> = (0..out_shape.rank()).collect();
-    for i in 0..BLOCK {
-        for j in 0..BLOCK {
+    for i in 0..block {
+        for j in 0..block {
             e.open(&format!(
                 "if (tm * {tile} + ty + {} < {} && tn * {tile} + tx + {} < {})",
                 u(THREADS * i),
                 u(m),
                 u(THREADS * j),
                 u(n),
-                tile = u(TILE)
+                tile = u(tile)
             ));
             let at = e.bind(
                 "u32",
@@ -122,7 +153,7 @@ pub(super) fn shader(kernel: &Kernel, gemm: &Gemm, output: usize, args: &[Elemen
                     u(THREADS * i),
                     u(n),
                     u(THREADS * j),
-                    tile = u(TILE)
+                    tile = u(tile)
                 ),
             );
             let value = match product {
@@ -145,13 +176,13 @@ pub(super) fn shader(kernel: &Kernel, gemm: &Gemm, output: usize, args: &[Elemen
     assemble(&name, args, e, &format!("{THREADS}, {THREADS}"), groups)
 }
 
-/// The tile slot `slot` as (outer, inner) positions of a `wide × 16` slice whose
-/// inner index runs fastest (`inner_first`) or whose wide index does.
-fn split(slot: &str, inner_first: bool, wide: usize) -> (String, String) {
+/// The tile slot `slot` as (outer, inner) positions of a `wide × depth` slice
+/// whose inner index runs fastest (`inner_first`) or whose wide index does.
+fn split(slot: &str, inner_first: bool, wide: usize, depth: usize) -> (String, String) {
     if inner_first {
         (
-            format!("({slot}) / {}", u(DEPTH)),
-            format!("({slot}) % {}", u(DEPTH)),
+            format!("({slot}) / {}", u(depth)),
+            format!("({slot}) % {}", u(depth)),
         )
     } else {
         (
