@@ -4,7 +4,9 @@
 //!   grid-stride loops, and the GEMM's large tiles, against the interpreter on
 //!   pseudo-random inputs;
 //! - `gpu::math::NAME`: each transcendental over a sweep of the `f32` range,
-//!   within the CPU's error bound of an f64 reference.
+//!   within the CPU's error bound of an f64 reference;
+//! - `gpu::bench`: `omelet bench --backends gpu,cpu` reports the GPU's kernel
+//!   time (timestamps) apart from its end-to-end time.
 //!
 //! Without an adapter the trials are ignored, with the reason printed; in CI (`CI`
 //! set) that is a failure.
@@ -95,8 +97,10 @@ fn main() {
     let math = MathFn::ALL
         .into_iter()
         .map(|f| Trial::test(format!("gpu::math::{f:?}"), move || within_bound(f)));
+    let bench = std::iter::once(Trial::test("gpu::bench", bench_reports_kernel_time));
     let trials = limits
         .chain(math)
+        .chain(bench)
         .map(|t| t.with_ignored_flag(ignored))
         .collect();
     libtest_mimic::run(&args, trials).exit();
@@ -241,4 +245,39 @@ fn within_bound(f: MathFn) -> Result<(), Failed> {
         }
     }
     Ok(())
+}
+
+fn bench_reports_kernel_time() -> Result<(), Failed> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_omelet"))
+        .current_dir(support::root())
+        .args([
+            "bench",
+            "benches/suite/softmax.om",
+            "--random",
+            "0",
+            "--backends",
+            "gpu,cpu",
+            "--iters",
+            "2",
+            "--json",
+        ])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned().into());
+    }
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    let results = json["results"].as_array().ok_or("a results array")?;
+    let (gpu, cpu) = (&results[0], &results[1]);
+    if gpu["backend"] != "gpu" || cpu["backend"] != "cpu" || !cpu["kernel_s"].is_null() {
+        return Err(format!("unexpected results: {json:#}").into());
+    }
+    // A kernel time exactly where the adapter has timestamps (no timing is
+    // compared: the machine may be busy).
+    let kernel = gpu["kernel_s"].as_f64();
+    match (gpu_device()?.timestamps, kernel) {
+        (true, Some(k)) if k > 0.0 => Ok(()),
+        (false, None) => Ok(()),
+        _ => Err(format!("kernel time {kernel:?}: {json:#}").into()),
+    }
 }
