@@ -1,8 +1,8 @@
 //! The GPU backend where the fixtures do not reach:
 //! - `gpu::limits::NAME`: iteration spaces of more than 65535 workgroups in each
 //!   schedule (elements, rows, GEMM tiles), which the shaders cover with
-//!   grid-stride loops, and the GEMM's large tiles, against the interpreter on
-//!   pseudo-random inputs;
+//!   grid-stride loops, and the GEMM's large tiles and computed operands,
+//!   against the interpreter on pseudo-random inputs;
 //! - `gpu::math::NAME`: each transcendental over a sweep of the `f32` range,
 //!   within the CPU's error bound of an f64 reference;
 //! - `gpu::bench`: `omelet bench --backends gpu,cpu` reports the GPU's kernel
@@ -81,6 +81,19 @@ ENTRY e {
   z = f32[] constant(0)
   zb = f32[300,260] broadcast(z), dimensions={}
   ROOT r = f32[300,260] maximum(s, zb)
+}
+",
+    ),
+    (
+        // A prologue: the tiles compute tanh(x) as they fill, per batch.
+        "gemm_with_a_computed_operand",
+        "HloModule m
+ENTRY e {
+  x = f32[2,70,50] parameter(0)
+  w = f32[2,50,40] parameter(1)
+  t = f32[2,70,50] tanh(x)
+  d = f32[2,70,40] dot(t, w), lhs_batch_dims={0}, lhs_contracting_dims={2}, rhs_batch_dims={0}, rhs_contracting_dims={1}
+  ROOT r = f32[2,70,40] multiply(d, d)
 }
 ",
     ),

@@ -546,7 +546,7 @@ fn reshape_strides(from: &[usize], strides: &[usize], to: &[usize]) -> Option<Ve
 
 /// Whether every reader of `dot` is an elementwise op of its shape, so the
 /// epilogue reads each product element at its own index only.
-fn elementwise_readers(body: &Computation, dot: InstrId) -> bool {
+pub(crate) fn elementwise_readers(body: &Computation, dot: InstrId) -> bool {
     let live = body.live();
     body.ids().filter(|id| live[id.index()]).all(|id| {
         let instr = body.instr(id);

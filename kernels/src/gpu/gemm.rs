@@ -7,12 +7,12 @@
 //! the order that makes neighbouring threads read neighbouring words. The
 //! epilogue runs on each finished element before its one store.
 
-use omelet_compiler::hlo::ElementType;
+use omelet_compiler::hlo::{ElementType, InstrId, Op};
 
 use super::emit::{Emitter, u};
 use super::schedule::assemble;
 use super::{Shader, groups_for};
-use crate::kernel::{Gemm, Kernel, MatrixView};
+use crate::kernel::{Gemm, Kernel, MatrixView, Schedule, elementwise_readers};
 
 /// Threads along each side of the workgroup.
 const THREADS: usize = 16;
@@ -47,16 +47,134 @@ impl Tiling {
     }
 }
 
-/// The shader computing `gemm` into output `output` of `kernel`.
-pub(super) fn shader(kernel: &Kernel, gemm: &Gemm, output: usize, args: &[ElementType]) -> Shader {
-    let (m, n, k) = (gemm.m, gemm.n, gemm.k);
+/// Where a product's operand elements come from.
+pub(super) enum Source<'a> {
+    /// A strided view of a kernel input, read directly.
+    View(&'a MatrixView),
+    /// A value of the kernel's body, computed where a tile needs it: its
+    /// batch, row and column dimensions (each group row-major).
+    Value {
+        id: InstrId,
+        batch: Vec<usize>,
+        rows: Vec<usize>,
+        cols: Vec<usize>,
+    },
+}
+
+/// `C[b] = A[b] · B[b]` for `b < batch`, `A` being `m × k` and `B` `k × n`.
+pub(super) struct Product<'a> {
+    pub batch: usize,
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub lhs: Source<'a>,
+    pub rhs: Source<'a>,
+}
+
+impl<'a> Product<'a> {
+    pub fn of_views(g: &'a Gemm) -> Product<'a> {
+        Product {
+            batch: g.batch,
+            m: g.m,
+            n: g.n,
+            k: g.k,
+            lhs: Source::View(&g.lhs),
+            rhs: Source::View(&g.rhs),
+        }
+    }
+
+    /// A kernel that is one product of computed operands with an epilogue:
+    /// a single `f32` dot and no reduction, whose one row-major output is the
+    /// dot or elementwise ops reading it at its own index. Returns the dot.
+    pub fn computed(kernel: &Kernel) -> Option<(InstrId, Product<'static>)> {
+        let body = &kernel.body;
+        let live = body.live();
+        let dot = single_dot(kernel)?;
+        let reduces = body
+            .ids()
+            .any(|id| live[id.index()] && matches!(body.instr(id).op, Op::Reduce { .. }));
+        let [out] = kernel.outputs.as_slice() else {
+            return None;
+        };
+        let instr = body.instr(dot);
+        let Op::Dot(d) = &instr.op else {
+            return None;
+        };
+        let shape = instr.array_shape();
+        let out_shape = body.instr(*out).array_shape();
+        let fits = !reduces
+            && shape.element == ElementType::F32
+            && out_shape.same_logical(shape)
+            && out_shape.has_default_layout()
+            && elementwise_readers(body, dot);
+        if !fits {
+            return None;
+        }
+        let (lhs, rhs) = (instr.operands[0], instr.operands[1]);
+        let (ls, rs) = (body.instr(lhs).array_shape(), body.instr(rhs).array_shape());
+        let free = |rank: usize, batch: &[usize], contracting: &[usize]| -> Vec<usize> {
+            (0..rank)
+                .filter(|i| !batch.contains(i) && !contracting.contains(i))
+                .collect()
+        };
+        let size =
+            |dims: &[usize], of: &[usize]| -> usize { of.iter().map(|&d| dims[d]).product() };
+        let (lf, rf) = (
+            free(ls.rank(), &d.lhs_batch, &d.lhs_contracting),
+            free(rs.rank(), &d.rhs_batch, &d.rhs_contracting),
+        );
+        let product = Product {
+            batch: size(&ls.dims, &d.lhs_batch),
+            m: size(&ls.dims, &lf),
+            n: size(&rs.dims, &rf),
+            k: size(&ls.dims, &d.lhs_contracting),
+            lhs: Source::Value {
+                id: lhs,
+                batch: d.lhs_batch.clone(),
+                rows: lf,
+                cols: d.lhs_contracting.clone(),
+            },
+            rhs: Source::Value {
+                id: rhs,
+                batch: d.rhs_batch.clone(),
+                rows: d.rhs_contracting.clone(),
+                cols: rf,
+            },
+        };
+        Some((dot, product))
+    }
+}
+
+/// The kernel's dot, when it has exactly one.
+pub(super) fn single_dot(kernel: &Kernel) -> Option<InstrId> {
+    let body = &kernel.body;
+    let live = body.live();
+    let mut dots = body
+        .ids()
+        .filter(|id| live[id.index()])
+        .filter(|&id| matches!(body.instr(id).op, Op::Dot(_)));
+    match (dots.next(), dots.next()) {
+        (Some(dot), None) => Some(dot),
+        _ => None,
+    }
+}
+
+/// The shader computing `product`, the body's `dot`, into output `output` of
+/// `kernel` through the epilogue between them.
+pub(super) fn shader(
+    kernel: &Kernel,
+    product: &Product,
+    dot: InstrId,
+    output: usize,
+    args: &[ElementType],
+) -> Shader {
+    let (m, n, k) = (product.m, product.n, product.k);
     let tiling = Tiling::for_product(m, n);
     let (tile, depth, block) = (tiling.tile, tiling.depth, tiling.block());
     let (tiles_m, tiles_n) = (m.div_ceil(tile), n.div_ceil(tile));
-    let tiles = gemm.batch * tiles_m * tiles_n;
+    let tiles = product.batch * tiles_m * tiles_n;
     let groups = groups_for(tiles, 1);
-    let epilogue = gemm.epilogue.as_deref();
-    let mut e = Emitter::new(epilogue.map_or(&kernel.body, |ep| &ep.body));
+    let mut e = Emitter::new(&kernel.body);
     e.globals.push_str(&format!(
         "var<workgroup> tile_a: array<f32, {}>;\nvar<workgroup> tile_b: array<f32, {}>;\n",
         tile * depth,
@@ -68,25 +186,25 @@ pub(super) fn shader(kernel: &Kernel, gemm: &Gemm, output: usize, args: &[Elemen
     e.line(&format!("let tn = t % {};", u(tiles_n)));
     e.line(&format!("let tm = (t / {}) % {};", u(tiles_n), u(tiles_m)));
     e.line(&format!("let b = t / {};", u(tiles_n * tiles_m)));
-    let a_base = batch_offset(&mut e, &gemm.lhs);
-    let b_base = batch_offset(&mut e, &gemm.rhs);
+    let a_batch = batch(&mut e, &product.lhs);
+    let b_batch = batch(&mut e, &product.rhs);
     for i in 0..block {
         for j in 0..block {
             e.line(&format!("var c{i}{j}: f32 = 0.0f;"));
         }
     }
     e.open_loop("k0", &u(0), k, &u(depth));
-    // A's slice: `tile` rows × `depth`; B's: `depth` × `tile` columns.
-    let a_depth_inner = gemm.lhs.col_stride == 1;
-    let b_column_inner = gemm.rhs.col_stride == 1;
+    // A's slice: `tile` rows × `depth`; B's: `depth` × `tile` columns. Views
+    // are read along their unit stride; computed operands as row-major.
+    let a_depth_inner = !matches!(product.lhs, Source::View(v) if v.col_stride != 1);
+    let b_column_inner = !matches!(product.rhs, Source::View(v) if v.col_stride != 1);
     for l in 0..tile * depth / (THREADS * THREADS) {
         let slot = format!("lid + {}", u(l * THREADS * THREADS));
         let (row, p) = split(&slot, a_depth_inner, tile, depth);
         load_tile(
             &mut e,
             "tile_a",
-            &gemm.lhs,
-            &a_base,
+            (&product.lhs, &a_batch),
             (&format!("tm * {} + {row}", u(tile)), m),
             (&format!("k0 + {p}"), k),
             &format!("({p}) * {} + {row}", u(tile)),
@@ -95,8 +213,7 @@ pub(super) fn shader(kernel: &Kernel, gemm: &Gemm, output: usize, args: &[Elemen
         load_tile(
             &mut e,
             "tile_b",
-            &gemm.rhs,
-            &b_base,
+            (&product.rhs, &b_batch),
             (&format!("k0 + {p}"), k),
             (&format!("tn * {} + {column}", u(tile)), n),
             &format!("({p}) * {} + {column}", u(tile)),
@@ -128,11 +245,7 @@ pub(super) fn shader(kernel: &Kernel, gemm: &Gemm, output: usize, args: &[Elemen
     e.close();
     // Each finished element: the epilogue, then the store.
     let out_arg = kernel.body.parameters.len() + output;
-    let out_id = match epilogue {
-        Some(ep) => ep.outputs[0],
-        None => kernel.outputs[output],
-    };
-    let product = epilogue.and_then(|ep| ep.body.parameters.last().copied());
+    let out_id = kernel.outputs[output];
     let out_shape = e.shape(out_id);
     let order: Vec<usize> = (0..out_shape.rank()).collect();
     for i in 0..block {
@@ -156,21 +269,16 @@ pub(super) fn shader(kernel: &Kernel, gemm: &Gemm, output: usize, args: &[Elemen
                     tile = u(tile)
                 ),
             );
-            let value = match product {
-                Some(p) => {
-                    e.given.insert(p, format!("c{i}{j}"));
-                    let coords = e.delinearize(&at, &out_shape.dims, &order);
-                    e.element_at(out_id, &coords)
-                }
-                None => format!("c{i}{j}"),
-            };
+            e.given.insert(dot, format!("c{i}{j}"));
+            let coords = e.delinearize(&at, &out_shape.dims, &order);
+            let value = e.element_at(out_id, &coords);
             e.store(out_arg, ElementType::F32, &at, &value);
             e.close();
         }
     }
     e.close();
     let name = match &kernel.schedule {
-        crate::kernel::Schedule::Products(p) if p.len() > 1 => format!("{}.{output}", kernel.name),
+        Schedule::Products(p) if p.len() > 1 => format!("{}.{output}", kernel.name),
         _ => kernel.name.clone(),
     };
     assemble(&name, args, e, &format!("{THREADS}, {THREADS}"), groups)
@@ -192,12 +300,12 @@ fn split(slot: &str, inner_first: bool, wide: usize, depth: usize) -> (String, S
     }
 }
 
-/// Loads one element of a view into a tile, zero outside the matrix.
+/// Loads one element of an operand into a tile, zero outside the matrix.
+/// `at` is the batch's start in a view, or its coordinates in a value.
 fn load_tile(
     e: &mut Emitter,
     tile: &str,
-    view: &MatrixView,
-    base: &str,
+    (source, at): (&Source, &[String]),
     (row, rows): (&str, usize),
     (col, cols): (&str, usize),
     slot: &str,
@@ -206,29 +314,67 @@ fn load_tile(
     let c = e.bind("u32", col);
     let x = e.fresh("x");
     e.line(&format!("var {x}: f32 = 0.0f;"));
-    e.line(&format!(
-        "if ({r} < {} && {c} < {}) {{ {x} = a{}[{base} + {r} * {} + {c} * {}]; }}",
-        u(rows),
-        u(cols),
-        view.input,
-        u(view.row_stride),
-        u(view.col_stride)
-    ));
+    e.open(&format!("if ({r} < {} && {c} < {})", u(rows), u(cols)));
+    let v = match source {
+        Source::View(view) => e.bind(
+            "f32",
+            &format!(
+                "a{}[{} + {r} * {} + {c} * {}]",
+                view.input,
+                at[0],
+                u(view.row_stride),
+                u(view.col_stride)
+            ),
+        ),
+        Source::Value {
+            id,
+            batch,
+            rows: row_dims,
+            cols: col_dims,
+        } => {
+            let dims = &e.shape(*id).dims;
+            let mut coords = vec![u(0); dims.len()];
+            for (&d, c) in batch.iter().zip(at) {
+                coords[d] = c.clone();
+            }
+            for (group, linear) in [(row_dims, &r), (col_dims, &c)] {
+                let sizes: Vec<usize> = group.iter().map(|&d| dims[d]).collect();
+                let order: Vec<usize> = (0..sizes.len()).collect();
+                for (&d, c) in group.iter().zip(e.delinearize(linear, &sizes, &order)) {
+                    coords[d] = c;
+                }
+            }
+            e.element_at(*id, &coords)
+        }
+    };
+    e.line(&format!("{x} = {v};"));
+    e.close();
     e.line(&format!("{tile}[{slot}] = {x};"));
 }
 
-/// Where batch `b` of a view starts, as a WGSL expression.
-fn batch_offset(e: &mut Emitter, view: &MatrixView) -> String {
-    let mut terms = Vec::new();
-    let mut rest = "b".to_string();
-    for &(extent, stride) in view.batch.iter().rev() {
-        if extent > 1 {
-            terms.push(format!("({rest} % {}) * {}", u(extent), u(stride)));
+/// Batch `b` of an operand: where it starts in a view (one expression), or its
+/// coordinates along a value's batch dimensions.
+fn batch(e: &mut Emitter, source: &Source) -> Vec<String> {
+    match source {
+        Source::View(view) => {
+            let mut terms = Vec::new();
+            let mut rest = "b".to_string();
+            for &(extent, stride) in view.batch.iter().rev() {
+                if extent > 1 {
+                    terms.push(format!("({rest} % {}) * {}", u(extent), u(stride)));
+                }
+                rest = format!("({rest} / {})", u(extent));
+            }
+            match terms.is_empty() {
+                true => vec![u(0)],
+                false => vec![e.bind("u32", &terms.join(" + "))],
+            }
         }
-        rest = format!("({rest} / {})", u(extent));
+        Source::Value { id, batch, .. } => {
+            let dims = &e.shape(*id).dims;
+            let sizes: Vec<usize> = batch.iter().map(|&d| dims[d]).collect();
+            let order: Vec<usize> = (0..sizes.len()).collect();
+            e.delinearize("b", &sizes, &order)
+        }
     }
-    if terms.is_empty() {
-        return u(0);
-    }
-    e.bind("u32", &terms.join(" + "))
 }

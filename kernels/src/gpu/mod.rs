@@ -20,6 +20,7 @@ mod tiles;
 use omelet_compiler::hlo::ElementType;
 
 use crate::kernel::{Kernel, Schedule};
+use gemm::Product;
 
 /// Threads per workgroup in every schedule but the GEMM's (16 × 16 as well).
 pub const WORKGROUP: u32 = 256;
@@ -73,12 +74,20 @@ pub fn compile(kernel: &Kernel, target: &Target) -> GpuKernel {
         .map(|s| s.element)
         .collect();
     let shaders = match &kernel.schedule {
-        Schedule::Gemm(g) => vec![gemm::shader(kernel, g, 0, &args)],
+        Schedule::Gemm(g) => {
+            let dot = gemm::single_dot(kernel).expect("a GEMM kernel has one dot");
+            vec![gemm::shader(kernel, &Product::of_views(g), dot, 0, &args)]
+        }
         Schedule::Products(products) => products
             .iter()
             .enumerate()
-            .map(|(o, g)| gemm::shader(kernel, g, o, &args))
+            .map(|(o, g)| gemm::shader(kernel, &Product::of_views(g), kernel.outputs[o], o, &args))
             .collect(),
+        // Any other kernel that is one product: tiles whose operands are
+        // computed as they are filled.
+        _ if let Some((dot, product)) = Product::computed(kernel) => {
+            vec![gemm::shader(kernel, &product, dot, 0, &args)]
+        }
         Schedule::Loop => vec![schedule::elements(kernel, &args)],
         Schedule::Columns => vec![schedule::columns(kernel, &args)],
         Schedule::Rows {
