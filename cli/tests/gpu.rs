@@ -56,6 +56,22 @@ ENTRY e {
 ",
     ),
     (
+        // 2,100,000 column sums, 32 to a workgroup: 65,625 workgroups.
+        "columns_over_65535_groups",
+        "HloModule m
+add {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT c = f32[] add(a, b)
+}
+ENTRY e {
+  x = f32[3,2100000] parameter(0)
+  z = f32[] constant(0)
+  ROOT s = f32[2100000] reduce(x, z), dimensions={0}, to_apply=add
+}
+",
+    ),
+    (
         // 70,000 batches of 3 × 3 products, a 64 × 64 tile each.
         "gemm_tiles_over_65535_groups",
         "HloModule m

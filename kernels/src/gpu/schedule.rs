@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use omelet_compiler::hlo::{ElementType, InstrId, Op, ReduceOp};
+use omelet_compiler::hlo::{ArrayShape, ElementType, InstrId, Op, ReduceOp};
 
 use super::emit::{Emitter, RowArray, reg_type, storage_type, u};
 use super::lanes::{LANES, lanes_along};
@@ -170,25 +170,153 @@ fn scalar_elements(kernel: &Kernel, args: &[ElementType]) -> Shader {
     assemble(&kernel.name, args, e, &WORKGROUP.to_string(), groups)
 }
 
-/// Each output element its own reduction, a thread per element.
+/// Reductions over leading dimensions. A reduction output takes a workgroup
+/// per 32 neighbouring elements, eight threads each, every thread reducing an
+/// eighth of the rows (neighbouring threads on neighbouring words), the eight
+/// parts combined in workgroup memory: eight times the workgroups a thread per
+/// element would give, to fill a large GPU. Other outputs: a thread each.
 pub(super) fn columns(kernel: &Kernel, args: &[ElementType]) -> Shader {
     let mut e = Emitter::new(&kernel.body);
-    let most = kernel
-        .output_shapes()
-        .iter()
-        .map(|s| s.element_count())
-        .max()
-        .unwrap_or(0);
-    let groups = groups_for(most, WORKGROUP);
-    let stride = u(groups as usize * WORKGROUP as usize);
+    let _ = writeln!(
+        e.globals,
+        "var<workgroup> red_f32: array<f32, {WORKGROUP}>;\nvar<workgroup> red_i32: array<i32, {WORKGROUP}>;"
+    );
+    e.line(&format!("let cx = lid % {};", u(COLUMNS)));
+    e.line(&format!("let sy = lid / {};", u(COLUMNS)));
+    let mut groups = 1;
+    // Sibling reductions of one shape over the same dimensions of operands of
+    // one shape share their pass: each operand element is read once.
+    let mut siblings: Vec<(ReductionKey, Vec<usize>)> = Vec::new();
     for o in 0..kernel.outputs.len() {
-        let shape = e.shape(kernel.outputs[o]);
-        e.open_loop("i", "gid.x", shape.element_count(), &stride);
-        let coords = e.delinearize("i", &shape.dims, &physical_order(shape));
-        store_outputs(&mut e, kernel, &[o], &coords);
-        e.close();
+        let id = kernel.outputs[o];
+        let shape = e.shape(id);
+        let count = shape.element_count();
+        let instr = e.body.instr(id);
+        let Op::Reduce { dimensions, .. } = &instr.op else {
+            let g = groups_for(count, WORKGROUP);
+            groups = groups.max(g);
+            let stride = u(g as usize * WORKGROUP as usize);
+            e.open_loop("i", "gid.x", count, &stride);
+            let coords = e.delinearize("i", &shape.dims, &physical_order(shape));
+            store_outputs(&mut e, kernel, &[o], &coords);
+            e.close();
+            continue;
+        };
+        let key = (
+            shape.clone(),
+            dimensions.clone(),
+            e.shape(instr.operands[0]).clone(),
+        );
+        match siblings.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, outputs)) => outputs.push(o),
+            None => siblings.push((key, vec![o])),
+        }
+    }
+    for (_, outputs) in siblings {
+        let count = e.shape(kernel.outputs[outputs[0]]).element_count();
+        let g = groups_for(count.div_ceil(COLUMNS), 1);
+        groups = groups.max(g);
+        split_reduce(&mut e, kernel, &outputs, g);
     }
     assemble(&kernel.name, args, e, &WORKGROUP.to_string(), groups)
+}
+
+/// What sibling reductions share: output shape, reduced dimensions, operand
+/// shape.
+type ReductionKey = (ArrayShape, Vec<usize>, ArrayShape);
+
+/// Output elements per workgroup of a column reduction.
+const COLUMNS: usize = 32;
+
+/// Sibling reduction outputs `outputs` by [`columns`]' split over `groups`
+/// workgroups, in one pass over their operands.
+fn split_reduce(e: &mut Emitter, kernel: &Kernel, outputs: &[usize], groups: u32) {
+    let reduction = |e: &Emitter, o: usize| {
+        let instr = e.body.instr(kernel.outputs[o]);
+        let Op::Reduce {
+            dimensions,
+            reducer,
+        } = &instr.op
+        else {
+            unreachable!("called on reductions")
+        };
+        (
+            dimensions.clone(),
+            *reducer,
+            instr.operands[0],
+            instr.operands[1],
+        )
+    };
+    let (dimensions, _, first_operand, _) = reduction(e, outputs[0]);
+    let shape = e.shape(kernel.outputs[outputs[0]]);
+    let from = e.shape(first_operand);
+    let slices = WORKGROUP as usize / COLUMNS;
+    let count = shape.element_count();
+    e.open_loop("w", "wid.x", count.div_ceil(COLUMNS), &u(groups as usize));
+    let at = e.bind("u32", &format!("w * {} + cx", u(COLUMNS)));
+    let coords = e.delinearize(&at, &shape.dims, &physical_order(shape));
+    let mut parts = Vec::new();
+    for &o in outputs {
+        let (_, reducer, _, _) = reduction(e, o);
+        let element = e.shape(kernel.outputs[o]).element;
+        let part = e.fresh("part");
+        e.line(&format!(
+            "var {part}: {} = {};",
+            reg_type(element),
+            ops::identity(reducer, element)
+        ));
+        parts.push(part);
+    }
+    e.open(&format!("if ({at} < {})", u(count)));
+    let sizes: Vec<usize> = dimensions.iter().map(|&d| from.dims[d]).collect();
+    let order: Vec<usize> = physical_order(from)
+        .into_iter()
+        .filter_map(|d| dimensions.iter().position(|&r| r == d))
+        .collect();
+    e.open_loop("r", "sy", sizes.iter().product(), &u(slices));
+    let reduced = e.delinearize("r", &sizes, &order);
+    let mut kept = coords.iter();
+    let inner: Vec<String> = (0..from.rank())
+        .map(|d| match dimensions.iter().position(|&r| r == d) {
+            Some(i) => reduced[i].clone(),
+            None => kept.next().cloned().unwrap_or_else(|| u(0)),
+        })
+        .collect();
+    for (&o, part) in outputs.iter().zip(&parts) {
+        let (_, reducer, operand, _) = reduction(e, o);
+        let element = e.shape(kernel.outputs[o]).element;
+        let v = e.element_at(operand, &inner);
+        let step = ops::combine(e, reducer, element, part, &v);
+        e.line(&format!("{part} = {step};"));
+    }
+    e.close();
+    e.close();
+    let inputs = kernel.body.parameters.len();
+    for (&o, part) in outputs.iter().zip(&parts) {
+        let (_, reducer, _, init) = reduction(e, o);
+        let out = e.shape(kernel.outputs[o]);
+        let element = out.element;
+        let (array, shared, value, op) = to_shared(element, reducer, part);
+        e.line(&format!("{array}[lid] = {value};"));
+        e.line("workgroupBarrier();");
+        e.open(&format!("if (sy == 0u && {at} < {})", u(count)));
+        let total = e.fresh("total");
+        e.line(&format!("var {total} = {array}[cx];"));
+        for s in 1..slices {
+            let next = format!("{array}[{} + cx]", u(s * COLUMNS));
+            let step = ops::combine(e, op, shared, &total, &next);
+            e.line(&format!("{total} = {step};"));
+        }
+        let total = from_shared(e, element, &total);
+        let start = e.element_at(init, &[]);
+        let result = ops::combine(e, reducer, element, &start, &total);
+        let result = e.bind(reg_type(element), &result);
+        e.store_at(inputs + o, out, &coords, &result);
+        e.close();
+        // The next output, or group of columns, reuses the array.
+        e.line("workgroupBarrier();");
+    }
+    e.close();
 }
 
 /// Computes and writes outputs `which` (of one shape) at `coords`.
@@ -389,8 +517,7 @@ impl Rows {
         e.bind(reg_type(element), &result)
     }
 
-    /// Every thread's `part` combined, on every thread. Pred parts travel as
-    /// 0/1 integers, where `or` is `max` and `and` is `min`. With subgroups, each
+    /// Every thread's `part` combined, on every thread (see [`to_shared`]). With subgroups, each
     /// subgroup combines its parts in registers and every thread then folds the
     /// subgroups' results; otherwise a tree in workgroup memory.
     fn combine_parts(
@@ -400,20 +527,7 @@ impl Rows {
         element: ElementType,
         part: &str,
     ) -> String {
-        let (array, shared) = match element {
-            ElementType::F32 => ("red_f32", ElementType::F32),
-            _ => ("red_i32", ElementType::S32),
-        };
-        let (value, op) = match element {
-            ElementType::Pred => (
-                format!("select(0i, 1i, {part})"),
-                match op {
-                    ReduceOp::And | ReduceOp::Minimum => ReduceOp::Minimum,
-                    _ => ReduceOp::Maximum,
-                },
-            ),
-            _ => (part.to_string(), op),
-        };
+        let (array, shared, value, op) = to_shared(element, op, part);
         if self.subgroups {
             let sub = ops::subgroup_combine(e, op, shared, &value);
             e.line(&format!("{array}[sg_id] = {sub};"));
@@ -446,6 +560,29 @@ impl Rows {
         // Every thread has read the total before the array is reused.
         e.line("workgroupBarrier();");
         from_shared(e, element, &total)
+    }
+}
+
+/// How a reduction's parts travel through workgroup memory: the array, its
+/// element type, the part as stored, and the op combining stored parts. Pred
+/// parts travel as 0/1 integers, where `or` is `max` and `and` is `min`.
+fn to_shared(
+    element: ElementType,
+    op: ReduceOp,
+    part: &str,
+) -> (&'static str, ElementType, String, ReduceOp) {
+    match element {
+        ElementType::F32 => ("red_f32", ElementType::F32, part.to_string(), op),
+        ElementType::S32 => ("red_i32", ElementType::S32, part.to_string(), op),
+        ElementType::Pred => (
+            "red_i32",
+            ElementType::S32,
+            format!("select(0i, 1i, {part})"),
+            match op {
+                ReduceOp::And | ReduceOp::Minimum => ReduceOp::Minimum,
+                _ => ReduceOp::Maximum,
+            },
+        ),
     }
 }
 
