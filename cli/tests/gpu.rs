@@ -3,6 +3,9 @@
 //!   schedule (elements, rows, GEMM tiles), which the shaders cover with
 //!   grid-stride loops, and the GEMM's large tiles and computed operands,
 //!   against the interpreter on pseudo-random inputs;
+//! - `gpu::edges::NAME`: programs the fuzzers found the GPU wrong on (empty
+//!   dimensions, huge slice strides, pow's special values, tanh's saturation),
+//!   on the inputs that showed it;
 //! - `gpu::math::NAME`: each transcendental over a sweep of the `f32` range,
 //!   within the CPU's error bound of an f64 reference;
 //! - `gpu::bench`: `omelet bench --backends gpu,cpu` reports the GPU's kernel
@@ -115,6 +118,74 @@ ENTRY e {
     ),
 ];
 
+/// (name, HLO text, each input's values): programs the fuzzers found the GPU
+/// backend wrong on, with the inputs that showed it.
+const EDGES: &[(&str, &str, &[&[f32]])] = &[
+    (
+        // Empty dimensions: no division by the constant 0 in the shaders, no
+        // empty workgroup arrays; a product over an empty k is zeros.
+        "empty_dimensions",
+        "HloModule m
+ENTRY e {
+  p = f32[2,0] parameter(0)
+  q = f32[0,3] parameter(1)
+  n = f32[2,0] negate(p)
+  d = f32[2,3] dot(p, q), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  e = f32[0,2] dot(q, d), lhs_contracting_dims={1}, rhs_contracting_dims={1}
+  ROOT t = (f32[2,0], f32[2,3], f32[0,2]) tuple(n, d, e)
+}
+",
+        &[&[], &[]],
+    ),
+    (
+        // A one-element slice whose stride does not fit a u32.
+        "slice_stride_past_u32",
+        "HloModule m
+ENTRY e {
+  v = f32[11] parameter(0)
+  ROOT s = f32[1] slice(v), slice={[6:10:4224826609403331509]}
+}
+",
+        &[&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]],
+    ),
+    (
+        // C's pow for negative bases and infinite exponents.
+        "power_of_negative_bases_to_infinities",
+        "HloModule m
+ENTRY e {
+  x = f32[6] parameter(0)
+  y = f32[6] parameter(1)
+  ROOT p = f32[6] power(x, y)
+}
+",
+        &[
+            &[-2.0, -0.5, -1.0, -2.0, -0.5, -1.0],
+            &[
+                f32::INFINITY,
+                f32::INFINITY,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                f32::NEG_INFINITY,
+                f32::NEG_INFINITY,
+            ],
+        ],
+    ),
+    (
+        // tanh is exactly -1 past its clamp, so 1 + tanh(x) cancels to 0.
+        "tanh_saturates_exactly",
+        "HloModule m
+ENTRY e {
+  x = f32[3] parameter(0)
+  t = f32[3] tanh(x)
+  one = f32[] constant(1)
+  ones = f32[3] broadcast(one), dimensions={}
+  ROOT s = f32[3] add(t, ones)
+}
+",
+        &[&[-2147483648.0, -9.0, -8.017734]],
+    ),
+];
+
 fn main() {
     let args = Arguments::from_args();
     let ignored = ignore_gpu_trials();
@@ -126,8 +197,14 @@ fn main() {
     let math = MathFn::ALL
         .into_iter()
         .map(|f| Trial::test(format!("gpu::math::{f:?}"), move || within_bound(f)));
+    let edges = EDGES.iter().map(|&(name, text, values)| {
+        Trial::test(format!("gpu::edges::{name}"), move || {
+            matches_interpreter_on(text, Some(values))
+        })
+    });
     let bench = std::iter::once(Trial::test("gpu::bench", bench_reports_kernel_time));
     let trials = limits
+        .chain(edges)
         .chain(math)
         .chain(bench)
         .map(|t| t.with_ignored_flag(ignored))
@@ -136,8 +213,25 @@ fn main() {
 }
 
 fn matches_interpreter(text: &str) -> Result<(), Failed> {
+    matches_interpreter_on(text, None)
+}
+
+/// The GPU against the interpreter on `values` (each input's, in order), else
+/// on pseudo-random inputs.
+fn matches_interpreter_on(text: &str, values: Option<&[&[f32]]>) -> Result<(), Failed> {
     let module = parse_module(text).map_err(|e| format!("{e:?}"))?;
-    let inputs = inputs(&module);
+    let inputs = match values {
+        Some(values) => module
+            .parameter_shapes()
+            .iter()
+            .zip(values)
+            .map(|(s, v)| {
+                let dims = s.as_array().expect("array parameters").dims.clone();
+                Array::F32(ArrayD::from_shape_vec(dims, v.to_vec()).expect("sized"))
+            })
+            .collect(),
+        None => inputs(&module),
+    };
     let expected = interp::run(&module, &inputs).map_err(|e| e.to_string())?;
     let fused = compile(module, Stage::Fused).module;
     let executable = gpu::Executable::new(&fused, gpu_device()?).map_err(|e| e.to_string())?;

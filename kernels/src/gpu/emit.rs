@@ -184,6 +184,8 @@ impl<'k> Emitter<'k> {
     }
 
     /// The coordinates of position `linear` over `dims` laid out in `order`.
+    /// An empty dimension divides as if of size 1: its loop never runs, and
+    /// WGSL rejects a division by the constant 0.
     pub fn delinearize(&mut self, linear: &str, dims: &[usize], order: &[usize]) -> Vec<String> {
         let mut coords = vec![u(0); dims.len()];
         let mut rest = linear.to_string();
@@ -192,8 +194,9 @@ impl<'k> Emitter<'k> {
             if i == 0 {
                 coords[d] = rest.clone();
             } else {
-                coords[d] = self.bind("u32", &format!("{rest} % {}", u(dims[d])));
-                rest = self.bind("u32", &format!("{rest} / {}", u(dims[d])));
+                let size = u(dims[d].max(1));
+                coords[d] = self.bind("u32", &format!("{rest} % {size}"));
+                rest = self.bind("u32", &format!("{rest} / {size}"));
             }
         }
         coords
@@ -337,7 +340,10 @@ impl<'k> Emitter<'k> {
                 let inner: Vec<String> = coords
                     .iter()
                     .zip(dims)
-                    .map(|(c, d)| match (d.start, d.stride) {
+                    .zip(&shape.dims)
+                    .map(|((c, d), &size)| match (d.start, d.stride) {
+                        // One element: its stride may not even fit a u32.
+                        (b, _) if size <= 1 => u(b),
                         (0, 1) => c.clone(),
                         (0, s) => format!("{c} * {}", u(s)),
                         (b, 1) => format!("{c} + {}", u(b)),

@@ -171,8 +171,10 @@ pub(super) fn shader(
     let (m, n, k) = (product.m, product.n, product.k);
     let tiling = Tiling::for_product(m, n);
     let (tile, depth, block) = (tiling.tile, tiling.depth, tiling.block());
-    let (tiles_m, tiles_n) = (m.div_ceil(tile), n.div_ceil(tile));
-    let tiles = product.batch * tiles_m * tiles_n;
+    // An empty product has no tiles; its counts stay 1 in the tile index
+    // arithmetic, where WGSL rejects a division by the constant 0.
+    let (tiles_m, tiles_n) = (m.div_ceil(tile).max(1), n.div_ceil(tile).max(1));
+    let tiles = product.batch * m.div_ceil(tile) * n.div_ceil(tile);
     let groups = groups_for(tiles, 1);
     let mut e = Emitter::new(&kernel.body);
     e.globals.push_str(&format!(
@@ -363,7 +365,7 @@ fn batch(e: &mut Emitter, source: &Source) -> Vec<String> {
                 if extent > 1 {
                     terms.push(format!("({rest} % {}) * {}", u(extent), u(stride)));
                 }
-                rest = format!("({rest} / {})", u(extent));
+                rest = format!("({rest} / {})", u(extent.max(1)));
             }
             match terms.is_empty() {
                 true => vec![u(0)],

@@ -25,7 +25,7 @@ impl Helper {
     /// The helpers this one calls.
     pub fn needs(self) -> &'static [Helper] {
         match self {
-            Helper::MaxF32 | Helper::MinF32 | Helper::SignF32 => &[Helper::IsNan],
+            Helper::MaxF32 | Helper::MinF32 | Helper::SignF32 | Helper::PowF32 => &[Helper::IsNan],
             _ => &[],
         }
     }
@@ -56,22 +56,27 @@ impl Helper {
             Helper::RemS32 => {
                 "fn om_rem(x: i32, y: i32) -> i32 {\n    return select(x % y, x, y == 0i);\n}\n"
             }
-            // C's pow on the cases the fixtures meet: exp(y·log|x|) through the shared
-            // polynomials, the sign from an odd integer exponent, and the special
-            // values of IEEE 754's pow.
+            // C's pow: exp(y·log|x|) through the shared polynomials, the sign from
+            // an odd integer exponent, and the special values of IEEE 754's pow
+            // (zeros, infinite exponents, 1).
             Helper::PowF32 => {
                 "fn om_pow(x: f32, y: f32) -> f32 {
     let inf = bitcast<f32>(0x7f800000u);
+    let ax = abs(x);
     let ay = abs(y);
     let integer = floor(y) == y && ay < inf;
     let odd = integer && ay < 16777216.0f && (i32(ay) & 1i) == 1i;
-    var r = om_exp(y * om_log(abs(x)));
+    var r = om_exp(y * om_log(ax));
     if (x < 0.0f) {
         r = select(bitcast<f32>(0x7fc00000u), select(r, -r, odd), integer);
     }
     if (x == 0.0f) {
         r = select(0.0f, inf, y < 0.0f);
         if (odd) { r = select(r, -r, bitcast<u32>(x) != 0u); }
+    }
+    if (ay == inf && !om_isnan(x)) {
+        r = select(select(0.0f, inf, y > 0.0f), select(inf, 0.0f, y > 0.0f), ax < 1.0f);
+        if (ax == 1.0f) { r = 1.0f; }
     }
     if (x == 1.0f || y == 0.0f) { r = 1.0f; }
     return r;

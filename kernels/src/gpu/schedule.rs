@@ -381,7 +381,7 @@ pub(super) fn rows(
     for id in body.ids().filter(|id| steps.contains(id)) {
         let shape = body.instr(id).array_shape();
         let bytes = shape.dims[outer..].iter().product::<usize>() * 4;
-        if shape.element == ElementType::F32 && bytes <= budget {
+        if shape.element == ElementType::F32 && bytes > 0 && bytes <= budget {
             budget -= bytes;
             fills.push(id);
         }

@@ -72,8 +72,14 @@ pub(super) fn transposed(kernel: &Kernel, args: &[ElementType]) -> Option<Shader
         .filter(|&d| d != a && d != b)
         .collect();
     let other_dims: Vec<usize> = others.iter().map(|&d| out.dims[d]).collect();
-    let (tiles_a, tiles_b) = (out.dims[a].div_ceil(TILE), out.dims[b].div_ceil(TILE));
-    let tiles = other_dims.iter().product::<usize>() * tiles_a * tiles_b;
+    let tiles = other_dims.iter().product::<usize>()
+        * out.dims[a].div_ceil(TILE)
+        * out.dims[b].div_ceil(TILE);
+    // Kept at least 1 in the index arithmetic (an empty output has no tiles).
+    let (tiles_a, tiles_b) = (
+        out.dims[a].div_ceil(TILE).max(1),
+        out.dims[b].div_ceil(TILE).max(1),
+    );
     let groups = groups_for(tiles, 1);
     e.line(&format!("let tx = lid % {};", u(TILE)));
     e.line(&format!("let ty = lid / {};", u(TILE)));

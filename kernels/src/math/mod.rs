@@ -309,7 +309,8 @@ fn tanh<A: Arith>(e: &mut A, x: A::V) -> A::V {
     // to 1, so tiny x (−0 included) comes back exact, with no select for it.
     let p = e.fma(x3, p, x);
     let q = e.poly(x2, &TANH_Q);
-    e.fdiv(p, q)
+    let r = e.fdiv(p, q);
+    e.saturate(x, r, TANH_CLAMP)
 }
 
 fn logistic<A: Arith>(e: &mut A, x: A::V) -> A::V {
@@ -499,6 +500,13 @@ trait Arith {
     /// The integer nearest x·scale, as a float and as an int; needs
     /// |x·scale| < 2^22. Each back end rounds its own way (see the impls).
     fn round_scaled(&mut self, x: Self::V, scale: f32) -> (Self::V, Self::V);
+
+    /// `r`, an odd function's value at `x`, made exactly ±1 where |x| reaches
+    /// `limit`. With a fused `fma`, the fits are exactly ±1 there already.
+    fn saturate(&mut self, x: Self::V, r: Self::V, limit: f32) -> Self::V {
+        let _ = (x, limit);
+        r
+    }
 
     /// x − n·(c₀ + c₁ + …) for n = (float, int) from [`Arith::round_scaled`],
     /// each step exact but the last: every part but the last has few enough

@@ -316,6 +316,16 @@ impl Arith for Wgsl {
         self.fma_const(n, -*last, r)
     }
 
+    /// WGSL lets `fma` round twice, and then tanh's fit is 1 − 2^-23 at the
+    /// clamp, so that `1 + tanh(x)` for large negative x is 1.2e-7, not 0.
+    fn saturate(&mut self, x: Val, r: Val, limit: f32) -> Val {
+        let a = self.fabs(x);
+        let beyond = self.cmp_const(Cmp::GreaterOrEqual, a, limit);
+        let one = self.float(1.0);
+        let one = self.with_sign_of(one, x);
+        self.select(beyond, one, r)
+    }
+
     fn round_scaled(&mut self, x: Val, scale: f32) -> (Val, Val) {
         let n = self.mul_const(x, scale);
         let n = self.op(Ty::F32, (Ty::F32, &[n]), |a| format!("round({})", a[0]));
