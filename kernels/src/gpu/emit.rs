@@ -518,39 +518,51 @@ impl<'k> Emitter<'k> {
         acc
     }
 
-    /// A reduction's element: a loop over the reduced dimensions.
-    fn reduce(&mut self, id: InstrId, coords: &[String]) -> String {
+    /// Opens a loop, `name` from `begin` by `step`, over the operand elements
+    /// reduction `id` combines into its element at `kept`, in the operand's
+    /// memory order; returns their coordinates. The caller closes the loop.
+    pub fn open_reduction(
+        &mut self,
+        id: InstrId,
+        kept: &[String],
+        name: &str,
+        begin: &str,
+        step: usize,
+    ) -> Vec<String> {
         let instr = self.body.instr(id);
-        let Op::Reduce {
-            dimensions,
-            reducer,
-        } = &instr.op
-        else {
+        let Op::Reduce { dimensions, .. } = &instr.op else {
             unreachable!("called on reductions")
         };
-        let (operand, init) = (instr.operands[0], instr.operands[1]);
-        let from = self.shape(operand);
-        let element = instr.array_shape().element;
-        let start = self.element_at(init, &[]);
-        let acc = self.fresh("acc");
-        self.line(&format!("var {acc}: {} = {start};", reg_type(element)));
+        let from = self.shape(instr.operands[0]);
         let sizes: Vec<usize> = dimensions.iter().map(|&d| from.dims[d]).collect();
-        // Walk the reduced dimensions in the operand's memory order.
         let order: Vec<usize> = physical_order(from)
             .into_iter()
             .filter_map(|d| dimensions.iter().position(|&r| r == d))
             .collect();
+        self.open_loop(name, begin, sizes.iter().product(), &u(step));
+        let reduced = self.delinearize(name, &sizes, &order);
+        let mut kept = kept.iter();
+        (0..from.rank())
+            .map(|d| match dimensions.iter().position(|&r| r == d) {
+                Some(i) => reduced[i].clone(),
+                None => kept.next().cloned().unwrap_or_else(|| u(0)),
+            })
+            .collect()
+    }
+
+    /// A reduction's element: a loop over the reduced dimensions.
+    fn reduce(&mut self, id: InstrId, coords: &[String]) -> String {
+        let instr = self.body.instr(id);
+        let Op::Reduce { reducer, .. } = &instr.op else {
+            unreachable!("called on reductions")
+        };
+        let (operand, init) = (instr.operands[0], instr.operands[1]);
+        let element = instr.array_shape().element;
+        let start = self.element_at(init, &[]);
+        let acc = self.fresh("acc");
+        self.line(&format!("var {acc}: {} = {start};", reg_type(element)));
         let r = self.fresh("r");
-        self.open_loop(&r, &u(0), sizes.iter().product(), &u(1));
-        let rs = self.delinearize(&r, &sizes, &order);
-        let mut inner = Vec::with_capacity(from.rank());
-        let mut kept = coords.iter();
-        for d in 0..from.rank() {
-            match dimensions.iter().position(|&r| r == d) {
-                Some(i) => inner.push(rs[i].clone()),
-                None => inner.push(kept.next().cloned().unwrap_or_else(|| u(0))),
-            }
-        }
+        let inner = self.open_reduction(id, coords, &r, &u(0), 1);
         let v = self.element_at(operand, &inner);
         let combined = ops::combine(self, *reducer, element, &acc, &v);
         self.line(&format!("{acc} = {combined};"));

@@ -233,23 +233,12 @@ const COLUMNS: usize = 32;
 fn split_reduce(e: &mut Emitter, kernel: &Kernel, outputs: &[usize], groups: u32) {
     let reduction = |e: &Emitter, o: usize| {
         let instr = e.body.instr(kernel.outputs[o]);
-        let Op::Reduce {
-            dimensions,
-            reducer,
-        } = &instr.op
-        else {
+        let Op::Reduce { reducer, .. } = &instr.op else {
             unreachable!("called on reductions")
         };
-        (
-            dimensions.clone(),
-            *reducer,
-            instr.operands[0],
-            instr.operands[1],
-        )
+        (*reducer, instr.operands[0], instr.operands[1])
     };
-    let (dimensions, _, first_operand, _) = reduction(e, outputs[0]);
     let shape = e.shape(kernel.outputs[outputs[0]]);
-    let from = e.shape(first_operand);
     let slices = WORKGROUP as usize / COLUMNS;
     let count = shape.element_count();
     e.open_loop("w", "wid.x", count.div_ceil(COLUMNS), &u(groups as usize));
@@ -257,7 +246,7 @@ fn split_reduce(e: &mut Emitter, kernel: &Kernel, outputs: &[usize], groups: u32
     let coords = e.delinearize(&at, &shape.dims, &physical_order(shape));
     let mut parts = Vec::new();
     for &o in outputs {
-        let (_, reducer, _, _) = reduction(e, o);
+        let (reducer, _, _) = reduction(e, o);
         let element = e.shape(kernel.outputs[o]).element;
         let part = e.fresh("part");
         e.line(&format!(
@@ -268,22 +257,10 @@ fn split_reduce(e: &mut Emitter, kernel: &Kernel, outputs: &[usize], groups: u32
         parts.push(part);
     }
     e.open(&format!("if ({at} < {})", u(count)));
-    let sizes: Vec<usize> = dimensions.iter().map(|&d| from.dims[d]).collect();
-    let order: Vec<usize> = physical_order(from)
-        .into_iter()
-        .filter_map(|d| dimensions.iter().position(|&r| r == d))
-        .collect();
-    e.open_loop("r", "sy", sizes.iter().product(), &u(slices));
-    let reduced = e.delinearize("r", &sizes, &order);
-    let mut kept = coords.iter();
-    let inner: Vec<String> = (0..from.rank())
-        .map(|d| match dimensions.iter().position(|&r| r == d) {
-            Some(i) => reduced[i].clone(),
-            None => kept.next().cloned().unwrap_or_else(|| u(0)),
-        })
-        .collect();
+    // Siblings reduce operands of one shape over the same dimensions.
+    let inner = e.open_reduction(kernel.outputs[outputs[0]], &coords, "r", "sy", slices);
     for (&o, part) in outputs.iter().zip(&parts) {
-        let (_, reducer, operand, _) = reduction(e, o);
+        let (reducer, operand, _) = reduction(e, o);
         let element = e.shape(kernel.outputs[o]).element;
         let v = e.element_at(operand, &inner);
         let step = ops::combine(e, reducer, element, part, &v);
@@ -293,7 +270,7 @@ fn split_reduce(e: &mut Emitter, kernel: &Kernel, outputs: &[usize], groups: u32
     e.close();
     let inputs = kernel.body.parameters.len();
     for (&o, part) in outputs.iter().zip(&parts) {
-        let (_, reducer, _, init) = reduction(e, o);
+        let (reducer, _, init) = reduction(e, o);
         let out = e.shape(kernel.outputs[o]);
         let element = out.element;
         let (array, shared, value, op) = to_shared(element, reducer, part);
@@ -477,15 +454,10 @@ impl Rows {
     /// Returns the row's value, on every thread.
     fn reduce(&self, e: &mut Emitter, id: InstrId, row: &[String]) -> String {
         let instr = e.body.instr(id);
-        let Op::Reduce {
-            dimensions,
-            reducer,
-        } = &instr.op
-        else {
+        let Op::Reduce { reducer, .. } = &instr.op else {
             unreachable!("called on reductions")
         };
         let (operand, init) = (instr.operands[0], instr.operands[1]);
-        let from = e.shape(operand);
         let element = instr.array_shape().element;
         let part = e.fresh("part");
         e.line(&format!(
@@ -493,20 +465,7 @@ impl Rows {
             reg_type(element),
             ops::identity(*reducer, element)
         ));
-        let sizes: Vec<usize> = dimensions.iter().map(|&d| from.dims[d]).collect();
-        let order: Vec<usize> = physical_order(from)
-            .into_iter()
-            .filter_map(|d| dimensions.iter().position(|&r| r == d))
-            .collect();
-        e.open_loop("j", "lid", sizes.iter().product(), &u(self.threads));
-        let reduced = e.delinearize("j", &sizes, &order);
-        let mut kept = row.iter();
-        let coords: Vec<String> = (0..from.rank())
-            .map(|d| match dimensions.iter().position(|&r| r == d) {
-                Some(i) => reduced[i].clone(),
-                None => kept.next().cloned().unwrap_or_else(|| u(0)),
-            })
-            .collect();
+        let coords = e.open_reduction(id, row, "j", "lid", self.threads);
         let v = e.element_at(operand, &coords);
         let step = ops::combine(e, *reducer, element, &part, &v);
         e.line(&format!("{part} = {step};"));

@@ -123,18 +123,40 @@ fn om_isnan(x: f32) -> bool {
 fn om_max(x: f32, y: f32) -> f32 {
     return select(select(y, x, y < x), x, om_isnan(x));
 }
+var<workgroup> red_f32: array<f32, 256>;
+var<workgroup> red_i32: array<i32, 256>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    for (var i: u32 = gid.x; i < 17u; i += 256u) {
-        let v1: f32 = a1[0u];
-        var acc2: f32 = v1;
-        for (var r3: u32 = 0u; r3 < 37u; r3 += 1u) {
-            let v4: u32 = r3 * 17u + i;
-            let v5: f32 = a0[v4];
-            acc2 = om_max(acc2, v5);
+    let cx = lid % 32u;
+    let sy = lid / 32u;
+    for (var w: u32 = wid.x; w < 1u; w += 1u) {
+        let v1: u32 = w * 32u + cx;
+        var part2: f32 = bitcast<f32>(0xff800000u);
+        if (v1 < 17u) {
+            for (var r: u32 = sy; r < 37u; r += 8u) {
+                let v3: u32 = r * 17u + v1;
+                let v4: f32 = a0[v3];
+                part2 = om_max(part2, v4);
+            }
         }
-        a2[i] = acc2;
+        red_f32[lid] = part2;
+        workgroupBarrier();
+        if (sy == 0u && v1 < 17u) {
+            var total5 = red_f32[cx];
+            total5 = om_max(total5, red_f32[32u + cx]);
+            total5 = om_max(total5, red_f32[64u + cx]);
+            total5 = om_max(total5, red_f32[96u + cx]);
+            total5 = om_max(total5, red_f32[128u + cx]);
+            total5 = om_max(total5, red_f32[160u + cx]);
+            total5 = om_max(total5, red_f32[192u + cx]);
+            total5 = om_max(total5, red_f32[224u + cx]);
+            let v6: f32 = total5;
+            let v7: f32 = a1[0u];
+            let v8: f32 = om_max(v7, v6);
+            a2[v1] = v8;
+        }
+        workgroupBarrier();
     }
 }
 
@@ -204,17 +226,40 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
 @group(0) @binding(1) var<storage, read_write> a1: array<f32>;
 @group(0) @binding(2) var<storage, read_write> a2: array<f32>;
 
+var<workgroup> red_f32: array<f32, 256>;
+var<workgroup> red_i32: array<i32, 256>;
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    for (var i: u32 = gid.x; i < 17u; i += 256u) {
-        let v1: f32 = a1[0u];
-        var acc2: f32 = v1;
-        for (var r3: u32 = 0u; r3 < 37u; r3 += 1u) {
-            let v4: u32 = r3 * 17u + i;
-            let v5: f32 = a0[v4];
-            acc2 = acc2 + v5;
+    let cx = lid % 32u;
+    let sy = lid / 32u;
+    for (var w: u32 = wid.x; w < 1u; w += 1u) {
+        let v1: u32 = w * 32u + cx;
+        var part2: f32 = 0.0f;
+        if (v1 < 17u) {
+            for (var r: u32 = sy; r < 37u; r += 8u) {
+                let v3: u32 = r * 17u + v1;
+                let v4: f32 = a0[v3];
+                part2 = part2 + v4;
+            }
         }
-        a2[i] = acc2;
+        red_f32[lid] = part2;
+        workgroupBarrier();
+        if (sy == 0u && v1 < 17u) {
+            var total5 = red_f32[cx];
+            total5 = total5 + red_f32[32u + cx];
+            total5 = total5 + red_f32[64u + cx];
+            total5 = total5 + red_f32[96u + cx];
+            total5 = total5 + red_f32[128u + cx];
+            total5 = total5 + red_f32[160u + cx];
+            total5 = total5 + red_f32[192u + cx];
+            total5 = total5 + red_f32[224u + cx];
+            let v6: f32 = total5;
+            let v7: f32 = a1[0u];
+            let v8: f32 = v7 + v6;
+            a2[v1] = v8;
+        }
+        workgroupBarrier();
     }
 }
 
