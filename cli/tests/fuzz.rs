@@ -1,10 +1,17 @@
-//! Fuzzing the HLO front end, the interpreter and the CPU backend. Whatever the
-//! text, `parse_module` returns a module or an error, never panics, and an error's
-//! span lies in the text; a module it returns prints, parses back to the same
-//! printed text, and, when its arrays are small, runs on the interpreter without
-//! panicking; where the interpreter runs it, the CPU backend compiles its fused
-//! form and runs it to the interpreter's numbers (random shapes, layouts, sizes
-//! of 1 and broadcasts, every op).
+//! Fuzzing the HLO front end, the interpreter and the CPU and GPU backends.
+//! Whatever the text, `parse_module` returns a module or an error, never panics,
+//! and an error's span lies in the text; a module it returns prints, parses back
+//! to the same printed text, and, when its arrays are small, runs on the
+//! interpreter without panicking; where the interpreter runs it, the CPU and the
+//! GPU backends compile its fused form and run it to the interpreter's numbers
+//! (random shapes, layouts, sizes of 1 and broadcasts, every op).
+//!
+//! The GPU, on the adapter `OMELET_GPU` picks (Mesa's software Vulkan in CI),
+//! checks every third module the CPU does (`support::fuzz::GpuSample` says why),
+//! comparing numbers except where WGSL lets them differ (infinities and NaN;
+//! `support::fuzz::checks` says which).
+//! Without an adapter its check is skipped, with the reason printed once; in CI
+//! (`CI` set) that is a failure.
 //!
 //! Inputs are mutations of the fixtures' HLO (bytes deleted, lines duplicated or
 //! swapped, numbers and words replaced, punctuation inserted, spans repeated or
@@ -14,6 +21,8 @@
 //!
 //! - `FUZZ_CASES=N`: cases per fuzz test (default 6000);
 //! - `FUZZ_SEED=N`: another seed (default 0);
+//! - `FUZZ_GPU_EVERY=N`: check every Nth compiled module on the GPU too (default 3;
+//!   1: all of them, 0: none);
 //! - `FUZZ_TRACE=PATH`: write each input to PATH before running it, so that a crash
 //!   that kills the process (stack overflow, failed allocation) or a hang leaves
 //!   its input behind (run one fuzz test at a time).
@@ -27,7 +36,8 @@
 mod support;
 
 use support::fuzz::{
-    cpu_matches, delete, duplicate_line, floor_char_boundary, position, swap_lines, total_elements,
+    Backend, GpuSample, backends_match, delete, duplicate_line, floor_char_boundary, position,
+    swap_lines, total_elements,
 };
 
 use std::io::Write;
@@ -57,11 +67,17 @@ struct Stats {
     cases: AtomicUsize,
     parsed: AtomicUsize,
     interpreted: AtomicUsize,
-    /// Whether the CPU backend's numbers must match the interpreter's (set for
+    /// Whether the backends' numbers must match the interpreter's (set for
     /// generated programs; mutated constants make programs ill-conditioned, so
-    /// for mutations the CPU backend only has to compile and run them).
+    /// for mutations the backends only have to compile and run them).
     compare_numbers: bool,
     compiled: AtomicUsize,
+    /// How many of those the GPU backend ran too, and how many of those it ran to
+    /// the interpreter's numbers (see `support::fuzz::checks` for the others).
+    on_gpu: AtomicUsize,
+    gpu_compared: AtomicUsize,
+    /// Which modules the GPU checks.
+    gpu: GpuSample,
 }
 
 /// Checks one input; `Ok` when it is rejected with a well-placed error or survives
@@ -101,13 +117,27 @@ fn check(text: &str, stats: &Stats) -> Result<(), TestCaseError> {
         // either.
         let inputs = inputs(&module);
         let expected = interp::run(&module, &inputs);
-        let fused = compile(module, Stage::Fused).module;
+        let fused = compile(module.clone(), Stage::Fused).module;
         let _ = interp::run(&fused, &inputs);
-        // The CPU backend compiles whatever the interpreter runs, to its numbers.
+        // The CPU and GPU backends compile whatever the interpreter runs, to its
+        // numbers.
         if let Ok(expected) = expected {
             stats.compiled.fetch_add(1, Ordering::Relaxed);
-            cpu_matches(&fused, &inputs, &expected, stats.compare_numbers)
-                .map_err(TestCaseError::fail)?;
+            let ran = backends_match(
+                &module,
+                &fused,
+                &inputs,
+                &expected,
+                stats.compare_numbers,
+                &stats.gpu,
+            )
+            .map_err(TestCaseError::fail)?;
+            for check in ran.iter().filter(|c| c.backend == Backend::Gpu) {
+                stats.on_gpu.fetch_add(1, Ordering::Relaxed);
+                if check.compare_numbers {
+                    stats.gpu_compared.fetch_add(1, Ordering::Relaxed);
+                }
+            }
         }
     }
     Ok(())
@@ -173,11 +203,13 @@ fn fuzz(name: &str, strategy: impl Strategy<Value = Case>, compare_numbers: bool
     // in a normal `cargo test` run.
     let _ = writeln!(
         std::io::stderr(),
-        "fuzz {name}: {} cases ({} parsed, {} interpreted, {} compiled for cpu), seed {seed}, {:.1}s",
+        "fuzz {name}: {} cases ({} parsed, {} interpreted, {} compiled for cpu, {} for gpu ({} compared)), seed {seed}, {:.1}s",
         stats.cases.load(Ordering::Relaxed),
         stats.parsed.load(Ordering::Relaxed),
         stats.interpreted.load(Ordering::Relaxed),
         stats.compiled.load(Ordering::Relaxed),
+        stats.on_gpu.load(Ordering::Relaxed),
+        stats.gpu_compared.load(Ordering::Relaxed),
         start.elapsed().as_secs_f64()
     );
     if let Err(e) = result {

@@ -2,7 +2,15 @@
 //! parsing and tracing return a module or an error, never panic and never hang; an
 //! error has a span that lies in the text; a module that comes back prints, parses
 //! back to the same printed text and, when its arrays are small, runs on the
-//! interpreter without panicking.
+//! interpreter without panicking, and its fused form compiles and runs on the CPU
+//! and GPU backends, to the interpreter's numbers for generated programs.
+//!
+//! The GPU, on the adapter `OMELET_GPU` picks (Mesa's software Vulkan in CI),
+//! checks every third module the CPU does (`support::fuzz::GpuSample` says why),
+//! comparing numbers except where WGSL lets them differ (infinities and NaN;
+//! `support::fuzz::checks` says which).
+//! Without an adapter its check is skipped, with the reason printed once; in CI
+//! (`CI` set) that is a failure.
 //!
 //! Inputs are mutations of the language tests, the examples and the benchmark
 //! suite's scripts (bytes deleted, lines duplicated or swapped, numbers, names and
@@ -14,6 +22,8 @@
 //!
 //! - `FUZZ_CASES=N`: cases per fuzz test (default 5000);
 //! - `FUZZ_SEED=N`: another seed (default 0);
+//! - `FUZZ_GPU_EVERY=N`: check every Nth compiled module on the GPU too (default 3;
+//!   1: all of them, 0: none);
 //! - `FUZZ_TIMEOUT_MS=N`: the most one parse and trace may take (default 1000 in
 //!   release builds, 8000 in debug ones); a case still running after ten times
 //!   that aborts the process after printing its input;
@@ -27,7 +37,10 @@
 
 mod support;
 
-use support::fuzz::{cpu_matches, delete, duplicate_line, position, swap_lines, total_elements};
+use support::fuzz::{
+    Backend, GpuSample, backends_match, delete, duplicate_line, position, swap_lines,
+    total_elements,
+};
 
 use std::cell::RefCell;
 use std::io::Write;
@@ -66,9 +79,17 @@ struct Stats {
     parsed: AtomicUsize,
     traced: AtomicUsize,
     interpreted: AtomicUsize,
-    /// Whether the CPU backend's numbers must match the interpreter's (set for
+    /// How many fused modules the CPU backend ran, how many the GPU backend ran,
+    /// and to how many of those it had to give the interpreter's numbers (see
+    /// `support::fuzz::checks` for the others).
+    on_cpu: AtomicUsize,
+    on_gpu: AtomicUsize,
+    gpu_compared: AtomicUsize,
+    /// Which modules the GPU checks.
+    gpu: GpuSample,
+    /// Whether the backends' numbers must match the interpreter's (set for
     /// generated programs; mutated constants make programs ill-conditioned, so
-    /// for mutations the CPU backend only has to compile and run them).
+    /// for mutations the backends only have to compile and run them).
     compare_numbers: bool,
     /// With `FUZZ_STATS` set: how often each error message (digits dropped) came.
     errors: Mutex<std::collections::BTreeMap<String, usize>>,
@@ -189,10 +210,25 @@ fn check(case: &Case, stats: &Stats) -> Result<(), TestCaseError> {
             );
             results.extend(result);
         }
-        // The CPU backend runs the fused module to the interpreter's numbers.
+        // The CPU and GPU backends run the fused module to the interpreter's
+        // numbers.
         if let Some(fused) = &fused {
-            cpu_matches(fused, &inputs, &results[0], stats.compare_numbers)
-                .map_err(TestCaseError::fail)?;
+            let ran = backends_match(
+                &module,
+                fused,
+                &inputs,
+                &results[0],
+                stats.compare_numbers,
+                &stats.gpu,
+            )
+            .map_err(TestCaseError::fail)?;
+            stats.on_cpu.fetch_add(1, Ordering::Relaxed);
+            for check in ran.iter().filter(|c| c.backend == Backend::Gpu) {
+                stats.on_gpu.fetch_add(1, Ordering::Relaxed);
+                if check.compare_numbers {
+                    stats.gpu_compared.fetch_add(1, Ordering::Relaxed);
+                }
+            }
         }
     }
     Ok(())
@@ -396,11 +432,14 @@ fn fuzz(name: &str, strategy: impl Strategy<Value = Case>, compare_numbers: bool
     // in a normal `cargo test` run.
     let _ = writeln!(
         std::io::stderr(),
-        "fuzz_om {name}: {} cases ({} parsed, {} traced, {} interpreted), seed {seed}, {:.1}s",
+        "fuzz_om {name}: {} cases ({} parsed, {} traced, {} interpreted, {} compiled for cpu, {} for gpu ({} compared)), seed {seed}, {:.1}s",
         stats.cases.load(Ordering::Relaxed),
         stats.parsed.load(Ordering::Relaxed),
         stats.traced.load(Ordering::Relaxed),
         stats.interpreted.load(Ordering::Relaxed),
+        stats.on_cpu.load(Ordering::Relaxed),
+        stats.on_gpu.load(Ordering::Relaxed),
+        stats.gpu_compared.load(Ordering::Relaxed),
         start.elapsed().as_secs_f64()
     );
     let mut errors: Vec<_> = stats.errors.into_inner().unwrap().into_iter().collect();

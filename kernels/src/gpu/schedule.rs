@@ -82,10 +82,12 @@ pub(super) fn elements(kernel: &Kernel, args: &[ElementType]) -> Shader {
         .filter(|&a| {
             a >= inputs || {
                 let shape = kernel.input_shapes()[a];
-                shape
-                    .minor_to_major
-                    .first()
-                    .is_some_and(|&d| shape.dims[d].is_multiple_of(LANES))
+                // (An empty array is bound as one word, less than a vec4.)
+                shape.element_count() > 0
+                    && shape
+                        .minor_to_major
+                        .first()
+                        .is_some_and(|&d| shape.dims[d].is_multiple_of(LANES))
             }
         })
         .collect();
@@ -104,7 +106,7 @@ pub(super) fn elements(kernel: &Kernel, args: &[ElementType]) -> Shader {
 
 /// The dimension a loop kernel's threads take four elements of: the outputs'
 /// innermost in memory, when they share one layout and its size is a multiple
-/// of four.
+/// of four (and they are not empty: an empty array is bound as one word).
 fn vector_dim(kernel: &Kernel) -> Option<usize> {
     let shapes = kernel.output_shapes();
     let first = shapes[0];
@@ -112,7 +114,8 @@ fn vector_dim(kernel: &Kernel) -> Option<usize> {
     let same = shapes
         .iter()
         .all(|s| s.dims == first.dims && s.minor_to_major == first.minor_to_major);
-    (same && first.dims[dim].is_multiple_of(LANES)).then_some(dim)
+    let fits = first.element_count() > 0 && first.dims[dim].is_multiple_of(LANES);
+    (same && fits).then_some(dim)
 }
 
 fn vector_elements<'k>(kernel: &'k Kernel, dim: usize, vector: &BTreeSet<usize>) -> Emitter<'k> {
