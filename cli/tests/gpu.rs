@@ -321,6 +321,7 @@ fn within_bound(f: MathFn) -> Result<(), Failed> {
         ErrorBound::Ulps(b) => (f64::from(b), true),
         ErrorBound::Absolute(b) => (f64::from(b), false),
     };
+    let mut worst = (0.0, 0.0);
     for (&x, &y) in xs.iter().zip(ys.iter()) {
         let want = f.reference(f64::from(x));
         if want.is_nan() || y.is_nan() {
@@ -351,7 +352,16 @@ fn within_bound(f: MathFn) -> Result<(), Failed> {
             )
             .into());
         }
+        if error > worst.0 {
+            worst = (error, x);
+        }
     }
+    eprintln!(
+        "{f:?} on the GPU: worst error {:.3e} at {:e} over {} inputs",
+        worst.0,
+        worst.1,
+        xs.len()
+    );
     Ok(())
 }
 
