@@ -1,7 +1,7 @@
 //! The backend-neutral kernel description: what one fused kernel computes and how
 //! its iteration space is walked. Fusion outlines each kernel as a computation;
 //! this adds the schedule a code generator needs. The CPU (Cranelift) emitter
-//! consumes it, and the GPU (WGSL) emitter will.
+//! consumes it, and so does the GPU (WGSL) emitter.
 //!
 //! The body stays an HLO computation: every value in it is defined *elementally*
 //! (its element at a logical index is a function of operand elements at derived

@@ -1,6 +1,7 @@
-//! Executing HLO modules. Today: the reference interpreter, the oracle every later
-//! backend (Cranelift CPU, wgpu GPU) is tested against, and `.npy` input/output.
-//! Only this crate touches devices and files of array data.
+//! Executing HLO modules: the reference interpreter (the oracle every backend is
+//! tested against), the CPU engine (Cranelift), the GPU engine (wgpu), the buffer
+//! plan they share, and `.npy` input/output. Only this crate touches devices and
+//! files of array data.
 
 mod array;
 pub mod cpu;
