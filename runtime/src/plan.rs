@@ -1,11 +1,14 @@
-//! Buffer planning, shared by the CPU and GPU engines: where every value of the
-//! fused entry computation lives while a program runs. Inputs are read in place,
+//! What the CPU and GPU engines share: a fused module's kernels, parameters and
+//! constants, the check of a run's inputs, and buffer planning: where every
+//! value of the fused entry computation lives while a program runs. Inputs are read in place,
 //! results get their own buffers, and the kernels' intermediate outputs share one
 //! arena, reused as soon as a buffer's last reader has run (liveness-based first
 //! fit). Each engine says how many bytes an array takes and how buffers align.
 
 use omelet_compiler::hlo::{ArrayShape, Computation, InstrId, Module, Op};
 use omelet_kernels::kernel::Kernel;
+
+use crate::array::{Array, RuntimeError};
 
 /// Where one array lives during a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,6 +161,54 @@ pub fn kernels(module: &Module) -> Vec<Kernel> {
             _ => Kernel::single(entry, id),
         })
         .collect()
+}
+
+/// A module's parameter shapes: `engine` (`cpu`, `gpu`) takes arrays only.
+pub fn parameters(module: &Module, engine: &str) -> Result<Vec<ArrayShape>, RuntimeError> {
+    module
+        .parameter_shapes()
+        .iter()
+        .map(|s| {
+            s.as_array().cloned().ok_or_else(|| {
+                RuntimeError(format!("the {engine} backend takes array parameters only"))
+            })
+        })
+        .collect()
+}
+
+/// Checks a run's inputs against the parameters: their number and shapes.
+pub fn check_inputs(inputs: &[Array], params: &[ArrayShape]) -> Result<(), RuntimeError> {
+    if inputs.len() != params.len() {
+        return Err(RuntimeError(format!(
+            "the program takes {} inputs, {} were given",
+            params.len(),
+            inputs.len()
+        )));
+    }
+    for (i, (input, param)) in inputs.iter().zip(params).enumerate() {
+        if !param.same_logical(&input.shape()) {
+            return Err(RuntimeError(format!(
+                "input {i} is {} but the parameter is {param}",
+                input.shape()
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl Plan {
+    /// The planned constants' values, in the order of `Slot::Constant`.
+    pub fn constant_values<'a>(
+        &'a self,
+        entry: &'a Computation,
+    ) -> impl Iterator<Item = (Array, &'a ArrayShape)> + 'a {
+        self.constants
+            .iter()
+            .map(|(id, shape)| match &entry.instr(*id).op {
+                Op::Constant(literal) => (crate::interp::data::constant(literal, shape), shape),
+                _ => unreachable!("planned constants are constants"),
+            })
+    }
 }
 
 /// Whether an entry instruction launches a kernel: fusions, and the ops fusion

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use ndarray::{ArrayD, IxDyn};
-use omelet_compiler::hlo::{ArrayShape, ElementType, Module, Op, print_module};
+use omelet_compiler::hlo::{ArrayShape, ElementType, Module, print_module};
 use omelet_kernels::cpu::{self as codegen, CpuKernels, KernelFn, LANES};
 use omelet_kernels::gemm::{MatRef, no_epilogue, sgemm};
 use omelet_kernels::kernel::{Gemm, Kernel, MatrixView, Schedule};
@@ -66,25 +66,10 @@ impl Executable {
             .collect();
         let plan = plan::plan(entry, &STORAGE);
         let constants = plan
-            .constants
-            .iter()
-            .map(|(id, shape)| match &entry.instr(*id).op {
-                Op::Constant(literal) => {
-                    let array = crate::interp::data::constant(literal, shape);
-                    array.to_bytes(shape)
-                }
-                _ => unreachable!("planned constants are constants"),
-            })
+            .constant_values(entry)
+            .map(|(array, shape)| array.to_bytes(shape))
             .collect();
-        let params = module
-            .parameter_shapes()
-            .iter()
-            .map(|s| {
-                s.as_array().cloned().ok_or_else(|| {
-                    RuntimeError("the cpu backend takes array parameters only".into())
-                })
-            })
-            .collect::<Result<_, _>>()?;
+        let params = plan::parameters(module, "cpu")?;
         Ok(Executable {
             code,
             kernels,
@@ -108,21 +93,7 @@ impl Executable {
     }
 
     pub fn run(&self, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
-        if inputs.len() != self.params.len() {
-            return Err(RuntimeError(format!(
-                "the program takes {} inputs, {} were given",
-                self.params.len(),
-                inputs.len()
-            )));
-        }
-        for (i, (input, param)) in inputs.iter().zip(&self.params).enumerate() {
-            if !param.same_logical(&input.shape()) {
-                return Err(RuntimeError(format!(
-                    "input {i} is {} but the parameter is {param}",
-                    input.shape()
-                )));
-            }
-        }
+        plan::check_inputs(inputs, &self.params)?;
         let input_bytes: Vec<Cow<[u8]>> = inputs
             .iter()
             .zip(&self.params)

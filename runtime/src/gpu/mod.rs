@@ -6,17 +6,18 @@
 
 mod device;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::num::NonZeroU64;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use omelet_compiler::hlo::{ArrayShape, ElementType, Module, Op, print_module};
+use omelet_compiler::hlo::{ArrayShape, ElementType, Module, print_module};
 use omelet_kernels::gpu::{self as codegen, GpuKernel, Target};
 
 use crate::array::{Array, RuntimeError};
 use crate::plan::{self, Plan, Slot, Storage};
-pub use device::{DEVICE_VARIABLE, Gpu, adapters, describe, describe_adapter, open};
+pub use device::{Gpu, adapters, describe, describe_adapter, open};
 
 /// On the GPU a `pred` takes a `u32`; every binding holds at least one word, and
 /// arena buffers start where any adapter can bind them.
@@ -36,6 +37,26 @@ struct Dispatch {
     groups: u32,
 }
 
+/// The device buffers behind a plan's slots.
+struct Buffers {
+    inputs: Vec<wgpu::Buffer>,
+    constants: Vec<wgpu::Buffer>,
+    results: Vec<wgpu::Buffer>,
+    arena: wgpu::Buffer,
+}
+
+impl Buffers {
+    /// The buffer holding `slot`, and where in it the slot starts.
+    fn slot(&self, slot: Slot) -> (&wgpu::Buffer, u64) {
+        match slot {
+            Slot::Input(i) => (&self.inputs[i], 0),
+            Slot::Constant(i) => (&self.constants[i], 0),
+            Slot::Result(i) => (&self.results[i], 0),
+            Slot::Arena { offset } => (&self.arena, offset as u64),
+        }
+    }
+}
+
 /// A compiled program, ready to run any number of times.
 pub struct Executable {
     gpu: Arc<Gpu>,
@@ -44,10 +65,7 @@ pub struct Executable {
     plan: Plan,
     params: Vec<ArrayShape>,
     results: Vec<ArrayShape>,
-    inputs: Vec<wgpu::Buffer>,
-    constants: Vec<wgpu::Buffer>,
-    outputs: Vec<wgpu::Buffer>,
-    arena: wgpu::Buffer,
+    buffers: Buffers,
     /// The results, copied here to be mapped, at `readback_offsets`.
     readback: wgpu::Buffer,
     readback_offsets: Vec<u64>,
@@ -91,15 +109,7 @@ impl Executable {
             .map(|k| codegen::compile(k, &target))
             .collect();
         let plan = plan::plan(entry, &STORAGE);
-        let params: Vec<ArrayShape> = module
-            .parameter_shapes()
-            .iter()
-            .map(|s| {
-                s.as_array().cloned().ok_or_else(|| {
-                    RuntimeError("the gpu backend takes array parameters only".into())
-                })
-            })
-            .collect::<Result<_, _>>()?;
+        let params = plan::parameters(module, "gpu")?;
         let results = module.result_shapes().to_vec();
         let binding_limit = gpu.limits.max_storage_buffer_binding_size;
         let buffer = |label: &str, size: u64, usage: wgpu::BufferUsages| {
@@ -127,14 +137,9 @@ impl Executable {
             .map(|(i, s)| buffer(&format!("input {i}"), device_bytes(s) as u64, storage))
             .collect::<Result<Vec<_>, _>>()?;
         let constants = plan
-            .constants
-            .iter()
-            .map(|(id, shape)| {
-                let Op::Constant(literal) = &entry.instr(*id).op else {
-                    unreachable!("planned constants are constants")
-                };
+            .constant_values(entry)
+            .map(|(array, shape)| {
                 let b = buffer("constant", device_bytes(shape) as u64, storage)?;
-                let array = crate::interp::data::constant(literal, shape);
                 gpu.queue.write_buffer(&b, 0, &to_device(&array, shape));
                 Ok(b)
             })
@@ -144,7 +149,12 @@ impl Executable {
             .enumerate()
             .map(|(i, s)| buffer(&format!("result {i}"), device_bytes(s) as u64, storage))
             .collect::<Result<Vec<_>, _>>()?;
-        let arena = buffer("arena", plan.arena_bytes as u64, storage)?;
+        let buffers = Buffers {
+            inputs,
+            constants,
+            results: outputs,
+            arena: buffer("arena", plan.arena_bytes as u64, storage)?,
+        };
         let mut readback_offsets = Vec::new();
         let mut readback_bytes = 0u64;
         for r in &results {
@@ -157,14 +167,6 @@ impl Executable {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let slot_buffer = |slot: Slot| -> (&wgpu::Buffer, u64) {
-            match slot {
-                Slot::Input(i) => (&inputs[i], 0),
-                Slot::Constant(i) => (&constants[i], 0),
-                Slot::Result(i) => (&outputs[i], 0),
-                Slot::Arena { offset } => (&arena, offset as u64),
-            }
-        };
         let max_bindings = gpu.limits.max_storage_buffers_per_shader_stage as usize;
         let mut dispatches = Vec::new();
         for (launch, kernel) in plan.launches.iter().zip(&kernels) {
@@ -194,7 +196,7 @@ impl Executable {
                 .zip(&shapes)
                 .enumerate()
                 .map(|(i, (&slot, &bytes))| {
-                    let (buffer, offset) = slot_buffer(slot);
+                    let (buffer, offset) = buffers.slot(slot);
                     wgpu::BindGroupEntry {
                         binding: i as u32,
                         resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
@@ -254,29 +256,12 @@ impl Executable {
             plan,
             params,
             results,
-            inputs,
-            constants,
-            outputs,
-            arena,
+            buffers,
             readback,
             readback_offsets,
             timer,
             running: Mutex::new(()),
         })
-    }
-
-    /// The WGSL of each shader, for dumps.
-    pub fn wgsl(&self) -> Vec<(&str, &str)> {
-        self.kernels
-            .iter()
-            .flat_map(|k| &k.shaders)
-            .map(|s| (s.name.as_str(), s.wgsl.as_str()))
-            .collect()
-    }
-
-    /// The adapter this runs on, in one line.
-    pub fn device(&self) -> String {
-        describe(&self.gpu.info)
     }
 
     pub fn run(&self, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
@@ -297,10 +282,10 @@ impl Executable {
         inputs: &[Array],
         profile: bool,
     ) -> Result<(Vec<Array>, Option<Profile>), RuntimeError> {
-        check_inputs(inputs, &self.params)?;
+        plan::check_inputs(inputs, &self.params)?;
         let _running = self.running.lock().unwrap_or_else(|e| e.into_inner());
         let gpu = &self.gpu;
-        for ((input, shape), buffer) in inputs.iter().zip(&self.params).zip(&self.inputs) {
+        for ((input, shape), buffer) in inputs.iter().zip(&self.params).zip(&self.buffers.inputs) {
             gpu.queue.write_buffer(buffer, 0, &to_device(input, shape));
         }
         let timer = self.timer.as_ref().filter(|_| profile);
@@ -322,7 +307,7 @@ impl Executable {
             pass.dispatch_workgroups(d.groups, 1, 1);
         }
         for (r, shape) in self.results.iter().enumerate() {
-            let (buffer, offset) = self.slot_buffer(self.plan.results[r]);
+            let (buffer, offset) = self.buffers.slot(self.plan.results[r]);
             encoder.copy_buffer_to_buffer(
                 buffer,
                 offset,
@@ -338,31 +323,30 @@ impl Executable {
         }
         let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
         gpu.queue.submit([encoder.finish()]);
-        let bytes = read(gpu, &self.readback)?;
-        let results = self
-            .results
-            .iter()
-            .zip(&self.readback_offsets)
-            .map(|(shape, &offset)| {
-                let offset = offset as usize;
-                from_device(&bytes[offset..offset + device_bytes(shape)], shape)
-            })
-            .collect();
+        let results = read(gpu, &self.readback, |bytes| {
+            self.results
+                .iter()
+                .zip(&self.readback_offsets)
+                .map(|(shape, &offset)| {
+                    let offset = offset as usize;
+                    from_device(&bytes[offset..offset + device_bytes(shape)], shape)
+                })
+                .collect()
+        })?;
         let profile = match timer.filter(|_| queries > 0) {
             Some(t) => {
-                let stamps = read(gpu, &t.readback)?;
+                let stamps: Vec<u64> = read(gpu, &t.readback, |bytes| {
+                    bytes
+                        .chunks_exact(8)
+                        .map(|w| u64::from_le_bytes(w.try_into().expect("eight bytes")))
+                        .collect()
+                })?;
                 let period = f64::from(gpu.queue.get_timestamp_period());
-                let ticks = |i: usize| {
-                    let word: [u8; 8] = stamps[8 * i..8 * i + 8]
-                        .try_into()
-                        .expect("eight bytes per timestamp");
-                    u64::from_le_bytes(word)
-                };
                 let names = self.kernels.iter().flat_map(|k| &k.shaders);
                 let kernels = names
                     .enumerate()
                     .map(|(i, s)| {
-                        let ns = ticks(2 * i + 1).saturating_sub(ticks(2 * i)) as f64 * period;
+                        let ns = stamps[2 * i + 1].saturating_sub(stamps[2 * i]) as f64 * period;
                         (s.name.clone(), Duration::from_nanos(ns as u64))
                     })
                     .collect();
@@ -374,15 +358,6 @@ impl Executable {
             return Err(RuntimeError(format!("the GPU run failed: {error}")));
         }
         Ok((results, profile))
-    }
-
-    fn slot_buffer(&self, slot: Slot) -> (&wgpu::Buffer, u64) {
-        match slot {
-            Slot::Input(i) => (&self.inputs[i], 0),
-            Slot::Constant(i) => (&self.constants[i], 0),
-            Slot::Result(i) => (&self.outputs[i], 0),
-            Slot::Arena { offset } => (&self.arena, offset as u64),
-        }
     }
 }
 
@@ -396,8 +371,12 @@ pub fn wgsl(module: &Module) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Maps `buffer`, waits for the GPU, and copies its bytes out.
-fn read(gpu: &Gpu, buffer: &wgpu::Buffer) -> Result<Vec<u8>, RuntimeError> {
+/// Maps `buffer`, waits for the GPU, and converts its bytes in place.
+fn read<T>(
+    gpu: &Gpu,
+    buffer: &wgpu::Buffer,
+    convert: impl FnOnce(&[u8]) -> T,
+) -> Result<T, RuntimeError> {
     let (tx, rx) = std::sync::mpsc::channel();
     buffer.map_async(wgpu::MapMode::Read, .., move |r| {
         let _ = tx.send(r);
@@ -408,24 +387,25 @@ fn read(gpu: &Gpu, buffer: &wgpu::Buffer) -> Result<Vec<u8>, RuntimeError> {
     rx.recv()
         .map_err(|_| RuntimeError("the GPU dropped a readback".into()))?
         .map_err(|e| RuntimeError(format!("cannot read the GPU's results: {e}")))?;
-    let bytes = buffer
-        .get_mapped_range(..)
-        .map_err(|e| RuntimeError(format!("cannot read the GPU's results: {e:?}")))?
-        .to_vec();
+    let value = convert(
+        &buffer
+            .get_mapped_range(..)
+            .map_err(|e| RuntimeError(format!("cannot read the GPU's results: {e:?}")))?,
+    );
     buffer.unmap();
-    Ok(bytes)
+    Ok(value)
 }
 
 /// An array's bytes as the device stores them: its layout's order, a `pred` in
 /// a `u32`.
-fn to_device(array: &Array, shape: &ArrayShape) -> Vec<u8> {
+fn to_device<'a>(array: &'a Array, shape: &ArrayShape) -> Cow<'a, [u8]> {
     let bytes = array.bytes(shape);
     match shape.element {
         ElementType::Pred => bytes
             .iter()
             .flat_map(|&b| u32::from(b != 0).to_le_bytes())
             .collect(),
-        _ => bytes.into_owned(),
+        _ => bytes,
     }
 }
 
@@ -442,25 +422,6 @@ fn from_device(bytes: &[u8], shape: &ArrayShape) -> Array {
         }
         _ => Array::from_bytes(shape, &bytes[..shape.byte_size()]),
     }
-}
-
-fn check_inputs(inputs: &[Array], params: &[ArrayShape]) -> Result<(), RuntimeError> {
-    if inputs.len() != params.len() {
-        return Err(RuntimeError(format!(
-            "the program takes {} inputs, {} were given",
-            params.len(),
-            inputs.len()
-        )));
-    }
-    for (i, (input, param)) in inputs.iter().zip(params).enumerate() {
-        if !param.same_logical(&input.shape()) {
-            return Err(RuntimeError(format!(
-                "input {i} is {} but the parameter is {param}",
-                input.shape()
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// The compiled-program cache: a module compiles once per process and device,
