@@ -34,6 +34,8 @@ pub(super) struct Emitter<'k> {
     pub outer: usize,
     /// Module-scope declarations: array constants, workgroup arrays.
     pub globals: String,
+    /// Array constants declared in `globals`.
+    constants: BTreeSet<InstrId>,
     /// The transcendentals called, in first-use order.
     pub math: Vec<MathFn>,
     pub helpers: BTreeSet<Helper>,
@@ -41,6 +43,8 @@ pub(super) struct Emitter<'k> {
     pub vector_args: BTreeSet<usize>,
     /// Vector arguments that some element was read from on its own.
     pub scalar_reads: BTreeSet<usize>,
+    /// Whether `main` uses the subgroup builtins (`sg_id`, `sg_count`).
+    pub subgroups: bool,
 }
 
 /// The WGSL type of an element in registers.
@@ -66,6 +70,20 @@ pub(super) fn u(n: usize) -> String {
     format!("{n}u")
 }
 
+/// The operand coordinates of a broadcast's element at `coords`.
+pub(super) fn broadcast_operand(dimensions: &[usize], coords: &[String]) -> Vec<String> {
+    dimensions.iter().map(|&d| coords[d].clone()).collect()
+}
+
+/// The operand coordinates of a transpose's element at `coords`.
+pub(super) fn transpose_operand(permutation: &[usize], coords: &[String]) -> Vec<String> {
+    let mut inner = coords.to_vec();
+    for (i, &p) in permutation.iter().enumerate() {
+        inner[p] = coords[i].clone();
+    }
+    inner
+}
+
 impl<'k> Emitter<'k> {
     pub fn new(body: &'k Computation) -> Emitter<'k> {
         Emitter {
@@ -78,10 +96,12 @@ impl<'k> Emitter<'k> {
             rows: FxHashMap::default(),
             outer: 0,
             globals: String::new(),
+            constants: BTreeSet::new(),
             math: Vec::new(),
             helpers: BTreeSet::new(),
             vector_args: BTreeSet::new(),
             scalar_reads: BTreeSet::new(),
+            subgroups: false,
         }
     }
 
@@ -261,14 +281,11 @@ impl<'k> Emitter<'k> {
         if let Some(v) = self.given.get(&id) {
             return v.clone();
         }
-        let key = (id, coords.to_vec());
-        if let Some(v) = self.memo.iter().rev().find_map(|m| m.get(&key)) {
-            return v.clone();
+        if let Some(v) = self.memoized(id, coords) {
+            return v;
         }
         let v = self.element_uncached(id, coords);
-        if let Some(scope) = self.memo.last_mut() {
-            scope.insert(key, v.clone());
-        }
+        self.remember(id, coords, v.clone());
         v
     }
 
@@ -312,15 +329,10 @@ impl<'k> Emitter<'k> {
                 self.elementwise(id, &operands)
             }
             Op::Broadcast { dimensions } => {
-                let inner: Vec<String> = dimensions.iter().map(|&d| coords[d].clone()).collect();
-                self.element_at(operand(0), &inner)
+                self.element_at(operand(0), &broadcast_operand(dimensions, coords))
             }
             Op::Transpose { permutation } => {
-                let mut inner = coords.to_vec();
-                for (i, &p) in permutation.iter().enumerate() {
-                    inner[p] = coords[i].clone();
-                }
-                self.element_at(operand(0), &inner)
+                self.element_at(operand(0), &transpose_operand(permutation, coords))
             }
             Op::Reshape | Op::Bitcast => {
                 let from = self.shape(operand(0));
@@ -415,7 +427,7 @@ impl<'k> Emitter<'k> {
                     .collect(),
             ),
         };
-        if !self.globals.contains(&format!("var<private> {name}:")) {
+        if self.constants.insert(id) {
             let n = literal.len();
             let _ = writeln!(
                 self.globals,

@@ -11,7 +11,7 @@
 
 use omelet_compiler::hlo::{ArrayShape, ElementType, InstrId, Op};
 
-use super::emit::{Emitter, storage_type, u};
+use super::emit::{Emitter, broadcast_operand, storage_type, transpose_operand, u};
 use crate::kernel::strides;
 
 /// Elements per `vec4` word.
@@ -94,20 +94,14 @@ impl Emitter<'_> {
             Op::Broadcast { dimensions } => {
                 let inner: Vec<Vec<String>> = lanes
                     .iter()
-                    .map(|c| dimensions.iter().map(|&d| c[d].clone()).collect())
+                    .map(|c| broadcast_operand(dimensions, c))
                     .collect();
                 self.elements_at(instr.operands[0], &inner)
             }
             Op::Transpose { permutation } => {
                 let inner: Vec<Vec<String>> = lanes
                     .iter()
-                    .map(|c| {
-                        let mut inner = c.clone();
-                        for (i, &p) in permutation.iter().enumerate() {
-                            inner[p] = c[i].clone();
-                        }
-                        inner
-                    })
+                    .map(|c| transpose_operand(permutation, c))
                     .collect();
                 self.elements_at(instr.operands[0], &inner)
             }

@@ -39,16 +39,16 @@ pub(super) fn assemble(
             "@group(0) @binding({i}) var<storage, read_write> a{i}: array<{ty}>;"
         );
     }
+    let subgroups = if e.subgroups {
+        ", @builtin(subgroup_id) sg_id: u32, @builtin(num_subgroups) sg_count: u32"
+    } else {
+        ""
+    };
     let (prelude, body) = e.finish();
     if !prelude.is_empty() {
         wgsl.push('\n');
         wgsl.push_str(&prelude);
     }
-    let subgroups = if body.contains("sg_id") {
-        ", @builtin(subgroup_id) sg_id: u32, @builtin(num_subgroups) sg_count: u32"
-    } else {
-        ""
-    };
     let _ = write!(
         wgsl,
         "\n@compute @workgroup_size({workgroup_size})\n\
@@ -491,6 +491,7 @@ impl Rows {
     ) -> String {
         let (array, shared, value, op) = to_shared(element, op, part);
         if self.subgroups {
+            e.subgroups = true;
             let sub = ops::subgroup_combine(e, op, shared, &value);
             e.line(&format!("{array}[sg_id] = {sub};"));
             e.line("workgroupBarrier();");
