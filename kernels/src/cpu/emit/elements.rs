@@ -109,14 +109,7 @@ impl Emitter<'_, '_> {
                 lower::combine(&mut self.b, min, element, low, hi)
             }
             Op::Broadcast { dimensions } => {
-                let inner = Idx {
-                    coords: dimensions.iter().map(|&d| idx.coords[d]).collect(),
-                    lane: idx
-                        .lane
-                        .and_then(|l| dimensions.iter().position(|&d| d == l)),
-                    lanes: idx.lanes,
-                };
-                self.element_at(operand(0), &inner)
+                self.element_at(operand(0), &idx.through_broadcast(dimensions))
             }
             Op::Transpose { permutation } => {
                 let mut coords = idx.coords.clone();
@@ -166,14 +159,7 @@ impl Emitter<'_, '_> {
     pub(super) fn reciprocal_at(&mut self, id: InstrId, idx: &Idx) -> Option<Value> {
         let instr = self.kernel.body.instr(id);
         if let Op::Broadcast { dimensions } = &instr.op {
-            let inner = Idx {
-                coords: dimensions.iter().map(|&d| idx.coords[d]).collect(),
-                lane: idx
-                    .lane
-                    .and_then(|l| dimensions.iter().position(|&d| d == l)),
-                lanes: idx.lanes,
-            };
-            return self.reciprocal_at(instr.operands[0], &inner);
+            return self.reciprocal_at(instr.operands[0], &idx.through_broadcast(dimensions));
         }
         let r = *self
             .reciprocals

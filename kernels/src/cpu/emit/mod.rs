@@ -49,6 +49,17 @@ impl Idx {
             lanes: 1,
         }
     }
+
+    /// The operand index of a broadcast's elements at this index.
+    fn through_broadcast(&self, dimensions: &[usize]) -> Idx {
+        Idx {
+            coords: dimensions.iter().map(|&d| self.coords[d]).collect(),
+            lane: self
+                .lane
+                .and_then(|l| dimensions.iter().position(|&d| d == l)),
+            lanes: self.lanes,
+        }
+    }
 }
 
 /// A loop body carrying values: (counter, carried) → next carried.
