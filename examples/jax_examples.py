@@ -1,5 +1,5 @@
 # The JAX programs behind examples/*.hlo. Regenerate (from the repository root):
-#   python3 ../shared/tools/jax_fixtures.py examples/jax_examples.py /tmp/ex && \
+#   python3 tests/jax_fixtures.py examples/jax_examples.py /tmp/ex && \
 #   for d in /tmp/ex/*/; do cp $d/module.hlo examples/$(basename $d).hlo; done
 
 @case("mlp", randn(64, 784), randn(784, 256, scale=0.03), randn(256), randn(256, 10, scale=0.03), randn(10))

@@ -1,26 +1,106 @@
 #!/usr/bin/env python3
-"""Runs many HLO modules through ../shared/tools/xla_run.py in one process.
+"""Runs HLO text modules on XLA itself: XLA's own parser, XLA:CPU's compiler.
 
-Reads a JSON list of jobs {"module", "out", "inputs"} on stdin; for each, XLA parses
-and runs the module and writes out*.npy into "out", or writes the reason it failed
-to "out"/error.txt. One process keeps JAX's import and start-up to once per test run.
+This is the project's independent oracle for its HLO dumps: a module Omelet
+prints must parse in XLA and compute what Omelet computes.
+
+    python3 tests/xla_check.py MODULE.hlo OUTDIR [IN0.npy ...]   # one module
+    python3 tests/xla_check.py < jobs.json                       # a batch
+
+One module: writes OUTDIR/out0.npy ... (one per result, tuples flattened) and
+prints the median time of 20 runs; exit status 2, with XLA's message, when XLA
+rejects the text. A batch: a JSON list of {"module", "out", "inputs"} jobs, each
+done as above, in one process (JAX starts once per test run); a job that XLA
+rejects or fails on gets "out"/error.txt with the reason instead.
+
+Omelet's `fusion(...), kind=K, calls=C` instructions are handed to XLA as the
+equivalent `call(...), to_apply=C`: XLA:CPU does not take fusions as input, and
+fuses again on its own. Needs `pip install jax numpy` (.ci/run installs them).
 """
-import contextlib, importlib.util, io, json, os, sys
+import contextlib, io, json, os, re, statistics, sys, time
 
-tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "tools", "xla_run.py")
-spec = importlib.util.spec_from_file_location("xla_run", tool)
-xla_run = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(xla_run)
+import numpy as np
+import jax
+from jax._src import xla_bridge
+from jax._src.lib import xla_client as xc
 
-for job in json.load(sys.stdin):
-    os.makedirs(job["out"], exist_ok=True)
-    captured = io.StringIO()
+FUSION = re.compile(r"\sfusion\(")
+
+
+class Rejected(Exception):
+    """XLA's parser refused the text."""
+
+
+def as_call(line):
+    """`x = T fusion(a, b), kind=kLoop, calls=%f` -> `x = T call(a, b), to_apply=%f`."""
+    if not FUSION.search(line):
+        return line
+    line = FUSION.sub(" call(", line, count=1)
+    line = re.sub(r",\s*kind=k\w+", "", line)
+    return line.replace("calls=", "to_apply=")
+
+
+def compile_text(text):
+    """XLA:CPU's executable for an HLO module's text; raises Rejected."""
+    text = "\n".join(as_call(line) for line in text.splitlines())
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(captured):
-            xla_run.main(job["module"], job["out"], job["inputs"])
-    except SystemExit as e:
+        module = xc.hlo.hlo_module_from_text(text)
+    except Exception as e:  # XLA's parser error says what and where
+        raise Rejected(str(e)) from e
+    backend = xla_bridge.get_backend("cpu")
+    mlir = xc._xla.mlir.xla_computation_to_mlir_module(
+        xc.XlaComputation(module.as_serialized_hlo_module_proto()))
+    devices = xc.DeviceList(tuple(backend.devices()[:1]))
+    return backend.compile_and_load(mlir, devices, xc.CompileOptions())
+
+
+def run_module(path, out, inputs, repeats=0):
+    """Runs the module at `path` on the .npy files `inputs`, saves the results in
+    `out` as out0.npy ...; returns the median of `repeats` timed runs in ms."""
+    exe = compile_text(open(path).read())
+    args = [jax.device_put(np.load(p)) for p in inputs]
+    results = exe.execute(args)
+    os.makedirs(out, exist_ok=True)
+    for i, r in enumerate(results):
+        np.save(os.path.join(out, f"out{i}.npy"), np.asarray(r))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(exe.execute(args))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3 if times else None
+
+
+def run_batch(jobs):
+    for job in jobs:
+        os.makedirs(job["out"], exist_ok=True)
+        captured = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(captured):
+                run_module(job["module"], job["out"], job["inputs"])
+        except Rejected as e:
+            reason = f"XLA rejected the text: {e}"
+        except Exception as e:  # XLA's compile- and run-time errors
+            reason = f"{type(e).__name__}: {e} {captured.getvalue()}"
+        else:
+            continue
         with open(os.path.join(job["out"], "error.txt"), "w") as f:
-            f.write(f"exit {e.code}: {captured.getvalue()}")
-    except Exception as e:  # XLA's run-time errors
-        with open(os.path.join(job["out"], "error.txt"), "w") as f:
-            f.write(f"{type(e).__name__}: {e}")
+            f.write(reason)
+
+
+def main(argv):
+    if len(argv) == 1:
+        run_batch(json.load(sys.stdin))
+        return
+    if len(argv) < 3:
+        sys.exit(__doc__)
+    try:
+        ms = run_module(argv[1], argv[2], argv[3:], repeats=20)
+    except Rejected as e:
+        print(f"XLA rejected {argv[1]}: {e}", file=sys.stderr)
+        sys.exit(2)
+    print(f"xla median run: {ms:.3f} ms")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,5 +1,5 @@
 # JAX twins of the benchmark-suite scripts (benches/suite/*.om), in the CASES format of
-# ../shared/tools/jax_fixtures.py (`case`, `randn`, `jax`, `jnp`, `np` are injected).
+# tests/jax_fixtures.py (`case`, `randn`, `jax`, `jnp`, `np` are injected).
 # Each computes what its .om computes, in the same op order. Inputs are standard normal;
 # like mlp.om, the mlp case scales its weights by 0.03 inside the program.
 

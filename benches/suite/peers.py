@@ -16,7 +16,7 @@ benches/suite/report.py turns it into a table.
 import argparse, json, os, platform, shutil, statistics, subprocess, sys, time
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.normpath(os.path.join(here, "..", ".."))
-sys.path.insert(0, os.path.join(root, "..", "shared", "tools"))
+sys.path.insert(0, os.path.join(root, "tests"))
 import jax_fixtures as jf  # noqa: E402  (loads cases the way xla_counts.py does)
 np, jax, jnp = jf.np, jf.jax, jf.jnp
 f32 = np.float32

@@ -3,12 +3,12 @@
 
 Usage:  python3 benches/suite/xla_counts.py [--hlo DIR]
 Prints one JSON line per case of benches/suite/cases.py: {"program", "xla_kernels" (as
-../shared/tools/jax_fixtures.py counts them), "min_bytes" (all inputs plus all outputs)}.
+tests/jax_fixtures.py counts them), "min_bytes" (all inputs plus all outputs)}.
 With --hlo DIR, also writes each case's optimized HLO text to DIR/NAME.txt.
 """
 import argparse, json, os, sys
 here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(here, "..", "..", "..", "shared", "tools"))
+sys.path.insert(0, os.path.join(here, "..", "..", "tests"))
 import jax_fixtures as jf
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

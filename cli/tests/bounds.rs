@@ -2,10 +2,15 @@
 //! of fixtures chosen for their odd sizes, layouts, transposes, slices,
 //! concatenations, reductions over every axis and GEMMs with ragged edges, under
 //! valgrind's memcheck, which reports any access outside an allocation (the JIT's
-//! code included). Without valgrind the test is skipped with a printed reason,
-//! except in CI (`CI` set), where that is a failure.
+//! code included), one trial per program. Without valgrind the trials are
+//! ignored with a printed reason, except where `OMELET_REQUIRE_TOOLS` is set
+//! (`.ci/run`), where they fail.
+
+mod support;
 
 use std::process::Command;
+
+use libtest_mimic::{Arguments, Failed, Trial};
 
 const PROGRAMS: &[&str] = &[
     "tests/jax/concat_axis1/module.hlo",
@@ -26,37 +31,40 @@ const PROGRAMS: &[&str] = &[
     "tests/xla/fusion/module.hlo",
 ];
 
-#[test]
-fn cpu_kernels_stay_in_bounds_under_memcheck() {
-    if Command::new("valgrind").arg("--version").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "valgrind is missing; .ci/run installs it"
-        );
-        println!("skipped: valgrind is not installed");
-        return;
+fn main() {
+    let args = Arguments::from_args();
+    let ignored = support::ignore_without("memcheck", &valgrind());
+    let trials = PROGRAMS
+        .iter()
+        .map(|&program| {
+            Trial::test(format!("memcheck::{program}"), move || memcheck(program))
+                .with_ignored_flag(ignored)
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn valgrind() -> Result<(), String> {
+    match Command::new("valgrind").arg("--version").output() {
+        Ok(out) if out.status.success() => Ok(()),
+        _ => Err("valgrind is not installed (apt-get install valgrind)".into()),
     }
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let failures: Vec<String> = std::thread::scope(|scope| {
-        let runs: Vec<_> = PROGRAMS
-            .iter()
-            .map(|program| {
-                scope.spawn(move || {
-                    let out = Command::new("valgrind")
-                        .args(["--error-exitcode=9", "-q"])
-                        .arg(env!("CARGO_BIN_EXE_omelet"))
-                        .args(["run", program, "--random", "0", "--backend", "cpu"])
-                        .current_dir(root)
-                        .output()
-                        .expect("valgrind runs");
-                    let ok = out.status.success();
-                    (!ok).then(|| format!("{program}: {}", String::from_utf8_lossy(&out.stderr)))
-                })
-            })
-            .collect();
-        runs.into_iter()
-            .filter_map(|r| r.join().expect("no panic"))
-            .collect()
-    });
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Runs `program` on the CPU backend under memcheck, which exits 9 on any
+/// invalid access.
+fn memcheck(program: &str) -> Result<(), Failed> {
+    valgrind()?;
+    let out = Command::new("valgrind")
+        .args(["--error-exitcode=9", "-q"])
+        .arg(env!("CARGO_BIN_EXE_omelet"))
+        .args(["run", program, "--random", "0", "--backend", "cpu"])
+        .current_dir(support::root())
+        .output()
+        .map_err(|e| format!("valgrind does not start: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr)).into())
+    }
 }

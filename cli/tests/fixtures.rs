@@ -21,15 +21,17 @@
 //!   generates for the fused module (no GPU needed);
 //! - `gpu::NAME`: the GPU backend (WGSL through wgpu), on the adapter
 //!   `OMELET_GPU` picks (Mesa's software Vulkan in CI). Without an adapter these
-//!   are ignored, with the reason printed; in CI that is a failure. Where the
+//!   are ignored, with the reason printed; where `OMELET_REQUIRE_TOOLS` is set
+//!   (`.ci/run`) that is a failure. Where the
 //!   adapter has subgroup operations, `gpu-nosubgroups::NAME` runs the shaders
 //!   written for adapters without them.
 //!
 //! and per example: `traced::NAME` (the traced HLO matches its golden file in
 //! `tests/golden/examples/`) and `xla::NAME` (XLA runs the traced module to the
 //! interpreter's outputs). `BLESS=1` rewrites golden files. The `xla::` trials need
-//! Python with jax; where it is missing they are skipped with a printed reason,
-//! except in CI (`CI` set), where that is a failure.
+//! Python with jax (`tests/xla_check.py` runs XLA); where it is missing they are
+//! ignored with a printed reason, except where `OMELET_REQUIRE_TOOLS` is set
+//! (`.ci/run`), where they run and fail.
 
 mod support;
 
@@ -47,7 +49,7 @@ use omelet_runtime::{Array, cpu, gpu, interp, npy};
 
 use support::{
     check_golden, compare, fixture_dirs, fixture_name, gpu_device, gpu_device_without_subgroups,
-    ignore_gpu_trials, numbered_npy, root, tolerances,
+    ignore_gpu_trials, ignore_without, numbered_npy, python_jax, root, tolerances,
 };
 
 /// Symbolic dimensions the examples are traced with.
@@ -63,6 +65,7 @@ fn main() {
     });
     let mut trials = Vec::new();
     let no_gpu = ignore_gpu_trials();
+    let no_jax = ignore_without("xla", &python_jax());
     for program in programs {
         let name = program.name();
         match &program {
@@ -117,13 +120,17 @@ fn main() {
         }
         let x = xla.clone();
         let p = program.clone();
-        trials.push(Trial::test(format!("xla::{name}"), move || {
-            x.check(&p, Stage::Traced)
-        }));
+        trials.push(
+            Trial::test(format!("xla::{name}"), move || x.check(&p, Stage::Traced))
+                .with_ignored_flag(no_jax),
+        );
         let xla = xla.clone();
-        trials.push(Trial::test(format!("xla-fused::{name}"), move || {
-            xla.check(&program, Stage::Fused)
-        }));
+        trials.push(
+            Trial::test(format!("xla-fused::{name}"), move || {
+                xla.check(&program, Stage::Fused)
+            })
+            .with_ignored_flag(no_jax),
+        );
     }
     libtest_mimic::run(&args, trials).exit();
 }
@@ -345,14 +352,7 @@ struct XlaBatch {
 
 impl XlaBatch {
     fn check(&self, program: &Program, stage: Stage) -> Result<(), Failed> {
-        let work = match self.work.get_or_init(|| self.run()) {
-            Ok(work) => work,
-            Err(skip) if std::env::var_os("CI").is_none() => {
-                println!("skipped: {skip}");
-                return Ok(());
-            }
-            Err(e) => return Err(e.clone().into()),
-        };
+        let work = self.work.get_or_init(|| self.run()).as_ref()?;
         let out = work.join(stage_name(stage)).join(program.name());
         if let Ok(error) = std::fs::read_to_string(out.join("error.txt")) {
             return Err(format!("XLA rejected or failed on the printed module: {error}").into());
@@ -364,13 +364,7 @@ impl XlaBatch {
     }
 
     fn run(&self) -> Result<PathBuf, String> {
-        let has_jax = Command::new("python3")
-            .args(["-c", "import jax"])
-            .stderr(Stdio::null())
-            .status();
-        if !has_jax.is_ok_and(|s| s.success()) {
-            return Err("python3 with jax is not installed (pip install jax)".into());
-        }
+        python_jax()?;
         let work = std::env::temp_dir().join(format!("omelet-xla-{}", std::process::id()));
         let mut jobs = Vec::new();
         for program in &self.programs {

@@ -11,8 +11,8 @@
 //! - `gpu::bench`: `omelet bench --backends gpu,cpu` reports the GPU's kernel
 //!   time (timestamps) apart from its end-to-end time.
 //!
-//! Without an adapter the trials are ignored, with the reason printed; in CI (`CI`
-//! set) that is a failure.
+//! Without an adapter the trials are ignored, with the reason printed; where
+//! `OMELET_REQUIRE_TOOLS` is set (`.ci/run`) that is a failure.
 
 mod support;
 

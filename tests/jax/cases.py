@@ -1,7 +1,7 @@
 # JAX test programs for Omelet's HLO front end.
 #
 # Regenerate fixtures (from /work/main):
-#     python3 ../shared/tools/jax_fixtures.py tests/jax/cases.py tests/jax
+#     python3 tests/jax_fixtures.py tests/jax/cases.py tests/jax
 #     tests/jax/check_ops.sh
 #
 # `case`, `randn`, `uniform`, `randint`, `jax`, `jnp`, `np` are injected by jax_fixtures.py.

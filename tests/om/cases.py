@@ -4,7 +4,7 @@
 #     python3 tests/om/make.py
 # (`python3 tests/om/make.py --check` only checks what is on disk.)
 #
-# make.py runs ../shared/tools/jax_fixtures.py on this file, which writes
+# make.py runs tests/jax_fixtures.py on this file, which writes
 # tests/om/NAME/{module.hlo, in*.npy, expected*.npy, meta.json}, and then writes the
 # `.om` source recorded by `@om(...)` as tests/om/NAME/script.om. It finally runs each
 # script on a small NumPy reference interpreter (om_ref.py) and compares with JAX, so a

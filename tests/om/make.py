@@ -4,7 +4,7 @@
     python3 tests/om/make.py            # from /work/main: regenerate every fixture, then check
     python3 tests/om/make.py --check    # only check the fixtures already on disk
 
-Regeneration runs ../shared/tools/jax_fixtures.py on tests/om/cases.py (module.hlo,
+Regeneration runs tests/jax_fixtures.py on tests/om/cases.py (module.hlo,
 in*.npy, expected*.npy, meta.json per case), then writes each case's `.om` source as
 NAME/script.om and removes fixture folders of cases that no longer exist.
 
@@ -27,7 +27,7 @@ import sys
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOOL = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "tools", "jax_fixtures.py"))
+TOOL = os.path.join(HERE, "..", "jax_fixtures.py")
 CASES_FILE = os.path.join(HERE, "cases.py")
 MAX_BYTES = 50 * 1024
 

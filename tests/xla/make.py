@@ -2,17 +2,18 @@
 """Makes fixtures from hand-written HLO, with XLA itself as the oracle.
 
 For each tests/xla/NAME/module.hlo: writes random inputs in0.npy ... (unless the
-folder already has them: hand-picked edge values stay), runs the module through
-../shared/tools/xla_run.py and saves XLA's results as expected0.npy ..., plus
+folder already has them: hand-picked edge values stay), runs the module on XLA
+(tests/xla_check.py) and saves XLA's results as expected0.npy ..., plus
 meta.json. The folders then look like JAX fixtures and the same tests run them.
 
 Usage (from the repository root):  python3 tests/xla/make.py
 """
-import glob, json, os, re, shutil, subprocess, sys, tempfile
+import glob, json, os, re, shutil, sys, tempfile
 import numpy as np
 
 here = os.path.dirname(os.path.abspath(__file__))
-tool = os.path.join(here, "..", "..", "..", "shared", "tools", "xla_run.py")
+sys.path.insert(0, os.path.dirname(here))
+import xla_check  # noqa: E402
 rng = np.random.default_rng(0)
 PARAM = re.compile(r"^\s*(?:ROOT\s+)?\S+\s*=\s*(f32|s32|pred)\[([\d,]*)\]\S*\s+parameter\((\d+)\)")
 
@@ -41,7 +42,7 @@ for module in sorted(glob.glob(os.path.join(here, "*", "module.hlo"))):
         if not os.path.exists(path):
             np.save(path, random_input(dtype, dims))
     with tempfile.TemporaryDirectory() as out:
-        subprocess.run([sys.executable, tool, module, out, *inputs], check=True, stdout=subprocess.DEVNULL)
+        xla_check.run_module(module, out, inputs)
         for f in sorted(os.listdir(out)):
             shutil.copy(os.path.join(out, f), os.path.join(d, f.replace("out", "expected")))
     with open(os.path.join(d, "meta.json"), "w") as f:

@@ -256,8 +256,8 @@ fn gpu_numbers_may_differ(module: &Module, inputs: &[Array]) -> bool {
 /// `inputs`; with `compare_numbers`, to the interpreter's `expected` numbers
 /// (normwise: the backends' polynomials and summation order may differ by ulps).
 /// The CPU checks every module, the GPU those `gpu` picks (see `checks`). Returns the checks that ran: without a GPU adapter the
-/// GPU is skipped, saying so once per process, except in CI (`CI` set), where
-/// that is an error (CI has Mesa's software Vulkan).
+/// GPU is skipped, saying so once per process, except where `OMELET_REQUIRE_TOOLS`
+/// is set (`.ci/run`, which installs Mesa's software Vulkan): there it is an error.
 #[allow(dead_code)]
 pub fn backends_match(
     module: &Module,
@@ -309,13 +309,14 @@ fn run_checks(
     Ok(ran)
 }
 
-/// The GPU to check, `None` to skip it (no adapter, outside CI; the reason is
-/// printed once per process), or an error (no adapter in CI).
+/// The GPU to check, `None` to skip it (no adapter and tools not required; the
+/// reason is printed once per process), or an error (no adapter where
+/// `OMELET_REQUIRE_TOOLS` is set).
 fn gpu() -> Result<Option<Arc<omelet_runtime::gpu::Gpu>>, String> {
     match super::gpu_device() {
         Ok(gpu) => Ok(Some(gpu)),
-        Err(reason) if std::env::var_os("CI").is_some() => Err(format!(
-            "no GPU adapter to check the gpu backend on (CI is set): {reason}"
+        Err(reason) if super::tools_required() => Err(format!(
+            "no GPU adapter to check the gpu backend on (OMELET_REQUIRE_TOOLS is set): {reason}"
         )),
         Err(reason) => {
             static SAID: Once = Once::new();

@@ -42,9 +42,47 @@ pub fn fixture_name(dir: &Path) -> String {
     )
 }
 
-/// The GPU the `gpu::` trials run on, opened once; or why there is none. Without
-/// an adapter those trials are marked ignored, with the reason printed, except in
-/// CI (`CI` set), where they run and fail: CI has Mesa's software Vulkan.
+/// Whether the trials that need an external tool (`tool`: jax, valgrind, a GPU
+/// adapter) are ignored here, given `probe`, whether it is available. Where
+/// `OMELET_REQUIRE_TOOLS` is set (`.ci/run` sets it, after installing every tool)
+/// they always run, so a missing tool fails them; elsewhere a missing tool marks
+/// them ignored, and the reason is printed once.
+pub fn ignore_without(tool: &str, probe: &Result<(), String>) -> bool {
+    match probe {
+        Ok(()) => false,
+        Err(_) if tools_required() => false,
+        Err(reason) => {
+            eprintln!(
+                "{tool} trials ignored: {reason} (.ci/run installs it; OMELET_REQUIRE_TOOLS=1 makes this a failure)"
+            );
+            true
+        }
+    }
+}
+
+/// Whether every external tool must be present (`OMELET_REQUIRE_TOOLS` set).
+pub fn tools_required() -> bool {
+    std::env::var_os("OMELET_REQUIRE_TOOLS").is_some()
+}
+
+/// Whether `python3` imports jax, for the trials that run XLA or JAX; checked once.
+pub fn python_jax() -> Result<(), String> {
+    static PROBE: OnceLock<Result<(), String>> = OnceLock::new();
+    PROBE
+        .get_or_init(|| {
+            let status = std::process::Command::new("python3")
+                .args(["-c", "import jax"])
+                .stderr(std::process::Stdio::null())
+                .status();
+            match status {
+                Ok(s) if s.success() => Ok(()),
+                _ => Err("python3 with jax is not installed (pip install jax)".into()),
+            }
+        })
+        .clone()
+}
+
+/// The GPU the `gpu::` trials run on, opened once; or why there is none.
 pub fn gpu_device() -> Result<Arc<gpu::Gpu>, String> {
     static GPU: OnceLock<Result<Arc<gpu::Gpu>, String>> = OnceLock::new();
     GPU.get_or_init(|| gpu::open(None).map_err(|e| e.to_string()))
@@ -64,15 +102,9 @@ pub fn gpu_device_without_subgroups() -> Option<Arc<gpu::Gpu>> {
     .clone()
 }
 
-/// Whether `gpu::` trials should be ignored here, printing why once.
+/// Whether `gpu::` trials are ignored here (see [`ignore_without`]).
 pub fn ignore_gpu_trials() -> bool {
-    match gpu_device() {
-        Err(reason) if std::env::var_os("CI").is_none() => {
-            eprintln!("gpu:: trials ignored: {reason}");
-            true
-        }
-        _ => false,
-    }
+    ignore_without("gpu", &gpu_device().map(|_| ()))
 }
 
 /// `prefix0.npy`, `prefix1.npy`, ... in `dir`, as many as exist.
