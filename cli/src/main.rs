@@ -16,7 +16,7 @@ use omelet_compiler::hlo::print_module;
 use std::sync::Arc;
 
 use omelet_compiler::{cost, dump, pipeline};
-use omelet_runtime::{Array, RuntimeError, cpu, gpu, interp, npy};
+use omelet_runtime::{Array, RuntimeError, RuntimeErrorKind, cpu, gpu, interp, npy};
 
 use inputs::InputArgs;
 
@@ -136,9 +136,7 @@ impl Prepared {
             Backend::Cpu => {
                 let fused = pipeline::compile(module.clone(), pipeline::Stage::Fused).module;
                 let executable = cpu::compile_cached(&fused).map_err(|e| {
-                    CliError::Internal(format!(
-                        "error: the cpu backend cannot compile this program: {e}"
-                    ))
+                    CliError::from_runtime("the cpu backend cannot take this program", e)
                 })?;
                 Ok(Prepared::Cpu {
                     executable,
@@ -146,14 +144,11 @@ impl Prepared {
                 })
             }
             Backend::Gpu => {
-                let device = gpu::open(device.device.as_deref()).map_err(|e| {
-                    CliError::Unavailable(format!("error: backend gpu is unavailable: {e}"))
-                })?;
+                let device = gpu::open(device.device.as_deref())
+                    .map_err(|e| CliError::from_runtime("backend gpu is unavailable", e))?;
                 let fused = pipeline::compile(module.clone(), pipeline::Stage::Fused).module;
                 let executable = gpu::compile_cached(&fused, device).map_err(|e| {
-                    CliError::Internal(format!(
-                        "error: the gpu backend cannot compile this program: {e}"
-                    ))
+                    CliError::from_runtime("the gpu backend cannot take this program", e)
                 })?;
                 Ok(Prepared::Gpu {
                     executable,
@@ -164,11 +159,11 @@ impl Prepared {
     }
 
     fn run(&self, inputs: &[Array]) -> Result<Vec<Array>, CliError> {
-        let input_error = |e: RuntimeError| CliError::User(format!("error[E-INPUT]: {e}"));
+        let failed = |e| CliError::from_runtime("the program cannot run", e);
         match self {
-            Prepared::Interp(module) => interp::run(module, inputs).map_err(input_error),
-            Prepared::Cpu { executable, .. } => executable.run(inputs).map_err(input_error),
-            Prepared::Gpu { executable, .. } => executable.run(inputs).map_err(input_error),
+            Prepared::Interp(module) => interp::run(module, inputs).map_err(failed),
+            Prepared::Cpu { executable, .. } => executable.run(inputs).map_err(failed),
+            Prepared::Gpu { executable, .. } => executable.run(inputs).map_err(failed),
         }
     }
 
@@ -182,7 +177,7 @@ impl Prepared {
         for _ in 0..iters {
             let (_, profile) = executable
                 .run_profiled(inputs)
-                .map_err(|e| CliError::User(format!("error[E-INPUT]: {e}")))?;
+                .map_err(|e| CliError::from_runtime("the program cannot run", e))?;
             match profile {
                 Some(p) => times.push(p.total().as_secs_f64()),
                 None => return Ok(None),
@@ -240,6 +235,22 @@ pub enum CliError {
     Internal(String),
     /// The requested backend cannot run here.
     Unavailable(String),
+}
+
+impl CliError {
+    /// A backend's error, by whose fault it is: the inputs' or the program's
+    /// (exit 2, with the error kind the language uses), the machine's (exit 3),
+    /// or a bug (exit 1). `doing` says what failed, for all but input errors.
+    fn from_runtime(doing: &str, e: RuntimeError) -> CliError {
+        match e.kind {
+            RuntimeErrorKind::Input => CliError::User(format!("error[E-INPUT]: {e}")),
+            RuntimeErrorKind::Unsupported => {
+                CliError::User(format!("error[E-UNSUPPORTED]: {doing}: {e}"))
+            }
+            RuntimeErrorKind::Unavailable => CliError::Unavailable(format!("error: {doing}: {e}")),
+            RuntimeErrorKind::Internal => CliError::Internal(format!("error: {doing}: {e}")),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -320,9 +331,7 @@ fn dispatch(command: Command) -> Result<(), CliError> {
                 Format::Clif => {
                     let fused = pipeline::compile(module.clone(), pipeline::Stage::Fused).module;
                     let executable = cpu::Executable::new(&fused).map_err(|e| {
-                        CliError::Internal(format!(
-                            "error: the cpu backend cannot compile this program: {e}"
-                        ))
+                        CliError::from_runtime("the cpu backend cannot take this program", e)
                     })?;
                     for (name, clif) in executable.clif() {
                         match clif {

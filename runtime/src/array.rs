@@ -115,13 +115,55 @@ impl fmt::Display for Array {
     }
 }
 
-/// A program could not run on the arrays it was given.
+/// Why a program cannot be compiled for, or run on, a backend. The kind decides
+/// whose fault it is (the CLI's exit status); the message says what happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RuntimeError(pub String);
+pub struct RuntimeError {
+    pub kind: RuntimeErrorKind,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuntimeErrorKind {
+    /// The inputs do not fit the program's parameters.
+    Input,
+    /// A valid program that this backend or machine cannot take: outside what
+    /// its kernels compile, past the device's limits, or more memory than there is.
+    Unsupported,
+    /// There is no device to run on.
+    Unavailable,
+    /// A failure that the program does not explain: a bug, or a device lost.
+    Internal,
+}
+
+impl RuntimeError {
+    pub fn input(message: impl Into<String>) -> RuntimeError {
+        RuntimeError::new(RuntimeErrorKind::Input, message)
+    }
+
+    pub fn unsupported(message: impl Into<String>) -> RuntimeError {
+        RuntimeError::new(RuntimeErrorKind::Unsupported, message)
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> RuntimeError {
+        RuntimeError::new(RuntimeErrorKind::Unavailable, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> RuntimeError {
+        RuntimeError::new(RuntimeErrorKind::Internal, message)
+    }
+
+    fn new(kind: RuntimeErrorKind, message: impl Into<String>) -> RuntimeError {
+        RuntimeError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
 
 impl fmt::Display for RuntimeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 

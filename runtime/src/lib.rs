@@ -10,4 +10,4 @@ pub mod interp;
 pub mod npy;
 mod plan;
 
-pub use array::{Array, RuntimeError};
+pub use array::{Array, RuntimeError, RuntimeErrorKind};

@@ -170,7 +170,9 @@ pub fn parameters(module: &Module, engine: &str) -> Result<Vec<ArrayShape>, Runt
         .iter()
         .map(|s| {
             s.as_array().cloned().ok_or_else(|| {
-                RuntimeError(format!("the {engine} backend takes array parameters only"))
+                RuntimeError::unsupported(format!(
+                    "the {engine} backend takes array parameters only"
+                ))
             })
         })
         .collect()
@@ -179,7 +181,7 @@ pub fn parameters(module: &Module, engine: &str) -> Result<Vec<ArrayShape>, Runt
 /// Checks a run's inputs against the parameters: their number and shapes.
 pub fn check_inputs(inputs: &[Array], params: &[ArrayShape]) -> Result<(), RuntimeError> {
     if inputs.len() != params.len() {
-        return Err(RuntimeError(format!(
+        return Err(RuntimeError::input(format!(
             "the program takes {} inputs, {} were given",
             params.len(),
             inputs.len()
@@ -187,7 +189,7 @@ pub fn check_inputs(inputs: &[Array], params: &[ArrayShape]) -> Result<(), Runti
     }
     for (i, (input, param)) in inputs.iter().zip(params).enumerate() {
         if !param.same_logical(&input.shape()) {
-            return Err(RuntimeError(format!(
+            return Err(RuntimeError::input(format!(
                 "input {i} is {} but the parameter is {param}",
                 input.shape()
             )));

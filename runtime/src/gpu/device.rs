@@ -98,13 +98,14 @@ fn choose(pick: Option<&str>) -> Result<wgpu::Adapter, RuntimeError> {
             power_preference: wgpu::PowerPreference::HighPerformance,
             ..Default::default()
         };
-        return pollster::block_on(instance().request_adapter(&options))
-            .map_err(|_| RuntimeError("no GPU adapter found (none that wgpu can use)".into()));
+        return pollster::block_on(instance().request_adapter(&options)).map_err(|_| {
+            RuntimeError::unavailable("no GPU adapter found (none that wgpu can use)")
+        });
     };
     let mut all = adapters();
     if all.is_empty() {
-        return Err(RuntimeError(
-            "no GPU adapter found (none that wgpu can use)".into(),
+        return Err(RuntimeError::unavailable(
+            "no GPU adapter found (none that wgpu can use)",
         ));
     }
     let found = match pick.parse::<usize>() {
@@ -117,7 +118,7 @@ fn choose(pick: Option<&str>) -> Result<wgpu::Adapter, RuntimeError> {
     };
     match found {
         Some(i) => Ok(all.swap_remove(i)),
-        None => Err(RuntimeError(format!(
+        None => Err(RuntimeError::unavailable(format!(
             "no GPU adapter matches `{pick}` (see `omelet run --list-devices`)"
         ))),
     }
@@ -138,7 +139,7 @@ impl Gpu {
             ..Default::default()
         };
         let (device, queue) = pollster::block_on(adapter.request_device(&desc))
-            .map_err(|e| RuntimeError(format!("cannot open {}: {e}", info.name)))?;
+            .map_err(|e| RuntimeError::unavailable(format!("cannot open {}: {e}", info.name)))?;
         Ok(Gpu {
             device,
             queue,
@@ -239,7 +240,7 @@ impl Gpu {
                 cache: None,
             });
         if let Some(error) = pollster::block_on(scope.pop()) {
-            return Err(RuntimeError(format!(
+            return Err(RuntimeError::internal(format!(
                 "kernel {name} does not compile for {}: {error}",
                 self.info.name
             )));

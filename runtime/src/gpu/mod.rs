@@ -114,7 +114,7 @@ impl Executable {
         let binding_limit = gpu.limits.max_storage_buffer_binding_size;
         let buffer = |label: &str, size: u64, usage: wgpu::BufferUsages| {
             if size > gpu.limits.max_buffer_size || size > binding_limit {
-                return Err(RuntimeError(format!(
+                return Err(RuntimeError::unsupported(format!(
                     "{label} needs a buffer of {size} bytes; {} binds at most {} bytes",
                     gpu.info.name,
                     binding_limit.min(gpu.limits.max_buffer_size)
@@ -177,7 +177,7 @@ impl Executable {
                 .copied()
                 .collect();
             if slots.len() > max_bindings {
-                return Err(RuntimeError(format!(
+                return Err(RuntimeError::unsupported(format!(
                     "kernel {} binds {} arrays; {} allows {max_bindings} per shader",
                     kernel.name,
                     slots.len(),
@@ -244,7 +244,7 @@ impl Executable {
             }
         });
         if let Some(error) = pollster::block_on(scope.pop()) {
-            return Err(RuntimeError(format!(
+            return Err(RuntimeError::internal(format!(
                 "cannot set the program up on {}: {error}",
                 gpu.info.name
             )));
@@ -355,7 +355,9 @@ impl Executable {
             None => None,
         };
         if let Some(error) = pollster::block_on(scope.pop()) {
-            return Err(RuntimeError(format!("the GPU run failed: {error}")));
+            return Err(RuntimeError::internal(format!(
+                "the GPU run failed: {error}"
+            )));
         }
         Ok((results, profile))
     }
@@ -383,15 +385,14 @@ fn read<T>(
     });
     gpu.device
         .poll(wgpu::PollType::wait_indefinitely())
-        .map_err(|e| RuntimeError(format!("the GPU did not finish: {e}")))?;
+        .map_err(|e| RuntimeError::internal(format!("the GPU did not finish: {e}")))?;
     rx.recv()
-        .map_err(|_| RuntimeError("the GPU dropped a readback".into()))?
-        .map_err(|e| RuntimeError(format!("cannot read the GPU's results: {e}")))?;
-    let value = convert(
-        &buffer
-            .get_mapped_range(..)
-            .map_err(|e| RuntimeError(format!("cannot read the GPU's results: {e:?}")))?,
-    );
+        .map_err(|_| RuntimeError::internal("the GPU dropped a readback"))?
+        .map_err(|e| RuntimeError::internal(format!("cannot read the GPU's results: {e}")))?;
+    let value =
+        convert(&buffer.get_mapped_range(..).map_err(|e| {
+            RuntimeError::internal(format!("cannot read the GPU's results: {e:?}"))
+        })?);
     buffer.unmap();
     Ok(value)
 }

@@ -33,7 +33,7 @@ impl Value {
 pub fn run(module: &Module, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
     let params = module.parameter_shapes();
     if inputs.len() != params.len() {
-        return Err(RuntimeError(format!(
+        return Err(RuntimeError::input(format!(
             "the program takes {} inputs, {} were given",
             params.len(),
             inputs.len()
@@ -44,7 +44,7 @@ pub fn run(module: &Module, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError
             .as_array()
             .is_some_and(|p| p.same_logical(&input.shape()));
         if !fits {
-            return Err(RuntimeError(format!(
+            return Err(RuntimeError::input(format!(
                 "input {i} is {} but the parameter is {param}",
                 input.shape()
             )));
