@@ -2,6 +2,9 @@
 //! print its `hlo`, `bench` it on each backend.
 //! Exit status: 0 success, 2 user error, 3 backend unavailable, 1 internal error.
 
+// The one unsafe call is restoring SIGPIPE's default, below.
+#![deny(unsafe_code)]
+
 mod bench;
 mod diagnostics;
 mod inputs;
@@ -257,6 +260,7 @@ fn main() -> ExitCode {
     // A closed pipe (`omelet hlo ... | head`) ends the process quietly, as it
     // does any Unix filter, instead of making `print!` panic.
     #[cfg(unix)]
+    #[allow(unsafe_code)]
     // Safety: restoring a signal's default disposition before any thread starts.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);

@@ -1,6 +1,8 @@
 //! The compiler: the HLO graph and everything that builds, reads, writes and
 //! estimates it. Later stages (tracer, optimizer, fusion) live here too.
 
+#![forbid(unsafe_code)]
+
 pub mod cost;
 pub mod dump;
 mod error;

@@ -3,6 +3,8 @@
 //! [`Span`]s; giving it meaning (shapes, ops, types) is the compiler's job.
 //! This crate knows nothing of the HLO graph.
 
+#![forbid(unsafe_code)]
+
 pub mod hlo;
 pub mod omelet;
 mod span;
