@@ -17,7 +17,17 @@ struct HloParser;
 pub struct ModuleAst {
     pub name: String,
     pub name_span: Span,
+    /// `entry_computation_layout={(params)->result}`, when written.
+    pub entry_layout: Option<EntryLayoutAst>,
     pub computations: Vec<ComputationAst>,
+}
+
+/// The module header's `entry_computation_layout`: the entry's signature.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntryLayoutAst {
+    pub parameters: Vec<ShapeAst>,
+    pub result: ShapeAst,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -130,6 +140,7 @@ pub fn parse(text: &str) -> Result<ModuleAst, ParseError> {
     let module = pairs.next().expect("the grammar yields one module");
     let mut name = String::new();
     let mut name_span = Span::default();
+    let mut entry_layout = None;
     let mut computations = Vec::new();
     for pair in module.into_inner() {
         match pair.as_rule() {
@@ -137,6 +148,7 @@ pub fn parse(text: &str) -> Result<ModuleAst, ParseError> {
                 name_span = Span::of(pair.as_span());
                 name = ident(pair);
             }
+            Rule::entry_layout => entry_layout = Some(entry_layout_ast(pair)?),
             Rule::computation => computations.push(computation(pair)?),
             _ => {}
         }
@@ -144,7 +156,25 @@ pub fn parse(text: &str) -> Result<ModuleAst, ParseError> {
     Ok(ModuleAst {
         name,
         name_span,
+        entry_layout,
         computations,
+    })
+}
+
+fn entry_layout_ast(pair: Pair<Rule>) -> Result<EntryLayoutAst, ParseError> {
+    let span = Span::of(pair.as_span());
+    let mut inner = pair.into_inner();
+    let parameters = inner
+        .next()
+        .expect("a signature has parameters")
+        .into_inner()
+        .map(shape_ast)
+        .collect::<Result<_, _>>()?;
+    let result = shape_ast(inner.next().expect("a signature has a result"))?;
+    Ok(EntryLayoutAst {
+        parameters,
+        result,
+        span,
     })
 }
 
@@ -358,6 +388,7 @@ fn describe(rule: &Rule) -> String {
         Rule::module => "`HloModule`",
         Rule::computation => "a computation",
         Rule::signature => "a signature",
+        Rule::entry_layout => "an entry computation layout",
         Rule::param_decl => "a parameter declaration",
         Rule::instruction => "an instruction",
         Rule::constant_op | Rule::parameter_op | Rule::generic_op => "an op",

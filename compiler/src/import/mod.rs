@@ -6,6 +6,7 @@
 //! Anything outside HLO.md's op set is an error that names the op and its place.
 
 mod attributes;
+mod entry_layout;
 mod values;
 
 use rustc_hash::FxHashMap;
@@ -88,6 +89,9 @@ pub fn import(ast: &ModuleAst) -> Result<Module, CompileError> {
     };
     // The builder checked every shape rule; what is left is the module-level wiring.
     verify(&module).map_err(|e| CompileError::new(ErrorKind::Shape, e.to_string()))?;
+    if let Some(layout) = &ast.entry_layout {
+        entry_layout::check(layout, &module)?;
+    }
     Ok(module)
 }
 
@@ -178,22 +182,34 @@ impl<'a> Importer<'a> {
                 ),
             ));
         }
+        if let Some(second) = comp.instructions.iter().filter(|i| i.is_root).nth(1) {
+            return Err(err(
+                ErrorKind::Syntax,
+                second.name_span,
+                format!("a second ROOT in computation {}", comp.name),
+            ));
+        }
+        // N parameters are numbered 0 to N-1: a larger number is an error, not a
+        // table of that many entries for the builder to allocate.
+        let parameters = comp
+            .instructions
+            .iter()
+            .filter(|i| matches!(i.body, BodyAst::ParameterNumber(_)))
+            .count();
         self.inlining.push(&comp.name);
         let mut ids: FxHashMap<&str, InstrId> = FxHashMap::default();
         let mut root = None;
         for instr in topological_order(comp)? {
-            // Parameters 0..=N each take an instruction, so a larger N is an error,
-            // not a table of N entries for the builder to allocate.
             if let BodyAst::ParameterNumber(n) = instr.body
-                && n >= comp.instructions.len() as u64
+                && n >= parameters as u64
             {
                 return Err(err(
                     ErrorKind::Syntax,
                     instr.opcode_span,
                     format!(
-                        "parameter({n}) is out of range: computation {} has {} instructions",
+                        "parameter({n}) is out of range: computation {} has {parameters} parameter{}, numbered from 0",
                         comp.name,
-                        comp.instructions.len()
+                        if parameters == 1 { "" } else { "s" },
                     ),
                 ));
             }
