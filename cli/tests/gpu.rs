@@ -184,6 +184,46 @@ ENTRY e {
 ",
         &[&[-2147483648.0, -9.0, -8.017734]],
     ),
+    (
+        // The mean over an empty batch is 0 / 0, NaN: shader compilers fold a
+        // division by a constant zero (lavapipe to 0).
+        "mean_over_empty_batch",
+        "HloModule m
+add {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT c = f32[] add(a, b)
+}
+ENTRY e {
+  x = f32[0,4] parameter(0)
+  z = f32[] constant(0)
+  s = f32[4] reduce(x, z), dimensions={0}, to_apply=add
+  n = f32[4] broadcast(z), dimensions={}
+  ROOT m = f32[4] divide(s, n)
+}
+",
+        &[&[]],
+    ),
+    (
+        // Division and remainder by a constant zero, as `i / 0` traces (its
+        // integers converted): ±inf by the signs, NaN for 0/0, NaN/0 and any
+        // remainder by zero.
+        "division_by_constant_zero",
+        "HloModule m
+ENTRY e {
+  x = f32[6] parameter(0)
+  z = f32[] constant(0)
+  nz = f32[] constant(-0)
+  zeros = f32[6] broadcast(z), dimensions={}
+  negative_zeros = f32[6] broadcast(nz), dimensions={}
+  d = f32[6] divide(x, zeros)
+  dn = f32[6] divide(x, negative_zeros)
+  r = f32[6] remainder(x, zeros)
+  ROOT t = (f32[6], f32[6], f32[6]) tuple(d, dn, r)
+}
+",
+        &[&[3.0, -2.0, 0.0, -0.0, f32::INFINITY, f32::NAN]],
+    ),
 ];
 
 fn main() {

@@ -15,6 +15,8 @@ pub enum Helper {
     MaxF32,
     MinF32,
     SignF32,
+    DivF32,
+    RemF32,
     DivS32,
     RemS32,
     PowF32,
@@ -25,7 +27,9 @@ impl Helper {
     /// The helpers this one calls.
     pub fn needs(self) -> &'static [Helper] {
         match self {
-            Helper::MaxF32 | Helper::MinF32 | Helper::SignF32 | Helper::PowF32 => &[Helper::IsNan],
+            Helper::MaxF32 | Helper::MinF32 | Helper::SignF32 | Helper::DivF32 | Helper::PowF32 => {
+                &[Helper::IsNan]
+            }
             _ => &[],
         }
     }
@@ -47,6 +51,21 @@ impl Helper {
             // ±1 with the sign bit of x; ±0 and NaN are their own sign.
             Helper::SignF32 => {
                 "fn om_sign(x: f32) -> f32 {\n    let s = bitcast<f32>((bitcast<u32>(x) & 0x80000000u) | 0x3f800000u);\n    return select(s, x, x == 0.0f || om_isnan(x));\n}\n"
+            }
+            // IEEE 754's x / ±0 (±inf by the signs; NaN for 0 / 0 and NaN / 0),
+            // chosen explicitly: shader compilers fold a division by a constant
+            // zero to anything (lavapipe to 0), as in a mean over an empty batch.
+            Helper::DivF32 => {
+                "fn om_fdiv(x: f32, y: f32) -> f32 {
+    let inf = bitcast<f32>(((bitcast<u32>(x) ^ bitcast<u32>(y)) & 0x80000000u) | 0x7f800000u);
+    let by_zero = select(inf, bitcast<f32>(0x7fc00000u), x == 0.0f || om_isnan(x));
+    return select(x / y, by_zero, y == 0.0f);
+}
+"
+            }
+            // fmod(x, ±0) is NaN; compilers fold WGSL's x % 0 to x (lavapipe).
+            Helper::RemF32 => {
+                "fn om_frem(x: f32, y: f32) -> f32 {\n    return select(x % y, bitcast<f32>(0x7fc00000u), y == 0.0f);\n}\n"
             }
             // WGSL gives x for x / 0 and for i32::MIN / -1; HLO gives −1 for the former.
             Helper::DivS32 => {
@@ -197,11 +216,11 @@ pub fn binary(e: &mut Emitter, op: BinaryOp, element: ElementType, x: &str, y: &
         BinaryOp::Add => format!("{x} + {y}"),
         BinaryOp::Subtract => format!("{x} - {y}"),
         BinaryOp::Multiply => format!("{x} * {y}"),
-        BinaryOp::Divide if float => format!("{x} / {y}"),
+        BinaryOp::Divide if float => call(Helper::DivF32, "om_fdiv"),
         BinaryOp::Divide => call(Helper::DivS32, "om_div"),
         // WGSL's float remainder is x − y·trunc(x/y), C's fmod for moderate
         // quotients.
-        BinaryOp::Remainder if float => format!("{x} % {y}"),
+        BinaryOp::Remainder if float => call(Helper::RemF32, "om_frem"),
         BinaryOp::Remainder => call(Helper::RemS32, "om_rem"),
         BinaryOp::Maximum if float => call(Helper::MaxF32, "om_max"),
         BinaryOp::Minimum if float => call(Helper::MinF32, "om_min"),

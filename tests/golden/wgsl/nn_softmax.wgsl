@@ -41,6 +41,11 @@ fn om_isnan(x: f32) -> bool {
 fn om_max(x: f32, y: f32) -> f32 {
     return select(select(y, x, y < x), x, om_isnan(x));
 }
+fn om_fdiv(x: f32, y: f32) -> f32 {
+    let inf = bitcast<f32>(((bitcast<u32>(x) ^ bitcast<u32>(y)) & 0x80000000u) | 0x7f800000u);
+    let by_zero = select(inf, bitcast<f32>(0x7fc00000u), x == 0.0f || om_isnan(x));
+    return select(x / y, by_zero, y == 0.0f);
+}
 var<workgroup> w7: array<f32, 17>;
 var<workgroup> red_f32: array<f32, 32>;
 var<workgroup> red_i32: array<i32, 32>;
@@ -104,7 +109,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         for (var j: u32 = lid; j < 17u; j += 32u) {
             let v18: u32 = j;
             let v19: f32 = w7[v18];
-            let v20: f32 = v19 / v17;
+            let v20: f32 = om_fdiv(v19, v17);
             let v21: u32 = row * 17u + j;
             a1[v21] = v20;
         }
@@ -268,6 +273,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
 @group(0) @binding(1) var<storage, read_write> a1: array<f32>;
 @group(0) @binding(2) var<storage, read_write> a2: array<f32>;
 
+fn om_isnan(x: f32) -> bool {
+    return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+fn om_fdiv(x: f32, y: f32) -> f32 {
+    let inf = bitcast<f32>(((bitcast<u32>(x) ^ bitcast<u32>(y)) & 0x80000000u) | 0x7f800000u);
+    let by_zero = select(inf, bitcast<f32>(0x7fc00000u), x == 0.0f || om_isnan(x));
+    return select(x / y, by_zero, y == 0.0f);
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     for (var i: u32 = gid.x; i < 629u; i += 768u) {
@@ -276,7 +290,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         let v3: u32 = v2 * 17u + v1;
         let v4: f32 = a1[v3];
         let v5: f32 = a0[v1];
-        let v6: f32 = v4 / v5;
+        let v6: f32 = om_fdiv(v4, v5);
         let v7: u32 = v2 * 17u + v1;
         a2[v7] = v6;
     }
