@@ -12,7 +12,7 @@
 use omelet_compiler::cost::single_op_kind;
 use omelet_compiler::fusion::kernel_outer_dims;
 use omelet_compiler::hlo::{
-    ArrayShape, Computation, ElementType, FusionKind, InstrId, Instruction, Op,
+    ArrayShape, Computation, ElementType, FusionKind, InstrId, Instruction, Op, check_fusion,
 };
 
 /// One fused kernel: its body, the values it writes, and its schedule.
@@ -117,8 +117,15 @@ impl MatrixView {
 }
 
 impl Kernel {
-    /// Describes the fused computation `body`, whose kind fusion chose.
-    pub fn new(name: &str, body: &Computation, kind: FusionKind) -> Kernel {
+    /// Describes the fused computation `body`, of kind `kind`; or says why the
+    /// backends cannot compile it. A module's fusions passed the verifier
+    /// ([`check_fusion`]); the body must also compute arrays only (a tuple only
+    /// as its root). Fusion forms row kernels whose values are computed one row
+    /// at a time (`fusion/model.rs`); a hand-written kernel that reads a value
+    /// across rows runs as one row instead, which is always correct.
+    pub fn new(name: &str, body: &Computation, kind: FusionKind) -> Result<Kernel, String> {
+        arrays_only(body).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
+        check_fusion(body, kind).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
         let root = body.root_instr();
         let outputs = match root.op {
             Op::Tuple => root.operands.clone(),
@@ -140,25 +147,18 @@ impl Kernel {
                 Schedule::Products(products)
             }
             _ if !trailing_reductions => Schedule::Columns,
-            _ => {
-                let outer = kernel_outer_dims(body);
-                Schedule::Rows {
-                    product: row_product(body, &outputs, &outer),
-                    consumer: row_consumer(body, &outputs, &outer),
-                    outer,
-                }
-            }
+            _ => rows(body, &outputs),
         };
-        Kernel {
+        Ok(Kernel {
             name: name.to_string(),
             body: body.clone(),
             outputs,
             schedule,
-        }
+        })
     }
 
     /// A kernel of one instruction of `comp` that fusion left on its own.
-    pub fn single(comp: &Computation, id: InstrId) -> Kernel {
+    pub fn single(comp: &Computation, id: InstrId) -> Result<Kernel, String> {
         let instr = comp.instr(id);
         let mut instructions: Vec<Instruction> = instr
             .operands
@@ -293,6 +293,126 @@ impl Kernel {
     }
 }
 
+/// The row schedule of a body: over the leading dimensions its reductions and
+/// dots agree on, when every value computed from others the kernel computes is
+/// computed row by row ([`row_by_row`]); else over no dimensions (one part,
+/// each output written whole), which any body computes correctly.
+fn rows(body: &Computation, outputs: &[InstrId]) -> Schedule {
+    let outer = kernel_outer_dims(body);
+    let product = row_product(body, outputs, &outer);
+    let consumer = row_consumer(body, outputs, &outer);
+    // What the emitter keeps for the row in scratch besides computed values.
+    let kept: Vec<InstrId> = product
+        .iter()
+        .map(|p| p.dot)
+        .chain(consumer.iter().map(|c| c.lhs))
+        .collect();
+    if row_by_row(body, &outer, &kept) {
+        Schedule::Rows {
+            outer,
+            product,
+            consumer,
+        }
+    } else {
+        Schedule::Rows {
+            outer: Vec::new(),
+            product: None,
+            consumer: None,
+        }
+    }
+}
+
+/// Whether a row kernel over `outer` computes `body` correctly: whatever it
+/// keeps per row (pinned, in scratch) is read only at the row's own index.
+/// That holds when every reader of a value computed in the kernel (or `kept`)
+/// reads it row by row, as fusion's model (`fusion/model.rs`) allows: an
+/// elementwise op, broadcast or reshape whose result is laid out in rows; a
+/// reduction; a dot whose left operand has its rows first and whose right
+/// operand is not computed. Inputs, constants and data movement of those alone
+/// are read in place, at any index.
+fn row_by_row(body: &Computation, outer: &[usize], kept: &[InstrId]) -> bool {
+    if outer.is_empty() {
+        return true;
+    }
+    let live = body.live();
+    let mut computed = vec![false; body.instructions.len()];
+    for id in body.ids() {
+        let instr = body.instr(id);
+        let from_computed = instr.operands.iter().any(|o| computed[o.index()]);
+        computed[id.index()] = kept.contains(&id)
+            || match instr.op {
+                Op::Parameter(_) | Op::Constant(_) | Op::Tuple => false,
+                Op::Broadcast { .. }
+                | Op::Reshape
+                | Op::Transpose { .. }
+                | Op::Slice { .. }
+                | Op::Bitcast
+                | Op::Iota { .. } => from_computed,
+                _ => true,
+            };
+    }
+    let row_shaped = |id: InstrId| body.instr(id).array_shape().dims.starts_with(outer);
+    body.ids().filter(|&id| live[id.index()]).all(|id| {
+        let instr = body.instr(id);
+        if matches!(instr.op, Op::Tuple) || !instr.operands.iter().any(|o| computed[o.index()]) {
+            return true;
+        }
+        match &instr.op {
+            Op::Reduce { .. } => true,
+            Op::Dot(d) => {
+                let (lhs, rhs) = (instr.operands[0], instr.operands[1]);
+                let rank = body.instr(lhs).array_shape().rank();
+                let nb = d.lhs_batch.len();
+                let rows_first = d.lhs_batch.iter().copied().eq(0..nb)
+                    && d.lhs_contracting
+                        .iter()
+                        .copied()
+                        .eq(rank - d.lhs_contracting.len()..rank);
+                !computed[rhs.index()] && (rows_first || !computed[lhs.index()])
+            }
+            Op::Broadcast { dimensions } => {
+                let keeps_rows = dimensions
+                    .iter()
+                    .take(outer.len())
+                    .copied()
+                    .eq(0..outer.len());
+                keeps_rows && row_shaped(id)
+            }
+            Op::Reshape => row_shaped(instr.operands[0]) && row_shaped(id),
+            Op::Unary(_)
+            | Op::Binary(_)
+            | Op::Compare(_)
+            | Op::Select
+            | Op::Clamp
+            | Op::Convert => row_shaped(id),
+            _ => false,
+        }
+    })
+}
+
+/// Checks that `body` computes arrays, as the emitters do: array parameters,
+/// and no tuple (but the root), `get-tuple-element` or nested fusion.
+fn arrays_only(body: &Computation) -> Result<(), String> {
+    for id in body.ids() {
+        let instr = body.instr(id);
+        let refused = match instr.op {
+            Op::Tuple => id != body.root,
+            Op::GetTupleElement { .. } | Op::Fusion { .. } => true,
+            Op::Parameter(_) => instr.shape.as_array().is_none(),
+            _ => false,
+        };
+        if refused {
+            return Err(format!(
+                "{} ({} {}) is not compiled: the backends compile fused computations of arrays, a tuple only as the root",
+                instr.name,
+                instr.shape,
+                instr.op.opcode()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The GEMM schedule of a body with one `f32` dot of (transposed) inputs with at
 /// most one batch, one free and one contracting dimension per side, whose single
 /// row-major output is the dot or elementwise ops reading it at the same index.
@@ -316,18 +436,25 @@ fn gemm(name: &str, body: &Computation, outputs: &[InstrId]) -> Option<Gemm> {
         && out_shape.has_default_layout()
         && elementwise_readers(body, *dot);
     let mut gemm = product(body, *dot).filter(|_| fits)?;
-    gemm.epilogue = (*out != *dot).then(|| {
-        let mut epilogue = body.clone();
-        let parameter = epilogue.parameters.len();
-        epilogue.instructions[dot.index()] = Instruction {
-            name: "product".to_string(),
-            op: Op::Parameter(parameter),
-            operands: Vec::new(),
-            shape: body.instr(*dot).shape.clone(),
-        };
-        epilogue.parameters.push(*dot);
-        Box::new(Kernel::new(name, &epilogue, FusionKind::Loop))
-    });
+    let epilogue = match *out != *dot {
+        false => None,
+        true => {
+            let mut epilogue = body.clone();
+            let parameter = epilogue.parameters.len();
+            epilogue.instructions[dot.index()] = Instruction {
+                name: "product".to_string(),
+                op: Op::Parameter(parameter),
+                operands: Vec::new(),
+                shape: body.instr(*dot).shape.clone(),
+            };
+            epilogue.parameters.push(*dot);
+            // An epilogue the backends cannot compile leaves the product to the rows.
+            Some(Box::new(
+                Kernel::new(name, &epilogue, FusionKind::Loop).ok()?,
+            ))
+        }
+    };
+    gemm.epilogue = epilogue;
     Some(gemm)
 }
 

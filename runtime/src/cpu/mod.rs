@@ -52,7 +52,7 @@ impl Executable {
     /// Compiles a fused module (`pipeline::compile(.., Stage::Fused)`).
     pub fn new(module: &Module) -> Result<Executable, RuntimeError> {
         let entry = module.entry();
-        let kernels = plan::kernels(module);
+        let kernels = plan::kernels(module)?;
         let code = codegen::compile(&kernels).map_err(RuntimeError::internal)?;
         let parts = kernels.iter().map(thread_parts).collect();
         let most = code
