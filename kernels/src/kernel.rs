@@ -24,6 +24,90 @@ pub struct Kernel {
     /// The body values written to memory, in the order of the kernel's results.
     pub outputs: Vec<InstrId>,
     pub schedule: Schedule,
+    /// What one thread keeps in its scratch memory (row kernels only).
+    pub scratch: ScratchLayout,
+}
+
+/// A row kernel's per-thread scratch, in bytes from its start: one layout that
+/// the CPU emitter places values by, the runtime sizes scratch by and points
+/// the GEMMs at. Every element takes 4 bytes (`f32`, `s32`, a `pred` mask).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScratchLayout {
+    /// The [`RowProduct`] for one index of the first dimension: its batches'
+    /// `m × n` matrices one after another, row-major.
+    pub product: Option<Region>,
+    /// The [`RowConsumer`]'s left operand for one index of the first
+    /// dimension: its batches' `m × k` matrices one after another, row-major.
+    pub consumer: Option<Region>,
+    /// One row (row-major over the dimensions after the outer ones) of each
+    /// other value [`Kernel::materialized`], in body order.
+    pub rows: Vec<(InstrId, Region)>,
+    /// The whole scratch one thread needs.
+    pub bytes: usize,
+}
+
+/// `bytes` bytes at `offset` in scratch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub offset: usize,
+    pub bytes: usize,
+}
+
+impl Region {
+    /// Where the `i`th of the region's consecutive `f32` matrices of `len`
+    /// elements starts, in `f32`s from the start of scratch.
+    pub fn matrix(&self, i: usize, len: usize) -> usize {
+        assert!(
+            (i + 1) * len * 4 <= self.bytes,
+            "matrix {i} of {len} elements lies outside its scratch region"
+        );
+        self.offset / 4 + i * len
+    }
+}
+
+impl ScratchLayout {
+    /// The layout of `kernel`'s scratch: the product, the consumer's operand,
+    /// then a row of each other materialized value.
+    fn of(kernel: &Kernel) -> ScratchLayout {
+        let Schedule::Rows {
+            outer,
+            product,
+            consumer,
+        } = &kernel.schedule
+        else {
+            return ScratchLayout::default();
+        };
+        let dims = |id: InstrId| &kernel.body.instr(id).array_shape().dims;
+        let mut layout = ScratchLayout::default();
+        let mut place = |elements: usize| {
+            let region = Region {
+                offset: layout.bytes,
+                bytes: elements * 4,
+            };
+            layout.bytes += region.bytes;
+            region
+        };
+        // A block: everything under one index of the first dimension.
+        let block = |id: InstrId| dims(id).iter().skip(1).product::<usize>();
+        let product_region = product.as_ref().map(|p| place(block(p.dot)));
+        let consumer_region = consumer.as_ref().map(|c| place(block(c.lhs)));
+        let special = |id: InstrId| {
+            product.as_ref().is_some_and(|p| p.dot == id)
+                || consumer.as_ref().is_some_and(|c| c.lhs == id)
+        };
+        let rows: Vec<(InstrId, Region)> = kernel
+            .materialized(outer)
+            .into_iter()
+            .filter(|&m| !special(m))
+            .map(|m| (m, place(dims(m)[outer.len()..].iter().product())))
+            .collect();
+        ScratchLayout {
+            product: product_region,
+            consumer: consumer_region,
+            rows,
+            ..layout
+        }
+    }
 }
 
 /// How the iteration space is walked.
@@ -149,12 +233,15 @@ impl Kernel {
             _ if !trailing_reductions => Schedule::Columns,
             _ => rows(body, &outputs),
         };
-        Ok(Kernel {
+        let mut kernel = Kernel {
             name: name.to_string(),
             body: body.clone(),
             outputs,
             schedule,
-        })
+            scratch: ScratchLayout::default(),
+        };
+        kernel.scratch = ScratchLayout::of(&kernel);
+        Ok(kernel)
     }
 
     /// A kernel of one instruction of `comp` that fusion left on its own.
@@ -708,7 +795,61 @@ pub fn strides(shape: &ArrayShape) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::reshape_strides;
+    use omelet_compiler::hlo::Op;
+    use omelet_compiler::import::parse_module;
+
+    use super::{Kernel, Region, Schedule, reshape_strides};
+
+    #[test]
+    fn attention_scratch_holds_the_scores_the_probabilities_and_a_row_of_exp() {
+        let module = parse_module(include_str!("../../tests/golden/suite/attention.hlo")).unwrap();
+        let Op::Fusion { kind, computation } = module.entry().root_instr().op else {
+            panic!("attention is one fusion")
+        };
+        let kernel = Kernel::new("fusion.1", module.computation(computation), kind).unwrap();
+        assert!(matches!(
+            kernel.schedule,
+            Schedule::Rows {
+                product: Some(_),
+                consumer: Some(_),
+                ..
+            }
+        ));
+        let block = 512 * 512 * 4;
+        let layout = &kernel.scratch;
+        assert_eq!(
+            layout.product,
+            Some(Region {
+                offset: 0,
+                bytes: block
+            })
+        );
+        assert_eq!(
+            layout.consumer,
+            Some(Region {
+                offset: block,
+                bytes: block
+            })
+        );
+        // The scores and probabilities live in their blocks only; exp's row
+        // (read by the sum and the division) follows.
+        let rows: Vec<(&str, Region)> = layout
+            .rows
+            .iter()
+            .map(|&(m, r)| (kernel.body.instr(m).name.as_str(), r))
+            .collect();
+        assert_eq!(
+            rows,
+            [(
+                "exponential.12",
+                Region {
+                    offset: 2 * block,
+                    bytes: 512 * 4
+                }
+            )]
+        );
+        assert_eq!(layout.bytes, 2 * block + 512 * 4);
+    }
 
     #[test]
     fn reshapes_of_strided_arrays_need_no_copy_only_when_numpy_says_so() {
