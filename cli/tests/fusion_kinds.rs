@@ -260,6 +260,20 @@ fused {
 }
 
 #[test]
+fn fusion_of_no_results() {
+    // The loop emitter and the thread split indexed the first output.
+    let fused = "fused {
+  p = f32[4] parameter(0)
+  ROOT t = () tuple()
+}
+";
+    for kind in ["kLoop", "kCustom"] {
+        let m = parse_module(&module(fused, &["f32[4]"], "()", kind)).unwrap();
+        refused(&m, "computes no array");
+    }
+}
+
+#[test]
 fn fusion_calling_the_entry() {
     let fused = "fused {
   p = f32[4] parameter(0)

@@ -153,8 +153,8 @@ pub struct Gemm {
 }
 
 /// A dot of a row kernel over `[batch, row]` that the GEMM computes per batch
-/// (an `m × n` matrix at the start of each thread's scratch) before the batch's
-/// rows run; the row code reads it there.
+/// (an `m × n` matrix in each thread's scratch, [`ScratchLayout::product`])
+/// before the batch's rows run; the row code reads it there.
 #[derive(Clone, Debug)]
 pub struct RowProduct {
     pub dot: InstrId,
@@ -163,8 +163,9 @@ pub struct RowProduct {
 
 /// The output dot of a row kernel over `[batch, row]` whose left operand the
 /// rows compute (attention's probabilities times `v`): the rows write that
-/// operand for a whole batch (`m × k`, row-major in scratch after any
-/// [`RowProduct`]), then the GEMM multiplies it by `rhs` into the output.
+/// operand for a whole batch (`m × k`, row-major in scratch,
+/// [`ScratchLayout::consumer`]), then the GEMM multiplies it by `rhs` into the
+/// output.
 #[derive(Clone, Debug)]
 pub struct RowConsumer {
     pub dot: InstrId,
@@ -477,9 +478,13 @@ fn row_by_row(body: &Computation, outer: &[usize], kept: &[InstrId]) -> bool {
     })
 }
 
-/// Checks that `body` computes arrays, as the emitters do: array parameters,
-/// and no tuple (but the root), `get-tuple-element` or nested fusion.
+/// Checks that `body` computes arrays, as the emitters do: at least one, from
+/// array parameters, with no tuple (but the root), `get-tuple-element` or
+/// nested fusion.
 fn arrays_only(body: &Computation) -> Result<(), String> {
+    if body.root_instr().shape.arrays().is_empty() {
+        return Err("the fused computation computes no array".into());
+    }
     for id in body.ids() {
         let instr = body.instr(id);
         let refused = match instr.op {
