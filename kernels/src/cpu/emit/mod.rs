@@ -12,7 +12,7 @@
 //! `extern "C" fn(args: *const *mut u8, begin: i64, end: i64, scratch: *mut u8)`:
 //! `args` holds the kernel's inputs then its outputs, `[begin, end)` is the part of
 //! the parallel dimension to compute, and `scratch` holds the materialized rows
-//! (see [`Schedule::Rows`]) of one thread.
+//! (see [`Schedule::Rows`]) of one thread, laid out by [`Kernel::scratch`].
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
