@@ -143,6 +143,26 @@ fn loop_fusion_results_of_different_dimensions() {
 }
 
 #[test]
+fn omelet_run_rejects_a_bad_fusion_with_exit_status_2() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_omelet"))
+        .current_dir(support::root())
+        .args([
+            "run",
+            "tests/errors/fusion_loop_dimensions.hlo",
+            "--random",
+            "0",
+        ])
+        .output()
+        .expect("omelet runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("fusion_loop_dimensions.hlo:14:8") && stderr.contains("kLoop"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn loop_fusion_results_of_different_layouts_run() {
     let fused = "fused {
   p = f32[3,5] parameter(0)
