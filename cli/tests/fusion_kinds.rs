@@ -131,6 +131,28 @@ fn loop_fusion_results_of_different_dimensions() {
         &text,
         "a kLoop fusion iterates one index space, but its results a (f32[1024]) and b (f32[4]) have different dimensions",
     );
+    // Results of a nested fusion's tuple are named by their position.
+    let nested = "inner {
+  p = f32[1024] parameter(0)
+  q = f32[4] parameter(1)
+  ROOT t = (f32[1024], f32[4]) tuple(p, q)
+}
+
+fused {
+  p = f32[1024] parameter(0)
+  q = f32[4] parameter(1)
+  ROOT f = (f32[1024], f32[4]) fusion(p, q), kind=kCustom, calls=inner
+}
+";
+    rejected(
+        &module(
+            nested,
+            &["f32[1024]", "f32[4]"],
+            "(f32[1024], f32[4])",
+            "kLoop",
+        ),
+        "its results f#0 (f32[1024]) and f#1 (f32[4]) have different dimensions",
+    );
     // Built by hand past the verifier, the backends refuse it.
     let mut m = parse_module(&text.replace("kLoop", "kCustom")).unwrap();
     let Op::Fusion { kind, .. } = fusion_op(&mut m) else {
@@ -277,6 +299,22 @@ fused {
     let m = parse_module(&module(fused, &["f32[4]"], "f32[4]", "kLoop")).unwrap();
     refused(&m, "f (f32[4]{0} fusion) is not compiled");
     runs_refused(&m);
+}
+
+#[test]
+fn a_module_that_does_not_verify_is_not_compiled() {
+    // The entry's parameter shrunk to 4 elements under a fusion that reads 1024:
+    // the kernel read 4 KiB from the input's 16 bytes.
+    let fused = "fused {
+  p = f32[1024] parameter(0)
+  ROOT n = f32[1024] negate(p)
+}
+";
+    let mut m = parse_module(&module(fused, &["f32[1024]"], "f32[1024]", "kLoop")).unwrap();
+    let entry = m.entry.index();
+    m.computations[entry].instructions[0].shape =
+        omelet_compiler::hlo::Shape::Array(ArrayShape::new(ElementType::F32, vec![4]));
+    refused(&m, "the module does not verify");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! arena, reused as soon as a buffer's last reader has run (liveness-based first
 //! fit). Each engine says how many bytes an array takes and how buffers align.
 
-use omelet_compiler::hlo::{ArrayShape, Computation, InstrId, Module, Op};
+use omelet_compiler::hlo::{ArrayShape, Computation, InstrId, Module, Op, verify};
 use omelet_kernels::kernel::Kernel;
 
 use crate::array::{Array, RuntimeError};
@@ -154,8 +154,12 @@ pub fn plan(entry: &Computation, storage: &Storage) -> Plan {
 }
 
 /// The kernels of a fused module, in launch order (the plan's numbering); a
-/// fusion the backends cannot compile is an `Unsupported` error naming it.
+/// module that does not verify, or a fusion the backends cannot compile, is an
+/// `Unsupported` error naming it. Code is generated from verified modules only:
+/// the buffers it reads and writes are sized by the shapes the verifier checked.
 pub fn kernels(module: &Module) -> Result<Vec<Kernel>, RuntimeError> {
+    verify(module)
+        .map_err(|e| RuntimeError::unsupported(format!("the module does not verify: {e}")))?;
     let entry = module.entry();
     let live = entry.live();
     entry

@@ -50,6 +50,18 @@ pub fn verify(module: &Module) -> Result<(), VerifyError> {
             message: "the entry computation does not exist".into(),
         });
     }
+    // Every root first: a fusion's check reads its callee's.
+    if let Some(c) = module
+        .computations
+        .iter()
+        .find(|c| c.root.index() >= c.instructions.len())
+    {
+        return Err(VerifyError {
+            computation: c.name.clone(),
+            instruction: String::new(),
+            message: "the root instruction does not exist".into(),
+        });
+    }
     module
         .computations
         .iter()
@@ -77,21 +89,17 @@ pub fn check_fusion(body: &Computation, kind: FusionKind) -> Result<(), String> 
     match kind {
         FusionKind::Loop => {
             let root = body.root_instr();
-            let results: Vec<&str> = match root.op {
-                Op::Tuple => root
-                    .operands
-                    .iter()
-                    .map(|&o| body.instr(o).name.as_str())
-                    .collect(),
-                _ => vec![root.name.as_str()],
+            let result = |k: usize| match root.op {
+                Op::Tuple => body.instr(root.operands[k]).name.clone(),
+                _ => format!("{}#{k}", root.name),
             };
             let arrays = root.shape.arrays();
             if let Some(k) = (1..arrays.len()).find(|&k| arrays[k].dims != arrays[0].dims) {
                 return Err(format!(
                     "a kLoop fusion iterates one index space, but its results {} ({}) and {} ({}) have different dimensions",
-                    results[0],
+                    result(0),
                     arrays[0].logical_text(),
-                    results[k],
+                    result(k),
                     arrays[k].logical_text()
                 ));
             }
