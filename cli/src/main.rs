@@ -346,7 +346,10 @@ fn dispatch(command: Command) -> Result<(), CliError> {
                 }
                 Format::Wgsl => {
                     let fused = pipeline::compile(module.clone(), pipeline::Stage::Fused).module;
-                    for (name, wgsl) in gpu::wgsl(&fused) {
+                    let shaders = gpu::wgsl(&fused).map_err(|e| {
+                        CliError::from_runtime("the gpu backend cannot take this program", e)
+                    })?;
+                    for (name, wgsl) in shaders {
                         println!("// kernel {name}\n{wgsl}");
                     }
                 }

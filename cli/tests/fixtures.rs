@@ -296,7 +296,7 @@ fn cpu_matches(program: &Program) -> Result<(), Failed> {
 
 fn wgsl_validates(program: &Program) -> Result<(), Failed> {
     let module = compile(program.instance()?.module, Stage::Fused).module;
-    for (name, wgsl) in gpu::wgsl(&module) {
+    for (name, wgsl) in gpu::wgsl(&module).map_err(|e| e.to_string())? {
         let parsed = naga::front::wgsl::parse_str(&wgsl)
             .map_err(|e| format!("kernel {name}: {}\n{wgsl}", e.emit_to_string(&wgsl)))?;
         naga::valid::Validator::new(

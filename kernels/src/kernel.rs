@@ -12,7 +12,7 @@
 use omelet_compiler::cost::single_op_kind;
 use omelet_compiler::fusion::kernel_outer_dims;
 use omelet_compiler::hlo::{
-    ArrayShape, Computation, ElementType, FusionKind, InstrId, Instruction, Op,
+    ArrayShape, Computation, ElementType, FusionKind, InstrId, Instruction, Op, check_fusion,
 };
 
 /// One fused kernel: its body, the values it writes, and its schedule.
@@ -24,6 +24,90 @@ pub struct Kernel {
     /// The body values written to memory, in the order of the kernel's results.
     pub outputs: Vec<InstrId>,
     pub schedule: Schedule,
+    /// What one thread keeps in its scratch memory (row kernels only).
+    pub scratch: ScratchLayout,
+}
+
+/// A row kernel's per-thread scratch, in bytes from its start: one layout that
+/// the CPU emitter places values by, the runtime sizes scratch by and points
+/// the GEMMs at. Every element takes 4 bytes (`f32`, `s32`, a `pred` mask).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScratchLayout {
+    /// The [`RowProduct`] for one index of the first dimension: its batches'
+    /// `m × n` matrices one after another, row-major.
+    pub product: Option<Region>,
+    /// The [`RowConsumer`]'s left operand for one index of the first
+    /// dimension: its batches' `m × k` matrices one after another, row-major.
+    pub consumer: Option<Region>,
+    /// One row (row-major over the dimensions after the outer ones) of each
+    /// other value [`Kernel::materialized`], in body order.
+    pub rows: Vec<(InstrId, Region)>,
+    /// The whole scratch one thread needs.
+    pub bytes: usize,
+}
+
+/// `bytes` bytes at `offset` in scratch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub offset: usize,
+    pub bytes: usize,
+}
+
+impl Region {
+    /// Where the `i`th of the region's consecutive `f32` matrices of `len`
+    /// elements starts, in `f32`s from the start of scratch.
+    pub fn matrix(&self, i: usize, len: usize) -> usize {
+        assert!(
+            (i + 1) * len * 4 <= self.bytes,
+            "matrix {i} of {len} elements lies outside its scratch region"
+        );
+        self.offset / 4 + i * len
+    }
+}
+
+impl ScratchLayout {
+    /// The layout of `kernel`'s scratch: the product, the consumer's operand,
+    /// then a row of each other materialized value.
+    fn of(kernel: &Kernel) -> ScratchLayout {
+        let Schedule::Rows {
+            outer,
+            product,
+            consumer,
+        } = &kernel.schedule
+        else {
+            return ScratchLayout::default();
+        };
+        let dims = |id: InstrId| &kernel.body.instr(id).array_shape().dims;
+        let mut layout = ScratchLayout::default();
+        let mut place = |elements: usize| {
+            let region = Region {
+                offset: layout.bytes,
+                bytes: elements * 4,
+            };
+            layout.bytes += region.bytes;
+            region
+        };
+        // A block: everything under one index of the first dimension.
+        let block = |id: InstrId| dims(id).iter().skip(1).product::<usize>();
+        let product_region = product.as_ref().map(|p| place(block(p.dot)));
+        let consumer_region = consumer.as_ref().map(|c| place(block(c.lhs)));
+        let special = |id: InstrId| {
+            product.as_ref().is_some_and(|p| p.dot == id)
+                || consumer.as_ref().is_some_and(|c| c.lhs == id)
+        };
+        let rows: Vec<(InstrId, Region)> = kernel
+            .materialized(outer)
+            .into_iter()
+            .filter(|&m| !special(m))
+            .map(|m| (m, place(dims(m)[outer.len()..].iter().product())))
+            .collect();
+        ScratchLayout {
+            product: product_region,
+            consumer: consumer_region,
+            rows,
+            ..layout
+        }
+    }
 }
 
 /// How the iteration space is walked.
@@ -69,8 +153,8 @@ pub struct Gemm {
 }
 
 /// A dot of a row kernel over `[batch, row]` that the GEMM computes per batch
-/// (an `m × n` matrix at the start of each thread's scratch) before the batch's
-/// rows run; the row code reads it there.
+/// (an `m × n` matrix in each thread's scratch, [`ScratchLayout::product`])
+/// before the batch's rows run; the row code reads it there.
 #[derive(Clone, Debug)]
 pub struct RowProduct {
     pub dot: InstrId,
@@ -79,8 +163,9 @@ pub struct RowProduct {
 
 /// The output dot of a row kernel over `[batch, row]` whose left operand the
 /// rows compute (attention's probabilities times `v`): the rows write that
-/// operand for a whole batch (`m × k`, row-major in scratch after any
-/// [`RowProduct`]), then the GEMM multiplies it by `rhs` into the output.
+/// operand for a whole batch (`m × k`, row-major in scratch,
+/// [`ScratchLayout::consumer`]), then the GEMM multiplies it by `rhs` into the
+/// output.
 #[derive(Clone, Debug)]
 pub struct RowConsumer {
     pub dot: InstrId,
@@ -117,8 +202,15 @@ impl MatrixView {
 }
 
 impl Kernel {
-    /// Describes the fused computation `body`, whose kind fusion chose.
-    pub fn new(name: &str, body: &Computation, kind: FusionKind) -> Kernel {
+    /// Describes the fused computation `body`, of kind `kind`; or says why the
+    /// backends cannot compile it. A module's fusions passed the verifier
+    /// ([`check_fusion`]); the body must also compute arrays only (a tuple only
+    /// as its root). Fusion forms row kernels whose values are computed one row
+    /// at a time (`fusion/model.rs`); a hand-written kernel that reads a value
+    /// across rows runs as one row instead, which is always correct.
+    pub fn new(name: &str, body: &Computation, kind: FusionKind) -> Result<Kernel, String> {
+        arrays_only(body).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
+        check_fusion(body, kind).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
         let root = body.root_instr();
         let outputs = match root.op {
             Op::Tuple => root.operands.clone(),
@@ -140,25 +232,21 @@ impl Kernel {
                 Schedule::Products(products)
             }
             _ if !trailing_reductions => Schedule::Columns,
-            _ => {
-                let outer = kernel_outer_dims(body);
-                Schedule::Rows {
-                    product: row_product(body, &outputs, &outer),
-                    consumer: row_consumer(body, &outputs, &outer),
-                    outer,
-                }
-            }
+            _ => rows(body, &outputs),
         };
-        Kernel {
+        let mut kernel = Kernel {
             name: name.to_string(),
             body: body.clone(),
             outputs,
             schedule,
-        }
+            scratch: ScratchLayout::default(),
+        };
+        kernel.scratch = ScratchLayout::of(&kernel);
+        Ok(kernel)
     }
 
     /// A kernel of one instruction of `comp` that fusion left on its own.
-    pub fn single(comp: &Computation, id: InstrId) -> Kernel {
+    pub fn single(comp: &Computation, id: InstrId) -> Result<Kernel, String> {
         let instr = comp.instr(id);
         let mut instructions: Vec<Instruction> = instr
             .operands
@@ -293,6 +381,130 @@ impl Kernel {
     }
 }
 
+/// The row schedule of a body: over the leading dimensions its reductions and
+/// dots agree on, when every value computed from others the kernel computes is
+/// computed row by row ([`row_by_row`]); else over no dimensions (one part,
+/// each output written whole), which any body computes correctly.
+fn rows(body: &Computation, outputs: &[InstrId]) -> Schedule {
+    let outer = kernel_outer_dims(body);
+    let product = row_product(body, outputs, &outer);
+    let consumer = row_consumer(body, outputs, &outer);
+    // What the emitter keeps for the row in scratch besides computed values.
+    let kept: Vec<InstrId> = product
+        .iter()
+        .map(|p| p.dot)
+        .chain(consumer.iter().map(|c| c.lhs))
+        .collect();
+    if row_by_row(body, &outer, &kept) {
+        Schedule::Rows {
+            outer,
+            product,
+            consumer,
+        }
+    } else {
+        Schedule::Rows {
+            outer: Vec::new(),
+            product: None,
+            consumer: None,
+        }
+    }
+}
+
+/// Whether a row kernel over `outer` computes `body` correctly: whatever it
+/// keeps per row (pinned, in scratch) is read only at the row's own index.
+/// That holds when every reader of a value computed in the kernel (or `kept`)
+/// reads it row by row, as fusion's model (`fusion/model.rs`) allows: an
+/// elementwise op, broadcast or reshape whose result is laid out in rows; a
+/// reduction; a dot whose left operand has its rows first and whose right
+/// operand is not computed. Inputs, constants and data movement of those alone
+/// are read in place, at any index.
+fn row_by_row(body: &Computation, outer: &[usize], kept: &[InstrId]) -> bool {
+    if outer.is_empty() {
+        return true;
+    }
+    let live = body.live();
+    let mut computed = vec![false; body.instructions.len()];
+    for id in body.ids() {
+        let instr = body.instr(id);
+        let from_computed = instr.operands.iter().any(|o| computed[o.index()]);
+        computed[id.index()] = kept.contains(&id)
+            || match instr.op {
+                Op::Parameter(_) | Op::Constant(_) | Op::Tuple => false,
+                Op::Broadcast { .. }
+                | Op::Reshape
+                | Op::Transpose { .. }
+                | Op::Slice { .. }
+                | Op::Bitcast
+                | Op::Iota { .. } => from_computed,
+                _ => true,
+            };
+    }
+    let row_shaped = |id: InstrId| body.instr(id).array_shape().dims.starts_with(outer);
+    body.ids().filter(|&id| live[id.index()]).all(|id| {
+        let instr = body.instr(id);
+        if matches!(instr.op, Op::Tuple) || !instr.operands.iter().any(|o| computed[o.index()]) {
+            return true;
+        }
+        match &instr.op {
+            Op::Reduce { .. } => true,
+            Op::Dot(d) => {
+                let (lhs, rhs) = (instr.operands[0], instr.operands[1]);
+                let rank = body.instr(lhs).array_shape().rank();
+                let nb = d.lhs_batch.len();
+                let rows_first = d.lhs_batch.iter().copied().eq(0..nb)
+                    && d.lhs_contracting
+                        .iter()
+                        .copied()
+                        .eq(rank - d.lhs_contracting.len()..rank);
+                !computed[rhs.index()] && (rows_first || !computed[lhs.index()])
+            }
+            Op::Broadcast { dimensions } => {
+                let keeps_rows = dimensions
+                    .iter()
+                    .take(outer.len())
+                    .copied()
+                    .eq(0..outer.len());
+                keeps_rows && row_shaped(id)
+            }
+            Op::Reshape => row_shaped(instr.operands[0]) && row_shaped(id),
+            Op::Unary(_)
+            | Op::Binary(_)
+            | Op::Compare(_)
+            | Op::Select
+            | Op::Clamp
+            | Op::Convert => row_shaped(id),
+            _ => false,
+        }
+    })
+}
+
+/// Checks that `body` computes arrays, as the emitters do: at least one, from
+/// array parameters, with no tuple (but the root), `get-tuple-element` or
+/// nested fusion.
+fn arrays_only(body: &Computation) -> Result<(), String> {
+    if body.root_instr().shape.arrays().is_empty() {
+        return Err("the fused computation computes no array".into());
+    }
+    for id in body.ids() {
+        let instr = body.instr(id);
+        let refused = match instr.op {
+            Op::Tuple => id != body.root,
+            Op::GetTupleElement { .. } | Op::Fusion { .. } => true,
+            Op::Parameter(_) => instr.shape.as_array().is_none(),
+            _ => false,
+        };
+        if refused {
+            return Err(format!(
+                "{} ({} {}) is not compiled: the backends compile fused computations of arrays, a tuple only as the root",
+                instr.name,
+                instr.shape,
+                instr.op.opcode()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The GEMM schedule of a body with one `f32` dot of (transposed) inputs with at
 /// most one batch, one free and one contracting dimension per side, whose single
 /// row-major output is the dot or elementwise ops reading it at the same index.
@@ -316,18 +528,25 @@ fn gemm(name: &str, body: &Computation, outputs: &[InstrId]) -> Option<Gemm> {
         && out_shape.has_default_layout()
         && elementwise_readers(body, *dot);
     let mut gemm = product(body, *dot).filter(|_| fits)?;
-    gemm.epilogue = (*out != *dot).then(|| {
-        let mut epilogue = body.clone();
-        let parameter = epilogue.parameters.len();
-        epilogue.instructions[dot.index()] = Instruction {
-            name: "product".to_string(),
-            op: Op::Parameter(parameter),
-            operands: Vec::new(),
-            shape: body.instr(*dot).shape.clone(),
-        };
-        epilogue.parameters.push(*dot);
-        Box::new(Kernel::new(name, &epilogue, FusionKind::Loop))
-    });
+    let epilogue = match *out != *dot {
+        false => None,
+        true => {
+            let mut epilogue = body.clone();
+            let parameter = epilogue.parameters.len();
+            epilogue.instructions[dot.index()] = Instruction {
+                name: "product".to_string(),
+                op: Op::Parameter(parameter),
+                operands: Vec::new(),
+                shape: body.instr(*dot).shape.clone(),
+            };
+            epilogue.parameters.push(*dot);
+            // An epilogue the backends cannot compile leaves the product to the rows.
+            Some(Box::new(
+                Kernel::new(name, &epilogue, FusionKind::Loop).ok()?,
+            ))
+        }
+    };
+    gemm.epilogue = epilogue;
     Some(gemm)
 }
 
@@ -581,7 +800,61 @@ pub fn strides(shape: &ArrayShape) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::reshape_strides;
+    use omelet_compiler::hlo::Op;
+    use omelet_compiler::import::parse_module;
+
+    use super::{Kernel, Region, Schedule, reshape_strides};
+
+    #[test]
+    fn attention_scratch_holds_the_scores_the_probabilities_and_a_row_of_exp() {
+        let module = parse_module(include_str!("../../tests/golden/suite/attention.hlo")).unwrap();
+        let Op::Fusion { kind, computation } = module.entry().root_instr().op else {
+            panic!("attention is one fusion")
+        };
+        let kernel = Kernel::new("fusion.1", module.computation(computation), kind).unwrap();
+        assert!(matches!(
+            kernel.schedule,
+            Schedule::Rows {
+                product: Some(_),
+                consumer: Some(_),
+                ..
+            }
+        ));
+        let block = 512 * 512 * 4;
+        let layout = &kernel.scratch;
+        assert_eq!(
+            layout.product,
+            Some(Region {
+                offset: 0,
+                bytes: block
+            })
+        );
+        assert_eq!(
+            layout.consumer,
+            Some(Region {
+                offset: block,
+                bytes: block
+            })
+        );
+        // The scores and probabilities live in their blocks only; exp's row
+        // (read by the sum and the division) follows.
+        let rows: Vec<(&str, Region)> = layout
+            .rows
+            .iter()
+            .map(|&(m, r)| (kernel.body.instr(m).name.as_str(), r))
+            .collect();
+        assert_eq!(
+            rows,
+            [(
+                "exponential.12",
+                Region {
+                    offset: 2 * block,
+                    bytes: 512 * 4
+                }
+            )]
+        );
+        assert_eq!(layout.bytes, 2 * block + 512 * 4);
+    }
 
     #[test]
     fn reshapes_of_strided_arrays_need_no_copy_only_when_numpy_says_so() {

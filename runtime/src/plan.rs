@@ -5,7 +5,7 @@
 //! arena, reused as soon as a buffer's last reader has run (liveness-based first
 //! fit). Each engine says how many bytes an array takes and how buffers align.
 
-use omelet_compiler::hlo::{ArrayShape, Computation, InstrId, Module, Op};
+use omelet_compiler::hlo::{ArrayShape, Computation, InstrId, Module, Op, verify};
 use omelet_kernels::kernel::Kernel;
 
 use crate::array::{Array, RuntimeError};
@@ -61,12 +61,17 @@ pub fn plan(entry: &Computation, storage: &Storage) -> Plan {
         }
     }
     let root = entry.root_instr();
-    let result_ids: Vec<InstrId> = match root.op {
-        Op::Tuple => root.operands.clone(),
-        _ => vec![entry.root],
+    // The program's results, as (instruction, which of its arrays): the root
+    // tuple's elements, or each array of the root (a multi-output fusion has
+    // several).
+    let result_ids: Vec<(InstrId, usize)> = match root.op {
+        Op::Tuple => root.operands.iter().map(|&o| (o, 0)).collect(),
+        _ => (0..root.shape.arrays().len())
+            .map(|k| (entry.root, k))
+            .collect(),
     };
     // A result read from the arena stays there until the end.
-    for r in &result_ids {
+    for (r, _) in &result_ids {
         last_use[r.index()] = n;
     }
     // Tuple elements and bitcasts alias their operand's buffers: its last reader
@@ -110,9 +115,9 @@ pub fn plan(entry: &Computation, storage: &Storage) -> Plan {
                     .iter()
                     .enumerate()
                     .map(|(k, shape)| {
-                        let result = result_ids
-                            .iter()
-                            .position(|&r| r == id || is_output_of(entry, r, id, k));
+                        let result = result_ids.iter().position(|&(r, rk)| {
+                            (r, rk) == (id, k) || rk == 0 && is_output_of(entry, r, id, k)
+                        });
                         match result {
                             Some(r) => Slot::Result(r),
                             None => {
@@ -136,7 +141,10 @@ pub fn plan(entry: &Computation, storage: &Storage) -> Plan {
             _ => unreachable!("every other op is a kernel"),
         };
     }
-    let results = result_ids.iter().map(|r| slots[r.index()][0]).collect();
+    let results = result_ids
+        .iter()
+        .map(|&(r, k)| slots[r.index()][k])
+        .collect();
     Plan {
         launches,
         results,
@@ -145,8 +153,13 @@ pub fn plan(entry: &Computation, storage: &Storage) -> Plan {
     }
 }
 
-/// The kernels of a fused module, in launch order (the plan's numbering).
-pub fn kernels(module: &Module) -> Vec<Kernel> {
+/// The kernels of a fused module, in launch order (the plan's numbering); a
+/// module that does not verify, or a fusion the backends cannot compile, is an
+/// `Unsupported` error naming it. Code is generated from verified modules only:
+/// the buffers it reads and writes are sized by the shapes the verifier checked.
+pub fn kernels(module: &Module) -> Result<Vec<Kernel>, RuntimeError> {
+    verify(module)
+        .map_err(|e| RuntimeError::unsupported(format!("the module does not verify: {e}")))?;
     let entry = module.entry();
     let live = entry.live();
     entry
@@ -160,6 +173,7 @@ pub fn kernels(module: &Module) -> Vec<Kernel> {
             ),
             _ => Kernel::single(entry, id),
         })
+        .map(|kernel| kernel.map_err(RuntimeError::unsupported))
         .collect()
 }
 

@@ -102,6 +102,23 @@ pub fn gpu_device_without_subgroups() -> Option<Arc<gpu::Gpu>> {
     .clone()
 }
 
+/// The GPU for a test that checks the GPU backend too, `None` where there is no
+/// adapter (skipping that check, with the reason printed once); where
+/// `OMELET_REQUIRE_TOOLS` is set, a missing adapter panics instead.
+pub fn gpu_if_present() -> Option<Arc<gpu::Gpu>> {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    match gpu_device() {
+        Ok(gpu) => Some(gpu),
+        Err(reason) if tools_required() => {
+            panic!("no GPU adapter (OMELET_REQUIRE_TOOLS is set): {reason}")
+        }
+        Err(reason) => {
+            SAID.call_once(|| eprintln!("the gpu backend is not checked here: {reason}"));
+            None
+        }
+    }
+}
+
 /// Whether `gpu::` trials are ignored here (see [`ignore_without`]).
 pub fn ignore_gpu_trials() -> bool {
     ignore_without("gpu", &gpu_device().map(|_| ()))

@@ -21,4 +21,4 @@ pub use op::{
 pub use print::print_module;
 pub(crate) use shape::join;
 pub use shape::{ArrayShape, ElementType, Shape};
-pub use verify::{VerifyError, verify};
+pub use verify::{VerifyError, check_fusion, verify};

@@ -2,13 +2,19 @@
 //!
 //! It runs after import, after the tracer and (in tests and debug builds) between
 //! passes. Each error names the computation and the offending instruction.
+//!
+//! Fusions are checked for what their kind means ([`check_fusion`]): a `kLoop`
+//! fusion is one loop over one index space, so its results share their
+//! dimensions; a `kInput` fusion has a reduction as its hero and a `kOutput`
+//! fusion a dot. A fused computation may call no computation that (through
+//! fusions) calls it back, nor the entry.
 
 use std::fmt;
 
 use rustc_hash::FxHashSet;
 
-use super::module::{Computation, Module};
-use super::op::Op;
+use super::module::{Computation, ComputationId, Module};
+use super::op::{FusionKind, Op};
 use super::shape::Shape;
 use super::shape_rules;
 
@@ -44,10 +50,120 @@ pub fn verify(module: &Module) -> Result<(), VerifyError> {
             message: "the entry computation does not exist".into(),
         });
     }
+    // Every root first: a fusion's check reads its callee's.
+    if let Some(c) = module
+        .computations
+        .iter()
+        .find(|c| c.root.index() >= c.instructions.len())
+    {
+        return Err(VerifyError {
+            computation: c.name.clone(),
+            instruction: String::new(),
+            message: "the root instruction does not exist".into(),
+        });
+    }
     module
         .computations
         .iter()
-        .try_for_each(|c| verify_computation(module, c))
+        .try_for_each(|c| verify_computation(module, c))?;
+    verify_fusion_calls(module)
+}
+
+/// What a fusion of `kind` may compute, beyond the shape rules of its
+/// instructions (HLO.md; `fusion/model.rs` forms exactly such kernels):
+///
+/// - `kLoop`: one loop over one index space, every value computed element by
+///   element: its results (the root, or the root tuple's elements) have the same
+///   dimensions; element types and layouts may differ.
+/// - `kInput`: a reduction is its hero: a `reduce` the root depends on.
+/// - `kOutput`: a dot is its hero: a `dot` the root depends on.
+/// - `kCustom`: defined by the backend that made it; nothing more is checked.
+///
+/// The error says what is wrong, naming the instructions of `body`.
+pub fn check_fusion(body: &Computation, kind: FusionKind) -> Result<(), String> {
+    let live = body.live();
+    let has_live = |hero: fn(&Op) -> bool| {
+        body.ids()
+            .any(|id| live[id.index()] && hero(&body.instr(id).op))
+    };
+    match kind {
+        FusionKind::Loop => {
+            let root = body.root_instr();
+            let result = |k: usize| match root.op {
+                Op::Tuple => body.instr(root.operands[k]).name.clone(),
+                _ => format!("{}#{k}", root.name),
+            };
+            let arrays = root.shape.arrays();
+            if let Some(k) = (1..arrays.len()).find(|&k| arrays[k].dims != arrays[0].dims) {
+                return Err(format!(
+                    "a kLoop fusion iterates one index space, but its results {} ({}) and {} ({}) have different dimensions",
+                    result(0),
+                    arrays[0].logical_text(),
+                    result(k),
+                    arrays[k].logical_text()
+                ));
+            }
+            Ok(())
+        }
+        FusionKind::Input if !has_live(|op| matches!(op, Op::Reduce { .. })) => Err(
+            "a kInput fusion has a reduction as its hero, but its root depends on no reduce".into(),
+        ),
+        FusionKind::Output if !has_live(|op| matches!(op, Op::Dot(_))) => {
+            Err("a kOutput fusion has a dot as its hero, but its root depends on no dot".into())
+        }
+        FusionKind::Input | FusionKind::Output | FusionKind::Custom => Ok(()),
+    }
+}
+
+/// Fusions call computations that call no fusion back, directly or not, and
+/// never the entry: every fused computation is finite to inline or compile.
+fn verify_fusion_calls(module: &Module) -> Result<(), VerifyError> {
+    let n = module.computations.len();
+    let callees: Vec<Vec<ComputationId>> = module
+        .computations
+        .iter()
+        .map(|c| {
+            c.instructions
+                .iter()
+                .filter_map(|i| match i.op {
+                    Op::Fusion { computation, .. } => Some(computation),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
+    // Kahn's algorithm: what is never freed of callers lies on a cycle, or is
+    // called from one.
+    let mut callers = vec![0usize; n];
+    for c in callees.iter().flatten() {
+        callers[c.index()] += 1;
+    }
+    if callers[module.entry.index()] > 0 {
+        return Err(VerifyError {
+            computation: module.entry().name.clone(),
+            instruction: String::new(),
+            message: "the entry computation is called by a fusion".into(),
+        });
+    }
+    let mut ready: Vec<usize> = (0..n).filter(|&c| callers[c] == 0).collect();
+    let mut done = 0;
+    while let Some(c) = ready.pop() {
+        done += 1;
+        for callee in &callees[c] {
+            callers[callee.index()] -= 1;
+            if callers[callee.index()] == 0 {
+                ready.push(callee.index());
+            }
+        }
+    }
+    match (0..n).find(|&c| callers[c] > 0) {
+        Some(c) if done < n => Err(VerifyError {
+            computation: module.computations[c].name.clone(),
+            instruction: String::new(),
+            message: "the computation is called through a cycle of fusions".into(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn verify_computation(module: &Module, comp: &Computation) -> Result<(), VerifyError> {
@@ -94,7 +210,7 @@ fn verify_computation(module: &Module, comp: &Computation) -> Result<(), VerifyE
                     "parameter({n}) is not listed as parameter {n}"
                 )));
             }
-            Op::Fusion { computation, .. } => {
+            Op::Fusion { kind, computation } => {
                 let Some(callee) = module.computations.get(computation.index()) else {
                     return Err(fail("the fused computation does not exist".into()));
                 };
@@ -117,6 +233,8 @@ fn verify_computation(module: &Module, comp: &Computation) -> Result<(), VerifyE
                         callee.root_instr().shape
                     )));
                 }
+                check_fusion(callee, *kind)
+                    .map_err(|e| fail(format!("fused computation {}: {e}", callee.name)))?;
             }
             _ => {}
         }

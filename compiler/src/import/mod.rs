@@ -87,8 +87,17 @@ pub fn import(ast: &ModuleAst) -> Result<Module, CompileError> {
         computations: importer.computations,
         entry: entry_id,
     };
-    // The builder checked every shape rule; what is left is the module-level wiring.
-    verify(&module).map_err(|e| CompileError::new(ErrorKind::Shape, e.to_string()))?;
+    // The builder checked every shape rule; what is left is the module-level wiring
+    // and what each fusion's kind allows, reported where the text names the culprit.
+    verify(&module).map_err(|e| {
+        let comp = ast.computations.iter().find(|c| c.name == e.computation);
+        let instr = comp.and_then(|c| c.instructions.iter().find(|i| i.name == e.instruction));
+        match (comp, instr) {
+            (_, Some(instr)) => CompileError::at(ErrorKind::Shape, instr.name_span, e.to_string()),
+            (Some(comp), None) => CompileError::at(ErrorKind::Shape, comp.name_span, e.to_string()),
+            _ => CompileError::new(ErrorKind::Shape, e.to_string()),
+        }
+    })?;
     if let Some(layout) = &ast.entry_layout {
         entry_layout::check(layout, &module)?;
     }

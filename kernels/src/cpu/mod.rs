@@ -33,8 +33,6 @@ pub struct CompiledKernel {
     pub name: String,
     /// `None` for a GEMM without epilogue: the driver alone computes it.
     pub entry: Option<KernelFn>,
-    /// Bytes of scratch each thread passes.
-    pub scratch_bytes: usize,
     /// The Cranelift IR, for dumps and golden tests.
     pub clif: String,
     /// Array constants the code reads by address.
@@ -45,7 +43,6 @@ impl fmt::Debug for CompiledKernel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CompiledKernel")
             .field("name", &self.name)
-            .field("scratch_bytes", &self.scratch_bytes)
             .finish()
     }
 }
@@ -150,7 +147,6 @@ pub fn compile(kernels: &[Kernel]) -> Result<CpuKernels, String> {
             CompiledKernel {
                 name: kernel.name.clone(),
                 entry,
-                scratch_bytes: Emitter::scratch_bytes(kernel),
                 clif,
                 _constants: constants,
             }

@@ -52,15 +52,10 @@ impl Executable {
     /// Compiles a fused module (`pipeline::compile(.., Stage::Fused)`).
     pub fn new(module: &Module) -> Result<Executable, RuntimeError> {
         let entry = module.entry();
-        let kernels = plan::kernels(module);
+        let kernels = plan::kernels(module)?;
         let code = codegen::compile(&kernels).map_err(RuntimeError::internal)?;
         let parts = kernels.iter().map(thread_parts).collect();
-        let most = code
-            .kernels
-            .iter()
-            .map(|k| k.scratch_bytes)
-            .max()
-            .unwrap_or(0);
+        let most = kernels.iter().map(|k| k.scratch.bytes).max().unwrap_or(0);
         let scratch = (0..rayon::current_num_threads().max(1))
             .map(|_| Mutex::new(vec![0; most.div_ceil(8)]))
             .collect();
@@ -199,7 +194,7 @@ impl Executable {
                         .or(consumer.as_ref().map(|c| c.batch))
                         .unwrap_or(extent);
                     let inner = batches / extent.max(1);
-                    let product_len = product.as_ref().map_or(0, |p| inner * p.gemm.m * p.gemm.n);
+                    let layout = &kernel.scratch;
                     for b0 in begin..end {
                         for bi in 0..inner {
                             let Some(p) = product else { break };
@@ -207,11 +202,12 @@ impl Executable {
                             let flat = b0 * inner + bi;
                             let a = matrix(&inputs, args, &g.lhs, flat, g.m, g.k);
                             let bm = matrix(&inputs, args, &g.rhs, flat, g.k, g.n);
-                            // Safety: scratch starts with `inner * m * n` f32s for
-                            // the products.
+                            let region = layout.product.expect("a row product has scratch");
+                            // Safety: `matrix` checks that the region, inside
+                            // scratch, holds this `m × n` matrix.
                             let c = unsafe {
                                 std::slice::from_raw_parts_mut(
-                                    floats.add(bi * g.m * g.n),
+                                    floats.add(region.matrix(bi, g.m * g.n)),
                                     g.m * g.n,
                                 )
                             };
@@ -221,12 +217,14 @@ impl Executable {
                         for bi in 0..inner {
                             let Some(c) = consumer else { break };
                             let flat = b0 * inner + bi;
-                            // Safety: the operand's `inner * m * k` f32s follow the
-                            // products in scratch; the output holds `batch * m * n`.
+                            let region = layout.consumer.expect("a row consumer has scratch");
+                            // Safety: `matrix` checks that the region, inside
+                            // scratch, holds this `m × k` matrix; the output
+                            // holds `batch * m * n` f32s.
                             let (lhs, out) = unsafe {
                                 (
                                     std::slice::from_raw_parts(
-                                        floats.add(product_len + bi * c.m * c.k),
+                                        floats.add(region.matrix(bi, c.m * c.k)),
                                         c.m * c.k,
                                     ),
                                     std::slice::from_raw_parts_mut(

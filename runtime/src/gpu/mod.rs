@@ -103,7 +103,7 @@ impl Executable {
             workgroup_storage: gpu.limits.max_compute_workgroup_storage_size as usize,
             subgroups: gpu.subgroups,
         };
-        let described = plan::kernels(module);
+        let described = plan::kernels(module)?;
         let kernels: Vec<GpuKernel> = described
             .iter()
             .map(|k| codegen::compile(k, &target))
@@ -365,12 +365,12 @@ impl Executable {
 
 /// The WGSL of each shader of a fused module, as generated for an adapter with
 /// WebGPU's default limits and no subgroups (for dumps, which need no device).
-pub fn wgsl(module: &Module) -> Vec<(String, String)> {
-    plan::kernels(module)
+pub fn wgsl(module: &Module) -> Result<Vec<(String, String)>, RuntimeError> {
+    Ok(plan::kernels(module)?
         .iter()
         .flat_map(|k| codegen::compile(k, &Target::default()).shaders)
         .map(|s| (s.name, s.wgsl))
-        .collect()
+        .collect())
 }
 
 /// Maps `buffer`, waits for the GPU, and converts its bytes in place.

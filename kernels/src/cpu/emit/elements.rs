@@ -24,11 +24,14 @@ impl Emitter<'_, '_> {
         if self.rows.contains_key(&id) {
             return self.read_row(id, idx);
         }
-        if self.product.as_ref().is_some_and(|p| p.dot == id) {
-            // The product for this index of the first dimension, row-major at the
-            // start of scratch.
+        if let Some(region) = self.kernel.scratch.product
+            && self.product.as_ref().is_some_and(|p| p.dot == id)
+        {
+            // The product for this index of the first dimension, row-major in
+            // its scratch region.
             let strides = block_strides(&self.shape(id).dims);
-            let addr = self.address(self.scratch, ElementType::F32, &strides, &idx.coords);
+            let base = self.b.ins().iadd_imm_s(self.scratch, region.offset as i64);
+            let addr = self.address(base, ElementType::F32, &strides, &idx.coords);
             return self.read_at(addr, ElementType::F32, &strides, idx, lower::load);
         }
         if let Some(&v) = self

@@ -12,7 +12,7 @@
 //! `extern "C" fn(args: *const *mut u8, begin: i64, end: i64, scratch: *mut u8)`:
 //! `args` holds the kernel's inputs then its outputs, `[begin, end)` is the part of
 //! the parallel dimension to compute, and `scratch` holds the materialized rows
-//! (see [`Schedule::Rows`]) of one thread.
+//! (see [`Schedule::Rows`]) of one thread, laid out by [`Kernel::scratch`].
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -200,27 +200,6 @@ impl<'k, 'f> Emitter<'k, 'f> {
         self.b.finalize(self.target);
     }
 
-    /// Bytes of scratch one thread needs: one row of each materialized value.
-    pub fn scratch_bytes(kernel: &Kernel) -> usize {
-        match &kernel.schedule {
-            Schedule::Rows {
-                outer,
-                product,
-                consumer,
-            } => {
-                let rows: usize = kernel
-                    .materialized(outer)
-                    .iter()
-                    .map(|&m| row_elements(kernel.body.instr(m).array_shape(), outer.len()) * 4)
-                    .sum();
-                let block = |id: InstrId| block_len(&kernel.body.instr(id).array_shape().dims) * 4;
-                rows + product.as_ref().map_or(0, |p| block(p.dot))
-                    + consumer.as_ref().map_or(0, |c| block(c.lhs))
-            }
-            _ => 0,
-        }
-    }
-
     fn shape(&self, id: InstrId) -> &'k ArrayShape {
         self.kernel.body.instr(id).array_shape()
     }
@@ -259,15 +238,6 @@ fn block_strides(dims: &[usize]) -> Vec<usize> {
         step *= dims[d];
     }
     strides
-}
-
-/// Elements of such a block.
-fn block_len(dims: &[usize]) -> usize {
-    dims.iter().skip(1).product()
-}
-
-fn row_elements(shape: &ArrayShape, outer: usize) -> usize {
-    shape.dims[outer..].iter().product()
 }
 
 /// Strides of a value's row in scratch: row-major over the dimensions after

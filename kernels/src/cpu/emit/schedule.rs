@@ -13,39 +13,18 @@ impl Emitter<'_, '_> {
         let outer = outer_dims.len();
         let order: Vec<usize> = (0..outer).collect();
         let range = (outer > 0).then_some(Range { dim: 0, begin, end });
-        let product_dot = self.product.as_ref().map(|p| p.dot);
-        let mut steps: FxHashSet<InstrId> = self
-            .kernel
-            .materialized(outer_dims)
-            .into_iter()
-            .filter(|&m| Some(m) != product_dot)
-            .collect();
-        if let Some(c) = self.consumer.as_ref().filter(|c| !steps.contains(&c.lhs)) {
+        // Scratch (`Kernel::scratch`): the product, then the consumer's operand
+        // for a whole batch, then one row of each other materialized value.
+        let layout = &self.kernel.scratch;
+        let mut steps: FxHashSet<InstrId> = layout.rows.iter().map(|&(m, _)| m).collect();
+        for &(m, region) in &layout.rows {
+            let strides = scratch_strides(self.shape(m), outer);
+            self.rows.insert(m, (region.offset, strides));
+        }
+        if let (Some(c), Some(region)) = (&self.consumer, layout.consumer) {
             steps.insert(c.lhs);
-        }
-        // Scratch: the product, then the consumer's operand for a whole batch,
-        // then one row of each other materialized value.
-        let mut offset = self
-            .product
-            .as_ref()
-            .map_or(0, |p| block_len(&self.shape(p.dot).dims) * 4);
-        if let Some(c) = &self.consumer {
-            let dims = &self.shape(c.lhs).dims;
-            self.rows.insert(c.lhs, (offset, block_strides(dims)));
-            offset += block_len(dims) * 4;
-        }
-        let in_order: Vec<InstrId> = self
-            .kernel
-            .body
-            .ids()
-            .filter(|m| steps.contains(m))
-            .collect();
-        for m in in_order {
-            if !self.rows.contains_key(&m) {
-                let strides = scratch_strides(self.shape(m), outer);
-                self.rows.insert(m, (offset, strides));
-                offset += row_elements(self.shape(m), outer) * 4;
-            }
+            let strides = block_strides(&self.shape(c.lhs).dims);
+            self.rows.insert(c.lhs, (region.offset, strides));
         }
         // Values with one element per row (reductions and what is computed from
         // them): each is computed once per row.
