@@ -515,3 +515,59 @@ fn a_closed_stdout_ends_the_process_without_a_panic() {
     let out = child.wait_with_output().expect("omelet ends");
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
+
+/// A `.npy` file of `header` (the dictionary) and `data`, in a scratch folder.
+fn npy_file(name: &str, header: &str, data: &[u8]) -> PathBuf {
+    let mut dict = header.to_string();
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(dict.as_bytes());
+    bytes.extend_from_slice(data);
+    let dir = scratch(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.npy"));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// A header is checked against the file before anything is allocated: a shape
+/// of 7.8e13 floats over 64 bytes of data used to abort (status 134).
+#[test]
+fn an_npy_header_claiming_more_than_its_file_holds_is_an_input_error() {
+    let path = npy_file(
+        "huge",
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (100000000000, 784), }",
+        &[0; 64],
+    );
+    let input = format!("x.1={}", path.display());
+    let out = omelet(&["run", MATMUL, "--input", &input, "--random", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error[E-INPUT]: cannot read {}: its header claims shape (100000000000, 784), \
+             313600000000000 bytes of data, but the file holds 64\n",
+            path.display()
+        )
+    );
+    let overflow = npy_file(
+        "overflow",
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }",
+        &[],
+    );
+    let input = format!("x.1={}", overflow.display());
+    let out = omelet(&["run", MATMUL, "--input", &input, "--random", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("too large to address"),
+        "{}",
+        stderr(&out)
+    );
+    let out = omelet(&["run", MATMUL, "--input", "x.1=/dev/zero", "--random", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not a .npy file"), "{}", stderr(&out));
+}
