@@ -75,7 +75,8 @@ enum Command {
         backends: Vec<Backend>,
         #[command(flatten)]
         device: DeviceArgs,
-        #[arg(long, default_value_t = 10)]
+        /// Timed runs per program and backend, at least 1.
+        #[arg(long, default_value_t = 10, value_parser = at_least_one)]
         iters: usize,
         /// Print one JSON document instead of a table.
         #[arg(long)]
@@ -295,6 +296,12 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             let Some(program) = program.filter(|_| !list_devices) else {
                 return list_adapters();
             };
+            if let Some(dir) = out.as_ref().filter(|d| d.exists() && !d.is_dir()) {
+                return Err(CliError::User(format!(
+                    "error: --out {}: it is a file; --out names a directory for out0.npy, out1.npy, ...",
+                    dir.display()
+                )));
+            }
             let loaded = program::load(&program, &inputs, true)?;
             let results = Prepared::new(backend, &loaded.module, &device)?.run(&loaded.inputs)?;
             match out {
@@ -385,6 +392,15 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             }
             Ok(())
         }
+    }
+}
+
+/// `--iters N`: a positive count.
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("at least one run is needed to time a program".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("expected a positive integer, got `{s}`")),
     }
 }
 

@@ -152,7 +152,7 @@ fn unreadable_files_are_user_errors() {
     let out = omelet(&["run", "no/such/file.hlo"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).starts_with("error: cannot read no/such/file.hlo"),
+        stderr(&out).starts_with("error[E-INPUT]: cannot read no/such/file.hlo"),
         "{}",
         stderr(&out)
     );
@@ -570,4 +570,206 @@ fn an_npy_header_claiming_more_than_its_file_holds_is_an_input_error() {
     let out = omelet(&["run", MATMUL, "--input", "x.1=/dev/zero", "--random", "0"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("not a .npy file"), "{}", stderr(&out));
+}
+
+/// A program is read from a regular file of at most 64 MiB: `/dev/zero` used to
+/// be read until memory ran out, a FIFO without a writer blocked for ever.
+#[test]
+fn programs_are_read_from_regular_files_of_bounded_size() {
+    let dir = scratch("programs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let expect = |program: &str, message: &str| {
+        let out = omelet(&["hlo", program]);
+        assert_eq!(out.status.code(), Some(2), "{program}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            format!("error[E-INPUT]: cannot read {program}: {message}\n")
+        );
+    };
+    let not_regular =
+        "not a regular file (a FIFO, a device or a socket); programs are read from files";
+    expect("/dev/zero", not_regular);
+    let fifo = dir.join("fifo.om");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    expect(fifo.to_str().unwrap(), not_regular);
+    expect(dir.to_str().unwrap(), "it is a directory");
+    // Sparse: 65 MiB of zeros that take no disk.
+    let huge = dir.join("huge.om");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(65 << 20)
+        .unwrap();
+    expect(
+        huge.to_str().unwrap(),
+        "it is larger than the 64 MiB a program may take",
+    );
+    let latin1 = dir.join("latin1.om");
+    std::fs::write(&latin1, b"fn main(x: f32[2]) { x } # caf\xe9\n").unwrap();
+    let out = omelet(&["hlo", latin1.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("it is not UTF-8 text"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Each flag that binds a name binds it once, dimensions are not negative, a
+/// benchmark runs at least once, and `--out` is a directory: each mistake is
+/// its own message and status 2.
+#[test]
+fn flag_mistakes_are_precise_errors() {
+    let check = |args: &[&str], message: &str| {
+        let out = omelet(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+    };
+    check(
+        &[
+            "run",
+            MATMUL,
+            "--input",
+            X,
+            "--input",
+            "x.1=tests/jax/dot_matmul/in1.npy",
+            "--input",
+            W,
+        ],
+        "error[E-INPUT]: --input x.1 is given twice (x.1=tests/jax/dot_matmul/in0.npy and x.1=tests/jax/dot_matmul/in1.npy)",
+    );
+    check(
+        &[
+            "run",
+            MATMUL,
+            "--input",
+            X,
+            "--input",
+            "0=tests/jax/dot_matmul/in0.npy",
+            "--input",
+            W,
+        ],
+        "error[E-INPUT]: --input 0: parameter x.1 is already bound by another --input",
+    );
+    check(
+        &[
+            "run",
+            "examples/mlp.om",
+            "--shape",
+            "B=64",
+            "--shape",
+            "B=32",
+            "--random",
+            "0",
+        ],
+        "error[E-INPUT]: --shape B is given twice (B=64 and B=32)",
+    );
+    check(
+        &["run", "examples/mlp.om", "--shape", "B=-1", "--random", "0"],
+        "the dimension B must not be negative, got -1",
+    );
+    check(
+        &[
+            "run",
+            "examples/mlp.om",
+            "--shape",
+            "B=lots",
+            "--random",
+            "0",
+        ],
+        "the dimension B must be an integer, got `lots`",
+    );
+    check(
+        &["bench", MATMUL, "--random", "0", "--iters", "0"],
+        "at least one run is needed to time a program",
+    );
+    let file = scratch("out-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    check(
+        &[
+            "run",
+            MATMUL,
+            "--random",
+            "0",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+        &format!(
+            "error: --out {}: it is a file; --out names a directory for out0.npy, out1.npy, ...",
+            file.display()
+        ),
+    );
+    let _ = std::fs::remove_file(&file);
+    // An empty axis is a shape like any other (NumPy's `zeros((0, 784))`).
+    let out = omelet(&["run", "examples/mlp.om", "--shape", "B=0", "--random", "0"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// A UTF-8 byte-order mark (as Windows editors write) is skipped, and errors
+/// still point at the right line and column.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let dir = scratch("bom");
+    std::fs::create_dir_all(&dir).unwrap();
+    let hlo = std::fs::read_to_string(root().join(MATMUL)).unwrap();
+    let with_bom = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("\u{feff}{text}")).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    for program in [
+        with_bom("matmul.hlo", &hlo),
+        with_bom("matmul.txt", &hlo),
+        with_bom("ok.om", "fn main(x: f32[2]) { x * 2 }\n"),
+    ] {
+        let out = omelet(&["run", &program, "--random", "0"]);
+        assert_eq!(out.status.code(), Some(0), "{program}: {}", stderr(&out));
+    }
+    let bad = with_bom("bad.om", "fn main(x: f32[2]) { y }\n");
+    let out = omelet(&["run", &bad, "--random", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("--> {bad}:1:22\n")),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("1 | fn main(x: f32[2]) { y }\n"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A source line of a megabyte is shown as a window around the error, in a
+/// script and in HLO text alike.
+#[test]
+fn long_source_lines_are_clipped_in_errors() {
+    let dir = scratch("long-lines");
+    std::fs::create_dir_all(&dir).unwrap();
+    let comment = "#".repeat(1 << 20);
+    let script = dir.join("long.om");
+    std::fs::write(&script, format!("fn main(x: f32[2]) {{ y }} {comment}\n")).unwrap();
+    let hlo = dir.join("long.hlo");
+    let name = "a".repeat(1 << 20);
+    std::fs::write(
+        &hlo,
+        format!(
+            "HloModule m\n\nENTRY e {{\n  p = f32[2]{{0}} parameter(0)\n  ROOT r = f32[2]{{0}} sort(p), metadata={{op_name=\"{name}\"}}\n}}\n"
+        ),
+    )
+    .unwrap();
+    for (program, at) in [(&script, ":1:22\n"), (&hlo, ":5:22\n")] {
+        let out = omelet(&["hlo", program.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let text = stderr(&out);
+        assert!(text.len() < 1000, "{} bytes: {}", text.len(), &text[..1000]);
+        assert!(text.contains(at), "{text}");
+        assert!(text.contains("..."), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
