@@ -16,7 +16,7 @@ use omelet_compiler::hlo::print_module;
 use std::sync::Arc;
 
 use omelet_compiler::{cost, dump, pipeline};
-use omelet_runtime::{Array, RuntimeError, RuntimeErrorKind, cpu, gpu, interp, npy};
+use omelet_runtime::{Array, RuntimeError, RuntimeErrorKind, cpu, gpu, interp, memory, npy};
 
 use inputs::InputArgs;
 
@@ -133,9 +133,21 @@ impl Prepared {
     /// Compiles `module` (as traced) for `backend`.
     fn new(backend: Backend, module: &Module, device: &DeviceArgs) -> Result<Prepared, CliError> {
         match backend {
-            Backend::Interp => Ok(Prepared::Interp(module.clone())),
+            Backend::Interp => {
+                memory::check(
+                    memory::interp_bytes(module),
+                    "every array the interpreter computes",
+                )
+                .map_err(|e| CliError::from_runtime("the program cannot run", e))?;
+                Ok(Prepared::Interp(module.clone()))
+            }
             Backend::Cpu => {
                 let fused = pipeline::compile(module.clone(), pipeline::Stage::Fused).module;
+                memory::check(
+                    memory::cpu_bytes(&fused),
+                    "inputs, results, constants and intermediates",
+                )
+                .map_err(|e| CliError::from_runtime("the program cannot run", e))?;
                 let executable = cpu::compile_cached(&fused).map_err(|e| {
                     CliError::from_runtime("the cpu backend cannot take this program", e)
                 })?;

@@ -8,7 +8,7 @@ use std::path::Path;
 use omelet_compiler::hlo::Module;
 use omelet_compiler::import::parse_module;
 use omelet_compiler::trace::{self, KnownShapes};
-use omelet_runtime::Array;
+use omelet_runtime::{Array, memory};
 
 use crate::CliError;
 use crate::diagnostics::render;
@@ -53,6 +53,10 @@ pub fn load(path: &Path, args: &InputArgs, bind_inputs: bool) -> Result<Loaded, 
         trace::Tracer::trace(&program, &module_name, &known).map_err(rendered)?
     };
     let inputs = if bind_inputs {
+        // Before any random input is made: every backend holds the inputs and
+        // results at once.
+        memory::check(memory::edge_bytes(&module), "its inputs and results")
+            .map_err(|e| CliError::from_runtime("the program cannot run", e))?;
         inputs::bind(&module, files, args.random)?
     } else {
         Vec::new()

@@ -773,3 +773,83 @@ fn long_source_lines_are_clipped_in_errors() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `omelet` with the memory available set by `OMELET_MEMORY_LIMIT`.
+fn omelet_with_memory(limit: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_omelet"))
+        .current_dir(root())
+        .args(args)
+        .env("OMELET_MEMORY_LIMIT", limit)
+        .output()
+        .expect("omelet runs")
+}
+
+/// A program whose buffers cannot fit in memory is refused before anything is
+/// allocated: two 8.5 GB results under a 12 GB limit used to abort.
+#[test]
+fn programs_larger_than_memory_are_refused_up_front() {
+    let dir = scratch("memory");
+    std::fs::create_dir_all(&dir).unwrap();
+    let two = dir.join("two.om");
+    std::fs::write(
+        &two,
+        "fn main(x: f32[3]) { (broadcast_to(x[0], [B]), broadcast_to(x[1], [B])) }\n",
+    )
+    .unwrap();
+    for backend in ["cpu", "interp", "gpu"] {
+        let out = omelet_with_memory(
+            "12e9",
+            &[
+                "run",
+                two.to_str().unwrap(),
+                "--shape",
+                "B=2125000000",
+                "--random",
+                "0",
+                "--backend",
+                backend,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{backend}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            "error[E-UNSUPPORTED]: the program cannot run: it needs about 17.0 GB of memory at \
+             once (its inputs and results), more than the 12.0 GB available (OMELET_MEMORY_LIMIT)\n"
+        );
+    }
+    // The interpreter keeps every intermediate; the CPU backend fuses them away.
+    let chain = dir.join("chain.om");
+    std::fs::write(&chain, "fn main(x: f32[B]) { sum(exp(x * 2 + 1) - x) }\n").unwrap();
+    let run = |backend: &str| {
+        omelet_with_memory(
+            "10000000",
+            &[
+                "run",
+                chain.to_str().unwrap(),
+                "--shape",
+                "B=1000000",
+                "--random",
+                "0",
+                "--backend",
+                backend,
+            ],
+        )
+    };
+    let out = run("interp");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("(every array the interpreter computes)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run("cpu");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = omelet_with_memory("lots", &["run", MATMUL, "--random", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("OMELET_MEMORY_LIMIT must be a number of bytes, not `lots`"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
