@@ -853,3 +853,17 @@ fn programs_larger_than_memory_are_refused_up_front() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A flat sum of 201 terms nests nowhere: it used to fail with "nests more
+/// than 200 deep".
+#[test]
+fn a_long_flat_sum_runs() {
+    let dir = scratch("flat-sum");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("sum.om");
+    let sum = vec!["x"; 201].join(" + ");
+    std::fs::write(&script, format!("fn main(x: f32[2]) {{ {sum} }}\n")).unwrap();
+    let out = omelet(&["run", script.to_str().unwrap(), "--random", "0"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}
