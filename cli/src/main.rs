@@ -254,6 +254,15 @@ impl CliError {
     /// A backend's error, by whose fault it is: the inputs' or the program's
     /// (exit 2, with the error kind the language uses), the machine's (exit 3),
     /// or a bug (exit 1). `doing` says what failed, for all but input errors.
+    /// The exit status (CLI.md): 2 the user's error, 3 unavailable, 1 a bug.
+    fn status(&self) -> u8 {
+        match self {
+            CliError::User(_) => 2,
+            CliError::Unavailable(_) => 3,
+            CliError::Internal(_) => 1,
+        }
+    }
+
     fn from_runtime(doing: &str, e: RuntimeError) -> CliError {
         match e.kind {
             RuntimeErrorKind::Input => CliError::User(format!("error[E-INPUT]: {e}")),
@@ -277,20 +286,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(CliError::User(message)) => {
+        Err(e) => {
+            let (CliError::User(message)
+            | CliError::Unavailable(message)
+            | CliError::Internal(message)) = &e;
             eprint!("{message}");
             if !message.ends_with('\n') {
                 eprintln!();
             }
-            ExitCode::from(2)
-        }
-        Err(CliError::Unavailable(message)) => {
-            eprintln!("{message}");
-            ExitCode::from(3)
-        }
-        Err(CliError::Internal(message)) => {
-            eprintln!("{message}");
-            ExitCode::from(1)
+            ExitCode::from(e.status())
         }
     }
 }
@@ -428,4 +432,51 @@ fn list_adapters() -> Result<(), CliError> {
         println!("{i}: {}", gpu::describe_adapter(adapter));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(e: &CliError) -> (u8, &str) {
+        let (CliError::User(m) | CliError::Unavailable(m) | CliError::Internal(m)) = e;
+        (e.status(), m)
+    }
+
+    /// Each kind of runtime error gets its exit status. A buffer past the GPU
+    /// adapter's largest binding is the program's limit on this machine, not a
+    /// bug: status 2 (it was 1 before the errors were typed).
+    #[test]
+    fn runtime_errors_map_to_their_exit_status() {
+        let doing = "the gpu backend cannot take this program";
+        let binding = RuntimeError::unsupported(
+            "result 0 needs a buffer of 8589934592 bytes; llvmpipe binds at most 2147483648 bytes",
+        );
+        assert_eq!(
+            shown(&CliError::from_runtime(doing, binding)),
+            (
+                2,
+                "error[E-UNSUPPORTED]: the gpu backend cannot take this program: result 0 \
+                 needs a buffer of 8589934592 bytes; llvmpipe binds at most 2147483648 bytes"
+            )
+        );
+        let input = RuntimeError::input("input 0 is f32[2] but the parameter is f32[3]");
+        assert_eq!(
+            shown(&CliError::from_runtime(doing, input)),
+            (
+                2,
+                "error[E-INPUT]: input 0 is f32[2] but the parameter is f32[3]"
+            )
+        );
+        let unavailable = RuntimeError::unavailable("no GPU adapter found");
+        assert_eq!(
+            shown(&CliError::from_runtime(
+                "backend gpu is unavailable",
+                unavailable
+            )),
+            (3, "error: backend gpu is unavailable: no GPU adapter found")
+        );
+        let internal = RuntimeError::internal("a shader did not validate");
+        assert_eq!(shown(&CliError::from_runtime(doing, internal)).0, 1);
+    }
 }

@@ -867,3 +867,43 @@ fn a_long_flat_sum_runs() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A result past the adapter's largest binding is the program's limit on this
+/// GPU: status 2 with the sizes (it was 1, "a bug"). Without an adapter, 3.
+#[test]
+fn a_buffer_past_the_gpus_largest_binding_is_a_user_error() {
+    let dir = scratch("gpu-binding");
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.om");
+    // 8.6 GB: more than any binding, whose size wgpu counts in 32 bits.
+    std::fs::write(
+        &big,
+        "fn main(x: f32[3]) { broadcast_to(x[0], [2147483647]) }\n",
+    )
+    .unwrap();
+    let out = omelet_with_memory(
+        "1e15",
+        &[
+            "run",
+            big.to_str().unwrap(),
+            "--random",
+            "0",
+            "--backend",
+            "gpu",
+        ],
+    );
+    match out.status.code() {
+        Some(3) => assert!(stderr(&out).contains("unavailable"), "{}", stderr(&out)),
+        code => {
+            assert_eq!(code, Some(2), "{}", stderr(&out));
+            assert!(
+                stderr(&out)
+                    .contains("error[E-UNSUPPORTED]: the gpu backend cannot take this program")
+                    && stderr(&out).contains("binds at most"),
+                "{}",
+                stderr(&out)
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
