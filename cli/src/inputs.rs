@@ -17,14 +17,68 @@ use crate::CliError;
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct InputArgs {
     /// Bind a parameter by name or position: NAME=FILE.npy or INDEX=FILE.npy.
-    #[arg(long = "input", value_name = "NAME=FILE")]
+    #[arg(long = "input", value_name = "NAME=FILE", value_parser = parse_input)]
     pub inputs: Vec<Binding<PathBuf>>,
     /// Fill every unbound input with reproducible standard-normal values.
     #[arg(long, value_name = "SEED")]
     pub random: Option<u64>,
-    /// Bind a symbolic dimension of a script: B=64.
-    #[arg(long = "shape", value_name = "NAME=N")]
+    /// Bind a symbolic dimension of a script: B=64 (0 makes empty arrays).
+    #[arg(long = "shape", value_name = "NAME=N", value_parser = parse_shape)]
     pub shapes: Vec<Binding<usize>>,
+}
+
+impl InputArgs {
+    /// Each parameter and each dimension may be bound once: a second `--input`
+    /// or `--shape` for one name is an error rather than a silent override.
+    pub fn check_unique(&self) -> Result<(), CliError> {
+        let twice = |flag: &str, name: &str, first: String, second: String| {
+            Err(CliError::User(format!(
+                "error[E-INPUT]: {flag} {name} is given twice ({name}={first} and {name}={second})"
+            )))
+        };
+        for (i, b) in self.inputs.iter().enumerate() {
+            if let Some(a) = self.inputs[..i].iter().find(|a| a.name == b.name) {
+                let show = |p: &PathBuf| p.display().to_string();
+                return twice("--input", &b.name, show(&a.value), show(&b.value));
+            }
+        }
+        for (i, b) in self.shapes.iter().enumerate() {
+            if let Some(a) = self.shapes[..i].iter().find(|a| a.name == b.name) {
+                return twice("--shape", &b.name, a.value.to_string(), b.value.to_string());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `--input NAME=FILE`.
+fn parse_input(s: &str) -> Result<Binding<PathBuf>, String> {
+    match s.split_once('=') {
+        Some((name, file)) if !name.is_empty() && !file.is_empty() => Ok(Binding {
+            name: name.to_string(),
+            value: PathBuf::from(file),
+        }),
+        _ => Err(format!("expected NAME=FILE.npy, got `{s}`")),
+    }
+}
+
+/// `--shape NAME=N`, N a dimension: an integer from 0 (an empty axis) up.
+fn parse_shape(s: &str) -> Result<Binding<usize>, String> {
+    let Some((name, value)) = s.split_once('=').filter(|(name, _)| !name.is_empty()) else {
+        return Err(format!("expected NAME=N, got `{s}`"));
+    };
+    let value = value
+        .trim()
+        .parse::<usize>()
+        .map_err(|_| match value.trim().parse::<i128>() {
+            Ok(n) if n < 0 => format!("the dimension {name} must not be negative, got {n}"),
+            Ok(n) => format!("the dimension {name} is too large: {n}"),
+            Err(_) => format!("the dimension {name} must be an integer, got `{value}`"),
+        })?;
+    Ok(Binding {
+        name: name.to_string(),
+        value,
+    })
 }
 
 /// `NAME=VALUE` on the command line.
@@ -32,21 +86,6 @@ pub struct InputArgs {
 pub struct Binding<T> {
     pub name: String,
     pub value: T,
-}
-
-impl<T: std::str::FromStr> std::str::FromStr for Binding<T> {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Binding<T>, String> {
-        let parsed = s.split_once('=').and_then(|(name, value)| {
-            let value = value.parse().ok()?;
-            (!name.is_empty()).then(|| Binding {
-                name: name.to_string(),
-                value,
-            })
-        });
-        parsed.ok_or_else(|| format!("expected NAME=VALUE, got `{s}`"))
-    }
 }
 
 impl<T> From<&Binding<T>> for (String, T)
@@ -111,6 +150,11 @@ pub fn bind(
     for (target, array) in files {
         let index = resolve(&target, &names)?;
         let (name, shape) = params[index];
+        if bound[index].is_some() {
+            return Err(input_error(format!(
+                "--input {target}: parameter {name} is already bound by another --input"
+            )));
+        }
         if !shape.same_logical(&array.shape()) {
             return Err(input_error(format!(
                 "input {name} expects {} but was given {}",

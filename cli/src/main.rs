@@ -19,7 +19,7 @@ use omelet_compiler::hlo::print_module;
 use std::sync::Arc;
 
 use omelet_compiler::{cost, dump, pipeline};
-use omelet_runtime::{Array, RuntimeError, RuntimeErrorKind, cpu, gpu, interp, npy};
+use omelet_runtime::{Array, RuntimeError, RuntimeErrorKind, cpu, gpu, interp, memory, npy};
 
 use inputs::InputArgs;
 
@@ -78,7 +78,8 @@ enum Command {
         backends: Vec<Backend>,
         #[command(flatten)]
         device: DeviceArgs,
-        #[arg(long, default_value_t = 10)]
+        /// Timed runs per program and backend, at least 1.
+        #[arg(long, default_value_t = 10, value_parser = at_least_one)]
         iters: usize,
         /// Print one JSON document instead of a table.
         #[arg(long)]
@@ -135,9 +136,21 @@ impl Prepared {
     /// Compiles `module` (as traced) for `backend`.
     fn new(backend: Backend, module: &Module, device: &DeviceArgs) -> Result<Prepared, CliError> {
         match backend {
-            Backend::Interp => Ok(Prepared::Interp(module.clone())),
+            Backend::Interp => {
+                memory::check(
+                    memory::interp_bytes(module),
+                    "every array the interpreter computes",
+                )
+                .map_err(|e| CliError::from_runtime("the program cannot run", e))?;
+                Ok(Prepared::Interp(module.clone()))
+            }
             Backend::Cpu => {
                 let fused = pipeline::compile(module.clone(), pipeline::Stage::Fused).module;
+                memory::check(
+                    memory::cpu_bytes(&fused),
+                    "inputs, results, constants and intermediates",
+                )
+                .map_err(|e| CliError::from_runtime("the program cannot run", e))?;
                 let executable = cpu::compile_cached(&fused).map_err(|e| {
                     CliError::from_runtime("the cpu backend cannot take this program", e)
                 })?;
@@ -244,6 +257,15 @@ impl CliError {
     /// A backend's error, by whose fault it is: the inputs' or the program's
     /// (exit 2, with the error kind the language uses), the machine's (exit 3),
     /// or a bug (exit 1). `doing` says what failed, for all but input errors.
+    /// The exit status (CLI.md): 2 the user's error, 3 unavailable, 1 a bug.
+    fn status(&self) -> u8 {
+        match self {
+            CliError::User(_) => 2,
+            CliError::Unavailable(_) => 3,
+            CliError::Internal(_) => 1,
+        }
+    }
+
     fn from_runtime(doing: &str, e: RuntimeError) -> CliError {
         match e.kind {
             RuntimeErrorKind::Input => CliError::User(format!("error[E-INPUT]: {e}")),
@@ -268,20 +290,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(CliError::User(message)) => {
+        Err(e) => {
+            let (CliError::User(message)
+            | CliError::Unavailable(message)
+            | CliError::Internal(message)) = &e;
             eprint!("{message}");
             if !message.ends_with('\n') {
                 eprintln!();
             }
-            ExitCode::from(2)
-        }
-        Err(CliError::Unavailable(message)) => {
-            eprintln!("{message}");
-            ExitCode::from(3)
-        }
-        Err(CliError::Internal(message)) => {
-            eprintln!("{message}");
-            ExitCode::from(1)
+            ExitCode::from(e.status())
         }
     }
 }
@@ -299,6 +316,12 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             let Some(program) = program.filter(|_| !list_devices) else {
                 return list_adapters();
             };
+            if let Some(dir) = out.as_ref().filter(|d| d.exists() && !d.is_dir()) {
+                return Err(CliError::User(format!(
+                    "error: --out {}: it is a file; --out names a directory for out0.npy, out1.npy, ...",
+                    dir.display()
+                )));
+            }
             let loaded = program::load(&program, &inputs, true)?;
             let results = Prepared::new(backend, &loaded.module, &device)?.run(&loaded.inputs)?;
             match out {
@@ -395,6 +418,15 @@ fn dispatch(command: Command) -> Result<(), CliError> {
     }
 }
 
+/// `--iters N`: a positive count.
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("at least one run is needed to time a program".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("expected a positive integer, got `{s}`")),
+    }
+}
+
 /// `run --list-devices`: one line per adapter, or the one line saying none.
 fn list_adapters() -> Result<(), CliError> {
     let adapters = gpu::adapters();
@@ -407,4 +439,51 @@ fn list_adapters() -> Result<(), CliError> {
         println!("{i}: {}", gpu::describe_adapter(adapter));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(e: &CliError) -> (u8, &str) {
+        let (CliError::User(m) | CliError::Unavailable(m) | CliError::Internal(m)) = e;
+        (e.status(), m)
+    }
+
+    /// Each kind of runtime error gets its exit status. A buffer past the GPU
+    /// adapter's largest binding is the program's limit on this machine, not a
+    /// bug: status 2 (it was 1 before the errors were typed).
+    #[test]
+    fn runtime_errors_map_to_their_exit_status() {
+        let doing = "the gpu backend cannot take this program";
+        let binding = RuntimeError::unsupported(
+            "result 0 needs a buffer of 8589934592 bytes; llvmpipe binds at most 2147483648 bytes",
+        );
+        assert_eq!(
+            shown(&CliError::from_runtime(doing, binding)),
+            (
+                2,
+                "error[E-UNSUPPORTED]: the gpu backend cannot take this program: result 0 \
+                 needs a buffer of 8589934592 bytes; llvmpipe binds at most 2147483648 bytes"
+            )
+        );
+        let input = RuntimeError::input("input 0 is f32[2] but the parameter is f32[3]");
+        assert_eq!(
+            shown(&CliError::from_runtime(doing, input)),
+            (
+                2,
+                "error[E-INPUT]: input 0 is f32[2] but the parameter is f32[3]"
+            )
+        );
+        let unavailable = RuntimeError::unavailable("no GPU adapter found");
+        assert_eq!(
+            shown(&CliError::from_runtime(
+                "backend gpu is unavailable",
+                unavailable
+            )),
+            (3, "error: backend gpu is unavailable: no GPU adapter found")
+        );
+        let internal = RuntimeError::internal("a shader did not validate");
+        assert_eq!(shown(&CliError::from_runtime(doing, internal)).0, 1);
+    }
 }

@@ -106,6 +106,30 @@ pub struct Expr {
     pub span: Span,
 }
 
+/// A chain (`a + b + c + ...`) is a tree as deep as it is long, and the
+/// compiler's drop glue recurses: an expression is taken apart with a loop.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        let mut children: Vec<Expr> = Vec::new();
+        detach(&mut self.kind, &mut children);
+        while let Some(mut child) = children.pop() {
+            detach(&mut child.kind, &mut children);
+        }
+    }
+}
+
+/// Moves the boxed children of `kind` onto `children`, leaving a leaf.
+fn detach(kind: &mut ExprKind, children: &mut Vec<Expr>) {
+    match std::mem::replace(kind, ExprKind::None) {
+        ExprKind::Binary { lhs, rhs, .. } => children.extend([*lhs, *rhs]),
+        ExprKind::Unary { operand: e, .. }
+        | ExprKind::Transpose(e)
+        | ExprKind::Call { callee: e, .. }
+        | ExprKind::Index { base: e, .. } => children.push(*e),
+        _ => {}
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     /// An integer literal: weakly typed, as in JAX.
@@ -224,10 +248,13 @@ pub enum IndexItem {
 /// of stack a bracket, so this much nesting fits a 2 MiB thread with room to spare.
 const MAX_NESTING: usize = 100;
 
-/// The deepest an expression's tree may be. The tracer (and dropping the tree)
-/// recurses over it, and a chain without brackets (`a + b + c + ...`, `- - x`,
+/// The deepest an expression's tree may be. The tracer recurses over it, and a
+/// chain of prefix, power or postfix operators without brackets (`- - x`,
 /// `x ** 2 ** 2`, `x.T.T`) nests as deep as it is long: past this, the stack
-/// could overflow.
+/// could overflow. A left-associative chain (`a + b + c + ...`, `a * b / c`)
+/// counts as one level however long it is: the tracer walks its left spine
+/// with a loop, and dropping a tree takes it apart with one (`Drop for Expr`),
+/// so its length is bounded only by the tracer's instruction and step limits.
 const MAX_DEPTH: usize = 200;
 
 pub fn parse(text: &str) -> Result<Program, ParseError> {
@@ -376,10 +403,11 @@ fn expr(pair: Pair<Rule>, depth: usize) -> Result<Expr, ParseError> {
     let pair_span = span(&pair);
     match pair.as_rule() {
         Rule::expr | Rule::additive | Rule::multiplicative => {
-            // Left-associative: the first operand lies as deep as there are operators.
+            // Left-associative: however long, the chain is one level deeper (see
+            // MAX_DEPTH).
             let parts: Vec<Pair<Rule>> = pair.into_inner().collect();
             let ops: Vec<Span> = parts.iter().skip(1).step_by(2).map(span).collect();
-            let depth = deeper(depth, ops.len(), |i| ops[i])?;
+            let depth = deeper(depth, ops.len().min(1), |i| ops[i])?;
             let mut parts = parts.into_iter();
             let mut lhs = expr(parts.next().expect("an operand"), depth)?;
             while let Some(op) = parts.next() {

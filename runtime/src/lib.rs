@@ -11,3 +11,4 @@ pub mod npy;
 mod plan;
 
 pub use array::{Array, RuntimeError, RuntimeErrorKind};
+pub use plan::memory;

@@ -412,11 +412,12 @@ impl<'p> Tracer<'p> {
                 op_span,
                 lhs,
                 rhs,
-            } => {
+            } if !matches!(lhs.kind, ExprKind::Binary { .. }) => {
                 let l = self.eval(scope, lhs)?;
                 let r = self.eval(scope, rhs)?;
                 arith::binary(&mut self.graph, *op, &l, &r).map_err(|f| at(*op_span, f))
             }
+            ExprKind::Binary { .. } => self.eval_chain(scope, e),
             // Calls and indices evaluate their arguments further down the stack
             // (through `call`, `index_tensor`, ...): they count one level more.
             ExprKind::Call { callee, args } => {
@@ -446,6 +447,36 @@ impl<'p> Tracer<'p> {
                 ),
             },
         }
+    }
+
+    /// A left-associative chain (`a + b + c + ...`): a left spine as deep as
+    /// the chain is long, walked with a loop so that its length costs no stack.
+    /// Operands are evaluated in the same order as by recursion: the innermost
+    /// left operand, then each right one. (Apart from `eval_expr`, whose frame
+    /// every level of nesting pays for.)
+    #[inline(never)]
+    fn eval_chain(&mut self, scope: &mut Scope, e: &Expr) -> Result<Value, CompileError> {
+        let mut spine = Vec::new();
+        let mut first = e;
+        while let ExprKind::Binary { lhs, .. } = &first.kind {
+            if !spine.is_empty() {
+                self.charge(1, first.span)?;
+            }
+            spine.push(first);
+            first = lhs;
+        }
+        let mut value = self.eval(scope, first)?;
+        for node in spine.into_iter().rev() {
+            let ExprKind::Binary {
+                op, op_span, rhs, ..
+            } = &node.kind
+            else {
+                unreachable!("the spine holds binary nodes")
+            };
+            let r = self.eval(scope, rhs)?;
+            value = arith::binary(&mut self.graph, *op, &value, &r).map_err(|f| at(*op_span, f))?;
+        }
+        Ok(value)
     }
 
     /// Counts `steps` more of work; an error at `span` past [`MAX_STEPS`].
