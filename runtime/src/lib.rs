@@ -7,8 +7,8 @@ mod array;
 pub mod cpu;
 pub mod gpu;
 pub mod interp;
+pub mod memory;
 pub mod npy;
 mod plan;
 
 pub use array::{Array, RuntimeError, RuntimeErrorKind};
-pub use plan::memory;

@@ -26,7 +26,7 @@ const PARALLEL_BYTES: usize = 256 << 10;
 const GEMM_PARALLEL_FLOPS: usize = 1 << 21;
 
 /// Arrays take their natural size; arena buffers start on a cache line.
-const STORAGE: Storage = Storage {
+pub(crate) const STORAGE: Storage = Storage {
     bytes: ArrayShape::byte_size,
     align: 64,
 };
