@@ -1,0 +1,89 @@
+//! A `Gemm` kernel's launch: the packed GEMM per batch straight into the
+//! output, and its elementwise epilogue (reading the product in place) run
+//! either on each block of rows the GEMM finishes, while they are in cache, or
+//! over the whole output afterwards.
+
+use omelet_kernels::cpu::KernelFn;
+use omelet_kernels::gemm::{no_epilogue, sgemm};
+use omelet_kernels::kernel::{Gemm, Kernel};
+
+use super::matrix;
+
+/// Below this many multiply-adds, a product runs on one thread.
+const GEMM_PARALLEL_FLOPS: usize = 1 << 21;
+
+/// A product of the inputs at `args` into the buffer at `out`, then the
+/// epilogue, if any.
+pub(super) fn launch_gemm(
+    kernel: &Kernel,
+    gemm: &Gemm,
+    epilogue: Option<KernelFn>,
+    args: &[usize],
+    out: usize,
+) {
+    let inputs = kernel.input_shapes();
+    let out = out as *mut f32;
+    let (m, n, k) = (gemm.m, gemm.n, gemm.k);
+    let threads = if m * n * k >= GEMM_PARALLEL_FLOPS {
+        rayon::current_num_threads()
+    } else {
+        1
+    };
+    // The epilogue's arguments: the inputs, the product (the output itself),
+    // then the output.
+    let epilogue_args: Vec<usize> = args[..inputs.len()]
+        .iter()
+        .copied()
+        .chain([out as usize, out as usize])
+        .collect();
+    let run_epilogue = |begin: usize, end: usize| {
+        if let Some(entry) = epilogue {
+            // Safety: as for any kernel launch; `[begin, end)` indexes the
+            // epilogue's parallel dimension, and those indices are final.
+            unsafe {
+                entry(
+                    epilogue_args.as_ptr() as *const *mut u8,
+                    begin as i64,
+                    end as i64,
+                    std::ptr::null_mut(),
+                )
+            };
+        }
+    };
+    let by_rows = epilogue.is_some() && rows_are_outer_indices(kernel, gemm);
+    for b in 0..gemm.batch {
+        let a = matrix(&inputs, args, &gemm.lhs, b, m, k);
+        let bm = matrix(&inputs, args, &gemm.rhs, b, k, n);
+        // Safety: the output holds `batch * m * n` f32s.
+        let c = unsafe { std::slice::from_raw_parts_mut(out.add(b * m * n), m * n) };
+        if by_rows {
+            let first = b * m;
+            sgemm(a, bm, c, n, threads, &|r0, r1, _| {
+                run_epilogue(first + r0, first + r1)
+            });
+        } else {
+            sgemm(a, bm, c, n, threads, &no_epilogue);
+        }
+    }
+    if !by_rows {
+        let outer = kernel.output_shapes()[0].dims.first().copied().unwrap_or(1);
+        run_epilogue(0, outer);
+    }
+}
+
+/// Whether the epilogue's parallel indices are the rows of the batched product
+/// (`batch * m` rows of `n`, which the output holds row-major), so that it can
+/// run on each block of rows as the GEMM finishes them. Its parallel dimension
+/// is the output's first (a loop kernel over a row-major output), whose index
+/// `i` covers exactly product row `i` when it has `batch * m` of them. Unless
+/// the dimensions involved are 1, it has not when the left side has no free
+/// dimension (the first is one of the right's), when several merge into `m`,
+/// or when batch dimensions come first and the left has free ones. A first
+/// dimension that is also the innermost (a rank-1 output) is left out too: the
+/// epilogue's vectors run along it from the start of each part, and a block of
+/// rows starts at any multiple of the micro-kernel's height, where a vector
+/// read through a reshape could straddle two rows of its operand.
+fn rows_are_outer_indices(kernel: &Kernel, gemm: &Gemm) -> bool {
+    let dims = &kernel.output_shapes()[0].dims;
+    dims.len() >= 2 && dims[0] == gemm.batch * gemm.m
+}
