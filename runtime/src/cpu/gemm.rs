@@ -4,7 +4,7 @@
 //! over the whole output afterwards.
 
 use omelet_kernels::cpu::KernelFn;
-use omelet_kernels::gemm::{no_epilogue, sgemm};
+use omelet_kernels::gemm::{MatMut, no_epilogue, sgemm};
 use omelet_kernels::kernel::{Gemm, Kernel};
 
 use super::matrix;
@@ -54,15 +54,18 @@ pub(super) fn launch_gemm(
     for b in 0..gemm.batch {
         let a = matrix(&inputs, args, &gemm.lhs, b, m, k);
         let bm = matrix(&inputs, args, &gemm.rhs, b, k, n);
-        // Safety: the output holds `batch * m * n` f32s.
-        let c = unsafe { std::slice::from_raw_parts_mut(out.add(b * m * n), m * n) };
+        // Safety: the output holds `batch * m * n` f32s, and while the GEMM
+        // runs nothing else touches them but the epilogue, on the rows it is
+        // handed, through `out` (which is why C is a raw view: a `&mut` over
+        // the output would be aliased by those writes).
+        let c = unsafe { MatMut::from_raw(out.add(b * m * n), m, n, n) };
         if by_rows {
             let first = b * m;
-            sgemm(a, bm, c, n, threads, &|r0, r1, _| {
+            sgemm(a, bm, c, threads, &|r0, r1, _| {
                 run_epilogue(first + r0, first + r1)
             });
         } else {
-            sgemm(a, bm, c, n, threads, &no_epilogue);
+            sgemm(a, bm, c, threads, &no_epilogue);
         }
     }
     if !by_rows {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use ndarray::{ArrayD, IxDyn};
 use omelet_compiler::hlo::{ArrayShape, ElementType, Module, print_module};
 use omelet_kernels::cpu::{self as codegen, CpuKernels, LANES};
-use omelet_kernels::gemm::{MatRef, no_epilogue, sgemm};
+use omelet_kernels::gemm::{MatMut, MatRef, no_epilogue, sgemm};
 use omelet_kernels::kernel::{Kernel, MatrixView, Schedule};
 use rayon::prelude::*;
 
@@ -214,7 +214,7 @@ impl Executable {
                                     g.m * g.n,
                                 )
                             };
-                            sgemm(a, bm, c, g.n, 1, &no_epilogue);
+                            sgemm(a, bm, MatMut::new(c, g.m, g.n, g.n), 1, &no_epilogue);
                         }
                         call(&mut scratch, b0, b0 + 1);
                         for bi in 0..inner {
@@ -236,7 +236,7 @@ impl Executable {
                             };
                             let rhs = matrix(&inputs, args, &c.rhs, flat, c.k, c.n);
                             let lhs = MatRef::row_major(lhs, c.m, c.k);
-                            sgemm(lhs, rhs, out, c.n, 1, &no_epilogue);
+                            sgemm(lhs, rhs, MatMut::new(out, c.m, c.n, c.n), 1, &no_epilogue);
                         }
                     }
                 }
