@@ -19,7 +19,7 @@
 //! valid `MatMut` of A · B's shape.
 
 use super::microkernel::Tile;
-use super::{Epilogue, MatMut, MatRef};
+use super::{Epilogue, FpMode, MatMut, MatRef};
 use std::cell::Cell;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -50,6 +50,8 @@ pub(super) fn run<K: Tile>(a: MatRef, b: MatRef, c: MatMut, threads: usize, epil
     }
     let span = |rows: usize| (rows - 1) * ldc + n;
     let c_rows = SyncPtr(c.ptr);
+    // The workers compute in the caller's mode (subnormals flushed or not).
+    let mode = FpMode::current();
     // The finished rows `r0..r1`, for the epilogue.
     // SAFETY: inside C; `sgemm_with`'s caller lets the epilogue touch them.
     let finished = |r0: usize, r1: usize| unsafe {
@@ -110,6 +112,7 @@ pub(super) fn run<K: Tile>(a: MatRef, b: MatRef, c: MatMut, threads: usize, epil
                 if shares > 1 {
                     rayon::broadcast(|ctx| {
                         if ctx.index() < shares {
+                            let _mode = mode.enter();
                             share(ctx.index());
                         }
                     });

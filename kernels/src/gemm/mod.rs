@@ -12,9 +12,12 @@
 //! write through raw pointers.
 
 mod driver;
+mod fpmode;
 mod microkernel;
 #[cfg(test)]
 mod tests;
+
+pub use fpmode::{FpMode, FpModeGuard};
 
 use std::marker::PhantomData;
 use std::sync::OnceLock;
@@ -175,7 +178,8 @@ impl MicroKernel {
 }
 
 /// The hook `sgemm` calls on finished rows: `(r0, r1, rows)` where `rows` views
-/// rows `r0..r1` of C. It may run on any thread.
+/// rows `r0..r1` of C. It may run on any thread, in the caller's
+/// floating-point mode (`FpMode`).
 pub type Epilogue<'e> = dyn Fn(usize, usize, MatMut) + Sync + 'e;
 
 /// An epilogue that does nothing, for a plain product.
@@ -186,9 +190,10 @@ pub fn no_epilogue(_: usize, _: usize, _: MatMut) {}
 /// After a block of complete rows `[r0, r1)` of C holds its final values, calls
 /// `epilogue(r0, r1, rows)` (see `Epilogue`); every row is in exactly one call.
 /// With `threads > 1` the rows are split evenly between that many workers of the
-/// current rayon pool (at most all of them), with one fork-join per `KC × NC`
-/// block of B; with 1 everything runs on the caller. Packing buffers are kept
-/// per thread, so a warm call allocates nothing.
+/// current rayon pool (at most all of them), each in the caller's
+/// floating-point mode, with one fork-join per `KC × NC` block of B; with 1
+/// everything runs on the caller. Packing buffers are kept per thread, so a
+/// warm call allocates nothing.
 pub fn sgemm(a: MatRef, b: MatRef, c: MatMut, threads: usize, epilogue: &Epilogue) {
     sgemm_with(MicroKernel::best(), a, b, c, threads, epilogue);
 }

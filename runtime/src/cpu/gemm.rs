@@ -90,3 +90,51 @@ fn rows_are_outer_indices(kernel: &Kernel, gemm: &Gemm) -> bool {
     let dims = &kernel.output_shapes()[0].dims;
     dims.len() >= 2 && dims[0] == gemm.batch * gemm.m
 }
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{ArrayD, IxDyn};
+    use omelet_compiler::import::parse_module;
+    use omelet_compiler::pipeline::{Stage, compile};
+
+    use crate::Array;
+    use crate::cpu::Executable;
+
+    /// `dot(a, b)` then `root` of it (`d`), for `n × n` inputs `a` of `x` and
+    /// `b` of ones, on a pool of four threads.
+    fn product(n: usize, x: f32, root: &str) -> Vec<f32> {
+        let text = format!(
+            "HloModule m\nENTRY e {{\n\
+             a = f32[{n},{n}] parameter(0)\n\
+             b = f32[{n},{n}] parameter(1)\n\
+             d = f32[{n},{n}] dot(a, b), lhs_contracting_dims={{1}}, rhs_contracting_dims={{0}}\n\
+             s = f32[] constant(1e-42)\n\
+             sb = f32[{n},{n}] broadcast(s), dimensions={{}}\n\
+             ROOT r = f32[{n},{n}] {root}\n}}\n"
+        );
+        let module = compile(parse_module(&text).unwrap(), Stage::Fused).module;
+        let input = |v: f32| Array::F32(ArrayD::from_elem(IxDyn(&[n, n]), v));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        let out = pool.install(|| Executable::new(&module)?.run(&[input(x), input(1.0)]));
+        match out.unwrap().remove(0) {
+            Array::F32(a) => a.into_iter().collect(),
+            other => panic!("an f32 result, not {other:?}"),
+        }
+    }
+
+    #[test]
+    fn subnormals_flush_on_every_thread_at_every_size() {
+        // 64³ multiply-adds run on one thread, 128³ on four.
+        for n in [64, 128] {
+            // A subnormal result of the epilogue (64e-42, 128e-42).
+            let scaled = product(n, 1.0, "multiply(d, sb)");
+            assert!(scaled.iter().all(|&x| x == 0.0), "n = {n}: epilogue");
+            // Subnormal inputs to the product (the sum would be normal).
+            let plain = product(n, 1e-40, "add(d, d)");
+            assert!(plain.iter().all(|&x| x == 0.0), "n = {n}: product");
+        }
+    }
+}
