@@ -3,7 +3,7 @@
 //! shapes, for the ratio. Run with `cargo bench -p omelet-benches --bench gemm`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use omelet_kernels::gemm::{MatRef, MicroKernel, no_epilogue, sgemm_with};
+use omelet_kernels::gemm::{MatMut, MatRef, MicroKernel, no_epilogue, sgemm_with};
 
 /// One shape: `name`, `(m, k, n)`, whether B is stored transposed (`n × k`), and
 /// the thread counts to run.
@@ -42,7 +42,10 @@ fn gemm(c: &mut Criterion) {
         {
             for &t in threads {
                 group.bench_function(format!("{kernel:?}/threads{t}"), |bench| {
-                    bench.iter(|| sgemm_with(kernel, a, b, &mut out, n, t, &no_epilogue))
+                    bench.iter(|| {
+                        let c = MatMut::new(&mut out, m, n, n);
+                        sgemm_with(kernel, a, b, c, t, &no_epilogue)
+                    })
                 });
             }
         }

@@ -1,9 +1,10 @@
 //! Generated code never reads or writes out of bounds: the CPU backend runs a set
 //! of fixtures chosen for their odd sizes, layouts, transposes, slices,
-//! concatenations, reductions over every axis and GEMMs with ragged edges, under
-//! valgrind's memcheck, which reports any access outside an allocation (the JIT's
-//! code included), one trial per program. Without valgrind the trials are
-//! ignored with a printed reason, except where `OMELET_REQUIRE_TOOLS` is set
+//! concatenations, reductions over every axis, GEMMs with ragged edges and GEMM
+//! epilogues of dots whose output is not one `m × n` matrix, under valgrind's
+//! memcheck, which reports any access outside an allocation (the JIT's code
+//! included), one trial per program. Without valgrind the trials are ignored
+//! with a printed reason, except where `OMELET_REQUIRE_TOOLS` is set
 //! (`.ci/run`), where they fail.
 
 mod support;
@@ -24,6 +25,10 @@ const PROGRAMS: &[&str] = &[
     "tests/jax/einsum_two_batch/module.hlo",
     "tests/jax/dot_x_wT/module.hlo",
     "tests/jax/dot_matvec/module.hlo",
+    "tests/jax/epilogue_mat3_vec/module.hlo",
+    "tests/jax/epilogue_batch1_matvec/module.hlo",
+    "tests/jax/epilogue_vec_mat3_large/module.hlo",
+    "tests/jax/epilogue_parallel_matmul/module.hlo",
     "tests/jax/nn_attention/module.hlo",
     "tests/jax/nn_layernorm_manual/module.hlo",
     "tests/xla/layouts/module.hlo",

@@ -534,3 +534,99 @@ def f(x):
       np.array([1, -1, 1, 65536], np.int32))
 def f(a, b):
     return a + b, a - b, a * b, lax.abs(a), lax.neg(a)
+
+# ---------------------------------------------------------------------------
+# GEMM epilogues (issue 12): every dot form with an elementwise consumer. The
+# CPU backend runs the epilogue on blocks of the product's rows only where they
+# are rows of the output's first dimension; these cover free dimensions on one
+# side only, batch dimensions (of size 1 too), transposed operands, outputs
+# whose leading dimensions merge into the product's rows, and sizes past the
+# GEMM's parallel threshold (2^21 multiply-adds), whose big operands are
+# computed in the program (a column sum, or a right operand, which stay kernels
+# of their own) so the fixtures stay small.
+# ---------------------------------------------------------------------------
+
+def cos_grid(u, v):
+    return jnp.cos(u[:, None] * v[None, :])
+
+@case("epilogue_vec_mat3", randn(2), randn(2, 2, 2))
+def f(x, y): return jnp.einsum("a,abc->bc", x, y) + 1.0
+
+@case("epilogue_mat3_vec", randn(2, 3, 4), randn(4))
+def f(y, x): return lax.dot_general(y, x, (((2,), (0,)), ((), ()))) + 1.0
+
+@case("epilogue_vec_mat3_large", randn(5), randn(5, 13, 17))
+def f(x, y): return jnp.einsum("a,abc->bc", x, y) * 2.0 - 1.0
+
+@case("epilogue_mat3_vec_large", randn(9, 13, 21), randn(21), randn(13))
+def f(y, x, b): return jnp.maximum(lax.dot_general(y, x, (((2,), (0,)), ((), ()))) + b, 0.0)
+
+@case("epilogue_matvec", randn(37, 19), randn(19), randn(37))
+def f(w, x, b): return jnp.tanh(w @ x + b)
+
+@case("epilogue_vecmat", randn(19), randn(19, 37), randn(37))
+def f(x, w, b): return jnp.tanh(x @ w + b)
+
+@case("epilogue_batch_matvec", randn(3, 5, 7), randn(3, 7))
+def f(a, x): return jnp.einsum("bij,bj->bi", a, x) + 1.0
+
+@case("epilogue_batch_vecmat", randn(3, 7), randn(3, 7, 5))
+def f(x, a): return jnp.einsum("bi,bij->bj", x, a) + 1.0
+
+@case("epilogue_batch1_matvec", randn(1, 5, 7), randn(1, 7))
+def f(a, x): return jnp.einsum("bij,bj->bi", a, x) + 1.0
+
+@case("epilogue_batch1_vecmat", randn(1, 7), randn(1, 7, 5))
+def f(x, a): return jnp.einsum("bi,bij->bj", x, a) + 1.0
+
+@case("epilogue_batch1_matmul", randn(1, 5, 7), randn(1, 7, 3))
+def f(a, b): return jnp.einsum("bij,bjk->bik", a, b) * 3.0
+
+@case("epilogue_batch_matmul", randn(3, 5, 7), randn(3, 7, 4), randn(4))
+def f(a, b, c): return jnp.einsum("bij,bjk->bik", a, b) + c
+
+@case("epilogue_transposed", randn(7, 5), randn(3, 7))
+def f(a, b): return a.T @ b.T + 1.0
+
+@case("epilogue_permuted_out", randn(5, 7), randn(7, 3))
+def f(a, b): return jnp.einsum("ij,jk->ki", a, b) + 1.0
+
+@case("epilogue_rank3_lhs", randn(4, 3, 7), randn(7, 5), randn(5))
+def f(x, w, b): return x @ w + b
+
+@case("epilogue_rank3_lhs_unit", randn(5, 1, 7), randn(7, 3))
+def f(x, w): return x @ w + 1.0
+
+@case("epilogue_parallel_matmul", randn(32, 256), randn(256), randn(256), rtol=1e-3, atol=1e-3)
+def f(a, u, v): return jnp.tanh(a @ cos_grid(u * 0.1, v) * 0.1) + 1.0
+
+@case("epilogue_parallel_vecmat", randn(2048), randn(1024), rtol=1e-3, atol=1e-3)
+def f(x, v): return x @ cos_grid(x * 0.01, v) + 1.0
+
+@case("epilogue_parallel_batch_vecmat", randn(2, 2048), randn(1024), rtol=1e-3, atol=1e-3)
+def f(x, v):
+    w = jnp.cos(x[:, :, None] * 0.01 * v[None, None, :])
+    return jnp.einsum("bi,bij->bj", x, w) + 1.0
+
+@case("epilogue_parallel_batch_matmul", randn(2, 8, 512), randn(512), rtol=1e-3, atol=1e-3)
+def f(a, v):
+    w = jnp.cos(v[None, :, None] * v[None, None, :] * jnp.array([0.1, 0.2])[:, None, None])
+    return jnp.einsum("bij,bjk->bik", a, w) - 1.0
+
+@case("epilogue_parallel_matvec", randn(2, 1024), randn(2048), rtol=1e-3, atol=1e-3)
+def f(y, v):
+    w = jnp.sum(jnp.cos(y[:, :, None] * v[None, None, :]), axis=0)
+    return w @ v + 1.0
+
+@case("epilogue_parallel_mat3_vec", randn(2, 16, 64), randn(2048), rtol=1e-3, atol=1e-3)
+def f(y, v):
+    w = jnp.sum(jnp.cos(y[:, :, :, None] * v[None, None, None, :]), axis=0)
+    return lax.dot_general(w, v, (((2,), (0,)), ((), ()))) * 0.5 + 1.0
+
+# Zero-size arrays: JAX passes them as `constant({})`, which kernels read no
+# element of (a dot over an empty contraction is zeros).
+@case("zero_size_constant_dot", randn(0), randn(0, 2), randn(2))
+def f(a, b, c): return jnp.einsum("a,ab->b", a, b) + c
+
+@case("zero_size_constant_matmul", randn(3, 0), randn(0, 4), randint(-3, 3, 3, 0), randint(-3, 3, 0, 4), randint(-3, 3, 4))
+def f(a, b, ai, bi, i): return a @ b + 1.0, ai @ bi + i

@@ -158,14 +158,16 @@ pub fn compile(kernels: &[Kernel]) -> Result<CpuKernels, String> {
     })
 }
 
-/// The bytes of each array constant (more than one element) in the body, in the
-/// memory form the code reads: row-major, `pred` as one byte.
+/// The bytes of each array constant (any but one element, which the code holds
+/// as an immediate) in the body, in the memory form the code reads: row-major,
+/// `pred` as one byte. A zero-size constant has no bytes, and the code that
+/// would read it (a dot over an empty contraction) never runs.
 fn embedded_constants(kernel: &Kernel) -> Vec<(InstrId, Box<[u8]>)> {
     kernel
         .body
         .ids()
         .filter_map(|id| match &kernel.body.instr(id).op {
-            Op::Constant(literal) if literal.len() > 1 => Some((id, literal_bytes(literal))),
+            Op::Constant(literal) if literal.len() != 1 => Some((id, literal_bytes(literal))),
             _ => None,
         })
         .collect()

@@ -15,10 +15,11 @@
 //! block is final after the last step, and its thread runs the epilogue on it
 //! then, still in cache.
 //!
-//! Expects `sgemm_with` to have checked every index of A, B and C.
+//! Expects `sgemm_with` to have checked every index of A and B, and C to be a
+//! valid `MatMut` of A · B's shape.
 
 use super::microkernel::Tile;
-use super::{Epilogue, MatRef};
+use super::{Epilogue, FpMode, MatMut, MatRef};
 use std::cell::Cell;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -41,25 +42,27 @@ const MAX_GROUPS: usize = NC / 8 / GROUP;
 /// The largest `MR × NR` of any kernel, for the edge-tile scratch.
 const MAX_TILE: usize = 12 * 32;
 
-pub(super) fn run<K: Tile>(
-    a: MatRef,
-    b: MatRef,
-    c: &mut [f32],
-    ldc: usize,
-    threads: usize,
-    epilogue: &Epilogue,
-) {
+pub(super) fn run<K: Tile>(a: MatRef, b: MatRef, c: MatMut, threads: usize, epilogue: &Epilogue) {
     const { assert!(K::MR * K::NR <= MAX_TILE && NC.is_multiple_of(K::NR) && K::NR >= 8) };
-    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let (m, k, n, ldc) = (a.rows, a.cols, b.cols, c.ldc);
     if m == 0 {
         return;
     }
     let span = |rows: usize| (rows - 1) * ldc + n;
+    let c_rows = SyncPtr(c.ptr);
+    // The workers compute in the caller's mode (subnormals flushed or not).
+    let mode = FpMode::current();
+    // The finished rows `r0..r1`, for the epilogue.
+    // SAFETY: inside C; `sgemm_with`'s caller lets the epilogue touch them.
+    let finished = |r0: usize, r1: usize| unsafe {
+        MatMut::from_raw(c_rows.get().add(r0 * ldc), r1 - r0, n, ldc)
+    };
     if k == 0 || n == 0 {
-        for row in 0..m {
-            c[row * ldc..][..n].fill(0.0);
+        let mut all = finished(0, m);
+        for row in all.as_mut_slice().chunks_mut(ldc.max(1)) {
+            row[..n].fill(0.0);
         }
-        epilogue(0, m, &mut c[..span(m)]);
+        epilogue(0, m, all);
         return;
     }
     // Depth blocks of near-equal size, no thin last one.
@@ -67,7 +70,6 @@ pub(super) fn run<K: Tile>(
     let depth = |kb: usize| kb * k / depths..(kb + 1) * k / depths;
     let shares = threads.min(rayon::current_num_threads()).max(1);
     let blocks = RowBlocks::new(m, K::MR, shares);
-    let c = SyncPtr(c.as_mut_ptr());
     let states = [const { AtomicU8::new(EMPTY) }; MAX_GROUPS];
     let b_len = KC.min(k) * NC.min(n.next_multiple_of(K::NR));
     with_buffer(&PACKED_B, b_len, |packed_b| {
@@ -93,22 +95,24 @@ pub(super) fn run<K: Tile>(
                     for block in s * blocks.count / shares..(s + 1) * blocks.count / shares {
                         let (r0, r1) = blocks.rows(block);
                         // SAFETY: blocks cover disjoint rows and `ldc >= n`, so
-                        // their spans are disjoint; `sgemm_with` checked that C
-                        // holds `span(m)` floats.
-                        let rows = unsafe {
-                            std::slice::from_raw_parts_mut(c.get().add(r0 * ldc), span(r1 - r0))
+                        // their spans are disjoint; C holds `span(m)` floats.
+                        let out = unsafe {
+                            let start = c_rows.get().add(r0 * ldc + cols.start);
+                            std::slice::from_raw_parts_mut(start, span(r1 - r0) - cols.start)
                         };
-                        let out = &mut rows[cols.start..];
                         let first = s * count / shares;
                         block_product::<K>(a.sub(r0..r1, 0..k), &panels, first, out, ldc);
+                        // `out` is dead here: the epilogue may write these rows
+                        // through pointers of its own.
                         if last {
-                            epilogue(r0, r1, rows);
+                            epilogue(r0, r1, finished(r0, r1));
                         }
                     }
                 };
                 if shares > 1 {
                     rayon::broadcast(|ctx| {
                         if ctx.index() < shares {
+                            let _mode = mode.enter();
                             share(ctx.index());
                         }
                     });
@@ -344,7 +348,7 @@ impl MatRef<'_> {
     }
 }
 
-/// C's base pointer, shared by the tasks that each write their own rows.
+/// C's first element, shared by the tasks that each write their own rows.
 #[derive(Clone, Copy)]
 struct SyncPtr(*mut f32);
 

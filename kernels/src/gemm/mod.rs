@@ -7,14 +7,19 @@
 //! (`microkernel.rs`) computes one `MR × NR` tile of C at a time; `driver.rs`
 //! owns the blocking, the packing and the split of the rows between threads.
 //!
-//! Every index is checked here, once, before any work starts: the driver and the
-//! micro-kernels read and write through raw pointers.
+//! Every index is checked here, once, before any work starts (C's when it is
+//! made from a slice, `MatMut::new`): the driver and the micro-kernels read and
+//! write through raw pointers.
 
 mod driver;
+mod fpmode;
 mod microkernel;
 #[cfg(test)]
 mod tests;
 
+pub use fpmode::{FpMode, FpModeGuard};
+
+use std::marker::PhantomData;
 use std::sync::OnceLock;
 
 /// A read-only strided f32 matrix: element `(i, j)` is
@@ -66,6 +71,71 @@ impl<'a> MatRef<'a> {
     }
 }
 
+/// A writable row-major f32 matrix through a raw pointer: `rows` rows of `cols`
+/// elements, row `i` starting `i * ldc` elements after the first. C is one, so
+/// that a caller may keep raw pointers of its own into C while `sgemm` runs
+/// (the CPU engine's epilogue writes the rows it is handed through the
+/// output's address) without holding a `&mut` that those writes would alias.
+#[derive(Debug)]
+pub struct MatMut<'a> {
+    ptr: *mut f32,
+    rows: usize,
+    cols: usize,
+    ldc: usize,
+    _c: PhantomData<&'a mut [f32]>,
+}
+
+// SAFETY: a `MatMut` is the exclusive view of its elements, like `&mut [f32]`.
+unsafe impl Send for MatMut<'_> {}
+
+impl<'a> MatMut<'a> {
+    /// `rows × cols` in `c`, rows `ldc` apart; panics unless they fit.
+    pub fn new(c: &'a mut [f32], rows: usize, cols: usize, ldc: usize) -> Self {
+        if rows > 1 {
+            assert!(ldc >= cols, "sgemm: ldc {ldc} is less than n {cols}");
+        }
+        if rows > 0 {
+            let need = (rows - 1)
+                .checked_mul(ldc)
+                .and_then(|x| x.checked_add(cols));
+            assert!(
+                need.is_some_and(|need| need <= c.len()),
+                "sgemm: C ({rows}×{cols}, ldc {ldc}) does not fit in {} elements",
+                c.len()
+            );
+        }
+        // SAFETY: checked to fit in `c`, which is borrowed for `'a`.
+        unsafe { Self::from_raw(c.as_mut_ptr(), rows, cols, ldc) }
+    }
+
+    /// # Safety
+    /// For `'a`, `ptr` is valid for reads and writes of the `rows` rows of
+    /// `cols` elements `ldc` apart (`ldc >= cols` when `rows > 1`), and nothing
+    /// else reads or writes them except through this view, with one exception:
+    /// while `sgemm` runs an epilogue on some rows, that epilogue may read and
+    /// write those rows through any pointer.
+    pub unsafe fn from_raw(ptr: *mut f32, rows: usize, cols: usize, ldc: usize) -> Self {
+        MatMut {
+            ptr,
+            rows,
+            cols,
+            ldc,
+            _c: PhantomData,
+        }
+    }
+
+    /// The elements from the first of the first row to the last of the last
+    /// (`(rows - 1) * ldc + cols`, the gaps between rows included).
+    pub fn as_mut_slice(&mut self) -> &mut [f32] {
+        let len = self
+            .rows
+            .checked_sub(1)
+            .map_or(0, |r| r * self.ldc + self.cols);
+        // SAFETY: the view owns these elements exclusively (see `from_raw`).
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, len) }
+    }
+}
+
 /// A micro-kernel family. `best()` is what `sgemm` uses; tests and benchmarks
 /// pick one explicitly through `sgemm_with`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,24 +177,25 @@ impl MicroKernel {
     }
 }
 
-/// The hook `sgemm` calls on finished rows: `(r0, r1, rows)` where `rows` spans
-/// rows `r0..r1` of C from the first element of row `r0` to the last of row
-/// `r1 - 1`, so row `r0 + i` is `rows[i * ldc..][..n]`. It may run on any thread.
-pub type Epilogue<'e> = dyn Fn(usize, usize, &mut [f32]) + Sync + 'e;
+/// The hook `sgemm` calls on finished rows: `(r0, r1, rows)` where `rows` views
+/// rows `r0..r1` of C. It may run on any thread, in the caller's
+/// floating-point mode (`FpMode`).
+pub type Epilogue<'e> = dyn Fn(usize, usize, MatMut) + Sync + 'e;
 
 /// An epilogue that does nothing, for a plain product.
-pub fn no_epilogue(_: usize, _: usize, _: &mut [f32]) {}
+pub fn no_epilogue(_: usize, _: usize, _: MatMut) {}
 
-/// `C (m × n, row-major, leading dimension ldc) = A (m × k) · B (k × n)`.
+/// `C (m × n) = A (m × k) · B (k × n)`.
 ///
 /// After a block of complete rows `[r0, r1)` of C holds its final values, calls
 /// `epilogue(r0, r1, rows)` (see `Epilogue`); every row is in exactly one call.
 /// With `threads > 1` the rows are split evenly between that many workers of the
-/// current rayon pool (at most all of them), with one fork-join per `KC × NC`
-/// block of B; with 1 everything runs on the caller. Packing buffers are kept
-/// per thread, so a warm call allocates nothing.
-pub fn sgemm(a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, threads: usize, epilogue: &Epilogue) {
-    sgemm_with(MicroKernel::best(), a, b, c, ldc, threads, epilogue);
+/// current rayon pool (at most all of them), each in the caller's
+/// floating-point mode, with one fork-join per `KC × NC` block of B; with 1
+/// everything runs on the caller. Packing buffers are kept per thread, so a
+/// warm call allocates nothing.
+pub fn sgemm(a: MatRef, b: MatRef, c: MatMut, threads: usize, epilogue: &Epilogue) {
+    sgemm_with(MicroKernel::best(), a, b, c, threads, epilogue);
 }
 
 /// `sgemm` with a chosen micro-kernel, which must be supported on this machine.
@@ -132,8 +203,7 @@ pub fn sgemm_with(
     kernel: MicroKernel,
     a: MatRef,
     b: MatRef,
-    c: &mut [f32],
-    ldc: usize,
+    c: MatMut,
     threads: usize,
     epilogue: &Epilogue,
 ) {
@@ -159,27 +229,21 @@ pub fn sgemm_with(
             );
         }
     }
-    let (m, n) = (a.rows, b.cols);
-    if m > 1 {
-        assert!(ldc >= n, "sgemm: ldc {ldc} is less than n {n}");
-    }
-    if m > 0 {
-        let need = (m - 1).checked_mul(ldc).and_then(|x| x.checked_add(n));
-        assert!(
-            need.is_some_and(|need| need <= c.len()),
-            "sgemm: C ({m}×{n}, ldc {ldc}) does not fit in {} elements",
-            c.len()
-        );
-    }
+    assert!(
+        (c.rows, c.cols) == (a.rows, b.cols),
+        "sgemm: C is {}×{} but A · B is {}×{}",
+        c.rows,
+        c.cols,
+        a.rows,
+        b.cols
+    );
     let threads = threads.max(1);
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        MicroKernel::Avx512 => driver::run::<microkernel::Avx512>(a, b, c, ldc, threads, epilogue),
+        MicroKernel::Avx512 => driver::run::<microkernel::Avx512>(a, b, c, threads, epilogue),
         #[cfg(target_arch = "x86_64")]
-        MicroKernel::Avx2 => driver::run::<microkernel::Avx2>(a, b, c, ldc, threads, epilogue),
-        MicroKernel::Portable => {
-            driver::run::<microkernel::Portable>(a, b, c, ldc, threads, epilogue)
-        }
+        MicroKernel::Avx2 => driver::run::<microkernel::Avx2>(a, b, c, threads, epilogue),
+        MicroKernel::Portable => driver::run::<microkernel::Portable>(a, b, c, threads, epilogue),
         #[allow(unreachable_patterns)]
         _ => unreachable!("checked by is_supported"),
     }

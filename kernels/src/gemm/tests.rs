@@ -4,7 +4,7 @@
 //! checks the epilogue's contract: it sees each row once, with its final values,
 //! and what it writes stays.
 
-use super::{MatRef, MicroKernel, sgemm_with};
+use super::{MatMut, MatRef, MicroKernel, sgemm_with};
 use std::sync::Mutex;
 
 /// Deterministic values in [-1, 1).
@@ -46,7 +46,8 @@ fn product(a: MatRef, b: MatRef) {
         for threads in [1, 2] {
             let what = format!("{kernel:?} {m}×{k}×{n} threads {threads}");
             let seen = Mutex::new(Vec::new());
-            let epilogue = |r0: usize, r1: usize, rows: &mut [f32]| {
+            let epilogue = |r0: usize, r1: usize, mut rows: MatMut| {
+                let rows = rows.as_mut_slice();
                 assert_eq!(rows.len(), (r1 - r0 - 1) * ldc + n, "{what}");
                 for row in rows.chunks_mut(ldc) {
                     row[..n].iter_mut().for_each(|x| *x = -*x);
@@ -55,7 +56,14 @@ fn product(a: MatRef, b: MatRef) {
             };
             // NaN, so that a kernel that adds to C instead of writing it fails.
             let mut c = vec![f32::NAN; m * ldc];
-            sgemm_with(kernel, a, b, &mut c, ldc, threads, &epilogue);
+            sgemm_with(
+                kernel,
+                a,
+                b,
+                MatMut::new(&mut c, m, n, ldc),
+                threads,
+                &epilogue,
+            );
 
             let mut seen = seen.into_inner().unwrap();
             seen.sort();
@@ -162,9 +170,53 @@ fn short_operand_is_refused() {
         MicroKernel::Portable,
         a,
         b,
-        &mut [0.0; 8],
-        4,
+        MatMut::new(&mut [0.0; 8], 2, 4, 4),
         1,
         &super::no_epilogue,
     );
+}
+
+#[test]
+fn epilogue_writes_through_the_callers_pointer() {
+    // The CPU engine's use: C is a raw view of a buffer whose address the
+    // epilogue also holds, and writes the rows it is handed through that (no
+    // `&mut` over C is live meanwhile; Miri checks this under Stacked Borrows).
+    let (m, k, n) = (40, 9, 33);
+    let (a, b) = (values(m * k, 4), values(k * n, 5));
+    let (a, b) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+    let mut buffer = vec![f32::NAN; m * n];
+    let out = Ptr(buffer.as_mut_ptr());
+    for threads in [1, 2] {
+        let epilogue = |r0: usize, r1: usize, _: MatMut| {
+            for i in r0 * n..r1 * n {
+                // SAFETY: rows `r0..r1` are this call's alone.
+                unsafe { *out.get().add(i) = 1.0 - *out.get().add(i) };
+            }
+        };
+        // SAFETY: the buffer holds `m × n` floats; only the epilogue touches
+        // them while `sgemm` runs, on its rows.
+        let c = unsafe { MatMut::from_raw(out.get(), m, n, n) };
+        super::sgemm(a, b, c, threads, &epilogue);
+        for i in 0..m {
+            for j in 0..n {
+                let want: f32 = (0..k).map(|p| a.data[i * k + p] * b.data[p * n + j]).sum();
+                let got = 1.0 - buffer[i * n + j];
+                assert!((got - want).abs() < 1e-4, "C[{i},{j}] = {got}, want {want}");
+            }
+        }
+    }
+}
+
+/// The buffer's address, shared with the epilogue on every thread.
+#[derive(Clone, Copy)]
+struct Ptr(*mut f32);
+
+// SAFETY: the threads write disjoint rows through it.
+unsafe impl Sync for Ptr {}
+
+impl Ptr {
+    /// By method, so closures capture the `Sync` wrapper, not the raw field.
+    fn get(self) -> *mut f32 {
+        self.0
+    }
 }

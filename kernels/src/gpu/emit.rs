@@ -414,6 +414,12 @@ impl<'k> Emitter<'k> {
             return ops::literal(literal, 0);
         }
         let shape = self.shape(id);
+        // A zero-size constant has no element (and WGSL no empty array): the
+        // code that would read one (a dot over an empty contraction) never
+        // runs, so any value of its type stands in.
+        if literal.is_empty() {
+            return format!("{}()", reg_type(shape.element));
+        }
         let name = format!("k{}", id.index());
         let (stored, items): (&str, Vec<String>) = match literal {
             Literal::F32(v) => (

@@ -4,41 +4,21 @@
 //! (`exp` of a very negative number). Results differ from the interpreter only
 //! below 2^-126.
 
+use omelet_kernels::gemm::{FpMode, FpModeGuard};
+
 /// While alive, the current thread flushes subnormal inputs and results to zero
-/// (MXCSR's DAZ and FTZ bits); dropping it restores the thread's mode.
+/// (MXCSR's DAZ and FTZ bits); dropping it restores the thread's mode. A GEMM
+/// started under it flushes on every thread it uses (`sgemm` carries its
+/// caller's mode to its workers).
 pub struct FlushToZero {
-    #[cfg(target_arch = "x86_64")]
-    saved: u32,
+    _mode: FpModeGuard,
 }
 
-#[cfg(target_arch = "x86_64")]
-#[allow(deprecated)] // `_mm_getcsr`/`_mm_setcsr`: the only way to reach MXCSR here.
-impl FlushToZero {
-    /// FTZ (bit 15) and DAZ (bit 6).
-    const BITS: u32 = 0x8040;
-
-    pub fn new() -> FlushToZero {
-        use std::arch::x86_64::{_mm_getcsr, _mm_setcsr};
-        // Safety: SSE is part of x86-64; only the flush bits change.
-        let saved = unsafe { _mm_getcsr() };
-        unsafe { _mm_setcsr(saved | Self::BITS) };
-        FlushToZero { saved }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[allow(deprecated)]
-impl Drop for FlushToZero {
-    fn drop(&mut self) {
-        // Safety: restores what `new` read.
-        unsafe { std::arch::x86_64::_mm_setcsr(self.saved) };
-    }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
 impl FlushToZero {
     pub fn new() -> FlushToZero {
-        FlushToZero {}
+        FlushToZero {
+            _mode: FpMode::current().flushing_subnormals().enter(),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! one planned arena, large kernels split across the cores of one thread pool.
 
 mod denormals;
+mod gemm;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -9,21 +10,19 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use ndarray::{ArrayD, IxDyn};
 use omelet_compiler::hlo::{ArrayShape, ElementType, Module, print_module};
-use omelet_kernels::cpu::{self as codegen, CpuKernels, KernelFn, LANES};
-use omelet_kernels::gemm::{MatRef, no_epilogue, sgemm};
-use omelet_kernels::kernel::{Gemm, Kernel, MatrixView, Schedule};
+use omelet_kernels::cpu::{self as codegen, CpuKernels, LANES};
+use omelet_kernels::gemm::{MatMut, MatRef, no_epilogue, sgemm};
+use omelet_kernels::kernel::{Kernel, MatrixView, Schedule};
 use rayon::prelude::*;
 
 use crate::array::{Array, RuntimeError};
 use crate::plan::{self, Plan, Slot, Storage};
 use denormals::FlushToZero;
+use gemm::launch_gemm;
 
 /// Below this many bytes read and written, a kernel runs on one thread:
 /// splitting costs more than it saves.
 const PARALLEL_BYTES: usize = 256 << 10;
-
-/// Below this many multiply-adds, a product runs on one thread.
-const GEMM_PARALLEL_FLOPS: usize = 1 << 21;
 
 /// Arrays take their natural size; arena buffers start on a cache line.
 pub(crate) const STORAGE: Storage = Storage {
@@ -211,7 +210,7 @@ impl Executable {
                                     g.m * g.n,
                                 )
                             };
-                            sgemm(a, bm, c, g.n, 1, &no_epilogue);
+                            sgemm(a, bm, MatMut::new(c, g.m, g.n, g.n), 1, &no_epilogue);
                         }
                         call(&mut scratch, b0, b0 + 1);
                         for bi in 0..inner {
@@ -235,7 +234,7 @@ impl Executable {
                             };
                             let rhs = matrix(&inputs, args, &c.rhs, flat, c.k, c.n);
                             let lhs = MatRef::row_major(lhs, c.m, c.k);
-                            sgemm(lhs, rhs, out, c.n, 1, &no_epilogue);
+                            sgemm(lhs, rhs, MatMut::new(out, c.m, c.n, c.n), 1, &no_epilogue);
                         }
                     }
                 }
@@ -247,64 +246,6 @@ impl Executable {
         } else {
             (0..threads).into_par_iter().for_each(run);
         }
-    }
-}
-
-/// A product of the inputs at `args`: the packed GEMM per batch straight into
-/// the buffer at `out`, then the epilogue, if any (reading the product in
-/// place), on each block of finished rows.
-fn launch_gemm(
-    kernel: &Kernel,
-    gemm: &Gemm,
-    epilogue: Option<KernelFn>,
-    args: &[usize],
-    out: usize,
-) {
-    let inputs = kernel.input_shapes();
-    let out = out as *mut f32;
-    let (m, n, k) = (gemm.m, gemm.n, gemm.k);
-    let threads = if m * n * k >= GEMM_PARALLEL_FLOPS {
-        rayon::current_num_threads()
-    } else {
-        1
-    };
-    // The epilogue's arguments: the inputs, the product (the output itself),
-    // then the output.
-    let epilogue_args: Vec<usize> = args[..inputs.len()]
-        .iter()
-        .copied()
-        .chain([out as usize, out as usize])
-        .collect();
-    let run_epilogue = |begin: usize, end: usize| {
-        if let Some(entry) = epilogue {
-            // Safety: as for any kernel launch; rows [begin, end) are final.
-            unsafe {
-                entry(
-                    epilogue_args.as_ptr() as *const *mut u8,
-                    begin as i64,
-                    end as i64,
-                    std::ptr::null_mut(),
-                )
-            };
-        }
-    };
-    // The epilogue's parallel dimension is the output's first: the product's
-    // rows only when the output is one `m × n` matrix.
-    let outer = kernel.output_shapes()[0].dims.first().copied().unwrap_or(1);
-    let by_rows = gemm.batch == 1 && kernel.output_shapes()[0].rank() == 2;
-    for b in 0..gemm.batch {
-        let a = matrix(&inputs, args, &gemm.lhs, b, m, k);
-        let bm = matrix(&inputs, args, &gemm.rhs, b, k, n);
-        // Safety: the output holds `batch * m * n` f32s.
-        let c = unsafe { std::slice::from_raw_parts_mut(out.add(b * m * n), m * n) };
-        if by_rows {
-            sgemm(a, bm, c, n, threads, &|r0, r1, _| run_epilogue(r0, r1));
-        } else {
-            sgemm(a, bm, c, n, threads, &no_epilogue);
-        }
-    }
-    if !by_rows {
-        run_epilogue(0, outer);
     }
 }
 
