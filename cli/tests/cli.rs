@@ -9,8 +9,7 @@ use std::process::{Command, Output};
 use support::{compare, numbered_npy, root};
 
 fn omelet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_omelet"))
-        .current_dir(root())
+    support::omelet_command()
         .args(args)
         .output()
         .expect("omelet runs")
@@ -189,8 +188,7 @@ fn bad_flags_exit_with_status_2() {
 fn a_gpu_backend_without_its_adapter_says_so_in_one_line_and_exits_3() {
     let run = ["run", MATMUL, "--random", "0", "--backend", "gpu"];
     let by_flag = omelet(&[&run[..], &["--device", "no-such-adapter"]].concat());
-    let by_variable = Command::new(env!("CARGO_BIN_EXE_omelet"))
-        .current_dir(root())
+    let by_variable = support::omelet_command()
         .args(run)
         .env("OMELET_GPU", "no-such-adapter")
         .output()

@@ -18,6 +18,18 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The `omelet` binary, run from the workspace root. Mesa's drivers print a
+/// warning on every device open where `XDG_RUNTIME_DIR` is unset (`.ci/run`
+/// sets it): set here too, so that what a test reads is omelet's own output.
+pub fn omelet_command() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_omelet"));
+    command.current_dir(root());
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        command.env("XDG_RUNTIME_DIR", std::env::temp_dir());
+    }
+    command
+}
+
 /// Every fixture directory, sorted: JAX programs (`tests/jax`), hand-written
 /// HLO whose expected outputs XLA computed (`tests/xla`), and `.om` scripts with
 /// their JAX twins' outputs (`tests/om`).
