@@ -23,8 +23,9 @@ use super::model::{
 use crate::cost::single_op_kind;
 use crate::hlo::{Computation, FusionKind, InstrId, Op};
 
-/// Keys start this far apart, leaving room to reorder groups between them.
-const KEY_SPACING: u64 = 1 << 40;
+/// Keys start this far apart, leaving room to reorder groups between them
+/// (tests leave little, so that renumbering runs often).
+const KEY_SPACING: u64 = if cfg!(test) { 4 } else { 1 << 40 };
 
 /// What [`row_member`] looks at in a member that reads another member, besides
 /// the kernel's rows: members with equal keys pass or fail together.
@@ -491,12 +492,12 @@ impl<'g, 'c> Grouping<'g, 'c> {
                 *e = (*e).min(c);
             }
         }
-        self.move_after(key, later);
+        self.move_after(keep, later);
     }
 
-    /// Gives `groups` (in the order found) keys just after `key`, keeping the
-    /// order among them; renumbers every group when no room is left.
-    fn move_after(&mut self, key: u64, mut groups: Vec<usize>) {
+    /// Gives `groups` keys just after group `after`'s, keeping the order among
+    /// them; renumbers every group when no room is left.
+    fn move_after(&mut self, after: usize, mut groups: Vec<usize>) {
         if groups.is_empty() {
             return;
         }
@@ -504,7 +505,7 @@ impl<'g, 'c> Grouping<'g, 'c> {
         for &g in &groups {
             self.keys.remove(&self.groups[g].key);
         }
-        let mut key = key;
+        let mut key = self.groups[after].key;
         let mut next = self
             .keys
             .range(key + 1..)
@@ -513,19 +514,19 @@ impl<'g, 'c> Grouping<'g, 'c> {
             .unwrap_or(u64::MAX);
         if next - key <= groups.len() as u64 + 1 {
             // Renumber the others, leaving the moved groups out, then retry.
+            let moved: FxHashSet<usize> = groups.iter().copied().collect();
             let mut live: Vec<usize> = (0..self.groups.len())
-                .filter(|&g| !self.groups[g].members.is_empty() && !groups.contains(&g))
+                .filter(|&g| !self.groups[g].members.is_empty() && !moved.contains(&g))
                 .collect();
             live.sort_by_key(|&g| self.groups[g].key);
             self.keys.clear();
+            let spacing = KEY_SPACING.max(groups.len() as u64 + 2);
             for (i, &g) in live.iter().enumerate() {
-                let new = (i as u64 + 1) * KEY_SPACING;
-                if self.groups[g].key == key {
-                    key = new;
-                }
+                let new = (i as u64 + 1) * spacing;
                 self.groups[g].key = new;
                 self.keys.insert(new);
             }
+            key = self.groups[after].key;
             next = self
                 .keys
                 .range(key + 1..)
