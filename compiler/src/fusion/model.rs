@@ -17,18 +17,28 @@ use crate::hlo::{Computation, FusionKind, InstrId, Op, join};
 /// beyond this many bytes per batch that operand no longer stays in cache.
 const ROW_DOT_RHS_BUDGET: usize = 1 << 20;
 
-/// The kind of kernel a member set forms, or why it forms none.
+/// The kind of kernel a member set forms, or why it forms none. Grouping
+/// reaches the same decisions incrementally (`grouping.rs`); its tests check
+/// them against this.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn classify(comp: &Computation, members: &FxHashSet<InstrId>) -> Result<FusionKind, String> {
     let heroes: Vec<InstrId> = sorted(members)
         .into_iter()
-        .filter(|&m| matches!(comp.instr(m).op, Op::Dot(_) | Op::Reduce { .. }))
+        .filter(|&m| is_hero(&comp.instr(m).op))
         .collect();
     if heroes.is_empty() {
         return loop_kernel(comp, members).map(|()| FusionKind::Loop);
     }
-    let outer = outer_dims(comp, members, &heroes)?;
+    let inside = |id: InstrId| members.contains(&id);
+    let outer = outer_dims(comp, &inside, &heroes)?;
+    // The loop test of a column kernel is one test of the whole set, made once.
+    let loop_ok = if outer.is_empty() {
+        loop_kernel(comp, members)
+    } else {
+        Ok(())
+    };
     for &m in members {
-        row_member(comp, members, m, &outer)?;
+        row_member(comp, &inside, m, &outer, &loop_ok)?;
     }
     let has_dot = heroes
         .iter()
@@ -40,6 +50,14 @@ pub fn classify(comp: &Computation, members: &FxHashSet<InstrId>) -> Result<Fusi
     })
 }
 
+/// Dots and reductions: the ops a row kernel is built around.
+pub fn is_hero(op: &Op) -> bool {
+    matches!(op, Op::Dot(_) | Op::Reduce { .. })
+}
+
+/// Membership of the kernel under test: a set, or the groups being merged.
+pub type Inside<'a> = dyn Fn(InstrId) -> bool + 'a;
+
 pub fn sorted(members: &FxHashSet<InstrId>) -> Vec<InstrId> {
     let mut v: Vec<InstrId> = members.iter().copied().collect();
     v.sort();
@@ -47,7 +65,7 @@ pub fn sorted(members: &FxHashSet<InstrId>) -> Vec<InstrId> {
 }
 
 /// Worth computing once, not once per reader.
-fn is_expensive(op: &Op) -> bool {
+pub fn is_expensive(op: &Op) -> bool {
     match op {
         Op::Unary(u) => u.is_expensive(),
         Op::Binary(b) => b.is_expensive(),
@@ -56,29 +74,35 @@ fn is_expensive(op: &Op) -> bool {
     }
 }
 
-fn elements(comp: &Computation, id: InstrId) -> usize {
+pub fn elements(comp: &Computation, id: InstrId) -> usize {
     comp.instr(id).array_shape().element_count()
 }
 
 /// A loop kernel: its outputs share one shape, and no expensive value is
 /// recomputed for more elements than it has.
+#[cfg_attr(not(test), allow(dead_code))]
 fn loop_kernel(comp: &Computation, members: &FxHashSet<InstrId>) -> Result<(), String> {
     let space = members
         .iter()
         .map(|&m| elements(comp, m))
         .max()
         .unwrap_or(0);
-    for &m in members {
-        let instr = comp.instr(m);
-        if is_expensive(&instr.op) && elements(comp, m) < space {
-            return Err(format!(
-                "{} ({} elements) would be recomputed for each of {space} output elements",
-                instr.name,
-                elements(comp, m)
-            ));
-        }
+    match members
+        .iter()
+        .find(|&&m| is_expensive(&comp.instr(m).op) && elements(comp, m) < space)
+    {
+        Some(&m) => Err(recomputed(comp, m, space)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// Why expensive `m` cannot join a loop over `space` elements.
+pub fn recomputed(comp: &Computation, m: InstrId, space: usize) -> String {
+    format!(
+        "{} ({} elements) would be recomputed for each of {space} output elements",
+        comp.instr(m).name,
+        elements(comp, m)
+    )
 }
 
 /// The outer dimensions of an outlined fused computation: the leading dimensions
@@ -91,87 +115,121 @@ pub fn kernel_outer_dims(comp: &Computation) -> Vec<usize> {
         .collect();
     let heroes: Vec<InstrId> = sorted(&members)
         .into_iter()
-        .filter(|&m| matches!(comp.instr(m).op, Op::Dot(_) | Op::Reduce { .. }))
+        .filter(|&m| is_hero(&comp.instr(m).op))
         .collect();
-    outer_dims(comp, &members, &heroes).unwrap_or_default()
+    let inside = |id: InstrId| members.contains(&id);
+    outer_dims(comp, &inside, &heroes).unwrap_or_default()
 }
 
 /// The outer dimensions the heroes agree on; empty for a kernel of reductions
 /// over leading (or all) dimensions.
 fn outer_dims(
     comp: &Computation,
-    members: &FxHashSet<InstrId>,
+    inside: &Inside,
     heroes: &[InstrId],
 ) -> Result<Vec<usize>, String> {
+    // The members that read a value, found once: a kernel may have many heroes.
+    let mut read: Option<FxHashSet<InstrId>> = None;
     let mut outer: Option<(InstrId, Vec<usize>)> = None;
     for &h in heroes {
-        let instr = comp.instr(h);
-        let candidate: Vec<usize> = match &instr.op {
-            Op::Reduce { dimensions, .. } => {
-                let operand = comp.instr(instr.operands[0]).array_shape();
-                let first = operand.rank() - dimensions.len();
-                if dimensions.iter().copied().eq(first..operand.rank()) {
-                    operand.dims[..first].to_vec()
-                } else {
-                    column_reduce(comp, members, h)?;
-                    vec![]
-                }
+        let candidate = hero_rows(comp, h);
+        if is_column_reduce(comp, h) {
+            let read = read.get_or_insert_with(|| {
+                comp.ids()
+                    .filter(|&m| inside(m))
+                    .flat_map(|m| comp.instr(m).operands.iter().copied())
+                    .collect()
+            });
+            if read.contains(&h) {
+                return Err(feeds_kernel(comp, h));
             }
-            Op::Dot(d) => {
-                let lhs = comp.instr(instr.operands[0]).array_shape();
-                let rows = lhs.rank() - d.lhs_contracting.len();
-                instr.array_shape().dims[..rows].to_vec()
-            }
-            _ => unreachable!("heroes are dots and reductions"),
-        };
+        }
         match &outer {
             None => outer = Some((h, candidate)),
             Some((_, o)) if *o == candidate => {}
-            Some((first, o)) => {
-                return Err(format!(
-                    "{} iterates over rows of [{}] and {} over rows of [{}]",
-                    instr.name,
-                    join(&candidate),
-                    comp.instr(*first).name,
-                    join(o)
-                ));
-            }
+            Some((first, o)) => return Err(disagree(comp, h, &candidate, *first, o)),
         }
     }
     Ok(outer.map(|(_, o)| o).unwrap_or_default())
 }
 
-/// A reduction over leading dimensions is only allowed as a kernel output.
-fn column_reduce(
-    comp: &Computation,
-    members: &FxHashSet<InstrId>,
-    hero: InstrId,
-) -> Result<(), String> {
-    let users_inside = members
-        .iter()
-        .any(|&m| comp.instr(m).operands.contains(&hero));
-    if users_inside {
-        return Err(format!(
-            "{} reduces leading dimensions; its result cannot feed the same kernel",
-            comp.instr(hero).name
-        ));
+/// The leading dimensions a hero iterates over: a reduction over trailing
+/// dimensions its operand's others, a dot its result's rows; none for a
+/// reduction over leading dimensions.
+pub fn hero_rows(comp: &Computation, hero: InstrId) -> Vec<usize> {
+    let instr = comp.instr(hero);
+    match &instr.op {
+        Op::Reduce { dimensions, .. } => {
+            let operand = comp.instr(instr.operands[0]).array_shape();
+            let first = operand.rank() - dimensions.len();
+            if dimensions.iter().copied().eq(first..operand.rank()) {
+                operand.dims[..first].to_vec()
+            } else {
+                vec![]
+            }
+        }
+        Op::Dot(d) => {
+            let lhs = comp.instr(instr.operands[0]).array_shape();
+            let rows = lhs.rank() - d.lhs_contracting.len();
+            instr.array_shape().dims[..rows].to_vec()
+        }
+        _ => unreachable!("heroes are dots and reductions"),
     }
-    Ok(())
 }
 
-/// Whether `m` can be computed row by row over `outer`.
-fn row_member(
+/// A reduction over leading dimensions, which is only allowed as a kernel
+/// output.
+pub fn is_column_reduce(comp: &Computation, id: InstrId) -> bool {
+    let instr = comp.instr(id);
+    match &instr.op {
+        Op::Reduce { dimensions, .. } => {
+            let rank = comp.instr(instr.operands[0]).array_shape().rank();
+            !dimensions.iter().copied().eq(rank - dimensions.len()..rank)
+        }
+        _ => false,
+    }
+}
+
+/// Why a column reduction cannot feed a member of its kernel.
+pub fn feeds_kernel(comp: &Computation, hero: InstrId) -> String {
+    format!(
+        "{} reduces leading dimensions; its result cannot feed the same kernel",
+        comp.instr(hero).name
+    )
+}
+
+/// Why two heroes cannot share a row kernel.
+pub fn disagree(
     comp: &Computation,
-    members: &FxHashSet<InstrId>,
+    hero: InstrId,
+    rows: &[usize],
+    first: InstrId,
+    first_rows: &[usize],
+) -> String {
+    format!(
+        "{} iterates over rows of [{}] and {} over rows of [{}]",
+        comp.instr(hero).name,
+        join(rows),
+        comp.instr(first).name,
+        join(first_rows)
+    )
+}
+
+/// Whether `m` can be computed row by row over `outer`; `loop_ok` is the loop
+/// test of the whole kernel, which members of a column kernel must pass.
+pub fn row_member(
+    comp: &Computation,
+    members: &Inside,
     m: InstrId,
     outer: &[usize],
+    loop_ok: &Result<(), String>,
 ) -> Result<(), String> {
     let instr = comp.instr(m);
     let inside: Vec<InstrId> = instr
         .operands
         .iter()
         .copied()
-        .filter(|o| members.contains(o))
+        .filter(|&o| members(o))
         .collect();
     let row_shaped = |id: InstrId| comp.instr(id).array_shape().dims.starts_with(outer);
     let refuse = |why: &str| Err(format!("{} {why}", instr.name));
@@ -182,17 +240,17 @@ fn row_member(
             // A dot with no rows (a vector on the left) takes only an epilogue.
             Op::Dot(_) if inside.is_empty() => Ok(()),
             Op::Dot(_) => refuse("reads an operand computed in the same kernel but has no rows"),
-            _ => loop_kernel(comp, members),
+            _ => loop_ok.clone(),
         };
     }
     match &instr.op {
         Op::Dot(d) => {
             let lhs = instr.operands[0];
             let rhs = instr.operands[1];
-            if members.contains(&rhs) && !is_view_chain(comp, members, rhs) {
+            if members(rhs) && !is_view_chain(comp, members, rhs) {
                 return refuse("reads a right operand computed in the same kernel");
             }
-            if members.contains(&lhs) {
+            if members(lhs) {
                 let lhs_shape = comp.instr(lhs).array_shape();
                 let nb = d.lhs_batch.len();
                 let rank = lhs_shape.rank();
@@ -246,13 +304,19 @@ fn row_member(
 
 /// Whether `id` is data movement (transpose, broadcast, reshape) of values from
 /// outside the kernel: an operand read in place through an index map.
-fn is_view_chain(comp: &Computation, members: &FxHashSet<InstrId>, id: InstrId) -> bool {
+fn is_view_chain(comp: &Computation, members: &Inside, id: InstrId) -> bool {
     let instr = comp.instr(id);
+    is_movement(&instr.op)
+        && instr
+            .operands
+            .iter()
+            .all(|&o| !members(o) || is_view_chain(comp, members, o))
+}
+
+/// The data movement a dot reads through in place.
+pub fn is_movement(op: &Op) -> bool {
     matches!(
-        instr.op,
+        op,
         Op::Transpose { .. } | Op::Broadcast { .. } | Op::Reshape
-    ) && instr
-        .operands
-        .iter()
-        .all(|&o| !members.contains(&o) || is_view_chain(comp, members, o))
+    )
 }

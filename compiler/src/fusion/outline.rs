@@ -2,6 +2,9 @@
 //! members move into a fused computation whose parameters are the values it reads
 //! from outside, with the views and constants it reads cloned in.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::Graph;
@@ -60,36 +63,47 @@ pub fn outline(
     }
 }
 
-/// Kernels in an order where each comes after the kernels it reads.
+/// Kernels in an order where each comes after the kernels it reads: of the
+/// kernels ready, the one with the first instruction goes first.
 fn topological(
     graph: &Graph,
     groups: &[(FxHashSet<InstrId>, FusionKind)],
     group_of: &[Option<usize>],
 ) -> Vec<usize> {
     let comp = graph.comp;
-    let deps: Vec<FxHashSet<usize>> = groups
-        .iter()
-        .enumerate()
-        .map(|(g, (members, _))| {
-            members
-                .iter()
-                .flat_map(|&m| comp.instr(m).operands.iter())
-                .filter_map(|o| group_of[o.index()])
-                .filter(|&d| d != g)
-                .collect()
-        })
-        .collect();
-    let first_member = |g: usize| sorted(&groups[g].0)[0];
-    let mut done = vec![false; groups.len()];
-    let mut order = Vec::new();
-    while order.len() < groups.len() {
-        let next = (0..groups.len())
-            .filter(|&g| !done[g] && deps[g].iter().all(|&d| done[d]))
-            .min_by_key(|&g| first_member(g))
-            .expect("kernels form no cycle");
-        done[next] = true;
-        order.push(next);
+    let mut waiting = vec![0usize; groups.len()];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+    for (g, (members, _)) in groups.iter().enumerate() {
+        let deps: FxHashSet<usize> = members
+            .iter()
+            .flat_map(|&m| comp.instr(m).operands.iter())
+            .filter_map(|o| group_of[o.index()])
+            .filter(|&d| d != g)
+            .collect();
+        waiting[g] = deps.len();
+        for d in deps {
+            dependents[d].push(g);
+        }
     }
+    let first_member: Vec<InstrId> = groups
+        .iter()
+        .map(|(members, _)| *members.iter().min().expect("kernels have members"))
+        .collect();
+    let mut ready: BinaryHeap<Reverse<(InstrId, usize)>> = (0..groups.len())
+        .filter(|&g| waiting[g] == 0)
+        .map(|g| Reverse((first_member[g], g)))
+        .collect();
+    let mut order = Vec::with_capacity(groups.len());
+    while let Some(Reverse((_, g))) = ready.pop() {
+        order.push(g);
+        for &d in &dependents[g] {
+            waiting[d] -= 1;
+            if waiting[d] == 0 {
+                ready.push(Reverse((first_member[d], d)));
+            }
+        }
+    }
+    assert_eq!(order.len(), groups.len(), "kernels form no cycle");
     order
 }
 
