@@ -770,14 +770,15 @@ mod tests {
     }
 
     /// Work, not time: grouping a loop unrolled 8 times as far costs at most
-    /// about 8 times as many visits.
+    /// twice 8 times as many visits (the optimizer may stop at a different
+    /// point on each), where quadratic work would cost 64 times as many.
     #[test]
     fn grouping_work_grows_linearly_with_unrolled_loops() {
         for (short, long) in unrolled(100).into_iter().zip(unrolled(800)) {
             let (_, _, short_visits) = incremental(&optimized(&short));
             let (_, _, long_visits) = incremental(&optimized(&long));
             assert!(
-                long_visits <= 10 * short_visits,
+                long_visits <= 16 * short_visits,
                 "{short_visits} visits for 100 steps, {long_visits} for 800: {long}"
             );
         }

@@ -9,8 +9,6 @@
 //! from the cheapest tree per class (egg's greedy choice) and then improves the
 //! choice class by class against the DAG cost of the whole program.
 
-use std::time::Instant;
-
 use egg::Id;
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -121,16 +119,19 @@ fn reaches(egraph: &HloGraph, choice: &FxHashMap<Id, Node>, from: Id, target: Id
 }
 
 /// Tries each alternative node of each class against the DAG cost, keeping any
-/// that lowers it; stops after two sweeps or when the time budget is spent.
-fn improve(egraph: &HloGraph, choice: &mut Choice, roots: &[Id], deadline: Instant) {
+/// that lowers it; stops after two sweeps or once `budget` node visits are
+/// spent (each DAG cost visits about every chosen node).
+fn improve(egraph: &HloGraph, choice: &mut Choice, roots: &[Id], budget: usize) {
     let mut best = dag_cost(egraph, &choice.node, roots);
+    let mut spent = 0;
     for _ in 0..2 {
         let mut improved = false;
         for class in egraph.classes().filter(|c| c.nodes.len() > 1) {
             for node in &class.nodes {
-                if Instant::now() > deadline {
+                if spent > budget {
                     return;
                 }
+                spent += choice.node.len();
                 let extractable = node
                     .children
                     .iter()
@@ -162,14 +163,14 @@ fn improve(egraph: &HloGraph, choice: &mut Choice, roots: &[Id], deadline: Insta
 }
 
 /// Rebuilds the entry computation from the cheapest choice.
-pub fn extract(egraph: &HloGraph, program: &Program, name: &str, deadline: Instant) -> Module {
+pub fn extract(egraph: &HloGraph, program: &Program, name: &str, refinement: usize) -> Module {
     let mut choice = greedy(egraph);
     let roots: Vec<Id> = program
         .outputs
         .iter()
         .map(|(id, _)| egraph.find(*id))
         .collect();
-    improve(egraph, &mut choice, &roots, deadline);
+    improve(egraph, &mut choice, &roots, refinement);
     let names: FxHashMap<Id, (&str, &str)> = program
         .names
         .iter()

@@ -44,10 +44,8 @@ pub fn optimize(module: &Module, limits: Limits) -> Optimized {
     let program = to_egraph::to_egraph(module, &mut egraph);
     egraph.rebuild();
     let report = saturate::saturate(&mut egraph, &rules::all(), limits);
-    // Extraction's refinement may use what saturation left of the time budget, and
-    // at least a few milliseconds.
-    let deadline = start + limits.time.max(Duration::from_millis(5));
-    let mut optimized = extract::extract(&egraph, &program, &module.entry().name, deadline);
+    let mut optimized =
+        extract::extract(&egraph, &program, &module.entry().name, limits.refinement);
     optimized.name = module.name.clone();
     Optimized {
         module: optimized,

@@ -6,7 +6,6 @@
 //! right-hand sides as [`Rhs`] recipes that this loop checks and adds.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 use egg::Id;
 
@@ -60,20 +59,29 @@ impl Ctx<'_> {
     }
 }
 
+/// How far the search goes. Every limit counts work, never time, so that a
+/// program optimizes to the same module on a busy machine as on an idle one.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     pub iterations: usize,
     pub nodes: usize,
-    pub time: Duration,
+    /// Rule searches (one per e-node per rule in each iteration), summed over
+    /// the iterations: the search stops after the iteration that passes it.
+    pub searches: usize,
+    /// Node visits that extraction's refinement may spend (see
+    /// `extract::improve`).
+    pub refinement: usize,
 }
 
 impl Default for Limits {
-    /// Chosen so that every suite program optimizes in well under 20 ms.
+    /// Every suite program saturates well within them; a program of thousands
+    /// of instructions stops after a few milliseconds' work.
     fn default() -> Limits {
         Limits {
             iterations: 16,
             nodes: 20_000,
-            time: Duration::from_millis(10),
+            searches: 300_000,
+            refinement: 500_000,
         }
     }
 }
@@ -83,7 +91,7 @@ pub enum StopReason {
     Saturated,
     IterationLimit,
     NodeLimit,
-    TimeLimit,
+    SearchLimit,
 }
 
 impl StopReason {
@@ -92,7 +100,7 @@ impl StopReason {
             StopReason::Saturated => "saturated",
             StopReason::IterationLimit => "iteration limit",
             StopReason::NodeLimit => "node limit",
-            StopReason::TimeLimit => "time limit",
+            StopReason::SearchLimit => "search limit",
         }
     }
 }
@@ -121,9 +129,9 @@ impl SaturationReport {
 }
 
 pub fn saturate(egraph: &mut HloGraph, rules: &[Rule], limits: Limits) -> SaturationReport {
-    let start = Instant::now();
     let mut fired = BTreeMap::new();
     let mut iterations = 0;
+    let mut searches = 0;
     let stop = loop {
         if iterations == limits.iterations {
             break StopReason::IterationLimit;
@@ -132,6 +140,7 @@ pub fn saturate(egraph: &mut HloGraph, rules: &[Rule], limits: Limits) -> Satura
         let mut matches: Vec<(usize, Id, Rhs)> = Vec::new();
         {
             let ctx = Ctx { egraph };
+            searches += egraph.total_number_of_nodes() * rules.len();
             let mut found = Vec::new();
             for class in egraph.classes() {
                 for node in &class.nodes {
@@ -163,8 +172,8 @@ pub fn saturate(egraph: &mut HloGraph, rules: &[Rule], limits: Limits) -> Satura
         if egraph.total_number_of_nodes() > limits.nodes {
             break StopReason::NodeLimit;
         }
-        if start.elapsed() > limits.time {
-            break StopReason::TimeLimit;
+        if searches > limits.searches {
+            break StopReason::SearchLimit;
         }
     };
     SaturationReport {
