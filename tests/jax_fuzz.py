@@ -28,7 +28,7 @@ remainder, conversion to s32 or pred) only ever see exact values, so that an
 ulp of difference elsewhere never flips them; transcendentals see bounded
 values (squashed by tanh where they could grow), and a divisor is kept >= 1.
 """
-import argparse, os, sys
+import argparse, os, re, sys
 
 import numpy as np
 
@@ -39,6 +39,8 @@ JNP = {F32: "jnp.float32", S32: "jnp.int32", PRED: "jnp.bool_"}
 EXACT_LIMIT = 2.0 ** 22
 # Inexact f32 values are squashed back under this magnitude.
 INEXACT_LIMIT = 64.0
+# Elements of one array at most.
+MAX_ELEMENTS = 40_000
 
 
 class Value:
@@ -65,6 +67,8 @@ class Gen:
         self.lines = []
         self.pool = []
         self.count = 0
+        self.used = set()  # names some value reads
+        self.large = self.p(0.2)  # whether dimensions may be large
 
     # -- helpers --------------------------------------------------------------
 
@@ -80,6 +84,9 @@ class Gen:
     def dim(self, big=False):
         if big and self.p(0.5):
             return int(self.rng.integers(8, 48))
+        if self.large and self.p(0.3):
+            # Past a vector's lanes, a workgroup's threads and the CPU's split.
+            return int(self.rng.integers(33, 300))
         u = self.rng.random()
         if u < 0.03:
             return 0
@@ -89,11 +96,21 @@ class Gen:
 
     def shape(self, rank=None, big=False):
         rank = self.choice([0, 1, 1, 2, 2, 2, 3, 3, 4]) if rank is None else rank
-        return tuple(self.dim(big) for _ in range(rank))
+        return self.bounded([self.dim(big) for _ in range(rank)])
+
+    def bounded(self, dims):
+        """`dims` with its largest dimensions cut until it has at most
+        MAX_ELEMENTS elements (the interpreter's time grows with them)."""
+        dims = list(dims)
+        while np.prod(dims, dtype=np.int64) > MAX_ELEMENTS:
+            i = int(np.argmax(dims))
+            dims[i] = max(1, dims[i] // 4)
+        return tuple(dims)
 
     def emit(self, expr, shape, dtype, bound, exact, frac=0):
         name = f"v{self.count}"
         self.count += 1
+        self.used.update(re.findall(r"\b[vx]\d+\b", expr))
         self.lines.append(f"    {name} = {expr}")
         if dtype == F32 and exact and not exact_f32(bound, frac):
             exact = False
@@ -198,7 +215,7 @@ class Gen:
             (f"jnp.log1p(jnp.abs({n}))", np.log1p(b) + 1),
             (f"jnp.sqrt(jnp.abs({n}))", np.sqrt(b) + 1),
             (f"lax.rsqrt(jnp.abs({n}) + 1.0)", 1),
-            (f"jnp.tanh({n})", 1), (f"jax.nn.sigmoid({n})", 1),
+            (f"jnp.tanh({n})", 1), (f"jax.nn.sigmoid({n})", 1), (f"lax.logistic({n})", 1),
             (f"jnp.sin({small(50)})", 1), (f"jnp.cos({small(50)})", 1),
             (f"lax.erf({n})", 1)])
         return self.emit(op, s, F32, bound, False)
@@ -336,7 +353,7 @@ class Gen:
         for i, d in zip(dims, a.shape):
             out[i] = d if d != 1 or self.p(0.5) else self.dim()
         out = tuple(out)
-        if out == a.shape:
+        if out == a.shape or np.prod(out, dtype=np.int64) > MAX_ELEMENTS:
             return
         return self.emit(f"lax.broadcast_in_dim({a.name}, {out}, {tuple(dims)})", out, a.dtype,
                          a.bound, a.exact, a.frac)
@@ -554,13 +571,15 @@ class Gen:
             outs.append(self.emit(f"{a.name} @ {w.name}", a.shape[:-1] + w.shape[1:], F32,
                                   a.bound * w.bound * max(k, 1), a.exact and w.exact,
                                   a.frac + w.frac))
-        self.extra_outputs.extend(outs[:-1])
         return outs[-1]
 
     def attention(self):
         """softmax(q k^T) v: a row kernel whose second dot reads the first's rows."""
         lead = self.shape(rank=self.r(2))
         t, s, d, e = self.dim(), self.dim(self.p(0.3)), self.dim(self.p(0.3)), self.dim()
+        if max(np.prod(lead + x, dtype=np.int64) for x in [(t, s), (t, d), (s, d), (s, e)]) \
+                > MAX_ELEMENTS:
+            return
         q = self.squash(self.need(lead + (t, d), F32))
         k = self.squash(self.need(lead + (s, d), F32))
         v = self.squash(self.need(lead + (s, e), F32))
@@ -579,7 +598,6 @@ class Gen:
            ("dot_of", 5), ("softmax", 3), ("layernorm", 1), ("siblings", 3), ("attention", 2)]
 
     def program(self):
-        self.extra_outputs = []
         first = self.choice([F32, F32, F32, S32, PRED])
         self.param(self.shape(), first)
         steps = 1 + self.r(7)
@@ -598,14 +616,11 @@ class Gen:
             if v is not None and self.p(0.5) and op in ("dot", "dot_of", "reduce", "columns",
                                                          "siblings", "attention"):
                 self.unary() if self.p(0.5) else self.binary()
-        outs = [self.pool[-1]]
-        computed = [v for v in self.pool if v.name.startswith("v") and v not in outs]
-        for v in self.extra_outputs + [self.choice(computed)] if computed and self.p(0.3) \
-                else self.extra_outputs:
-            if v not in outs:
-                outs.append(v)
-        if outs[0].name.startswith("x") and computed:
-            outs[0] = computed[-1]
+        # Every computed value nothing reads is an output (JAX would drop it).
+        computed = [v for v in self.pool if v.name.startswith("v")]
+        outs = [v for v in computed if v.name not in self.used][-4:]
+        if self.pool[-1] not in outs and computed:
+            outs.append(self.pool[-1] if self.pool[-1] in computed else computed[-1])
         return outs
 
     def source(self, outs, seed, index):

@@ -75,8 +75,11 @@ fn main() {
     let mut schedules = BTreeMap::<&str, usize>::new();
     let mut cases = 0;
     for case in case_dirs(&dir) {
-        cases += 1;
         let name = case.file_name().unwrap().to_string_lossy().to_string();
+        if !selected(&args, &name) {
+            continue; // only the cases the filter asks for are compiled
+        }
+        cases += 1;
         let text = std::fs::read_to_string(case.join("module.hlo")).unwrap_or_default();
         let module = match parse_module(&text) {
             Ok(module) => module,
@@ -119,6 +122,21 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
     }
     conclusion.exit();
+}
+
+/// Whether any trial of the case `name` passes the command line's filter.
+fn selected(args: &Arguments, name: &str) -> bool {
+    let kinds = ["interp", "cpu", "gpu", "unsupported", "import"];
+    args.filter.as_ref().is_none_or(|filter| {
+        kinds.iter().any(|kind| {
+            let trial = format!("{kind}::{name}");
+            if args.exact {
+                trial == *filter
+            } else {
+                trial.contains(filter.as_str())
+            }
+        })
+    })
 }
 
 /// Runs `tests/jax_fuzz.py` for `count` cases of `seed` into `dir`.
