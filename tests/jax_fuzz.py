@@ -27,6 +27,7 @@ values). Ops that are discontinuous (floor, ceil, round, sign, compare,
 remainder, conversion to s32 or pred) only ever see exact values, so that an
 ulp of difference elsewhere never flips them; transcendentals see bounded
 values (squashed by tanh where they could grow), and a divisor is kept >= 1.
+A tenth of the programs have infinities and NaN among their f32 inputs.
 """
 import argparse, os, re, sys
 
@@ -69,6 +70,7 @@ class Gen:
         self.count = 0
         self.used = set()  # names some value reads
         self.large = self.p(0.2)  # whether dimensions may be large
+        self.specials = self.p(0.1)  # whether f32 inputs hold infinities and NaN
 
     # -- helpers --------------------------------------------------------------
 
@@ -131,6 +133,13 @@ class Gen:
             else:
                 data = rng.uniform(-2, 2, shape).astype(np.float32)
                 v = Value(name, shape, F32, 2.0, False)
+            data = np.array(data, np.float32).reshape(shape)
+            if self.specials:
+                # IEEE's special values propagate the same way in any order, so
+                # they leave a value exact; the GPU then only has to run.
+                hit = rng.random(shape) < 0.15
+                data[hit] = rng.choice(np.array([np.inf, -np.inf, np.nan], np.float32),
+                                       int(hit.sum()))
         elif dtype == S32:
             data = rng.integers(-8, 9, shape).astype(np.int32)
             v = Value(name, shape, S32, 8, True)
