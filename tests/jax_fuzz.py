@@ -51,6 +51,7 @@ class Value:
     def __init__(self, name, shape, dtype, bound, exact, frac=0):
         self.name, self.shape, self.dtype = name, tuple(shape), dtype
         self.bound, self.exact, self.frac = float(bound), exact, frac
+        self.special = False  # may hold infinities or NaN
 
     @property
     def size(self):
@@ -69,6 +70,7 @@ class Gen:
         self.pool = []
         self.count = 0
         self.used = set()  # names some value reads
+        self.by_name = {}
         self.large = self.p(0.2)  # whether dimensions may be large
         self.specials = self.p(0.1)  # whether f32 inputs hold infinities and NaN
 
@@ -112,13 +114,16 @@ class Gen:
     def emit(self, expr, shape, dtype, bound, exact, frac=0):
         name = f"v{self.count}"
         self.count += 1
-        self.used.update(re.findall(r"\b[vx]\d+\b", expr))
+        operands = re.findall(r"\b[vx]\d+\b", expr)
+        self.used.update(operands)
         self.lines.append(f"    {name} = {expr}")
         if dtype == F32 and exact and not exact_f32(bound, frac):
             exact = False
         if dtype != F32:
             exact = True
         v = Value(name, shape, dtype, bound, exact, frac)
+        v.special = any(self.by_name[o].special for o in operands)
+        self.by_name[name] = v
         self.pool.append(v)
         return v
 
@@ -136,7 +141,10 @@ class Gen:
             data = np.array(data, np.float32).reshape(shape)
             if self.specials:
                 # IEEE's special values propagate the same way in any order, so
-                # they leave a value exact; the GPU then only has to run.
+                # they leave a value exact; the GPU then only has to run. No
+                # max or min reduction reads them: XLA:CPU's drop NaN (jit gives
+                # inf, eager 1.9 and HLO's semantics NaN for one max; the
+                # interpreter keeps HLO's).
                 hit = rng.random(shape) < 0.15
                 data[hit] = rng.choice(np.array([np.inf, -np.inf, np.nan], np.float32),
                                        int(hit.sum()))
@@ -146,6 +154,8 @@ class Gen:
         else:
             data = rng.random(shape) < 0.5
             v = Value(name, shape, PRED, 1, True)
+        v.special = dtype == F32 and self.specials
+        self.by_name[name] = v
         self.params.append((v, data))
         self.pool.append(v)
         return v
@@ -421,14 +431,12 @@ class Gen:
                          max(p.bound for p in parts), all(p.exact for p in parts),
                          max(p.frac for p in parts))
 
-    def reduce(self, columns=False):
+    def reduce(self):
         a = self.pick(pred=lambda v: len(v.shape) > 0)
         if a is None:
             return
         rank = len(a.shape)
-        if columns:
-            axes = tuple(range(1 + self.r(max(1, rank - 1))))  # leading axes
-        elif self.p(0.5):
+        if self.p(0.5):
             axes = tuple(range(rank - 1 - self.r(rank), rank))  # trailing axes
         else:
             axes = tuple(sorted(self.rng.choice(rank, 1 + self.r(rank), replace=False).tolist()))
@@ -441,7 +449,7 @@ class Gen:
         if a.dtype == PRED:
             f = self.choice(["jnp.all", "jnp.any"])
             return self.emit(f"{f}({a.name}, axis={axes}{kd})", out, PRED, 1, True)
-        kinds = ["sum", "sum", "max", "min", "mean", "prod"]
+        kinds = ["sum", "sum", "mean", "prod"] + ([] if a.special else ["max", "min"])
         k = self.choice(kinds)
         if k == "mean" and (a.dtype != F32 or n == 0):
             k = "sum"
@@ -541,7 +549,7 @@ class Gen:
         return self.dot(lhs=self.squash(a))
 
     def softmax(self):
-        a = self.pick(F32, pred=lambda v: len(v.shape) > 0)
+        a = self.pick(F32, pred=lambda v: len(v.shape) > 0 and not v.special)
         if a is None:
             return
         a = self.squash(a)
@@ -557,7 +565,7 @@ class Gen:
                          F32, 1, False)
 
     def layernorm(self):
-        a = self.pick(F32, pred=lambda v: len(v.shape) > 0 and v.shape[-1] > 0)
+        a = self.pick(F32, pred=lambda v: len(v.shape) > 0 and v.shape[-1] > 0 and not v.special)
         if a is None:
             return
         a = self.squash(a)
@@ -582,8 +590,55 @@ class Gen:
                                   a.frac + w.frac))
         return outs[-1]
 
+    def columns(self):
+        """A reduction over leading dimensions (a column kernel), often with a
+        consumer that broadcasts it back (centering by the column mean)."""
+        a = self.pick(pred=lambda v: len(v.shape) >= 2 and v.dtype != PRED)
+        if a is None or self.p(0.3):
+            a = self.need(self.shape(rank=self.choice([2, 2, 3])), self.choice([F32, F32, S32]))
+        lead = 1 + self.r(len(a.shape) - 1)
+        axes = tuple(range(lead))
+        n = int(np.prod(a.shape[:lead], dtype=np.int64))
+        rest = a.shape[lead:]
+        k = self.choice(["sum", "sum", "max", "min"] if n and not a.special else ["sum"])
+        r = self.emit(f"jnp.{k}({a.name}, axis={axes})", rest, a.dtype,
+                      a.bound * max(n, 1) if k == "sum" else a.bound, a.exact, a.frac)
+        if self.p(0.5):
+            return r
+        return self.emit(f"{a.name} - {r.name}", a.shape, a.dtype, a.bound + r.bound,
+                         a.exact and r.exact, a.frac)
+
+    def gemm(self):
+        """x @ w (+ bias, activation): a product of inputs, the GEMM schedule with
+        an epilogue; operands transposed now and then, a batch dimension too."""
+        big = self.p(0.4)
+        m, k, n = self.dim(big), self.dim(big), self.dim(big)
+        batch = (self.dim(),) if self.p(0.3) else ()
+        if np.prod(batch + (m, k, n), dtype=np.int64) > 200_000:
+            return
+        x = self.need(batch + ((k, m) if self.p(0.3) else (m, k)), F32)
+        w = self.need((n, k) if self.p(0.3) else (k, n), F32)
+        xs = f"jnp.swapaxes({x.name}, -1, -2)" if x.shape[-2:] == (k, m) and (k, m) != (m, k) \
+            else x.name
+        ws = f"{w.name}.T" if w.shape == (n, k) and (n, k) != (k, n) else w.name
+        y = self.emit(f"{xs} @ {ws}", batch + (m, n), F32, x.bound * w.bound * max(k, 1),
+                      x.exact and w.exact, x.frac + w.frac)
+        if self.p(0.6):
+            b = self.need((n,), F32)
+            y = self.emit(f"{y.name} + {b.name}", y.shape, F32, y.bound + b.bound,
+                          y.exact and b.exact, max(y.frac, b.frac))
+        act = self.choice(["", "jax.nn.relu({})", "jnp.tanh({})", "jax.nn.gelu({})",
+                           "{} * 0.5"])
+        if act:
+            y = self.squash(y) if "relu" not in act and "0.5" not in act else y
+            exact = y.exact and ("relu" in act or "0.5" in act)
+            y = self.emit(act.format(y.name), y.shape, F32, y.bound, exact, y.frac + 1)
+        return y
+
     def attention(self):
         """softmax(q k^T) v: a row kernel whose second dot reads the first's rows."""
+        if self.specials:
+            return  # its max reduction would read NaN
         lead = self.shape(rank=self.r(2))
         t, s, d, e = self.dim(), self.dim(self.p(0.3)), self.dim(self.p(0.3)), self.dim()
         if max(np.prod(lead + x, dtype=np.int64) for x in [(t, s), (t, d), (s, d), (s, e)]) \
@@ -603,7 +658,7 @@ class Gen:
 
     OPS = [("unary", 10), ("binary", 14), ("compare", 4), ("select", 4), ("clamp", 2),
            ("convert", 4), ("iota", 1), ("broadcast", 4), ("reshape", 4), ("transpose", 4),
-           ("slice", 4), ("concatenate", 3), ("reduce", 8), ("columns", 5), ("dot", 16),
+           ("slice", 4), ("concatenate", 3), ("reduce", 8), ("columns", 4), ("dot", 14), ("gemm", 5),
            ("dot_of", 5), ("softmax", 3), ("layernorm", 1), ("siblings", 3), ("attention", 2)]
 
     def program(self):
@@ -615,15 +670,12 @@ class Gen:
         done = 0
         while done < steps:
             op = names[self.rng.choice(len(names), p=weights)]
-            if op == "columns":
-                v = self.reduce(columns=True)
-            else:
-                v = getattr(self, op)()
+            v = getattr(self, op)()
             if v is not None:
                 done += 1
             # A consumer of every dot and reduction now and then (epilogues).
             if v is not None and self.p(0.5) and op in ("dot", "dot_of", "reduce", "columns",
-                                                         "siblings", "attention"):
+                                                         "siblings", "attention", "gemm"):
                 self.unary() if self.p(0.5) else self.binary()
         # Every computed value nothing reads is an output (JAX would drop it).
         computed = [v for v in self.pool if v.name.startswith("v")]
