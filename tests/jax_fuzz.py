@@ -221,6 +221,8 @@ class Gen:
                 ("jnp.ceil({})", v.bound + 1, 0), ("jnp.round({})", v.bound + 1, 0),
                 ("lax.round({}, lax.RoundingMethod.TO_NEAREST_EVEN)", v.bound + 1, 0),
                 ("{} * 0.5", v.bound / 2, v.frac + 1)])
+            if self.p(0.1):
+                return self.emit(f"jnp.sqrt(jnp.abs({n}))", s, F32, np.sqrt(v.bound), False)
             return self.emit(op.format(n), s, F32, bound, True, frac)
         if self.p(0.1):
             return self.emit(f"jnp.isfinite({n})", s, PRED, 1, True)
@@ -232,7 +234,8 @@ class Gen:
             (f"jnp.expm1({small(3)})", np.exp(min(b, 3))),
             (f"jnp.log(jnp.abs({n}) + 1.0)", np.log1p(b) + 1),
             (f"jnp.log1p(jnp.abs({n}))", np.log1p(b) + 1),
-            (f"jnp.sqrt(jnp.abs({n}))", np.sqrt(b) + 1),
+            # sqrt's slope is unbounded at 0: an inexact operand stays away from it.
+            (f"jnp.sqrt(jnp.abs({n}) + 0.25)", np.sqrt(b) + 1),
             (f"lax.rsqrt(jnp.abs({n}) + 1.0)", 1),
             (f"jnp.tanh({n})", 1), (f"jax.nn.sigmoid({n})", 1), (f"lax.logistic({n})", 1),
             (f"jnp.sin({small(50)})", 1), (f"jnp.cos({small(50)})", 1),

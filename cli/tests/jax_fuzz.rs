@@ -19,9 +19,21 @@
 //! A failure names the case folder and prints the JAX program (`source.py`); the
 //! folder is kept when a trial fails. Environment:
 //!
-//! - `FUZZ_JAX_CASES=N` (default 40, about 30 s on two cores), `FUZZ_JAX_SEED=S`
-//!   (default 0): the cases to generate;
+//! - `FUZZ_JAX_CASES=N` (default 50, about 30 s on two cores; every kind of
+//!   schedule among them), `FUZZ_JAX_SEED=S` (default 0): the cases to generate;
 //! - `FUZZ_JAX_DIR=PATH`: check the cases already generated in PATH instead.
+//!
+//! Known bugs, which the default cases do not meet (3,500 programs over six seeds
+//! met them in about 1% of cases, all on the CPU and GPU backends, none on the
+//! interpreter):
+//! - zero-size constants (JAX replaces a zero-size array by `constant({...})`):
+//!   the CPU panics with "array constants are embedded", the GPU's shader
+//!   declares `array<u32, 0>` and fails validation;
+//! - a dot whose operand is an empty buffer, on the CPU: `launch_gemm` builds a
+//!   slice from a null pointer (a debug build aborts);
+//! - a dot with free dimensions on one side only and a fused elementwise
+//!   consumer, on the CPU: wrong numbers (`einsum('a,abc->bc', x, y) + 1`) or a
+//!   corrupted heap (`dot_general(y[2,3,4], x[4]) + 1`).
 //!
 //! For example `FUZZ_JAX_CASES=1000 FUZZ_JAX_SEED=3 cargo test --release -p omelet
 //! --test jax_fuzz -- --quiet`. Without Python's jax the trials are ignored with the
@@ -48,7 +60,7 @@ use support::{
 };
 
 /// Cases checked by default: the whole test in under a minute on two cores.
-const DEFAULT_CASES: u64 = 40;
+const DEFAULT_CASES: u64 = 50;
 
 /// The normwise tolerance, as the interpreter-against-backend fuzzers use.
 const TOLERANCE: f64 = 1e-4;
