@@ -85,7 +85,7 @@ fn main() {
     let mut trials = vec![Trial::test("generate", move || Ok(generated?))];
     let no_gpu = ignore_gpu_trials();
     let mut schedules = BTreeMap::<&str, usize>::new();
-    let mut cases = 0;
+    let (mut cases, mut unsupported) = (0, 0);
     for case in case_dirs(&dir) {
         let name = case.file_name().unwrap().to_string_lossy().to_string();
         if !selected(&args, &name) {
@@ -97,6 +97,7 @@ fn main() {
             Ok(module) => module,
             Err(e) => {
                 let kind = if e.kind == ErrorKind::Unsupported {
+                    unsupported += 1;
                     "unsupported"
                 } else {
                     "import"
@@ -124,7 +125,7 @@ fn main() {
         }
     }
     eprintln!(
-        "jax_fuzz: {cases} cases in {}; fused kernels by schedule: {schedules:?}",
+        "jax_fuzz: {cases} cases in {}, {unsupported} rejected as E-UNSUPPORTED; fused kernels by schedule: {schedules:?}",
         dir.display()
     );
     let conclusion = libtest_mimic::run(&args, trials);
