@@ -12,6 +12,8 @@
 //!   failure where `OMELET_REQUIRE_TOOLS` is set) reproduce JAX's outputs. The GPU
 //!   compares numbers only where the interpreter meets no infinity or NaN (WGSL's
 //!   leeway, `support::fuzz::gpu_numbers_may_differ`); elsewhere it only has to run.
+//!   Where the adapter has subgroup operations, `gpu-nosubgroups::CASE` runs the
+//!   shaders written for adapters without them.
 //! - `unsupported::CASE`: the importer rejected the module as E-UNSUPPORTED (the
 //!   generator keeps to supported ops, so this is a finding, counted apart);
 //!   `import::CASE`: any other import error.
@@ -56,7 +58,8 @@ use omelet_runtime::{Array, cpu, gpu, interp};
 
 use support::fuzz::{env, gpu_numbers_may_differ};
 use support::{
-    compare_normwise, gpu_device, ignore_gpu_trials, ignore_without, numbered_npy, python_jax, root,
+    compare_normwise, gpu_device, gpu_device_without_subgroups, ignore_gpu_trials, ignore_without,
+    numbered_npy, python_jax, root,
 };
 
 /// Cases checked by default: the whole test in under a minute on two cores.
@@ -114,7 +117,11 @@ fn main() {
             *schedules.entry(schedule).or_default() += 1;
         }
         let module = Arc::new(module);
-        for backend in [Backend::Interp, Backend::Cpu, Backend::Gpu] {
+        let mut backends = vec![Backend::Interp, Backend::Cpu, Backend::Gpu];
+        if gpu_device_without_subgroups().is_some() {
+            backends.push(Backend::GpuNoSubgroups);
+        }
+        for backend in backends {
             let (case, module, fused) = (case.clone(), module.clone(), fused.clone());
             trials.push(
                 Trial::test(format!("{}::{name}", backend.name()), move || {
@@ -139,7 +146,14 @@ fn main() {
 
 /// Whether any trial of the case `name` passes the command line's filter.
 fn selected(args: &Arguments, name: &str) -> bool {
-    let kinds = ["interp", "cpu", "gpu", "unsupported", "import"];
+    let kinds = [
+        "interp",
+        "cpu",
+        "gpu",
+        "gpu-nosubgroups",
+        "unsupported",
+        "import",
+    ];
     args.filter.as_ref().is_none_or(|filter| {
         kinds.iter().any(|kind| {
             let trial = format!("{kind}::{name}");
@@ -191,6 +205,9 @@ enum Backend {
     Interp,
     Cpu,
     Gpu,
+    /// The shaders written for adapters without subgroup operations, where this
+    /// adapter has them.
+    GpuNoSubgroups,
 }
 
 impl Backend {
@@ -199,6 +216,7 @@ impl Backend {
             Backend::Interp => "interp",
             Backend::Cpu => "cpu",
             Backend::Gpu => "gpu",
+            Backend::GpuNoSubgroups => "gpu-nosubgroups",
         }
     }
 }
@@ -219,12 +237,18 @@ fn check(backend: Backend, case: &Path, module: &Module, fused: &Module) -> Resu
                 .map_err(|e| e.to_string())?,
             true,
         ),
-        Backend::Gpu => (
-            gpu::Executable::new(fused, gpu_device()?)
-                .and_then(|x| x.run(&inputs))
-                .map_err(|e| e.to_string())?,
-            !gpu_numbers_may_differ(module, &inputs),
-        ),
+        Backend::Gpu | Backend::GpuNoSubgroups => {
+            let device = match backend {
+                Backend::Gpu => gpu_device()?,
+                _ => gpu_device_without_subgroups().ok_or("the adapter has no subgroups")?,
+            };
+            (
+                gpu::Executable::new(fused, device)
+                    .and_then(|x| x.run(&inputs))
+                    .map_err(|e| e.to_string())?,
+                !gpu_numbers_may_differ(module, &inputs),
+            )
+        }
     };
     if !compare_numbers {
         return check_shapes(&actual, &expected);
