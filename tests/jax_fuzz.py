@@ -338,6 +338,14 @@ class Gen:
         else:
             lo, hi = sorted(int(x) / 4 for x in self.rng.integers(-8, 9, 2))
         bound = max(abs(lo), abs(hi))
+        if self.p(0.25):
+            # Bounds that are arrays too (lo <= hi elementwise).
+            lo_v = self.need(a.shape, a.dtype, exact=a.exact)
+            hi = self.emit(f"{lo_v.name} + {JNP[a.dtype]}({abs(hi - lo)})", a.shape, a.dtype,
+                           lo_v.bound + abs(hi - lo), lo_v.exact, max(lo_v.frac, 2))
+            return self.emit(f"lax.clamp({lo_v.name}, {a.name}, {hi.name})", a.shape, a.dtype,
+                             max(hi.bound, lo_v.bound), a.exact and hi.exact,
+                             max(a.frac, hi.frac))
         if self.p(0.5):
             return self.emit(f"lax.clamp({JNP[a.dtype]}({lo}), {a.name}, {JNP[a.dtype]}({hi}))",
                              a.shape, a.dtype, bound, a.exact, max(a.frac, 2))
