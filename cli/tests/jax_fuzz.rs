@@ -23,7 +23,9 @@
 //!
 //! - `FUZZ_JAX_CASES=N` (default 50, about 30 s on two cores; every kind of
 //!   schedule among them), `FUZZ_JAX_SEED=S` (default 0): the cases to generate;
-//! - `FUZZ_JAX_DIR=PATH`: check the cases already generated in PATH instead.
+//! - `FUZZ_JAX_DIR=PATH`: check the cases already generated in PATH instead
+//!   (`python3 tests/jax_fuzz.py --seed S --first I --count N PATH` makes them);
+//!   a filter (`-- case0003_00321`) compiles only the cases it selects.
 //!
 //! Known bugs, which the default cases do not meet (3,500 programs over six seeds
 //! met them in about 1% of cases, all on the CPU and GPU backends, none on the
