@@ -198,7 +198,7 @@ fn checks(module: &Module, inputs: &[Array], compare_numbers: bool, on_gpu: bool
 /// interpreter's by what WGSL allows, going by the value of every live
 /// instruction of its entry as the interpreter computes it (modules whose
 /// instructions hold more elements than the fuzzers interpret never come here).
-fn gpu_numbers_may_differ(module: &Module, inputs: &[Array]) -> bool {
+pub fn gpu_numbers_may_differ(module: &Module, inputs: &[Array]) -> bool {
     // The entry with a root that returns every live array.
     let mut probe = module.clone();
     let entry = &mut probe.computations[probe.entry.index()];
