@@ -25,6 +25,20 @@ use crate::hlo::{Computation, FusionKind, InstrId, Op};
 
 /// Keys start this far apart, leaving room to reorder groups between them
 /// (tests leave little, so that renumbering runs often).
+/// The most instructions one kernel may have. The backends' code generators
+/// recurse through a kernel's values and their compile time grows faster than
+/// its size (Cranelift's register allocator on one huge function): an unrolled
+/// loop of 20,000 steps fused into one kernel overflowed the emitter's stack.
+/// No program of the suite or the fixtures comes near it.
+pub const MAX_KERNEL_INSTRUCTIONS: usize = 2_000;
+
+/// The most reductions and dots one kernel may have. A row kernel's code
+/// computes the row values each of them reads inside its loop, so a chain of
+/// them costs code quadratic in its length (200 chained row sums, one kernel,
+/// took 45 s to compile); kernels of at most this many keep it linear. The
+/// suite's kernels have at most four.
+pub const MAX_KERNEL_HEROES: usize = 16;
+
 const KEY_SPACING: u64 = if cfg!(test) { 4 } else { 1 << 40 };
 
 /// What [`row_member`] looks at in a member that reads another member, besides
@@ -181,9 +195,22 @@ impl<'g, 'c> Grouping<'g, 'c> {
     /// Merges groups `a` and `b` if their union is one legal kernel and no cycle
     /// between kernels appears; otherwise says why not.
     ///
-    /// The cycle test comes first: it is cheap when it fails, as it does for a
-    /// value that every step of an unrolled loop reads, offered to each step.
+    /// The size test comes first, then the cycle test: it is cheap when it
+    /// fails, as it does for a value that every step of an unrolled loop reads,
+    /// offered to each step.
     pub fn try_merge(&mut self, a: usize, b: usize) -> Result<(), String> {
+        let (ga, gb) = (&self.groups[a], &self.groups[b]);
+        if ga.members.len() + gb.members.len() > MAX_KERNEL_INSTRUCTIONS {
+            return Err(format!(
+                "the kernel would have more than {MAX_KERNEL_INSTRUCTIONS} instructions"
+            ));
+        }
+        let heroes = |g: &Group| g.members.len() - g.plain;
+        if heroes(ga) + heroes(gb) > MAX_KERNEL_HEROES {
+            return Err(format!(
+                "the kernel would have more than {MAX_KERNEL_HEROES} reductions and dots"
+            ));
+        }
         let later = self.check_cycle(a, b)?;
         let edges = self.edges_between(a, b);
         self.check_kind(a, b, &edges)?;
@@ -654,7 +681,16 @@ mod tests {
                          b: usize|
          -> bool {
             let union: FxHashSet<InstrId> = members[a].union(&members[b]).copied().collect();
-            if kind(&union).is_err() || path(group, members, a, b) || path(group, members, b, a) {
+            let heroes = union
+                .iter()
+                .filter(|&&m| is_hero(&comp.instr(m).op))
+                .count();
+            if union.len() > MAX_KERNEL_INSTRUCTIONS
+                || heroes > MAX_KERNEL_HEROES
+                || kind(&union).is_err()
+                || path(group, members, a, b)
+                || path(group, members, b, a)
+            {
                 return false;
             }
             for &m in &members[b] {

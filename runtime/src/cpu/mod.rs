@@ -37,7 +37,10 @@ pub struct Executable {
     plan: Plan,
     params: Vec<ArrayShape>,
     results: Vec<ArrayShape>,
-    constants: Vec<Vec<u8>>,
+    /// Each constant's bytes in 8-byte words: aligned for any element type, an
+    /// empty one too (an empty `Vec<u8>` points at address 1, which a GEMM of
+    /// zero-size constants read as a misaligned `f32` slice).
+    constants: Vec<Vec<u64>>,
     /// The arena, kept between runs so a run allocates only its results.
     arena: Mutex<Vec<u64>>,
     /// Per kernel, the bounds of its thread parts along its parallel dimension.
@@ -61,7 +64,7 @@ impl Executable {
         let plan = plan::plan(entry, &STORAGE);
         let constants = plan
             .constant_values(entry)
-            .map(|(array, shape)| array.to_bytes(shape))
+            .map(|(array, shape)| words(&array.to_bytes(shape)))
             .collect();
         let params = plan::parameters(module, "cpu")?;
         Ok(Executable {
@@ -268,6 +271,18 @@ fn thread_parts(kernel: &Kernel) -> Vec<usize> {
         .map(|t| match t {
             _ if t == threads => extent,
             _ => extent * t / threads / LANES as usize * LANES as usize,
+        })
+        .collect()
+}
+
+/// `bytes` in native-endian 8-byte words, the last one padded with zeros.
+fn words(bytes: &[u8]) -> Vec<u64> {
+    bytes
+        .chunks(8)
+        .map(|chunk| {
+            let mut word = [0; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            u64::from_ne_bytes(word)
         })
         .collect()
 }
