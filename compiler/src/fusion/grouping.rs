@@ -805,6 +805,23 @@ mod tests {
         }
     }
 
+    /// Loops unrolled far make many kernels, none past the size limits.
+    #[test]
+    fn kernels_stay_within_the_size_limits() {
+        for source in unrolled(2_500) {
+            let module = optimized(&source);
+            let comp = module.entry();
+            let (groups, _, _) = incremental(&module);
+            let heroes =
+                |g: &Vec<InstrId>| g.iter().filter(|&&m| is_hero(&comp.instr(m).op)).count();
+            assert!(groups.len() > 1, "{source}");
+            for group in &groups {
+                assert!(group.len() <= MAX_KERNEL_INSTRUCTIONS, "{source}");
+                assert!(heroes(group) <= MAX_KERNEL_HEROES, "{source}");
+            }
+        }
+    }
+
     /// Work, not time: grouping a loop unrolled 8 times as far costs at most
     /// twice 8 times as many visits (the optimizer may stop at a different
     /// point on each), where quadratic work would cost 64 times as many.
