@@ -456,23 +456,24 @@ impl<'p> Tracer<'p> {
     /// every level of nesting pays for.)
     #[inline(never)]
     fn eval_chain(&mut self, scope: &mut Scope, e: &Expr) -> Result<Value, CompileError> {
+        // Each level's operator, its span and its right operand, outermost first.
         let mut spine = Vec::new();
         let mut first = e;
-        while let ExprKind::Binary { lhs, .. } = &first.kind {
+        while let ExprKind::Binary {
+            op,
+            op_span,
+            lhs,
+            rhs,
+        } = &first.kind
+        {
             if !spine.is_empty() {
                 self.charge(1, first.span)?;
             }
-            spine.push(first);
+            spine.push((op, op_span, rhs));
             first = lhs;
         }
         let mut value = self.eval(scope, first)?;
-        for node in spine.into_iter().rev() {
-            let ExprKind::Binary {
-                op, op_span, rhs, ..
-            } = &node.kind
-            else {
-                unreachable!("the spine holds binary nodes")
-            };
+        for (op, op_span, rhs) in spine.into_iter().rev() {
             let r = self.eval(scope, rhs)?;
             value = arith::binary(&mut self.graph, *op, &value, &r).map_err(|f| at(*op_span, f))?;
         }
