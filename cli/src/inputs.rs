@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use ndarray::{ArrayD, IxDyn};
-use omelet_compiler::hlo::{ArrayShape, ElementType, Module};
+use omelet_compiler::hlo::{ArrayShape, ElementType, Kind, Module, Number, Scalar};
 use omelet_runtime::{Array, npy};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -179,18 +179,36 @@ pub fn bind(
         .collect()
 }
 
-/// Standard-normal floats, integers in -10..=10, fair booleans.
+/// Standard-normal floats, integers in -10..=10 (unsigned: 0..=20), fair booleans.
 fn random(shape: &ArrayShape, rng: &mut StdRng) -> Array {
     let dims = IxDyn(&shape.dims);
-    match shape.element {
-        ElementType::F32 => Array::F32(ArrayD::from_shape_simple_fn(dims, || {
-            rng.sample(StandardNormal)
-        })),
-        ElementType::S32 => Array::S32(ArrayD::from_shape_simple_fn(dims, || {
-            rng.random_range(-10..=10)
-        })),
-        ElementType::Pred => Array::Pred(ArrayD::from_shape_simple_fn(dims, || rng.random())),
+    let element = shape.element;
+    match element {
+        ElementType::F32 => {
+            return Array::F32(ArrayD::from_shape_simple_fn(dims, || {
+                rng.sample(StandardNormal)
+            }));
+        }
+        ElementType::S32 => {
+            return Array::S32(ArrayD::from_shape_simple_fn(dims, || {
+                rng.random_range(-10..=10)
+            }));
+        }
+        _ => {}
     }
+    let mut next = || match element.kind() {
+        Kind::Float => Number::Float(rng.sample(StandardNormal)),
+        Kind::Signed => Number::Int(rng.random_range(-10..=10)),
+        Kind::Unsigned => Number::Int(rng.random_range(0..=20)),
+        Kind::Pred => Number::Bool(rng.random()),
+    };
+    let bytes: Vec<u8> = (0..shape.element_count())
+        .flat_map(|_| {
+            let bits = Scalar::from_number(element, next()).bits;
+            bits.to_le_bytes().into_iter().take(element.byte_size())
+        })
+        .collect();
+    Array::from_bytes(&ArrayShape::new(element, shape.dims.clone()), &bytes)
 }
 
 fn input_error(message: String) -> CliError {

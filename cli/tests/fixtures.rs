@@ -256,6 +256,7 @@ fn example_inputs(module: &Module) -> Vec<Array> {
                 ElementType::Pred => Array::Pred(ArrayD::from_shape_fn(IxDyn(&a.dims), |i| {
                     value(i.slice()) > 0.0
                 })),
+                other => panic!("no {other} inputs in the golden programs"),
             }
         })
         .collect()

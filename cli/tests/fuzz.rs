@@ -168,6 +168,7 @@ fn input(shape: &ArrayShape) -> Array {
         ElementType::Pred => {
             Array::Pred(ArrayD::from_shape_vec(dims, (0..n).map(|i| v(i) > 0).collect()).unwrap())
         }
+        other => panic!("the generator writes no {other} parameters"),
     }
 }
 

@@ -339,6 +339,7 @@ fn inputs(module: &Module, seed: u64) -> Vec<Array> {
                 ElementType::Pred => Array::Pred(
                     ArrayD::from_shape_vec(dims, (0..n).map(|_| next() > 0).collect()).unwrap(),
                 ),
+                other => panic!("the generator writes no {other} parameters"),
             }
         })
         .collect()

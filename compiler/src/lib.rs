@@ -14,3 +14,5 @@ pub mod opt;
 pub mod pipeline;
 pub mod trace;
 pub use error::{CompileError, ErrorKind, Span};
+// The 16-bit float types, for crates that name `Element` types.
+pub use half;

@@ -9,43 +9,61 @@ use std::fs::File;
 use std::io::{BufReader, Cursor, Read};
 use std::path::Path;
 
-use ndarray::ArrayD;
 use ndarray_npy::npy::header::Header;
-use ndarray_npy::{ReadNpyError, ReadNpyExt, write_npy};
+use omelet_compiler::hlo::{ArrayShape, ElementType};
 
 use crate::array::Array;
+use crate::interp::data;
 
 /// The longest header read. NumPy refuses headers past 10,000 bytes by default;
 /// this leaves room for anything it would write.
 const MAX_HEADER_BYTES: u64 = 1 << 16;
 
-/// The element types read, by the descriptor's text.
-#[derive(Clone, Copy)]
-enum Element {
-    F32,
-    S32,
-    Pred,
+/// NumPy's type code of each element type. NumPy has no bfloat16: `ml_dtypes`
+/// saves its arrays as two raw bytes per element, `V2`, and that is what
+/// Omelet reads and writes for `bf16` (read it back with
+/// `np.load(f).view(ml_dtypes.bfloat16)`).
+const TYPE_CODES: [(&str, ElementType); 13] = [
+    ("b1", ElementType::Pred),
+    ("i1", ElementType::S8),
+    ("i2", ElementType::S16),
+    ("i4", ElementType::S32),
+    ("i8", ElementType::S64),
+    ("u1", ElementType::U8),
+    ("u2", ElementType::U16),
+    ("u4", ElementType::U32),
+    ("u8", ElementType::U64),
+    ("f2", ElementType::F16),
+    ("V2", ElementType::Bf16),
+    ("f4", ElementType::F32),
+    ("f8", ElementType::F64),
+];
+
+/// The element type and byte order (`true`: big-endian) of a descriptor such as
+/// `'<f4'`.
+fn element_of(descriptor: &str) -> Option<(ElementType, bool)> {
+    let text = descriptor.trim_matches('\'');
+    let (order, code) = text.split_at_checked(1)?;
+    let big_endian = match order {
+        "<" | "|" | "=" => false,
+        ">" => true,
+        _ => return None,
+    };
+    let (_, element) = TYPE_CODES.iter().find(|(c, _)| *c == code)?;
+    Some((*element, big_endian && element.byte_size() > 1))
 }
 
-impl Element {
-    fn of(descriptor: &str) -> Option<Element> {
-        match descriptor {
-            "'<f4'" | "'>f4'" => Some(Element::F32),
-            "'<i4'" | "'>i4'" => Some(Element::S32),
-            "'|b1'" => Some(Element::Pred),
-            _ => None,
-        }
-    }
-
-    fn bytes(self) -> u64 {
-        match self {
-            Element::F32 | Element::S32 => 4,
-            Element::Pred => 1,
-        }
-    }
+fn descriptor_of(element: ElementType) -> String {
+    let (code, _) = TYPE_CODES
+        .iter()
+        .find(|(_, e)| *e == element)
+        .expect("every element type has a code");
+    let order = if element.byte_size() == 1 { '|' } else { '<' };
+    format!("{order}{code}")
 }
 
-/// Reads an `<f4`, `<i4` or `|b1` array, C or Fortran order.
+/// Reads an array of any element type (see [`TYPE_CODES`]), either byte order, C
+/// or Fortran order.
 pub fn read(path: &Path) -> Result<Array, String> {
     let name = path.display();
     let fail = |message: String| format!("cannot read {name}: {message}");
@@ -61,9 +79,9 @@ pub fn read(path: &Path) -> Result<Array, String> {
     let header = Header::from_reader(&mut Cursor::new(&head))
         .map_err(|e| fail(format!("bad header: {e}")))?;
     let descriptor = header.type_descriptor.to_string();
-    let Some(element) = Element::of(&descriptor) else {
+    let Some((element, big_endian)) = element_of(&descriptor) else {
         return Err(format!(
-            "{name}: unsupported dtype {descriptor} (float32, int32 and bool are supported)"
+            "{name}: unsupported dtype {descriptor} (bool, int8 to int64, uint8 to uint64, float16, bfloat16 as V2, float32 and float64 are supported)"
         ));
     };
     let shape = header
@@ -75,7 +93,9 @@ pub fn read(path: &Path) -> Result<Array, String> {
     let claimed = header
         .shape
         .iter()
-        .try_fold(element.bytes(), |bytes, &d| bytes.checked_mul(d as u64))
+        .try_fold(element.byte_size() as u64, |bytes, &d| {
+            bytes.checked_mul(d as u64)
+        })
         .filter(|&bytes| bytes <= isize::MAX as u64)
         .ok_or_else(|| fail(format!("its shape ({shape}) is too large to address")))?;
     let short = |held: u64| {
@@ -83,32 +103,36 @@ pub fn read(path: &Path) -> Result<Array, String> {
             "its header claims shape ({shape}), {claimed} bytes of data, but the file holds {held}"
         ))
     };
-    let data: Box<dyn Read> = match size {
-        Some(size) => {
-            let held = size - head.len() as u64;
-            if held < claimed {
-                return Err(short(held));
-            }
-            Box::new(file)
+    let mut raw = Vec::new();
+    file.take(claimed + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| fail(e.to_string()))?;
+    if (raw.len() as u64) < claimed {
+        return Err(short(raw.len() as u64));
+    }
+    if raw.len() as u64 > claimed {
+        return Err(fail(format!(
+            "it holds more data than its header's shape ({shape}) takes"
+        )));
+    }
+    if big_endian {
+        for bytes in raw.chunks_exact_mut(element.byte_size()) {
+            bytes.reverse();
         }
-        None => {
-            let mut data = Vec::new();
-            file.take(claimed + 1)
-                .read_to_end(&mut data)
-                .map_err(|e| fail(e.to_string()))?;
-            if (data.len() as u64) < claimed {
-                return Err(short(data.len() as u64));
-            }
-            Box::new(Cursor::new(data))
-        }
+    }
+    // Fortran order is the reversed shape's row-major order, transposed.
+    let dims: Vec<usize> = if header.layout.is_fortran() {
+        header.shape.iter().rev().copied().collect()
+    } else {
+        header.shape.clone()
     };
-    let reader = Cursor::new(head).chain(data);
-    let array = match element {
-        Element::F32 => ArrayD::<f32>::read_npy(reader).map(Array::F32),
-        Element::S32 => ArrayD::<i32>::read_npy(reader).map(Array::S32),
-        Element::Pred => ArrayD::<bool>::read_npy(reader).map(Array::Pred),
-    };
-    array.map_err(|e: ReadNpyError| fail(e.to_string()))
+    let stored = Array::from_bytes(&ArrayShape::new(element, dims), &raw);
+    Ok(if header.layout.is_fortran() {
+        let order: Vec<usize> = (0..header.shape.len()).rev().collect();
+        data::transpose(&stored, &order)
+    } else {
+        stored
+    })
 }
 
 /// The magic string, version, header length and header of a `.npy` file, as
@@ -143,13 +167,28 @@ fn read_header(file: &mut impl Read, size: Option<u64>) -> Result<Vec<u8>, Strin
     Ok(head)
 }
 
+/// Writes a version 1.0 `.npy` file in C order.
 pub fn write(path: &Path, array: &Array) -> Result<(), String> {
-    let result = match array {
-        Array::F32(a) => write_npy(path, a),
-        Array::S32(a) => write_npy(path, a),
-        Array::Pred(a) => write_npy(path, a),
+    let shape = array.shape();
+    let dims: String = shape.dims.iter().map(|d| format!("{d}, ")).collect();
+    let dims = if shape.rank() == 1 {
+        dims.trim_end_matches(' ').to_string()
+    } else {
+        dims.trim_end_matches(", ").to_string()
     };
-    result.map_err(|e| format!("cannot write {}: {e}", path.display()))
+    let mut header = format!(
+        "{{'descr': '{}', 'fortran_order': False, 'shape': ({dims}), }}",
+        descriptor_of(shape.element)
+    );
+    // The data starts at a multiple of 64 bytes; the header ends with a newline.
+    let unpadded = 10 + header.len() + 1;
+    header.push_str(&" ".repeat(unpadded.next_multiple_of(64) - unpadded));
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(&array.bytes(&shape));
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]
@@ -210,16 +249,56 @@ mod tests {
         assert!(garbled.contains("bad header"), "{garbled}");
         let dtype = error(
             "dtype",
-            "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }",
+            "{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }",
             &[0; 8],
         );
-        assert!(dtype.contains("unsupported dtype '<f8'"), "{dtype}");
+        assert!(dtype.contains("unsupported dtype '<c8'"), "{dtype}");
         let extra = error(
             "extra",
             "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }",
             &[0; 8],
         );
         assert!(extra.contains("cannot read"), "{extra}");
+    }
+
+    #[test]
+    fn every_element_type_round_trips() {
+        let dir = std::env::temp_dir();
+        for element in ElementType::ALL {
+            // Bytes 0, 1, 2, ... of each element: every bit pattern a type can
+            // hold comes back as it went (pred: 0 and 1 only).
+            let shape = ArrayShape::new(element, vec![2, 3]);
+            let size = element.byte_size();
+            let bytes: Vec<u8> = (0..6 * size)
+                .map(|i| {
+                    if element == ElementType::Pred {
+                        (i % 2) as u8
+                    } else {
+                        (i * 37) as u8
+                    }
+                })
+                .collect();
+            let array = Array::from_bytes(&shape, &bytes);
+            let path = dir.join(format!("omelet-npy-{}-{element}.npy", std::process::id()));
+            write(&path, &array).unwrap();
+            let back = read(&path).unwrap();
+            let _ = std::fs::remove_file(&path);
+            assert_eq!(back.shape(), shape, "{element}");
+            assert_eq!(back.to_bytes(&shape), bytes, "{element}");
+        }
+    }
+
+    #[test]
+    fn big_endian_and_fortran_order_read() {
+        let path = npy(
+            "big-fortran",
+            "{'descr': '>i2', 'fortran_order': True, 'shape': (2, 2), }",
+            &[0, 1, 0, 2, 0, 3, 0, 4],
+        );
+        let array = read(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(array.shape(), ArrayShape::new(ElementType::S16, vec![2, 2]));
+        assert_eq!(array.to_f64_vec(), vec![1.0, 3.0, 2.0, 4.0]);
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! arena, reused as soon as a buffer's last reader has run (liveness-based first
 //! fit). Each engine says how many bytes an array takes and how buffers align.
 
-use omelet_compiler::hlo::{ArrayShape, Computation, InstrId, Module, Op, verify};
+use omelet_compiler::hlo::{
+    ArrayShape, BinaryOp, Computation, ElementType, InstrId, Module, Op, UnaryOp, verify,
+};
 use omelet_kernels::kernel::Kernel;
 
 use crate::array::{Array, RuntimeError};
@@ -190,6 +192,67 @@ pub fn parameters(module: &Module, engine: &str) -> Result<Vec<ArrayShape>, Runt
             })
         })
         .collect()
+}
+
+/// Refuses, naming the first instruction it finds, a module with an element type
+/// or an op that `engine` cannot compile, before anything runs: a backend gives
+/// the interpreter's numbers or an error, never other numbers.
+pub fn check_supported(
+    module: &Module,
+    engine: &str,
+    supports_type: impl Fn(ElementType) -> bool,
+    supports_op: impl Fn(&Op) -> bool,
+) -> Result<(), RuntimeError> {
+    for comp in &module.computations {
+        for id in comp.ids() {
+            let instr = comp.instr(id);
+            if let Some(t) = instr
+                .shape
+                .arrays()
+                .iter()
+                .map(|a| a.element)
+                .find(|&t| !supports_type(t))
+            {
+                return Err(RuntimeError::unsupported(format!(
+                    "the {engine} backend does not support {t} yet (instruction {})",
+                    instr.name
+                )));
+            }
+            if !supports_op(&instr.op) {
+                return Err(RuntimeError::unsupported(format!(
+                    "the {engine} backend does not support {} yet (instruction {})",
+                    instr.op.opcode(),
+                    instr.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The element types both compiled backends have always computed with.
+pub fn first_types(t: ElementType) -> bool {
+    matches!(t, ElementType::F32 | ElementType::S32 | ElementType::Pred)
+}
+
+/// The ops both compiled backends have always compiled.
+pub fn first_ops(op: &Op) -> bool {
+    match op {
+        Op::Unary(u) => !matches!(
+            u,
+            UnaryOp::Tan | UnaryOp::Cbrt | UnaryOp::PopulationCount | UnaryOp::CountLeadingZeros
+        ),
+        Op::Binary(b) => !matches!(
+            b,
+            BinaryOp::Atan2
+                | BinaryOp::Xor
+                | BinaryOp::ShiftLeft
+                | BinaryOp::ShiftRightLogical
+                | BinaryOp::ShiftRightArithmetic
+        ),
+        Op::BitcastConvert => false,
+        _ => true,
+    }
 }
 
 /// Checks a run's inputs against the parameters: their number and shapes.

@@ -4,6 +4,7 @@
 //! parsers, egg, Cranelift and wgpu stay out of it.
 
 mod builder;
+mod element;
 mod literal;
 mod module;
 mod op;
@@ -13,12 +14,13 @@ pub mod shape_rules;
 mod verify;
 
 pub use builder::ComputationBuilder;
+pub use element::{Element, IntegerPower, Number, Scalar, integer_power};
 pub use literal::{Literal, float_text};
 pub use module::{Computation, ComputationId, InstrId, Instruction, Module};
 pub use op::{
-    BinaryOp, Direction, DotDims, FusionKind, Op, ReduceOp, SliceDim, UnaryOp, integer_power,
+    BinaryOp, Cost, Direction, Domain, DotDims, FusionKind, Op, ReduceOp, SliceDim, UnaryOp,
 };
 pub use print::print_module;
 pub(crate) use shape::join;
-pub use shape::{ArrayShape, ElementType, Shape};
+pub use shape::{ArrayShape, ElementType, Kind, Shape};
 pub use verify::{VerifyError, check_fusion, verify};

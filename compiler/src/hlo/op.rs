@@ -6,181 +6,146 @@
 
 use super::literal::Literal;
 use super::module::ComputationId;
+use super::shape::ElementType;
 
-/// Elementwise operations of one operand whose result has the operand's shape
-/// (`is-finite` gives `pred`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum UnaryOp {
-    Negate,
-    Abs,
-    Sign,
-    Exp,
-    Expm1,
-    Log,
-    Log1p,
-    Sqrt,
-    Rsqrt,
-    Tanh,
-    Logistic,
-    Sin,
-    Cos,
-    Erf,
-    Floor,
-    Ceil,
-    RoundNearestEven,
-    Not,
-    IsFinite,
+/// The element types an elementwise op is defined on (its operands').
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Domain {
+    /// Floating-point types.
+    Float,
+    /// Integers (signed and unsigned).
+    Integer,
+    /// Integers and floats.
+    Numeric,
+    /// Integers and `pred`: the bitwise ops, logical on `pred`.
+    Bits,
+}
+
+impl Domain {
+    pub fn contains(self, element: ElementType) -> bool {
+        match self {
+            Domain::Float => element.is_float(),
+            Domain::Integer => element.is_integer(),
+            Domain::Numeric => element != ElementType::Pred,
+            Domain::Bits => !element.is_float(),
+        }
+    }
+}
+
+/// What an op costs per element, relative to an add.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cost {
+    Cheap,
+    /// Transcendentals, division and their relatives: several adds.
+    Expensive,
+}
+
+/// Declares an elementwise op enum from one table: each op's variant, XLA's opcode,
+/// the element types it takes and its cost. The parser, the printer, the shape
+/// rules, the optimizer and the tracer all read this table; only the semantics
+/// (`element.rs`) and the two code generators say what an op computes.
+macro_rules! elementwise_ops {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $opcode:literal, $domain:ident, $cost:ident;)* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $($variant,)*
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// XLA's name for the op.
+            pub fn opcode(self) -> &'static str {
+                match self {
+                    $($name::$variant => $opcode,)*
+                }
+            }
+
+            pub fn from_opcode(opcode: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|op| op.opcode() == opcode)
+            }
+
+            /// The element types the op's operands may have.
+            pub fn domain(self) -> Domain {
+                match self {
+                    $($name::$variant => Domain::$domain,)*
+                }
+            }
+
+            pub fn cost(self) -> Cost {
+                match self {
+                    $($name::$variant => Cost::$cost,)*
+                }
+            }
+
+            pub fn is_expensive(self) -> bool {
+                self.cost() == Cost::Expensive
+            }
+        }
+    };
+}
+
+elementwise_ops! {
+    /// Elementwise operations of one operand whose result has the operand's shape
+    /// and type (`is-finite` gives `pred`).
+    UnaryOp {
+        Negate = "negate", Numeric, Cheap;
+        Abs = "abs", Numeric, Cheap;
+        Sign = "sign", Numeric, Cheap;
+        Exp = "exponential", Float, Expensive;
+        Expm1 = "exponential-minus-one", Float, Expensive;
+        Log = "log", Float, Expensive;
+        Log1p = "log-plus-one", Float, Expensive;
+        Sqrt = "sqrt", Float, Expensive;
+        Rsqrt = "rsqrt", Float, Expensive;
+        Cbrt = "cbrt", Float, Expensive;
+        Tanh = "tanh", Float, Expensive;
+        Logistic = "logistic", Float, Expensive;
+        Sin = "sine", Float, Expensive;
+        Cos = "cosine", Float, Expensive;
+        Tan = "tan", Float, Expensive;
+        Erf = "erf", Float, Expensive;
+        Floor = "floor", Float, Cheap;
+        Ceil = "ceil", Float, Cheap;
+        RoundNearestEven = "round-nearest-even", Float, Cheap;
+        Not = "not", Bits, Cheap;
+        IsFinite = "is-finite", Float, Expensive;
+        PopulationCount = "popcnt", Integer, Cheap;
+        CountLeadingZeros = "count-leading-zeros", Integer, Cheap;
+    }
 }
 
 impl UnaryOp {
-    pub const ALL: [UnaryOp; 19] = [
-        UnaryOp::Negate,
-        UnaryOp::Abs,
-        UnaryOp::Sign,
-        UnaryOp::Exp,
-        UnaryOp::Expm1,
-        UnaryOp::Log,
-        UnaryOp::Log1p,
-        UnaryOp::Sqrt,
-        UnaryOp::Rsqrt,
-        UnaryOp::Tanh,
-        UnaryOp::Logistic,
-        UnaryOp::Sin,
-        UnaryOp::Cos,
-        UnaryOp::Erf,
-        UnaryOp::Floor,
-        UnaryOp::Ceil,
-        UnaryOp::RoundNearestEven,
-        UnaryOp::Not,
-        UnaryOp::IsFinite,
-    ];
-
-    pub fn opcode(self) -> &'static str {
-        match self {
-            UnaryOp::Negate => "negate",
-            UnaryOp::Abs => "abs",
-            UnaryOp::Sign => "sign",
-            UnaryOp::Exp => "exponential",
-            UnaryOp::Expm1 => "exponential-minus-one",
-            UnaryOp::Log => "log",
-            UnaryOp::Log1p => "log-plus-one",
-            UnaryOp::Sqrt => "sqrt",
-            UnaryOp::Rsqrt => "rsqrt",
-            UnaryOp::Tanh => "tanh",
-            UnaryOp::Logistic => "logistic",
-            UnaryOp::Sin => "sine",
-            UnaryOp::Cos => "cosine",
-            UnaryOp::Erf => "erf",
-            UnaryOp::Floor => "floor",
-            UnaryOp::Ceil => "ceil",
-            UnaryOp::RoundNearestEven => "round-nearest-even",
-            UnaryOp::Not => "not",
-            UnaryOp::IsFinite => "is-finite",
+    /// The result's element type for an operand of `element`.
+    pub fn result_type(self, element: ElementType) -> ElementType {
+        if self == UnaryOp::IsFinite {
+            ElementType::Pred
+        } else {
+            element
         }
-    }
-
-    /// Transcendentals (and `is-finite`): several times the cost of an add.
-    pub fn is_expensive(self) -> bool {
-        !matches!(
-            self,
-            UnaryOp::Negate
-                | UnaryOp::Abs
-                | UnaryOp::Sign
-                | UnaryOp::Not
-                | UnaryOp::Floor
-                | UnaryOp::Ceil
-                | UnaryOp::RoundNearestEven
-        )
-    }
-
-    /// Ops defined on floating-point operands only.
-    pub fn is_float_only(self) -> bool {
-        !matches!(
-            self,
-            UnaryOp::Negate | UnaryOp::Abs | UnaryOp::Sign | UnaryOp::Not
-        )
     }
 }
 
-/// Elementwise operations of two operands of one shape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BinaryOp {
-    Add,
-    Subtract,
-    Multiply,
-    Divide,
-    Maximum,
-    Minimum,
-    Power,
-    Remainder,
-    And,
-    Or,
-}
-
-impl BinaryOp {
-    pub const ALL: [BinaryOp; 10] = [
-        BinaryOp::Add,
-        BinaryOp::Subtract,
-        BinaryOp::Multiply,
-        BinaryOp::Divide,
-        BinaryOp::Maximum,
-        BinaryOp::Minimum,
-        BinaryOp::Power,
-        BinaryOp::Remainder,
-        BinaryOp::And,
-        BinaryOp::Or,
-    ];
-
-    pub fn opcode(self) -> &'static str {
-        match self {
-            BinaryOp::Add => "add",
-            BinaryOp::Subtract => "subtract",
-            BinaryOp::Multiply => "multiply",
-            BinaryOp::Divide => "divide",
-            BinaryOp::Maximum => "maximum",
-            BinaryOp::Minimum => "minimum",
-            BinaryOp::Power => "power",
-            BinaryOp::Remainder => "remainder",
-            BinaryOp::And => "and",
-            BinaryOp::Or => "or",
-        }
+elementwise_ops! {
+    /// Elementwise operations of two operands of one shape.
+    BinaryOp {
+        Add = "add", Numeric, Cheap;
+        Subtract = "subtract", Numeric, Cheap;
+        Multiply = "multiply", Numeric, Cheap;
+        Divide = "divide", Numeric, Expensive;
+        Maximum = "maximum", Numeric, Cheap;
+        Minimum = "minimum", Numeric, Cheap;
+        Power = "power", Numeric, Expensive;
+        Remainder = "remainder", Numeric, Expensive;
+        Atan2 = "atan2", Float, Expensive;
+        And = "and", Bits, Cheap;
+        Or = "or", Bits, Cheap;
+        Xor = "xor", Bits, Cheap;
+        ShiftLeft = "shift-left", Integer, Cheap;
+        ShiftRightLogical = "shift-right-logical", Integer, Cheap;
+        ShiftRightArithmetic = "shift-right-arithmetic", Integer, Cheap;
     }
-
-    /// Division and its relatives: several times the cost of an add.
-    pub fn is_expensive(self) -> bool {
-        matches!(
-            self,
-            BinaryOp::Divide | BinaryOp::Power | BinaryOp::Remainder
-        )
-    }
-
-    /// `and`/`or` are logical on `pred` and bitwise on `s32`; the rest is arithmetic.
-    pub fn is_logical(self) -> bool {
-        matches!(self, BinaryOp::And | BinaryOp::Or)
-    }
-}
-
-/// `power` on `s32`: by squaring, wrapping on overflow. A negative exponent gives
-/// 0 except for bases 1 and -1, whose powers stay exact. (Every backend and the
-/// interpreter share this definition.)
-pub fn integer_power(base: i32, exponent: i32) -> i32 {
-    if exponent < 0 {
-        return match base {
-            1 => 1,
-            -1 if exponent % 2 == 0 => 1,
-            -1 => -1,
-            _ => 0,
-        };
-    }
-    let (mut result, mut base, mut e) = (1i32, base, exponent as u32);
-    while e > 0 {
-        if e & 1 == 1 {
-            result = result.wrapping_mul(base);
-        }
-        base = base.wrapping_mul(base);
-        e >>= 1;
-    }
-    result
 }
 
 /// `compare`'s `direction=` attribute.
@@ -324,7 +289,10 @@ pub enum Op {
         dimension: usize,
     },
     Unary(UnaryOp),
+    /// Converts each element to the result's element type by value.
     Convert,
+    /// Reinterprets each element's bits as the result's element type, of equal width.
+    BitcastConvert,
     Binary(BinaryOp),
     Compare(Direction),
     /// `select(pred, on_true, on_false)`.
@@ -373,6 +341,7 @@ impl Op {
             Op::Iota { .. } => "iota",
             Op::Unary(u) => u.opcode(),
             Op::Convert => "convert",
+            Op::BitcastConvert => "bitcast-convert",
             Op::Binary(b) => b.opcode(),
             Op::Compare(_) => "compare",
             Op::Select => "select",

@@ -6,38 +6,111 @@
 
 use std::fmt;
 
-/// The element types Omelet computes with.
+/// XLA's element types. (The first three come first so that orderings made before
+/// the others existed stay as they were.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ElementType {
     F32,
     S32,
     Pred,
+    S8,
+    S16,
+    S64,
+    U8,
+    U16,
+    U32,
+    U64,
+    F16,
+    Bf16,
+    F64,
+}
+
+/// What kind of number an element type holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Pred,
+    Signed,
+    Unsigned,
+    Float,
 }
 
 impl ElementType {
+    pub const ALL: [ElementType; 13] = [
+        ElementType::Pred,
+        ElementType::S8,
+        ElementType::S16,
+        ElementType::S32,
+        ElementType::S64,
+        ElementType::U8,
+        ElementType::U16,
+        ElementType::U32,
+        ElementType::U64,
+        ElementType::F16,
+        ElementType::Bf16,
+        ElementType::F32,
+        ElementType::F64,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
-            ElementType::F32 => "f32",
-            ElementType::S32 => "s32",
             ElementType::Pred => "pred",
-        }
-    }
-
-    /// Bytes one element takes in memory.
-    pub fn byte_size(self) -> usize {
-        match self {
-            ElementType::F32 | ElementType::S32 => 4,
-            ElementType::Pred => 1,
+            ElementType::S8 => "s8",
+            ElementType::S16 => "s16",
+            ElementType::S32 => "s32",
+            ElementType::S64 => "s64",
+            ElementType::U8 => "u8",
+            ElementType::U16 => "u16",
+            ElementType::U32 => "u32",
+            ElementType::U64 => "u64",
+            ElementType::F16 => "f16",
+            ElementType::Bf16 => "bf16",
+            ElementType::F32 => "f32",
+            ElementType::F64 => "f64",
         }
     }
 
     pub fn from_name(name: &str) -> Option<ElementType> {
-        match name {
-            "f32" => Some(ElementType::F32),
-            "s32" => Some(ElementType::S32),
-            "pred" => Some(ElementType::Pred),
-            _ => None,
+        ElementType::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    pub fn kind(self) -> Kind {
+        match self {
+            ElementType::Pred => Kind::Pred,
+            ElementType::S8 | ElementType::S16 | ElementType::S32 | ElementType::S64 => {
+                Kind::Signed
+            }
+            ElementType::U8 | ElementType::U16 | ElementType::U32 | ElementType::U64 => {
+                Kind::Unsigned
+            }
+            ElementType::F16 | ElementType::Bf16 | ElementType::F32 | ElementType::F64 => {
+                Kind::Float
+            }
         }
+    }
+
+    pub fn is_float(self) -> bool {
+        self.kind() == Kind::Float
+    }
+
+    /// Signed or unsigned integers (not `pred`).
+    pub fn is_integer(self) -> bool {
+        matches!(self.kind(), Kind::Signed | Kind::Unsigned)
+    }
+
+    /// Bits of one element's value (`pred`: 1).
+    pub fn bit_width(self) -> u32 {
+        match self {
+            ElementType::Pred => 1,
+            ElementType::S8 | ElementType::U8 => 8,
+            ElementType::S16 | ElementType::U16 | ElementType::F16 | ElementType::Bf16 => 16,
+            ElementType::S32 | ElementType::U32 | ElementType::F32 => 32,
+            ElementType::S64 | ElementType::U64 | ElementType::F64 => 64,
+        }
+    }
+
+    /// Bytes one element takes in memory (`pred`: one byte).
+    pub fn byte_size(self) -> usize {
+        (self.bit_width() as usize).div_ceil(8)
     }
 }
 

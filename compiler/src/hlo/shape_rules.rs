@@ -20,6 +20,7 @@ pub fn infer(op: &Op, operands: &[&Shape]) -> Rule<Option<Shape>> {
         | Op::Constant(_)
         | Op::Iota { .. }
         | Op::Convert
+        | Op::BitcastConvert
         | Op::Broadcast { .. }
         | Op::Reshape
         | Op::Bitcast
@@ -147,6 +148,15 @@ pub fn check(op: &Op, operands: &[&Shape], result: &Shape) -> Rule<()> {
             }
             Ok(())
         }
+        Op::BitcastConvert => {
+            let [operand] = arrays::<1>(operands)?;
+            if operand.dims != out.dims || operand.element.bit_width() != out.element.bit_width() {
+                return Err(format!(
+                    "bitcast-convert keeps dimensions and element width: {operand} to {out}"
+                ));
+            }
+            Ok(())
+        }
         Op::Broadcast { dimensions } => {
             let [operand] = arrays::<1>(operands)?;
             broadcast(operand, out, dimensions)
@@ -166,35 +176,21 @@ pub fn check(op: &Op, operands: &[&Shape], result: &Shape) -> Rule<()> {
 }
 
 fn unary(op: UnaryOp, operand: &ArrayShape) -> Rule<ArrayShape> {
-    let ok = match op {
-        UnaryOp::Not => matches!(operand.element, ElementType::Pred | ElementType::S32),
-        UnaryOp::Negate | UnaryOp::Abs | UnaryOp::Sign => {
-            matches!(operand.element, ElementType::F32 | ElementType::S32)
-        }
-        _ => operand.element == ElementType::F32,
-    };
-    if !ok {
+    if !op.domain().contains(operand.element) {
         return Err(format!(
             "{} is not defined on {}",
             op.opcode(),
             operand.element
         ));
     }
-    let element = if op == UnaryOp::IsFinite {
-        ElementType::Pred
-    } else {
-        operand.element
-    };
-    Ok(ArrayShape::new(element, operand.dims.clone()))
+    Ok(ArrayShape::new(
+        op.result_type(operand.element),
+        operand.dims.clone(),
+    ))
 }
 
 fn binary_types(op: BinaryOp, element: ElementType) -> Rule<()> {
-    let ok = if op.is_logical() {
-        element != ElementType::F32
-    } else {
-        element != ElementType::Pred
-    };
-    if ok {
+    if op.domain().contains(element) {
         Ok(())
     } else {
         Err(format!("{} is not defined on {element}", op.opcode()))

@@ -290,10 +290,10 @@ impl<'a> Importer<'a> {
 
     fn op(&mut self, instr: &'a InstructionAst, shape: &Shape) -> Result<Op, CompileError> {
         let opcode = instr.opcode.as_str();
-        if let Some(u) = UnaryOp::ALL.into_iter().find(|u| u.opcode() == opcode) {
+        if let Some(u) = UnaryOp::from_opcode(opcode) {
             return Ok(Op::Unary(u));
         }
-        if let Some(b) = BinaryOp::ALL.into_iter().find(|b| b.opcode() == opcode) {
+        if let Some(b) = BinaryOp::from_opcode(opcode) {
             return Ok(Op::Binary(b));
         }
         Ok(match opcode {
@@ -322,6 +322,7 @@ impl<'a> Importer<'a> {
                 dimension: int_attr(instr, "iota_dimension")?,
             },
             "convert" => Op::Convert,
+            "bitcast-convert" => Op::BitcastConvert,
             "compare" => {
                 let word = word_attr(instr, "direction")?;
                 let direction = Direction::ALL.into_iter().find(|d| d.name() == word.0);
@@ -451,9 +452,7 @@ impl<'a> Importer<'a> {
             let BodyAst::Operands(operands) = &root.body else {
                 return None;
             };
-            let binary = BinaryOp::ALL
-                .into_iter()
-                .find(|b| b.opcode() == root.opcode)?;
+            let binary = BinaryOp::from_opcode(&root.opcode)?;
             let mut names: Vec<&str> = operands.iter().map(|o| o.name.as_str()).collect();
             let mut param_names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
             names.sort_unstable();

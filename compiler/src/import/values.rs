@@ -4,7 +4,7 @@ use omelet_grammar::hlo::{DimAst, LiteralAst, ShapeAst};
 
 use super::{MAX_ELEMENTS, MAX_RANK, err};
 use crate::error::{CompileError, ErrorKind, Span};
-use crate::hlo::{ArrayShape, ElementType, Literal, Shape, shape_rules};
+use crate::hlo::{ArrayShape, ElementType, Kind, Literal, Number, Scalar, Shape, shape_rules};
 
 pub(super) fn shape(ast: &ShapeAst) -> Result<Shape, CompileError> {
     match ast {
@@ -33,7 +33,7 @@ pub(super) fn shape(ast: &ShapeAst) -> Result<Shape, CompileError> {
                 err(
                     ErrorKind::Dtype,
                     *span,
-                    format!("element type {element} is not supported (f32, s32 and pred are)"),
+                    format!("element type {element} is not supported (pred, s8 to s64, u8 to u64, f16, bf16, f32 and f64 are)"),
                 )
             })?;
             if layout_tail.is_some() {
@@ -126,30 +126,46 @@ pub(super) fn literal(ast: &LiteralAst, shape: &Shape) -> Result<Literal, Compil
             format!("{text} is not a valid {} value", array.element),
         )
     };
-    Ok(match array.element {
-        ElementType::F32 => Literal::F32(
-            scalars
-                .iter()
-                .map(|&(t, s)| parse_f32(t).ok_or_else(|| bad(t, s)))
-                .collect::<Result<_, _>>()?,
-        ),
-        ElementType::S32 => Literal::S32(
-            scalars
-                .iter()
-                .map(|&(t, s)| t.parse().map_err(|_| bad(t, s)))
-                .collect::<Result<_, _>>()?,
-        ),
-        ElementType::Pred => Literal::Pred(
-            scalars
-                .iter()
-                .map(|&(t, s)| match t {
-                    "true" | "1" => Ok(true),
-                    "false" | "0" => Ok(false),
-                    _ => Err(bad(t, s)),
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-    })
+    let element = array.element;
+    let values = scalars
+        .iter()
+        .map(|&(text, span)| scalar(text, element).ok_or_else(|| bad(text, span)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Literal::from_scalars(element, values))
+}
+
+/// One element as XLA writes it: integers in range of the type, `true`/`false`
+/// (or 1/0) for `pred`, floats with `inf`, `nan` and exponents, rounded once to
+/// the type.
+fn scalar(text: &str, element: ElementType) -> Option<Scalar> {
+    let number = match element.kind() {
+        Kind::Pred => Number::Bool(match text {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            _ => return None,
+        }),
+        Kind::Signed | Kind::Unsigned => {
+            let value: i128 = text.parse().ok()?;
+            // The value must fit the type: XLA's parser rejects what would wrap.
+            let bits = element.bit_width();
+            let fits = if element.kind() == Kind::Signed {
+                value >= -(1i128 << (bits - 1)) && value < 1i128 << (bits - 1)
+            } else {
+                value >= 0 && value < 1i128 << bits
+            };
+            if !fits {
+                return None;
+            }
+            Number::Int(value)
+        }
+        // f32 text reads directly, as it always has: a decimal rounded to f64
+        // first could round to an f32 midpoint.
+        Kind::Float if element == ElementType::F32 => {
+            return Some(Scalar::f32(parse_float(text)?));
+        }
+        Kind::Float => Number::Float(parse_float(text)?),
+    };
+    Some(Scalar::from_number(element, number))
 }
 
 fn flatten<'a>(ast: &'a LiteralAst, out: &mut Vec<(&'a str, Span)>) -> Result<(), CompileError> {
@@ -185,14 +201,14 @@ fn literal_span(ast: &LiteralAst) -> Span {
     }
 }
 
-fn parse_f32(text: &str) -> Option<f32> {
-    match text.trim_start_matches('-') {
-        "nan" => Some(f32::NAN),
-        "inf" => Some(if text.starts_with('-') {
-            f32::NEG_INFINITY
-        } else {
-            f32::INFINITY
-        }),
-        _ => text.parse().ok(),
-    }
+/// A float with XLA's `inf` and `nan`. (`f16` and `bf16` text is read as an f64
+/// and rounded once more; XLA prints them exactly.)
+fn parse_float<F: std::str::FromStr + std::ops::Neg<Output = F>>(text: &str) -> Option<F> {
+    let negative = text.starts_with('-');
+    let magnitude: F = match text.trim_start_matches('-') {
+        "nan" => "NaN".parse().ok()?,
+        "inf" => "inf".parse().ok()?,
+        _ => return text.parse().ok(),
+    };
+    Some(if negative { -magnitude } else { magnitude })
 }

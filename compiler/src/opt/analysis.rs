@@ -1,15 +1,16 @@
 //! What the e-graph knows about each e-class: its logical shape and, when every
 //! element has one known value, that value (a "splat").
 //!
-//! Splats fold: an elementwise op on splats whose IEEE result is exact to compute
-//! here (add, subtract, multiply, divide, negate, and max/min without NaN) becomes a
-//! constant, and every splat class gets the canonical form `broadcast(constant)` so
+//! Splats fold: an elementwise op on splats whose result every backend computes
+//! exactly as `hlo::Scalar` does (integer and bitwise ops, conversions, and the
+//! correctly rounded float ops: add, subtract, multiply, divide, negate, max/min)
+//! becomes a constant, and every splat class gets the canonical form `broadcast(constant)` so
 //! that rules match constants one way only.
 
 use egg::{Analysis, DidMerge, EGraph, Id};
 
-use super::node::{ConstValue, Node, NodeOp, Scalar};
-use crate::hlo::{ArrayShape, BinaryOp, Shape, UnaryOp, shape_rules};
+use super::node::{Node, NodeOp};
+use crate::hlo::{ArrayShape, BinaryOp, Literal, Scalar, Shape, UnaryOp, shape_rules};
 
 pub type HloGraph = EGraph<Node, ShapeAnalysis>;
 
@@ -36,16 +37,20 @@ impl Analysis<Node> for ShapeAnalysis {
             | NodeOp::Reshape { .. }
             | NodeOp::Transpose { .. }
             | NodeOp::Slice { .. } => child(0).splat,
-            NodeOp::Unary(UnaryOp::Negate) => match child(0).splat {
-                Some(Scalar::F32(b)) => Some(Scalar::f32(-f32::from_bits(b))),
-                _ => None,
-            },
+            NodeOp::Unary(op) => child(0)
+                .splat
+                .filter(|x| folds_unary(*op, x))
+                .map(|x| Scalar::unary(*op, x)),
             NodeOp::Binary(op) => match (child(0).splat, child(1).splat) {
-                (Some(Scalar::F32(a)), Some(Scalar::F32(b))) => {
-                    fold(*op, f32::from_bits(a), f32::from_bits(b)).map(Scalar::f32)
-                }
+                (Some(a), Some(b)) if folds_binary(*op, &a) => Some(Scalar::binary(*op, a, b)),
                 _ => None,
             },
+            NodeOp::Compare(direction) => match (child(0).splat, child(1).splat) {
+                (Some(a), Some(b)) => Some(Scalar::compare(*direction, a, b)),
+                _ => None,
+            },
+            NodeOp::Convert(to) => child(0).splat.map(|x| x.convert(*to)),
+            NodeOp::BitcastConvert(to) => child(0).splat.map(|x| x.bitcast_convert(*to)),
             _ => None,
         };
         Info { shape, splat }
@@ -71,7 +76,7 @@ impl Analysis<Node> for ShapeAnalysis {
         let Some(value) = splat else { return };
         let scalar = egraph.add(Node::new(
             NodeOp::Constant {
-                value: ConstValue::scalar(value),
+                value: Literal::scalar(value),
                 dims: vec![],
             },
             vec![],
@@ -100,9 +105,16 @@ pub fn result_shape<'a>(
     let first = || shape_of(children[0]);
     Ok(match op {
         NodeOp::Parameter { shape, .. } => ArrayShape::new(shape.element, shape.dims.clone()),
-        NodeOp::Constant { value, dims } => ArrayShape::new(value.element(), dims.clone()),
+        NodeOp::Constant { value, dims } => ArrayShape::new(value.element_type(), dims.clone()),
         NodeOp::Iota { shape, .. } => shape.clone(),
         NodeOp::Convert(element) => ArrayShape::new(*element, first().dims.clone()),
+        NodeOp::BitcastConvert(element) => {
+            let operand = first();
+            if operand.element.bit_width() != element.bit_width() {
+                return Err(format!("bitcast-convert of {operand} to {element}"));
+            }
+            ArrayShape::new(*element, operand.dims.clone())
+        }
         NodeOp::Broadcast { dimensions, dims } => {
             let operand = first();
             let shape = ArrayShape::new(operand.element, dims.clone());
@@ -141,16 +153,22 @@ pub fn result_shape<'a>(
     })
 }
 
-/// `a op b` when IEEE arithmetic makes it exact to compute at compile time.
-fn fold(op: BinaryOp, a: f32, b: f32) -> Option<f32> {
-    match op {
-        BinaryOp::Add => Some(a + b),
-        BinaryOp::Subtract => Some(a - b),
-        BinaryOp::Multiply => Some(a * b),
-        BinaryOp::Divide => Some(a / b),
-        // XLA's max/min propagate NaN where Rust's do not: fold only numbers.
-        BinaryOp::Maximum if !a.is_nan() && !b.is_nan() => Some(a.max(b)),
-        BinaryOp::Minimum if !a.is_nan() && !b.is_nan() => Some(a.min(b)),
-        _ => None,
-    }
+/// Whether every backend computes `op x` exactly as folding does: integer ops
+/// always, float ops only where IEEE rounding fixes the result (not the
+/// transcendentals, whose backends approximate).
+fn folds_unary(op: UnaryOp, x: &Scalar) -> bool {
+    !x.element.is_float() || op == UnaryOp::Negate
+}
+
+fn folds_binary(op: BinaryOp, x: &Scalar) -> bool {
+    !x.element.is_float()
+        || matches!(
+            op,
+            BinaryOp::Add
+                | BinaryOp::Subtract
+                | BinaryOp::Multiply
+                | BinaryOp::Divide
+                | BinaryOp::Maximum
+                | BinaryOp::Minimum
+        )
 }

@@ -37,7 +37,8 @@ pub fn node_cost(egraph: &HloGraph, class: Id, node: &Node) -> f64 {
         | NodeOp::Compare(_)
         | NodeOp::Select
         | NodeOp::Clamp
-        | NodeOp::Convert(_) => out,
+        | NodeOp::Convert(_)
+        | NodeOp::BitcastConvert(_) => out,
         NodeOp::Reduce { .. } => egraph[node.children[0]].data.shape.element_count() as f64,
         NodeOp::Dot(dims) => {
             let lhs = &egraph[node.children[0]].data.shape;

@@ -20,8 +20,10 @@ pub enum NodeOp {
         index: usize,
         shape: ArrayShape,
     },
+    /// Literals hash and compare by their elements' bits: `-0.0` and `0.0`
+    /// differ, a NaN equals itself.
     Constant {
-        value: ConstValue,
+        value: Literal,
         dims: Vec<usize>,
     },
     Iota {
@@ -30,6 +32,7 @@ pub enum NodeOp {
     },
     Unary(UnaryOp),
     Convert(ElementType),
+    BitcastConvert(ElementType),
     Binary(BinaryOp),
     Compare(Direction),
     Select,
@@ -57,101 +60,14 @@ pub enum NodeOp {
     },
 }
 
-/// A constant's elements, floats by their bits so that nodes hash and compare
-/// exactly (`-0.0` and `0.0` differ, a NaN equals itself).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ConstValue {
-    F32(Vec<u32>),
-    S32(Vec<i32>),
-    Pred(Vec<bool>),
-}
-
-impl ConstValue {
-    pub fn from_literal(literal: &Literal) -> ConstValue {
-        match literal {
-            Literal::F32(v) => ConstValue::F32(v.iter().map(|x| x.to_bits()).collect()),
-            Literal::S32(v) => ConstValue::S32(v.clone()),
-            Literal::Pred(v) => ConstValue::Pred(v.clone()),
-        }
-    }
-
-    pub fn to_literal(&self) -> Literal {
-        match self {
-            ConstValue::F32(v) => Literal::F32(v.iter().map(|&b| f32::from_bits(b)).collect()),
-            ConstValue::S32(v) => Literal::S32(v.clone()),
-            ConstValue::Pred(v) => Literal::Pred(v.clone()),
-        }
-    }
-
-    pub fn scalar(value: Scalar) -> ConstValue {
-        match value {
-            Scalar::F32(b) => ConstValue::F32(vec![b]),
-            Scalar::S32(v) => ConstValue::S32(vec![v]),
-            Scalar::Pred(v) => ConstValue::Pred(vec![v]),
-        }
-    }
-
-    /// The one value every element has, if they all have the same.
-    pub fn splat(&self) -> Option<Scalar> {
-        fn same<T: Copy + PartialEq>(v: &[T]) -> Option<T> {
-            let first = *v.first()?;
-            v.iter().all(|&x| x == first).then_some(first)
-        }
-        match self {
-            ConstValue::F32(v) => same(v).map(Scalar::F32),
-            ConstValue::S32(v) => same(v).map(Scalar::S32),
-            ConstValue::Pred(v) => same(v).map(Scalar::Pred),
-        }
-    }
-
-    pub fn element(&self) -> ElementType {
-        match self {
-            ConstValue::F32(_) => ElementType::F32,
-            ConstValue::S32(_) => ElementType::S32,
-            ConstValue::Pred(_) => ElementType::Pred,
-        }
-    }
-}
-
-/// One element value, floats by their bits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Scalar {
-    F32(u32),
-    S32(i32),
-    Pred(bool),
-}
-
-impl Scalar {
-    pub fn f32(x: f32) -> Scalar {
-        Scalar::F32(x.to_bits())
-    }
-
-    /// The value as an f32, for float scalars.
-    pub fn as_f32(self) -> Option<f32> {
-        match self {
-            Scalar::F32(b) => Some(f32::from_bits(b)),
-            _ => None,
-        }
-    }
-
-    /// Whether the scalar is the number `x` (in its own type).
-    pub fn is(self, x: i32) -> bool {
-        match self {
-            Scalar::F32(b) => f32::from_bits(b) == x as f32,
-            Scalar::S32(v) => v == x,
-            Scalar::Pred(_) => false,
-        }
-    }
-}
-
 impl NodeOp {
     /// The HLO op, and the result shape for ops whose shape is an attribute.
     pub fn to_hlo(&self, element: ElementType) -> (Op, Option<ArrayShape>) {
         match self {
             NodeOp::Parameter { index, shape } => (Op::Parameter(*index), Some(shape.clone())),
             NodeOp::Constant { value, dims } => (
-                Op::Constant(value.to_literal()),
-                Some(ArrayShape::new(value.element(), dims.clone())),
+                Op::Constant(value.clone()),
+                Some(ArrayShape::new(value.element_type(), dims.clone())),
             ),
             NodeOp::Iota { dimension, shape } => (
                 Op::Iota {
@@ -161,6 +77,7 @@ impl NodeOp {
             ),
             NodeOp::Unary(u) => (Op::Unary(*u), None),
             NodeOp::Convert(_) => (Op::Convert, None),
+            NodeOp::BitcastConvert(_) => (Op::BitcastConvert, None),
             NodeOp::Binary(b) => (Op::Binary(*b), None),
             NodeOp::Compare(d) => (Op::Compare(*d), None),
             NodeOp::Select => (Op::Select, None),

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use egg::Id;
 
 use super::analysis::{HloGraph, result_shape};
-use super::node::{Node, NodeOp, Scalar};
+use super::node::{Node, NodeOp};
 use crate::hlo::ArrayShape;
+use crate::hlo::Scalar;
 
 /// A rule's search: given an e-node of a class, push the right-hand sides that
 /// equal it.

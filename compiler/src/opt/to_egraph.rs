@@ -4,7 +4,7 @@
 use egg::Id;
 
 use super::analysis::HloGraph;
-use super::node::{ConstValue, Node, NodeOp};
+use super::node::{Node, NodeOp};
 use crate::hlo::{ArrayShape, Computation, InstrId, Module, Op};
 
 /// The program as the e-graph sees it: its outputs, and what extraction needs to
@@ -135,7 +135,7 @@ fn convert(
 fn node_op(op: &Op, shape: &ArrayShape) -> NodeOp {
     match op {
         Op::Constant(literal) => NodeOp::Constant {
-            value: ConstValue::from_literal(literal),
+            value: literal.clone(),
             dims: shape.dims.clone(),
         },
         Op::Iota { dimension } => NodeOp::Iota {
@@ -144,6 +144,7 @@ fn node_op(op: &Op, shape: &ArrayShape) -> NodeOp {
         },
         Op::Unary(u) => NodeOp::Unary(*u),
         Op::Convert => NodeOp::Convert(shape.element),
+        Op::BitcastConvert => NodeOp::BitcastConvert(shape.element),
         Op::Binary(b) => NodeOp::Binary(*b),
         Op::Compare(d) => NodeOp::Compare(*d),
         Op::Select => NodeOp::Select,

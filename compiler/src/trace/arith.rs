@@ -5,17 +5,19 @@
 use omelet_grammar::omelet::BinaryOp;
 
 use crate::error::ErrorKind;
-use crate::hlo::{self, Direction, DotDims, ElementType, UnaryOp};
+use crate::hlo::{self, Direction, DotDims, ElementType, Kind, Number, Scalar, UnaryOp};
 
-use super::graph::{Failure, Graph, OpResult, Scalar, shape_error};
+use super::graph::{Failure, Graph, OpResult, shape_error};
 use super::value::{Tensor, Value, user_dtype, user_type};
 
-fn rank(element: ElementType) -> u8 {
-    match element {
-        ElementType::Pred => 0,
-        ElementType::S32 => 1,
-        ElementType::F32 => 2,
-    }
+/// bool < integers < floats, wider above narrower.
+fn rank(element: ElementType) -> u32 {
+    let kind = match element.kind() {
+        Kind::Pred => 0,
+        Kind::Unsigned | Kind::Signed => 1,
+        Kind::Float => 2,
+    };
+    kind * 100 + element.bit_width()
 }
 
 fn wider(a: ElementType, b: ElementType) -> ElementType {
@@ -49,27 +51,29 @@ pub fn promoted(values: &[&Value]) -> Option<ElementType> {
 
 /// A value as an array of `element`: arrays convert, scalars become constants.
 pub fn to_tensor(g: &mut Graph, value: &Value, element: ElementType) -> OpResult<Tensor> {
-    let scalar = match (value, element) {
-        (Value::Tensor(t), _) => return g.convert(t, element),
-        (Value::Float(f), ElementType::F32) => Scalar::F32(*f as f32),
-        (Value::Int(i), ElementType::F32) => Scalar::F32(*i as f32),
-        (Value::Bool(b), ElementType::F32) => Scalar::F32(*b as u8 as f32),
-        (Value::Int(i), ElementType::S32) => Scalar::S32(
-            i32::try_from(*i)
-                .map_err(|_| (ErrorKind::Value, format!("integer {i} does not fit in i32")))?,
-        ),
-        (Value::Bool(b), ElementType::S32) => Scalar::S32(*b as i32),
-        (Value::Bool(b), ElementType::Pred) => Scalar::Pred(*b),
-        (Value::Int(i), ElementType::Pred) => Scalar::Pred(*i != 0),
-        (Value::Float(f), ElementType::Pred) => Scalar::Pred(*f != 0.0),
-        (Value::Float(_), ElementType::S32) => unreachable!("promotion makes floats f32"),
-        (other, _) => {
+    let number = match value {
+        Value::Tensor(t) => return g.convert(t, element),
+        Value::Float(f) => Number::Float(*f),
+        Value::Int(i) => Number::Int(*i as i128),
+        Value::Bool(b) => Number::Bool(*b),
+        other => {
             return Err((
                 ErrorKind::Value,
                 format!("expected an array or a number, found {}", other.describe()),
             ));
         }
     };
+    let scalar = Scalar::from_number(element, number);
+    // As in JAX, a literal integer must fit the type it meets; it never wraps.
+    if let Number::Int(i) = number
+        && element.is_integer()
+        && scalar.to_number() != number
+    {
+        return Err((
+            ErrorKind::Value,
+            format!("integer {i} does not fit in {}", user_dtype(element)),
+        ));
+    }
     g.scalar(scalar)
 }
 
@@ -207,7 +211,7 @@ fn power(g: &mut Graph, base: &Value, exponent: &Value) -> OpResult<Tensor> {
             if *n >= 0 {
                 return Ok(result);
             }
-            let one = g.full(Scalar::F32(1.0), result.dims())?;
+            let one = g.full(Scalar::f32(1.0), result.dims())?;
             return g.emit(hlo::Op::Binary(hlo::BinaryOp::Divide), &[&one, &result]);
         }
     }
@@ -216,10 +220,7 @@ fn power(g: &mut Graph, base: &Value, exponent: &Value) -> OpResult<Tensor> {
 
 /// `x ** n` by repeated squaring.
 fn integer_pow(g: &mut Graph, x: &Tensor, n: u64) -> OpResult<Tensor> {
-    let one = match x.element() {
-        ElementType::F32 => Scalar::F32(1.0),
-        _ => Scalar::S32(1),
-    };
+    let one = Scalar::int(x.element(), 1);
     if n == 0 {
         return g.full(one, x.dims());
     }

@@ -4,12 +4,12 @@
 use omelet_grammar::omelet::BinaryOp;
 
 use crate::error::{CompileError, ErrorKind, Span};
-use crate::hlo::{self, ElementType, ReduceOp, UnaryOp};
+use crate::hlo::{self, Domain, Element, ElementType, ReduceOp, Scalar, UnaryOp};
 
 use super::arguments::{self, Argument};
 use super::arith;
 use super::eval::{Tracer, at, fail};
-use super::graph::{OpResult, Scalar};
+use super::graph::OpResult;
 use super::nn;
 use super::shape_builtins;
 use super::value::{Tensor, Value, user_type};
@@ -23,31 +23,17 @@ pub struct Builtin {
 }
 
 enum Run {
+    /// An HLO elementwise op of one operand, as it is.
+    Unary(UnaryOp),
     Math(Math),
     Reduce(Reduction),
     Fn(fn(&mut Tracer, &Args) -> Result<Value, CompileError>),
 }
 
+/// Unary builtins that are not one HLO op.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Math {
-    Neg,
-    Abs,
-    Sign,
-    Exp,
-    Expm1,
-    Log,
-    Log1p,
-    Sqrt,
-    Rsqrt,
-    Tanh,
-    Sigmoid,
     Relu,
-    Sin,
-    Cos,
-    Erf,
-    Floor,
-    Ceil,
-    Round,
     Square,
     Reciprocal,
 }
@@ -79,24 +65,27 @@ const X: &[&str] = &["x"];
 const REDUCE: &[&str] = &["x", "axis", "keepdims"];
 
 static BUILTINS: &[Builtin] = &[
-    b("neg", X, 1, Run::Math(Math::Neg)),
-    b("abs", X, 1, Run::Math(Math::Abs)),
-    b("sign", X, 1, Run::Math(Math::Sign)),
-    b("exp", X, 1, Run::Math(Math::Exp)),
-    b("expm1", X, 1, Run::Math(Math::Expm1)),
-    b("log", X, 1, Run::Math(Math::Log)),
-    b("log1p", X, 1, Run::Math(Math::Log1p)),
-    b("sqrt", X, 1, Run::Math(Math::Sqrt)),
-    b("rsqrt", X, 1, Run::Math(Math::Rsqrt)),
-    b("tanh", X, 1, Run::Math(Math::Tanh)),
-    b("sigmoid", X, 1, Run::Math(Math::Sigmoid)),
+    b("neg", X, 1, Run::Unary(UnaryOp::Negate)),
+    b("abs", X, 1, Run::Unary(UnaryOp::Abs)),
+    b("sign", X, 1, Run::Unary(UnaryOp::Sign)),
+    b("exp", X, 1, Run::Unary(UnaryOp::Exp)),
+    b("expm1", X, 1, Run::Unary(UnaryOp::Expm1)),
+    b("log", X, 1, Run::Unary(UnaryOp::Log)),
+    b("log1p", X, 1, Run::Unary(UnaryOp::Log1p)),
+    b("sqrt", X, 1, Run::Unary(UnaryOp::Sqrt)),
+    b("rsqrt", X, 1, Run::Unary(UnaryOp::Rsqrt)),
+    b("cbrt", X, 1, Run::Unary(UnaryOp::Cbrt)),
+    b("tanh", X, 1, Run::Unary(UnaryOp::Tanh)),
+    b("sigmoid", X, 1, Run::Unary(UnaryOp::Logistic)),
     b("relu", X, 1, Run::Math(Math::Relu)),
-    b("sin", X, 1, Run::Math(Math::Sin)),
-    b("cos", X, 1, Run::Math(Math::Cos)),
-    b("erf", X, 1, Run::Math(Math::Erf)),
-    b("floor", X, 1, Run::Math(Math::Floor)),
-    b("ceil", X, 1, Run::Math(Math::Ceil)),
-    b("round", X, 1, Run::Math(Math::Round)),
+    b("sin", X, 1, Run::Unary(UnaryOp::Sin)),
+    b("cos", X, 1, Run::Unary(UnaryOp::Cos)),
+    b("tan", X, 1, Run::Unary(UnaryOp::Tan)),
+    b("erf", X, 1, Run::Unary(UnaryOp::Erf)),
+    b("floor", X, 1, Run::Unary(UnaryOp::Floor)),
+    b("ceil", X, 1, Run::Unary(UnaryOp::Ceil)),
+    b("round", X, 1, Run::Unary(UnaryOp::RoundNearestEven)),
+    b("isfinite", X, 1, Run::Unary(UnaryOp::IsFinite)),
     b("square", X, 1, Run::Math(Math::Square)),
     b("reciprocal", X, 1, Run::Math(Math::Reciprocal)),
     b("maximum", &["a", "b"], 2, Run::Fn(maximum)),
@@ -389,6 +378,7 @@ impl Builtin {
             slots,
         };
         match self.run {
+            Run::Unary(op) => unary(tracer, op, &args),
             Run::Math(m) => math(tracer, m, &args),
             Run::Reduce(r) => reduce(tracer, r, &args).map(Value::Tensor),
             Run::Fn(f) => f(tracer, &args),
@@ -396,125 +386,87 @@ impl Builtin {
     }
 }
 
-fn math(tracer: &mut Tracer, m: Math, args: &Args) -> Result<Value, CompileError> {
+/// One HLO op on an array, or on a compile-time number (folded in f64, or in i64
+/// where the op keeps integers integers).
+fn unary(tracer: &mut Tracer, op: UnaryOp, args: &Args) -> Result<Value, CompileError> {
     let span = args.span(0);
     let value = args.operand(0)?;
-    if let Some(v) = fold_math(m, &value) {
-        return Ok(v);
+    // Integers are already whole: floor, ceil and round leave them be.
+    let whole = matches!(
+        op,
+        UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::RoundNearestEven
+    );
+    match value {
+        Value::Int(i) if whole => return Ok(Value::Int(i)),
+        Value::Int(i) if op.domain().contains(ElementType::S64) => {
+            return Ok(Value::Int(<i64 as Element>::unary(op, i)));
+        }
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) if op == UnaryOp::IsFinite => {
+            let x = as_f64(&value).unwrap_or(0.0);
+            return Ok(Value::Bool(x.is_finite()));
+        }
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) if op.domain() == Domain::Float => {
+            let x = as_f64(&value).unwrap_or(matches!(value, Value::Bool(true)) as u8 as f64);
+            return Ok(Value::Float(<f64 as Element>::unary(op, x)));
+        }
+        _ => {}
     }
     let t = tracer.tensor(&value, span)?;
     let g = &mut tracer.graph;
-    let float = |g: &mut super::graph::Graph, t: &Tensor| g.convert(t, ElementType::F32);
     let result = (|| {
-        let op = |g: &mut super::graph::Graph, op: UnaryOp, t: &Tensor| {
-            let f = float(g, t)?;
-            g.emit(hlo::Op::Unary(op), &[&f])
+        if whole && !t.element().is_float() {
+            return Ok(t.clone());
+        }
+        // As in JAX: float ops promote integers and bools to f32, numeric ones
+        // bools to i32.
+        let operand = match (op.domain(), t.element()) {
+            (Domain::Float, e) if !e.is_float() => g.convert(&t, ElementType::F32)?,
+            (Domain::Numeric, ElementType::Pred) => g.convert(&t, ElementType::S32)?,
+            _ => t.clone(),
         };
-        let numeric = |g: &mut super::graph::Graph, t: &Tensor| match t.element() {
-            ElementType::Pred => g.convert(t, ElementType::S32),
-            _ => Ok(t.clone()),
+        g.emit(hlo::Op::Unary(op), &[&operand])
+    })();
+    result.located(args)
+}
+
+fn math(tracer: &mut Tracer, m: Math, args: &Args) -> Result<Value, CompileError> {
+    let span = args.span(0);
+    let value = args.operand(0)?;
+    match value {
+        Value::Int(i) => {
+            return Ok(match m {
+                Math::Relu => Value::Int(i.max(0)),
+                Math::Square => Value::Int(i.wrapping_mul(i)),
+                Math::Reciprocal => Value::Float(1.0 / i as f64),
+            });
+        }
+        Value::Float(x) => {
+            return Ok(Value::Float(match m {
+                Math::Relu => x.max(0.0),
+                Math::Square => x * x,
+                Math::Reciprocal => 1.0 / x,
+            }));
+        }
+        _ => {}
+    }
+    let t = tracer.tensor(&value, span)?;
+    let g = &mut tracer.graph;
+    let result = (|| {
+        let n = match t.element() {
+            ElementType::Pred => g.convert(&t, ElementType::S32)?,
+            _ => t.clone(),
         };
         match m {
-            Math::Neg => {
-                let n = numeric(g, &t)?;
-                g.emit(hlo::Op::Unary(UnaryOp::Negate), &[&n])
-            }
-            Math::Abs => {
-                let n = numeric(g, &t)?;
-                g.emit(hlo::Op::Unary(UnaryOp::Abs), &[&n])
-            }
-            Math::Sign => {
-                let n = numeric(g, &t)?;
-                g.emit(hlo::Op::Unary(UnaryOp::Sign), &[&n])
-            }
-            Math::Exp => op(g, UnaryOp::Exp, &t),
-            Math::Expm1 => op(g, UnaryOp::Expm1, &t),
-            Math::Log => op(g, UnaryOp::Log, &t),
-            Math::Log1p => op(g, UnaryOp::Log1p, &t),
-            Math::Sqrt => op(g, UnaryOp::Sqrt, &t),
-            Math::Rsqrt => op(g, UnaryOp::Rsqrt, &t),
-            Math::Tanh => op(g, UnaryOp::Tanh, &t),
-            Math::Sigmoid => op(g, UnaryOp::Logistic, &t),
-            Math::Sin => op(g, UnaryOp::Sin, &t),
-            Math::Cos => op(g, UnaryOp::Cos, &t),
-            Math::Erf => op(g, UnaryOp::Erf, &t),
-            // Integers are already whole: floor, ceil and round leave them be.
-            Math::Floor | Math::Ceil | Math::Round if t.element() == ElementType::S32 => {
-                Ok(t.clone())
-            }
-            Math::Floor => op(g, UnaryOp::Floor, &t),
-            Math::Ceil => op(g, UnaryOp::Ceil, &t),
-            Math::Round => op(g, UnaryOp::RoundNearestEven, &t),
-            Math::Square => {
-                let n = numeric(g, &t)?;
-                g.emit(hlo::Op::Binary(hlo::BinaryOp::Multiply), &[&n, &n])
-            }
+            Math::Square => g.emit(hlo::Op::Binary(hlo::BinaryOp::Multiply), &[&n, &n]),
             Math::Relu => {
-                let n = numeric(g, &t)?;
                 arith::elementwise(g, hlo::BinaryOp::Maximum, &Value::Tensor(n), &Value::Int(0))
             }
             Math::Reciprocal => {
-                let n = numeric(g, &t)?;
                 arith::elementwise(g, hlo::BinaryOp::Divide, &Value::Int(1), &Value::Tensor(n))
             }
         }
     })();
     result.located(args)
-}
-
-/// Unary math on a compile-time number, in f64 (integers stay integers where the
-/// op keeps them whole).
-fn fold_math(m: Math, v: &Value) -> Option<Value> {
-    let x = match v {
-        Value::Int(i) => {
-            let int = match m {
-                Math::Neg => i.checked_neg(),
-                Math::Abs => i.checked_abs(),
-                Math::Sign => Some(i.signum()),
-                Math::Square => i.checked_mul(*i),
-                Math::Relu => Some((*i).max(0)),
-                Math::Floor | Math::Ceil | Math::Round => Some(*i),
-                _ => None,
-            };
-            if let Some(r) = int {
-                return Some(Value::Int(r));
-            }
-            *i as f64
-        }
-        Value::Float(f) => *f,
-        Value::Bool(b) => *b as u8 as f64,
-        _ => return None,
-    };
-    Some(Value::Float(match m {
-        Math::Neg => -x,
-        Math::Abs => x.abs(),
-        Math::Sign => {
-            if x > 0.0 {
-                1.0
-            } else if x < 0.0 {
-                -1.0
-            } else {
-                x
-            }
-        }
-        Math::Exp => x.exp(),
-        Math::Expm1 => x.exp_m1(),
-        Math::Log => x.ln(),
-        Math::Log1p => x.ln_1p(),
-        Math::Sqrt => x.sqrt(),
-        Math::Rsqrt => 1.0 / x.sqrt(),
-        Math::Tanh => x.tanh(),
-        Math::Sigmoid => 1.0 / (1.0 + (-x).exp()),
-        Math::Relu => x.max(0.0),
-        Math::Sin => x.sin(),
-        Math::Cos => x.cos(),
-        Math::Erf => libm::erf(x),
-        Math::Floor => x.floor(),
-        Math::Ceil => x.ceil(),
-        Math::Round => x.round_ties_even(),
-        Math::Square => x * x,
-        Math::Reciprocal => 1.0 / x,
-    }))
 }
 
 /// `maximum`/`minimum` of two operands: folded when both are numbers (NaN wins,
@@ -662,7 +614,7 @@ pub fn reduce_tensor(
     let mut r = g.reduce(&input, axes, reducer)?;
     if kind == Reduction::Mean {
         let count: usize = axes.iter().map(|&a| t.dims()[a]).product();
-        let n = g.full(Scalar::F32(count as f32), r.dims())?;
+        let n = g.full(Scalar::f32(count as f32), r.dims())?;
         r = g.emit(hlo::Op::Binary(hlo::BinaryOp::Divide), &[&r, &n])?;
     }
     if keepdims {

@@ -5,8 +5,8 @@
 
 use crate::error::ErrorKind;
 use crate::hlo::{
-    ArrayShape, ComputationBuilder, Direction, DotDims, ElementType, Literal, Op, ReduceOp, Shape,
-    SliceDim,
+    ArrayShape, ComputationBuilder, Direction, DotDims, ElementType, Literal, Op, ReduceOp, Scalar,
+    Shape, SliceDim,
 };
 use crate::import::{MAX_ELEMENTS, MAX_RANK};
 
@@ -61,14 +61,6 @@ pub fn check_size(element: ElementType, dims: &[usize]) -> OpResult<()> {
 pub struct Graph {
     pub builder: ComputationBuilder,
     count: usize,
-}
-
-/// A scalar constant's value.
-#[derive(Clone, Copy, Debug)]
-pub enum Scalar {
-    F32(f32),
-    S32(i32),
-    Pred(bool),
 }
 
 impl Graph {
@@ -143,12 +135,12 @@ impl Graph {
     }
 
     pub fn scalar(&mut self, value: Scalar) -> OpResult<Tensor> {
-        let (literal, element) = match value {
-            Scalar::F32(v) => (Literal::F32(vec![v]), ElementType::F32),
-            Scalar::S32(v) => (Literal::S32(vec![v]), ElementType::S32),
-            Scalar::Pred(v) => (Literal::Pred(vec![v]), ElementType::Pred),
-        };
-        self.emit_shaped(Op::Constant(literal), &[], element, vec![])
+        self.emit_shaped(
+            Op::Constant(Literal::scalar(value)),
+            &[],
+            value.element,
+            vec![],
+        )
     }
 
     /// An array of `dims` filled with `value`: a scalar constant, broadcast.
@@ -261,18 +253,7 @@ impl Graph {
 
     /// Reduces over `axes` (distinct, in range) with the combiner's identity as init.
     pub fn reduce(&mut self, t: &Tensor, axes: &[usize], reducer: ReduceOp) -> OpResult<Tensor> {
-        let init = match (reducer, t.element()) {
-            (ReduceOp::Add, ElementType::F32) => Scalar::F32(0.0),
-            (ReduceOp::Add, _) => Scalar::S32(0),
-            (ReduceOp::Multiply, ElementType::F32) => Scalar::F32(1.0),
-            (ReduceOp::Multiply, _) => Scalar::S32(1),
-            (ReduceOp::Maximum, ElementType::F32) => Scalar::F32(f32::NEG_INFINITY),
-            (ReduceOp::Maximum, _) => Scalar::S32(i32::MIN),
-            (ReduceOp::Minimum, ElementType::F32) => Scalar::F32(f32::INFINITY),
-            (ReduceOp::Minimum, _) => Scalar::S32(i32::MAX),
-            (ReduceOp::And, _) => Scalar::Pred(true),
-            (ReduceOp::Or, _) => Scalar::Pred(false),
-        };
+        let init = reducer.identity(t.element());
         let init = self.scalar(init)?;
         let mut dimensions = axes.to_vec();
         dimensions.sort_unstable();

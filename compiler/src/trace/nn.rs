@@ -103,7 +103,7 @@ pub fn logsumexp(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError
         let max = reduce_tensor(tracer, Reduction::Max, &x, &axes, true)?;
         let g = &mut tracer.graph;
         let finite = unary(g, UnaryOp::IsFinite, &max)?;
-        let zero = g.full(super::graph::Scalar::F32(0.0), max.dims())?;
+        let zero = g.full(crate::hlo::Scalar::f32(0.0), max.dims())?;
         let m = g.select(&finite, &max, &zero)?;
         let s = op(g, BinaryOp::Sub, &x, &m)?;
         let e = unary(g, UnaryOp::Exp, &s)?;

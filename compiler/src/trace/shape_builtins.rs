@@ -9,8 +9,8 @@ use crate::import::MAX_RANK;
 use super::arith;
 use super::builtins::{Args, Located};
 use super::eval::{Tracer, at, fail};
-use super::graph::Scalar;
 use super::value::{Tensor, Value, user_type};
+use crate::hlo::{Kind, Number, Scalar};
 
 pub fn reshape(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     let t = args.tensor(tracer, 0)?;
@@ -191,12 +191,12 @@ pub fn concat(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
 
 pub fn zeros(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     let dims = args.shape(0)?;
-    tracer.graph.full(Scalar::F32(0.0), &dims).located(args)
+    tracer.graph.full(Scalar::f32(0.0), &dims).located(args)
 }
 
 pub fn ones(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     let dims = args.shape(0)?;
-    tracer.graph.full(Scalar::F32(1.0), &dims).located(args)
+    tracer.graph.full(Scalar::f32(1.0), &dims).located(args)
 }
 
 pub fn full(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
@@ -246,28 +246,26 @@ pub fn eye(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     result.located(args)
 }
 
+/// A conversion: compile-time numbers stay compile-time values of the type's
+/// kind (floats keep f64 precision, as weak Python floats do); arrays convert.
 fn convert(tracer: &mut Tracer, args: &Args, element: ElementType) -> Result<Value, CompileError> {
-    match args.get(0) {
-        Some(Value::Int(i)) => Ok(match element {
-            ElementType::F32 => Value::Float(*i as f64),
-            ElementType::S32 => Value::Int(*i),
-            ElementType::Pred => Value::Bool(*i != 0),
-        }),
-        Some(Value::Float(f)) => Ok(match element {
-            ElementType::F32 => Value::Float(*f),
-            ElementType::S32 => Value::Int(f.trunc() as i64),
-            ElementType::Pred => Value::Bool(*f != 0.0),
-        }),
-        Some(Value::Bool(b)) => Ok(match element {
-            ElementType::F32 => Value::Float(*b as u8 as f64),
-            ElementType::S32 => Value::Int(*b as i64),
-            ElementType::Pred => Value::Bool(*b),
-        }),
+    let number = match args.get(0) {
+        Some(Value::Int(i)) => Number::Int(*i as i128),
+        Some(Value::Float(f)) => Number::Float(*f),
+        Some(Value::Bool(b)) => Number::Bool(*b),
         _ => {
             let t = args.tensor(tracer, 0)?;
-            tracer.graph.convert(&t, element).located(args)
+            return tracer.graph.convert(&t, element).located(args);
         }
-    }
+    };
+    Ok(match (element.kind(), number) {
+        (Kind::Float, Number::Float(f)) => Value::Float(f),
+        _ => match Scalar::from_number(element, number).to_number() {
+            Number::Bool(b) => Value::Bool(b),
+            Number::Int(i) => Value::Int(i as i64),
+            Number::Float(f) => Value::Float(f),
+        },
+    })
 }
 
 pub fn to_f32(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {

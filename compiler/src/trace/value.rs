@@ -89,9 +89,13 @@ impl Value {
 /// The element type's name as scripts write it.
 pub fn user_dtype(element: ElementType) -> &'static str {
     match element {
-        ElementType::F32 => "f32",
-        ElementType::S32 => "i32",
         ElementType::Pred => "bool",
+        ElementType::S8 => "i8",
+        ElementType::S16 => "i16",
+        ElementType::S32 => "i32",
+        ElementType::S64 => "i64",
+        // HLO's names for the rest are the language's.
+        other => other.name(),
     }
 }
 

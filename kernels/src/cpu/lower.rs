@@ -63,6 +63,7 @@ pub fn reg_type(element: ElementType, lanes: u32) -> Type {
     let scalar = match element {
         ElementType::F32 => types::F32,
         ElementType::S32 | ElementType::Pred => types::I32,
+        other => unreachable!("the cpu backend refuses {other} before compiling"),
     };
     if lanes == 1 {
         scalar
@@ -234,6 +235,7 @@ pub fn unary(b: &mut FunctionBuilder, op: UnaryOp, element: ElementType, x: Valu
             let inf = fconst(b, x, f32::INFINITY);
             fcmp(b, FloatCC::LessThan, magnitude, inf)
         }
+        (op, _) => unreachable!("the cpu backend refuses {} before compiling", op.opcode()),
     }
 }
 
@@ -273,6 +275,7 @@ pub fn binary(
         BinaryOp::Power => per_lane(b, x, y, &mut |b, x, y| call(b, Helper::PowS32, x, y)),
         BinaryOp::And => b.ins().band(x, y),
         BinaryOp::Or => b.ins().bor(x, y),
+        op => unreachable!("the cpu backend refuses {} before compiling", op.opcode()),
     }
 }
 

@@ -174,9 +174,9 @@ fn embedded_constants(kernel: &Kernel) -> Vec<(InstrId, Box<[u8]>)> {
 }
 
 fn literal_bytes(literal: &Literal) -> Box<[u8]> {
-    match literal {
-        Literal::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Literal::S32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Literal::Pred(v) => v.iter().map(|&p| p as u8).collect(),
-    }
+    let size = literal.element_type().byte_size();
+    literal
+        .scalars()
+        .flat_map(|s| s.bits.to_le_bytes().into_iter().take(size))
+        .collect()
 }

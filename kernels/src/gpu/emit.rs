@@ -53,6 +53,7 @@ pub(super) fn reg_type(element: ElementType) -> &'static str {
         ElementType::F32 => "f32",
         ElementType::S32 => "i32",
         ElementType::Pred => "bool",
+        other => unreachable!("the gpu backend refuses {other} before compiling"),
     }
 }
 
@@ -62,6 +63,7 @@ pub(super) fn storage_type(element: ElementType) -> &'static str {
         ElementType::F32 => "f32",
         ElementType::S32 => "i32",
         ElementType::Pred => "u32",
+        other => unreachable!("the gpu backend refuses {other} before compiling"),
     }
 }
 
@@ -377,6 +379,9 @@ impl<'k> Emitter<'k> {
             Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
                 unreachable!("fused bodies compute arrays only")
             }
+            Op::BitcastConvert => {
+                unreachable!("the gpu backend refuses bitcast-convert before compiling")
+            }
         }
     }
 
@@ -421,12 +426,16 @@ impl<'k> Emitter<'k> {
             return format!("{}()", reg_type(shape.element));
         }
         let name = format!("k{}", id.index());
-        let (stored, items): (&str, Vec<String>) = match literal {
-            Literal::F32(v) => (
+        let float = shape.element == ElementType::F32;
+        let (stored, items): (&str, Vec<String>) = match float {
+            true => (
                 "u32",
-                v.iter().map(|x| format!("{:#x}u", x.to_bits())).collect(),
+                literal
+                    .scalars()
+                    .map(|x| format!("{:#x}u", x.bits))
+                    .collect(),
             ),
-            _ => (
+            false => (
                 reg_type(shape.element),
                 (0..literal.len())
                     .map(|i| ops::literal(literal, i))
@@ -444,9 +453,10 @@ impl<'k> Emitter<'k> {
         let order: Vec<usize> = (0..shape.rank()).collect();
         let at = self.linearize(coords, &shape.dims, &order);
         let ty = reg_type(shape.element);
-        match literal {
-            Literal::F32(_) => self.bind(ty, &format!("bitcast<f32>({name}[{at}])")),
-            _ => self.bind(ty, &format!("{name}[{at}]")),
+        if float {
+            self.bind(ty, &format!("bitcast<f32>({name}[{at}])"))
+        } else {
+            self.bind(ty, &format!("{name}[{at}]"))
         }
     }
 

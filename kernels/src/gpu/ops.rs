@@ -128,10 +128,12 @@ impl Helper {
 
 /// Element `i` of a literal, as a WGSL expression.
 pub fn literal(literal: &Literal, i: usize) -> String {
-    match literal {
-        Literal::F32(v) => float(v[i]),
-        Literal::S32(v) => int(v[i]),
-        Literal::Pred(v) => v[i].to_string(),
+    let value = literal.get(i);
+    match literal.element_type() {
+        ElementType::F32 => float(value.get::<f32>()),
+        ElementType::S32 => int(value.get::<i32>()),
+        ElementType::Pred => value.get::<bool>().to_string(),
+        other => unreachable!("the gpu backend refuses {other} before compiling"),
     }
 }
 
@@ -158,6 +160,7 @@ pub fn zero(element: ElementType) -> &'static str {
         ElementType::F32 => "0.0f",
         ElementType::S32 => "0i",
         ElementType::Pred => "false",
+        other => unreachable!("the gpu backend refuses {other} before compiling"),
     }
 }
 
@@ -167,6 +170,7 @@ pub fn from_index(element: ElementType, c: &str) -> String {
         ElementType::F32 => format!("f32({c})"),
         ElementType::S32 => format!("i32({c})"),
         ElementType::Pred => format!("({c} != 0u)"),
+        other => unreachable!("the gpu backend refuses {other} before compiling"),
     }
 }
 
@@ -202,6 +206,7 @@ pub fn unary(e: &mut Emitter, op: UnaryOp, element: ElementType, x: &str) -> Str
         // WGSL's round is round-half-to-even.
         (UnaryOp::RoundNearestEven, _) => format!("round({x})"),
         (UnaryOp::IsFinite, _) => format!("abs({x}) < bitcast<f32>(0x7f800000u)"),
+        (op, _) => unreachable!("the gpu backend refuses {} before compiling", op.opcode()),
     }
 }
 
@@ -242,6 +247,7 @@ pub fn binary(e: &mut Emitter, op: BinaryOp, element: ElementType, x: &str, y: &
         BinaryOp::Or if pred => format!("{x} || {y}"),
         BinaryOp::And => format!("{x} & {y}"),
         BinaryOp::Or => format!("{x} | {y}"),
+        op => unreachable!("the gpu backend refuses {} before compiling", op.opcode()),
     }
 }
 
@@ -313,6 +319,7 @@ pub fn identity(op: ReduceOp, element: ElementType) -> String {
         (ReduceOp::Minimum | ReduceOp::And, ElementType::Pred) => "true".to_string(),
         (ReduceOp::And, _) => "(-1i)".to_string(),
         (ReduceOp::Or, _) => "0i".to_string(),
+        (_, other) => unreachable!("the gpu backend refuses {other} before compiling"),
     }
 }
 

@@ -546,6 +546,7 @@ fn to_shared(
                 _ => ReduceOp::Maximum,
             },
         ),
+        other => unreachable!("the gpu backend refuses {other} before compiling"),
     }
 }
 

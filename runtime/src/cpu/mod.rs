@@ -54,6 +54,7 @@ impl Executable {
     /// Compiles a fused module (`pipeline::compile(.., Stage::Fused)`).
     pub fn new(module: &Module) -> Result<Executable, RuntimeError> {
         let entry = module.entry();
+        plan::check_supported(module, "cpu", plan::first_types, plan::first_ops)?;
         let kernels = plan::kernels(module)?;
         let code = codegen::compile(&kernels).map_err(RuntimeError::internal)?;
         let parts = kernels.iter().map(thread_parts).collect();
@@ -330,7 +331,7 @@ impl ResultBuffer {
             _ if !shape.has_default_layout() => Self::bytes(shape),
             ElementType::F32 => ResultBuffer::F32(Vec::with_capacity(n), n),
             ElementType::S32 => ResultBuffer::S32(Vec::with_capacity(n), n),
-            ElementType::Pred => Self::bytes(shape),
+            _ => Self::bytes(shape),
         }
     }
 

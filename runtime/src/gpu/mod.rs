@@ -103,6 +103,7 @@ impl Executable {
             workgroup_storage: gpu.limits.max_compute_workgroup_storage_size as usize,
             subgroups: gpu.subgroups,
         };
+        plan::check_supported(module, "gpu", plan::first_types, plan::first_ops)?;
         let described = plan::kernels(module)?;
         let kernels: Vec<GpuKernel> = described
             .iter()

@@ -2,38 +2,32 @@
 //! slice, concatenate, bitcast.
 
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
-use omelet_compiler::hlo::{ArrayShape, ElementType, Literal, SliceDim};
+use omelet_compiler::hlo::{ArrayShape, Element, Literal, Number, SliceDim};
+use omelet_compiler::with_element_type;
 
-use crate::array::Array;
+use crate::array::{Array, ArrayElement, typed};
 
-/// Applies one generic expression to whichever element type `x` holds.
+/// Applies one generic expression to whichever element type `x` holds, giving
+/// an array of the same type.
 macro_rules! each {
     ($x:expr, $a:ident => $body:expr) => {
-        match $x {
-            Array::F32($a) => Array::F32($body),
-            Array::S32($a) => Array::S32($body),
-            Array::Pred($a) => Array::Pred($body),
-        }
+        $crate::each_array!($x, $a => Array::from($body))
     };
 }
 
 pub fn constant(literal: &Literal, shape: &ArrayShape) -> Array {
     let dims = IxDyn(&shape.dims);
     let fail = "the verifier checks the literal's length";
-    match literal {
-        Literal::F32(v) => Array::F32(ArrayD::from_shape_vec(dims, v.clone()).expect(fail)),
-        Literal::S32(v) => Array::S32(ArrayD::from_shape_vec(dims, v.clone()).expect(fail)),
-        Literal::Pred(v) => Array::Pred(ArrayD::from_shape_vec(dims, v.clone()).expect(fail)),
-    }
+    with_element_type!(shape.element, T => {
+        Array::from(ArrayD::from_shape_vec(dims, literal.values::<T>().collect()).expect(fail))
+    })
 }
 
 pub fn iota(shape: &ArrayShape, dimension: usize) -> Array {
     let dims = IxDyn(&shape.dims);
-    match shape.element {
-        ElementType::F32 => Array::F32(ArrayD::from_shape_fn(dims, |i| i[dimension] as f32)),
-        ElementType::S32 => Array::S32(ArrayD::from_shape_fn(dims, |i| i[dimension] as i32)),
-        ElementType::Pred => Array::Pred(ArrayD::from_shape_fn(dims, |i| i[dimension] != 0)),
-    }
+    with_element_type!(shape.element, T => Array::from(ArrayD::from_shape_fn(dims, |i| {
+        <T as Element>::from_number(Number::Int(i[dimension] as i128))
+    })))
 }
 
 /// Operand dimension `i` becomes result dimension `dimensions[i]`; the others repeat.
@@ -72,25 +66,17 @@ pub fn slice(x: &Array, dims: &[SliceDim]) -> Array {
 }
 
 pub fn concatenate(operands: &[&Array], dimension: usize) -> Array {
-    macro_rules! join {
-        ($variant:ident) => {{
-            let views: Vec<_> = operands
-                .iter()
-                .map(|o| match o {
-                    Array::$variant(a) => a.view(),
-                    _ => unreachable!("the verifier checks operand types"),
-                })
-                .collect();
-            Array::$variant(
-                ndarray::concatenate(Axis(dimension), &views).expect("the verifier checks shapes"),
-            )
-        }};
-    }
-    match operands[0] {
-        Array::F32(_) => join!(F32),
-        Array::S32(_) => join!(S32),
-        Array::Pred(_) => join!(Pred),
-    }
+    each!(operands[0], first => {
+        let views: Vec<_> = operands.iter().map(|o| typed_like(first, o).view()).collect();
+        ndarray::concatenate(Axis(dimension), &views).expect("the verifier checks shapes")
+    })
+}
+
+fn typed_like<'a, T: ArrayElement>(_: &ArrayD<T>, x: &'a Array) -> &'a ArrayD<T>
+where
+    Array: From<ArrayD<T>>,
+{
+    typed(x)
 }
 
 /// Reinterprets the operand's elements in physical order: read them as the

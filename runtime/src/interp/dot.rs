@@ -1,15 +1,68 @@
 //! `dot` with general dimension numbers, as a batch of matrix products.
 
 use ndarray::{Array2, ArrayD, Axis, IxDyn, LinalgScalar};
-use omelet_compiler::hlo::DotDims;
+use omelet_compiler::hlo::{BinaryOp, DotDims, Element, ElementType, Number};
 
-use crate::array::Array;
+use super::elementwise::convert;
+use crate::array::{Array, typed};
+use crate::each_array;
 
+/// Floats multiply with ndarray's GEMM; `f16` and `bf16` in f32, rounded once at
+/// the end (as XLA:CPU computes them); integers wrap, element by element.
 pub fn dot(lhs: &Array, rhs: &Array, dims: &DotDims) -> Array {
     match (lhs, rhs) {
         (Array::F32(a), Array::F32(b)) => Array::F32(general_dot(a, b, dims)),
-        (Array::S32(a), Array::S32(b)) => Array::S32(general_dot(a, b, dims)),
-        _ => unreachable!("the verifier checks dot's operand types"),
+        (Array::F64(a), Array::F64(b)) => Array::F64(general_dot(a, b, dims)),
+        (Array::F16(_) | Array::Bf16(_), _) => {
+            let wide = |x: &Array| match convert(x, ElementType::F32) {
+                Array::F32(a) => a,
+                _ => unreachable!("converted to f32"),
+            };
+            let product = Array::F32(general_dot(&wide(lhs), &wide(rhs), dims));
+            convert(&product, lhs.element_type())
+        }
+        _ => {
+            each_array!(lhs, a => Array::from(general_dot(&Wrapping::wrap(a), &Wrapping::wrap(typed(rhs)), dims).mapv(|w| w.0)))
+        }
+    }
+}
+
+/// An integer whose arithmetic wraps, as XLA's does, so that ndarray's GEMM
+/// computes XLA's integer dot.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+struct Wrapping<T>(T);
+
+impl<T: Element> Wrapping<T> {
+    fn wrap(a: &ArrayD<T>) -> ArrayD<Wrapping<T>> {
+        a.mapv(Wrapping)
+    }
+}
+
+macro_rules! wrapping_ops {
+    ($($trait:ident $method:ident $op:ident),*) => {$(
+        impl<T: Element> std::ops::$trait for Wrapping<T> {
+            type Output = Wrapping<T>;
+            fn $method(self, other: Wrapping<T>) -> Wrapping<T> {
+                Wrapping(T::binary(BinaryOp::$op, self.0, other.0))
+            }
+        }
+    )*};
+}
+
+wrapping_ops!(Add add Add, Sub sub Subtract, Mul mul Multiply, Div div Divide);
+
+impl<T: Element> num_traits::Zero for Wrapping<T> {
+    fn zero() -> Self {
+        Wrapping(T::from_number(Number::Int(0)))
+    }
+    fn is_zero(&self) -> bool {
+        *self == Self::zero()
+    }
+}
+
+impl<T: Element> num_traits::One for Wrapping<T> {
+    fn one() -> Self {
+        Wrapping(T::from_number(Number::Int(1)))
     }
 }
 

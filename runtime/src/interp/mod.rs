@@ -104,6 +104,7 @@ fn evaluate_array_op(comp: &Computation, id: InstrId, operands: &[&Array]) -> Ar
         Op::Iota { dimension } => data::iota(shape, *dimension),
         Op::Unary(op) => elementwise::unary(*op, operands[0]),
         Op::Convert => elementwise::convert(operands[0], shape.element),
+        Op::BitcastConvert => elementwise::bitcast_convert(operands[0], shape.element),
         Op::Binary(op) => elementwise::binary(*op, operands[0], operands[1]),
         Op::Compare(direction) => elementwise::compare(*direction, operands[0], operands[1]),
         Op::Select => elementwise::select(operands[0], operands[1], operands[2]),

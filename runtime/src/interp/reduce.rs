@@ -3,50 +3,17 @@
 use ndarray::{ArrayD, Axis, IxDyn};
 use omelet_compiler::hlo::ReduceOp;
 
-use super::elementwise::{max_f32, min_f32};
-use crate::array::Array;
+use omelet_compiler::hlo::Element;
+
+use crate::array::{Array, typed};
+use crate::each_array;
 
 pub fn reduce(x: &Array, init: &Array, dimensions: &[usize], reducer: ReduceOp) -> Array {
-    match (x, init) {
-        (Array::F32(a), Array::F32(i)) => Array::F32(reduce_with(
-            a,
-            i[[]],
-            dimensions,
-            match reducer {
-                ReduceOp::Add => |p, q| p + q,
-                ReduceOp::Multiply => |p, q| p * q,
-                ReduceOp::Maximum => max_f32,
-                ReduceOp::Minimum => min_f32,
-                ReduceOp::And | ReduceOp::Or => unreachable!("not defined on f32"),
-            },
-        )),
-        (Array::S32(a), Array::S32(i)) => Array::S32(reduce_with(
-            a,
-            i[[]],
-            dimensions,
-            match reducer {
-                ReduceOp::Add => i32::wrapping_add,
-                ReduceOp::Multiply => i32::wrapping_mul,
-                ReduceOp::Maximum => |p, q| p.max(q),
-                ReduceOp::Minimum => |p, q| p.min(q),
-                ReduceOp::And => |p, q| p & q,
-                ReduceOp::Or => |p, q| p | q,
-            },
-        )),
-        (Array::Pred(a), Array::Pred(i)) => Array::Pred(reduce_with(
-            a,
-            i[[]],
-            dimensions,
-            match reducer {
-                ReduceOp::And | ReduceOp::Minimum => |p, q| p & q,
-                ReduceOp::Or | ReduceOp::Maximum => |p, q| p | q,
-                ReduceOp::Add | ReduceOp::Multiply => {
-                    unreachable!("the verifier rejects these on pred")
-                }
-            },
-        )),
-        _ => unreachable!("the verifier checks reduce's types"),
-    }
+    let combiner = reducer.combiner();
+    each_array!(x, a => {
+        let init = typed(init)[[]];
+        Array::from(reduce_with(a, init, dimensions, |p, q| Element::binary(combiner, p, q)))
+    })
 }
 
 /// Moves the reduced dimensions last, flattens them, and folds each row.
@@ -54,7 +21,7 @@ fn reduce_with<T: Copy>(
     a: &ArrayD<T>,
     init: T,
     dimensions: &[usize],
-    f: fn(T, T) -> T,
+    f: impl Fn(T, T) -> T + Copy,
 ) -> ArrayD<T> {
     let kept: Vec<usize> = (0..a.ndim()).filter(|d| !dimensions.contains(d)).collect();
     let kept_dims: Vec<usize> = kept.iter().map(|&d| a.shape()[d]).collect();
@@ -84,7 +51,7 @@ fn reduce_with<T: Copy>(
 
 /// Combines in a balanced tree, as NumPy sums: rounding error grows with the log of
 /// the length rather than the length.
-fn pairwise<T: Copy>(xs: &[T], f: fn(T, T) -> T) -> T {
+fn pairwise<T: Copy>(xs: &[T], f: impl Fn(T, T) -> T + Copy) -> T {
     if xs.len() <= 8 {
         return xs[1..].iter().fold(xs[0], |acc, &x| f(acc, x));
     }

@@ -6,8 +6,8 @@
 //! deliberately absent.
 
 use super::{Rule, both_orders, is_scalar_broadcast};
-use crate::hlo::{BinaryOp, UnaryOp};
-use crate::opt::node::{Node, NodeOp, Scalar};
+use crate::hlo::{BinaryOp, Number, Scalar, UnaryOp};
+use crate::opt::node::{Node, NodeOp};
 use crate::opt::saturate::{Ctx, Rhs};
 
 pub fn rules() -> Vec<Rule> {
@@ -101,10 +101,10 @@ fn add_negative_zero(ctx: &Ctx, node: &Node, out: &mut Vec<Rhs>) {
     if node.op != NodeOp::Binary(BinaryOp::Add) {
         return;
     }
-    let zero = |s: Scalar| match s {
-        Scalar::F32(b) => b == (-0.0f32).to_bits(),
-        Scalar::S32(v) => v == 0,
-        Scalar::Pred(_) => false,
+    let zero = |s: Scalar| match s.to_number() {
+        Number::Float(x) => x == 0.0 && x.is_sign_negative(),
+        Number::Int(v) => v == 0,
+        Number::Bool(_) => false,
     };
     both_orders(node, |x, z| {
         if splat_is(ctx, z, zero) {
@@ -116,9 +116,9 @@ fn add_negative_zero(ctx: &Ctx, node: &Node, out: &mut Vec<Rhs>) {
 /// `x - 0 = x` (exact for `x = -0` too: `-0 - 0 = -0`).
 fn subtract_zero(ctx: &Ctx, node: &Node, out: &mut Vec<Rhs>) {
     if node.op == NodeOp::Binary(BinaryOp::Subtract)
-        && splat_is(ctx, node.children[1], |s| match s {
-            Scalar::F32(b) => b == 0.0f32.to_bits(),
-            s => s.is(0),
+        && splat_is(ctx, node.children[1], |s| match s.to_number() {
+            Number::Float(x) => x == 0.0 && x.is_sign_positive(),
+            _ => s.is(0),
         })
     {
         out.push(node.children[0].into());

@@ -6,7 +6,8 @@ mod layout;
 use egg::Id;
 
 use crate::hlo::ArrayShape;
-use crate::opt::node::{ConstValue, Node, NodeOp, Scalar};
+use crate::hlo::{Literal, Scalar};
+use crate::opt::node::{Node, NodeOp};
 use crate::opt::saturate::Rhs;
 pub use crate::opt::saturate::Rule;
 
@@ -51,7 +52,7 @@ fn is_scalar_broadcast(node: &Node) -> bool {
 fn splat(shape: &ArrayShape, value: Scalar) -> Rhs {
     let scalar = Rhs::node(
         NodeOp::Constant {
-            value: ConstValue::scalar(value),
+            value: Literal::scalar(value),
             dims: vec![],
         },
         vec![],

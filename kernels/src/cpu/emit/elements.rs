@@ -154,6 +154,9 @@ impl Emitter<'_, '_> {
             Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
                 unreachable!("fused bodies compute arrays only")
             }
+            Op::BitcastConvert => {
+                unreachable!("the cpu backend refuses bitcast-convert before compiling")
+            }
         }
     }
 
@@ -217,16 +220,11 @@ impl Emitter<'_, '_> {
         idx: &Idx,
     ) -> Value {
         if literal.len() == 1 {
-            let bits = match literal {
-                Literal::F32(v) => v[0].to_bits(),
-                Literal::S32(v) => v[0] as u32,
-                Literal::Pred(v) => {
-                    if v[0] {
-                        u32::MAX
-                    } else {
-                        0
-                    }
-                }
+            let value = literal.get(0);
+            // Code holds a `pred` as a mask of all ones or zeros.
+            let bits = match shape.element {
+                ElementType::Pred if value.bits != 0 => u32::MAX,
+                _ => value.bits as u32,
             };
             return lower::constant(&mut self.b, shape.element, idx.lanes, bits);
         }
