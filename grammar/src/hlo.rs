@@ -2,6 +2,9 @@
 //!
 //! The tree keeps the text's own words (opcodes, element types, attribute names) so
 //! that the importer can say precisely what it does not support and where.
+//! It reads every file XLA writes: JAX's `as_text(dialect="hlo")`, the
+//! `--xla_dump_to` files before and after optimization, and `compiled.as_text()`;
+//! `tests/dumps/` holds a corpus of them.
 
 use pest::Parser;
 use pest::iterators::Pair;
@@ -19,7 +22,30 @@ pub struct ModuleAst {
     pub name_span: Span,
     /// `entry_computation_layout={(params)->result}`, when written.
     pub entry_layout: Option<EntryLayoutAst>,
+    /// The header's other attributes: `is_scheduled=true`,
+    /// `allow_spmd_sharding_propagation_to_output={true}`, ...
+    pub attributes: Vec<AttributeAst>,
+    /// The debug tables between the header and the computations (`FileNames`,
+    /// `FunctionNames`, `FileLocations`, `StackFrames`): source locations that
+    /// `metadata={... stack_frame_id=N}` refers to. Nothing depends on them.
+    pub tables: Vec<TableAst>,
     pub computations: Vec<ComputationAst>,
+}
+
+/// A debug table: its title and its numbered entries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableAst {
+    pub name: String,
+    pub entries: Vec<TableEntryAst>,
+    pub span: Span,
+}
+
+/// `1 "file.py"` or `1 {file_name_id=1 line=3}`: the number and the text after it
+/// (a string without its quotes, or the braces as written).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableEntryAst {
+    pub id: u64,
+    pub value: String,
 }
 
 /// The module header's `entry_computation_layout`: the entry's signature.
@@ -36,6 +62,8 @@ pub struct ComputationAst {
     pub name_span: Span,
     pub is_entry: bool,
     pub instructions: Vec<InstructionAst>,
+    /// Attributes after the closing brace (`execution_thread="main"`).
+    pub attributes: Vec<AttributeAst>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -57,12 +85,17 @@ pub enum BodyAst {
     /// `parameter(N)`.
     ParameterNumber(u64),
     Literal(LiteralAst),
+    /// `constant((1, {2, 3}))`: a tuple-shaped constant, one literal per element.
+    /// XLA writes a complex scalar `(re, im)` the same way.
+    TupleLiteral(Vec<LiteralAst>, Span),
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct OperandAst {
     pub name: String,
     pub span: Span,
+    /// The operand's shape, when written before it (`f32[2]{0} %a`).
+    pub shape: Option<ShapeAst>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -99,7 +132,8 @@ pub enum DimAst {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum LiteralAst {
-    /// A number, `inf`, `nan` (optionally negated), `true` or `false`, as written.
+    /// A number, `inf`, `nan` or `nan(0x..)` (optionally negated), `true` or
+    /// `false`, as written.
     Scalar(String, Span),
     List(Vec<LiteralAst>, Span),
     /// `{...}`: XLA elided the data.
@@ -141,6 +175,8 @@ pub fn parse(text: &str) -> Result<ModuleAst, ParseError> {
     let mut name = String::new();
     let mut name_span = Span::default();
     let mut entry_layout = None;
+    let mut attributes = Vec::new();
+    let mut tables = Vec::new();
     let mut computations = Vec::new();
     for pair in module.into_inner() {
         match pair.as_rule() {
@@ -149,6 +185,8 @@ pub fn parse(text: &str) -> Result<ModuleAst, ParseError> {
                 name = ident(pair);
             }
             Rule::entry_layout => entry_layout = Some(entry_layout_ast(pair)?),
+            Rule::attribute => attributes.push(attribute(pair)?),
+            Rule::table => tables.push(table(pair)?),
             Rule::computation => computations.push(computation(pair)?),
             _ => {}
         }
@@ -157,7 +195,37 @@ pub fn parse(text: &str) -> Result<ModuleAst, ParseError> {
         name,
         name_span,
         entry_layout,
+        attributes,
+        tables,
         computations,
+    })
+}
+
+fn table(pair: Pair<Rule>) -> Result<TableAst, ParseError> {
+    let span = Span::of(pair.as_span());
+    let mut inner = pair.into_inner();
+    let name = inner
+        .next()
+        .expect("a table has a title")
+        .as_str()
+        .to_string();
+    let entries = inner
+        .map(|entry| {
+            let mut parts = entry.into_inner();
+            let id = parts.next().expect("an entry has a number");
+            let id = unsigned(id.as_str(), Span::of(id.as_span()))?;
+            let value = parts.next().expect("an entry has a value");
+            let value = match value.as_rule() {
+                Rule::string => unquote(value.as_str()),
+                _ => value.as_str().to_string(),
+            };
+            Ok(TableEntryAst { id, value })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(TableAst {
+        name,
+        entries,
+        span,
     })
 }
 
@@ -184,6 +252,7 @@ fn computation(pair: Pair<Rule>) -> Result<ComputationAst, ParseError> {
         name_span: Span::default(),
         is_entry: false,
         instructions: Vec::new(),
+        attributes: Vec::new(),
     };
     for p in pair.into_inner() {
         match p.as_rule() {
@@ -193,6 +262,7 @@ fn computation(pair: Pair<Rule>) -> Result<ComputationAst, ParseError> {
                 comp.name = ident(p);
             }
             Rule::instruction => comp.instructions.push(instruction(p)?),
+            Rule::attribute => comp.attributes.push(attribute(p)?),
             _ => {}
         }
     }
@@ -213,8 +283,20 @@ fn instruction(pair: Pair<Rule>) -> Result<InstructionAst, ParseError> {
             Rule::constant_op => {
                 let span = Span::of(p.as_span());
                 let opcode_span = Span::new(span.start, span.start + "constant".len());
-                let lit = literal(p.into_inner().next().expect("constant has a literal"));
-                op = Some(("constant".to_string(), opcode_span, BodyAst::Literal(lit)));
+                // A shape written before the literal repeats the instruction's.
+                let lit = p
+                    .into_inner()
+                    .find(|q| q.as_rule() == Rule::literal)
+                    .expect("constant has a literal");
+                let body = match lit.clone().into_inner().next() {
+                    Some(tuple) if tuple.as_rule() == Rule::literal_tuple => {
+                        let span = Span::of(tuple.as_span());
+                        let elements = tuple.into_inner().map(literal).collect::<Result<_, _>>()?;
+                        BodyAst::TupleLiteral(elements, span)
+                    }
+                    _ => BodyAst::Literal(literal(lit)?),
+                };
+                op = Some(("constant".to_string(), opcode_span, body));
             }
             Rule::parameter_op => {
                 let span = Span::of(p.as_span());
@@ -232,13 +314,22 @@ fn instruction(pair: Pair<Rule>) -> Result<InstructionAst, ParseError> {
                 let opcode = inner.next().expect("an op has an opcode");
                 let operands = inner
                     .map(|operand| {
-                        let name = operand.into_inner().last().expect("an operand has a name");
-                        OperandAst {
+                        let mut shape = None;
+                        let mut name = None;
+                        for q in operand.into_inner() {
+                            match q.as_rule() {
+                                Rule::shape => shape = Some(shape_ast(q)?),
+                                _ => name = Some(q),
+                            }
+                        }
+                        let name = name.expect("an operand has a name");
+                        Ok(OperandAst {
                             span: Span::of(name.as_span()),
                             name: ident(name),
-                        }
+                            shape,
+                        })
                     })
-                    .collect();
+                    .collect::<Result<_, ParseError>>()?;
                 op = Some((
                     opcode.as_str().to_string(),
                     Span::of(opcode.as_span()),
@@ -313,23 +404,36 @@ fn shape_ast(pair: Pair<Rule>) -> Result<ShapeAst, ParseError> {
     })
 }
 
-fn literal(pair: Pair<Rule>) -> LiteralAst {
+/// A literal of one array. A parenthesized literal inside it (a complex number,
+/// or a tuple within a tuple) has no place in the tree: it is an error here.
+fn literal(pair: Pair<Rule>) -> Result<LiteralAst, ParseError> {
     let inner = pair
         .into_inner()
         .next()
-        .expect("a literal is a list or a scalar");
+        .expect("a literal is a list, a scalar or a tuple");
     let span = Span::of(inner.as_span());
-    match inner.as_rule() {
+    Ok(match inner.as_rule() {
         Rule::scalar_literal => LiteralAst::Scalar(inner.as_str().to_string(), span),
+        Rule::literal_tuple => {
+            return Err(ParseError {
+                span,
+                message: "a parenthesized literal (a complex number or a nested tuple) \
+                          is not supported here"
+                    .to_string(),
+            });
+        }
         _ => {
             let items: Vec<Pair<Rule>> = inner.into_inner().collect();
             if items.iter().any(|p| p.as_rule() == Rule::elided) {
                 LiteralAst::Elided(span)
             } else {
-                LiteralAst::List(items.into_iter().map(literal).collect(), span)
+                LiteralAst::List(
+                    items.into_iter().map(literal).collect::<Result<_, _>>()?,
+                    span,
+                )
             }
         }
-    }
+    })
 }
 
 fn attribute(pair: Pair<Rule>) -> Result<AttributeAst, ParseError> {
@@ -343,7 +447,11 @@ fn attribute(pair: Pair<Rule>) -> Result<AttributeAst, ParseError> {
     let value = inner.next().expect("an attribute has a value");
     let value = value.into_inner().next().expect("a value has one form");
     let value = match value.as_rule() {
-        Rule::int_list => AttrValue::Ints(value.into_inner().map(int).collect::<Result<_, _>>()?),
+        // Integers beyond i64 (a u64 bound, say) keep the list as written.
+        Rule::int_list => match value.clone().into_inner().map(int).collect() {
+            Ok(ints) => AttrValue::Ints(ints),
+            Err(_) => AttrValue::Braced(value.as_str().to_string()),
+        },
         Rule::ranges => {
             let mut ranges = Vec::new();
             for range in value.into_inner() {
@@ -352,14 +460,16 @@ fn attribute(pair: Pair<Rule>) -> Result<AttributeAst, ParseError> {
             }
             AttrValue::Ranges(ranges)
         }
-        Rule::string => {
-            let s = value.as_str();
-            AttrValue::Str(s[1..s.len() - 1].to_string())
-        }
+        Rule::string => AttrValue::Str(unquote(value.as_str())),
         Rule::braced => AttrValue::Braced(value.as_str().to_string()),
         _ => AttrValue::Word(value.as_str().trim_start_matches('%').to_string()),
     };
     Ok(AttributeAst { name, value, span })
+}
+
+/// A string's text without its quotes (escapes kept as written).
+fn unquote(s: &str) -> String {
+    s[1..s.len() - 1].to_string()
 }
 
 /// The identifier of a `name` pair, without its `%` sigil.
@@ -387,6 +497,8 @@ fn describe(rule: &Rule) -> String {
         Rule::EOI => "end of input",
         Rule::module => "`HloModule`",
         Rule::computation => "a computation",
+        Rule::table | Rule::table_name => "a table",
+        Rule::table_entry => "a table entry",
         Rule::signature => "a signature",
         Rule::entry_layout => "an entry computation layout",
         Rule::param_decl => "a parameter declaration",
@@ -396,7 +508,12 @@ fn describe(rule: &Rule) -> String {
         Rule::shape | Rule::tuple_shape | Rule::array_shape => "a shape",
         Rule::dims | Rule::dim => "a dimension",
         Rule::layout | Rule::layout_tail => "a layout",
-        Rule::literal | Rule::literal_list | Rule::scalar_literal | Rule::number => "a literal",
+        Rule::literal
+        | Rule::literal_list
+        | Rule::literal_tuple
+        | Rule::scalar_literal
+        | Rule::nan
+        | Rule::number => "a literal",
         Rule::elided => "`...`",
         Rule::exponent => "an exponent",
         Rule::attribute | Rule::attr_name => "an attribute",
@@ -404,7 +521,7 @@ fn describe(rule: &Rule) -> String {
             "an attribute value"
         }
         Rule::string => "a string",
-        Rule::word => "a word",
+        Rule::word | Rule::word_group => "a word",
         Rule::name | Rule::ident => "a name",
         Rule::opcode => "an opcode",
         Rule::element_type => "an element type",
@@ -461,6 +578,306 @@ ENTRY %main.4 (x.1: f32[3]) -> f32[] {
             entry.instructions[0].attributes[0].value,
             AttrValue::Braced(_)
         ));
+    }
+
+    /// The instructions of a one-computation module around `body`.
+    fn instructions(body: &str) -> Vec<InstructionAst> {
+        let text = format!("HloModule m\n\nENTRY %e () -> f32[] {{\n{body}\n}}\n");
+        match parse(&text) {
+            Ok(m) => m.computations.into_iter().next().unwrap().instructions,
+            Err(e) => panic!("{body}: {e} at {:?}", &text[e.span.start..]),
+        }
+    }
+
+    fn one(line: &str) -> InstructionAst {
+        instructions(line).remove(0)
+    }
+
+    fn attr(instr: &InstructionAst, name: &str) -> AttrValue {
+        let found = instr.attributes.iter().find(|a| a.name == name);
+        found.unwrap_or_else(|| panic!("no {name}")).value.clone()
+    }
+
+    fn braced(s: &str) -> AttrValue {
+        AttrValue::Braced(s.to_string())
+    }
+
+    fn word(s: &str) -> AttrValue {
+        AttrValue::Word(s.to_string())
+    }
+
+    #[test]
+    fn reads_debug_tables_after_the_header() {
+        let text = r#"HloModule jit_f, is_scheduled=true, entry_computation_layout={(f32[2]{0})->f32[2]{0}}, allow_spmd_sharding_propagation_to_output={true}
+
+FileNames
+1 "<string>"
+2 "flax/linen/linear.py"
+
+FunctionNames
+1 "f"
+
+FileLocations
+1 {file_name_id=1 function_name_id=1 line=5 end_line=5 column=4 end_column=25}
+
+StackFrames
+1 {file_location_id=1 parent_frame_id=1}
+2 {file_location_id=1 parent_frame_id=2}
+
+
+ENTRY %main.3 (Arg_0.1: f32[2]) -> f32[2] {
+  ROOT %Arg_0.1 = f32[2]{0} parameter(0), metadata={op_name="x" stack_frame_id=2}
+}
+"#;
+        let m = parse(text).unwrap();
+        let names: Vec<&str> = m.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["FileNames", "FunctionNames", "FileLocations", "StackFrames"]
+        );
+        assert_eq!(
+            m.tables[0].entries[1],
+            TableEntryAst {
+                id: 2,
+                value: "flax/linen/linear.py".into()
+            }
+        );
+        assert_eq!(
+            m.tables[3].entries[1].value,
+            "{file_location_id=1 parent_frame_id=2}"
+        );
+        assert_eq!(m.computations.len(), 1);
+        assert!(m.computations[0].is_entry);
+        assert!(m.entry_layout.is_some());
+        assert_eq!(m.attributes[0].name, "is_scheduled");
+        assert_eq!(m.attributes[0].value, word("true"));
+        assert_eq!(m.attributes[1].value, braced("{true}"));
+    }
+
+    #[test]
+    fn tells_a_capitalized_computation_from_a_table() {
+        let text = "HloModule m\nFileNames\n1 \"a.py\"\nAdd (a: f32[]) -> f32[] {\n  ROOT a = f32[] parameter(0)\n}\nENTRY Main {\n  ROOT b = f32[] parameter(0)\n}\n";
+        let m = parse(text).unwrap();
+        assert_eq!(m.tables.len(), 1);
+        let names: Vec<&str> = m.computations.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["Add", "Main"]);
+    }
+
+    #[test]
+    fn reads_the_entry_layout_with_index_comments_and_tiles() {
+        let text = "HloModule m, entry_computation_layout={(f32[8,128]{1,0:T(8,128)}, s32[], f32[], f32[], f32[], /*index=5*/f32[2]{0:S(1)})->(f32[], (s32[], token[]))}\nENTRY e {\n  ROOT p = f32[] parameter(0)\n}\n";
+        let entry = parse(text).unwrap().entry_layout.unwrap();
+        assert_eq!(entry.parameters.len(), 6);
+        let ShapeAst::Array {
+            layout,
+            layout_tail,
+            ..
+        } = &entry.parameters[0]
+        else {
+            panic!()
+        };
+        assert_eq!(layout.as_deref(), Some(&[1, 0][..]));
+        assert_eq!(layout_tail.as_deref(), Some(":T(8,128)"));
+        assert!(matches!(&entry.result, ShapeAst::Tuple { elements, .. } if elements.len() == 2));
+    }
+
+    #[test]
+    fn reads_index_comments_in_operands_and_tuple_shapes() {
+        let i = one(
+            "ROOT %t = (f32[], f32[], f32[], f32[], f32[], /*index=5*/f32[]) tuple(%a, %b, %c, %d, %e, /*index=5*/%f)",
+        );
+        let BodyAst::Operands(ops) = &i.body else {
+            panic!()
+        };
+        assert_eq!(ops.len(), 6);
+        assert_eq!(ops[5].name, "f");
+        assert!(matches!(&i.shape, ShapeAst::Tuple { elements, .. } if elements.len() == 6));
+    }
+
+    #[test]
+    fn keeps_operand_shapes() {
+        let i = one("ROOT %n = f32[2]{0} negate(f32[2]{0} %a)");
+        let BodyAst::Operands(ops) = &i.body else {
+            panic!()
+        };
+        assert!(matches!(&ops[0].shape, Some(ShapeAst::Array { element, .. }) if element == "f32"));
+    }
+
+    #[test]
+    fn reads_every_attribute_form_xla_prints() {
+        let i = one(concat!(
+            r#"ROOT %c = f32[1,4,4,8]{3,2,1,0} convolution(%x, %w), window={size=3x3 stride=2x2 pad=1_1x1_1 rhs_reversal=1x1}, dim_labels=b01f_01io->b01f, "#,
+            r#"feature_group_count=1, padding=0_0x1_1, slice={[0:2]}, is_stable=true, metadata={op_name="jit(f)/conv" source_file="a.py" source_line=3 stack_frame_id=7}, "#,
+            r#"backend_config={"outer_dimension_partitions":[],"fusion_config":{"kind":"__ynn_fusion"}}, origin={{"f"}}, frontend_attributes={_xla_compute_type="host"}, "#,
+            r#"sharding={devices=[2,1]<=[2]}, control-predecessors={%a, %b}, branch_computations={%t, %f}, custom_call_target="TopK", api_version=API_VERSION_STATUS_RETURNING, "#,
+            r#"operand_layout_constraints={f32[2]{0}, f32[3]{0}}, replica_groups=[2,2]<=[4]T(1,0), called_computations={%cmp.1}, to_apply=%add.2, collapsed_slice_dims={0}, "#,
+            r#"backend_config="{\"a\": 1}", bound={18446744073709551615}"#
+        ));
+        assert_eq!(
+            attr(&i, "window"),
+            braced("{size=3x3 stride=2x2 pad=1_1x1_1 rhs_reversal=1x1}")
+        );
+        assert_eq!(attr(&i, "dim_labels"), word("b01f_01io->b01f"));
+        assert_eq!(attr(&i, "feature_group_count"), word("1"));
+        assert_eq!(attr(&i, "padding"), word("0_0x1_1"));
+        assert_eq!(attr(&i, "slice"), AttrValue::Ranges(vec![[0, 2, 1]]));
+        assert_eq!(attr(&i, "is_stable"), word("true"));
+        assert!(
+            matches!(attr(&i, "metadata"), AttrValue::Braced(b) if b.ends_with("stack_frame_id=7}"))
+        );
+        assert!(matches!(attr(&i, "backend_config"), AttrValue::Braced(b) if b.ends_with("}}")));
+        assert_eq!(attr(&i, "origin"), braced(r#"{{"f"}}"#));
+        assert_eq!(attr(&i, "sharding"), braced("{devices=[2,1]<=[2]}"));
+        assert_eq!(attr(&i, "control-predecessors"), braced("{%a, %b}"));
+        assert_eq!(attr(&i, "branch_computations"), braced("{%t, %f}"));
+        assert_eq!(
+            attr(&i, "custom_call_target"),
+            AttrValue::Str("TopK".into())
+        );
+        assert_eq!(
+            attr(&i, "api_version"),
+            word("API_VERSION_STATUS_RETURNING")
+        );
+        assert_eq!(
+            attr(&i, "operand_layout_constraints"),
+            braced("{f32[2]{0}, f32[3]{0}}")
+        );
+        assert_eq!(attr(&i, "replica_groups"), word("[2,2]<=[4]T(1,0)"));
+        assert_eq!(attr(&i, "to_apply"), word("add.2"));
+        assert_eq!(attr(&i, "collapsed_slice_dims"), AttrValue::Ints(vec![0]));
+        // An integer list beyond i64 stays as written.
+        assert_eq!(attr(&i, "bound"), braced("{18446744073709551615}"));
+        let configs: Vec<&AttrValue> = i
+            .attributes
+            .iter()
+            .filter(|a| a.name == "backend_config")
+            .map(|a| &a.value)
+            .collect();
+        assert_eq!(configs[1], &AttrValue::Str(r#"{\"a\": 1}"#.into()));
+    }
+
+    #[test]
+    fn reads_every_element_type_and_shape_form() {
+        let types = "pred s4 s8 s16 s32 s64 u4 u8 u16 u32 u64 f16 bf16 f32 f64 c64 c128 f8e4m3fn";
+        for t in types.split(' ') {
+            let i = one(&format!("ROOT %p = {t}[2,3]{{1,0}} parameter(0)"));
+            assert!(matches!(&i.shape, ShapeAst::Array { element, .. } if element == t));
+        }
+        let cases = [
+            "token[]",
+            "()",
+            "(f32[], (s32[2]{0}, ()))",
+            "f32[<=4,?]{1,0}",
+            "f32[8,128]{1,0:T(8,128)(2,1)}",
+            "f32[2]{0:S(1)}",
+            "f32[]{:T(256)}",
+        ];
+        for shape in cases {
+            let i = one(&format!("ROOT %p = {shape} parameter(0)"));
+            assert_eq!(
+                i.shape.span().end - i.shape.span().start,
+                shape.len(),
+                "{shape}"
+            );
+        }
+        let i = one("ROOT %p = f32[<=4,?]{1,0} parameter(0)");
+        let ShapeAst::Array { dims, .. } = i.shape else {
+            panic!()
+        };
+        assert_eq!(dims, [DimAst::Dynamic, DimAst::Dynamic]);
+    }
+
+    #[test]
+    fn reads_literals_as_xla_prints_them() {
+        let cases = [
+            ("f32[]", "-inf"),
+            ("f32[]", "inf"),
+            ("f32[]", "nan"),
+            ("f32[]", "-nan"),
+            ("f32[]", "nan(0x7f)"),
+            ("f32[]", "1e-05"),
+            ("f32[]", "3.40282347e+38"),
+            ("f64[]", "-2.2250738585072014e-308"),
+            ("bf16[]", "0.5"),
+            ("f16[]", "6.1035e-05"),
+            ("pred[]", "true"),
+            ("pred[]", "false"),
+            ("u64[]", "18446744073709551615"),
+            ("s64[]", "-9223372036854775808"),
+            ("u8[]", "255"),
+        ];
+        for (shape, value) in cases {
+            let i = one(&format!("ROOT %c = {shape} constant({value})"));
+            let BodyAst::Literal(LiteralAst::Scalar(text, _)) = i.body else {
+                panic!("{value}")
+            };
+            assert_eq!(text, value);
+        }
+        let i = one("ROOT %c = pred[2,2]{1,0} constant({ {true, false}, {false, true} })");
+        assert!(
+            matches!(i.body, BodyAst::Literal(LiteralAst::List(ref rows, _)) if rows.len() == 2)
+        );
+        let i = one("ROOT %c = f32[2,2]{1,0} constant({...})");
+        assert!(matches!(i.body, BodyAst::Literal(LiteralAst::Elided(_))));
+        // Older XLA writes the literal's shape first.
+        let i = one("ROOT %c = f32[2]{0} constant(f32[2] {1, 2})");
+        assert!(matches!(i.body, BodyAst::Literal(LiteralAst::List(ref xs, _)) if xs.len() == 2));
+    }
+
+    #[test]
+    fn reads_tuple_constants() {
+        for text in [
+            "ROOT %c = (f32[], s32[2]{0}) constant((1.5, {2, 3}))",
+            "ROOT %c = (f32[], s32[2]{0}) constant((f32[], s32[2]) (1.5, {2, 3}))",
+        ] {
+            let BodyAst::TupleLiteral(elements, span) = one(text).body else {
+                panic!("{text}")
+            };
+            assert_eq!(elements.len(), 2);
+            assert!(matches!(&elements[1], LiteralAst::List(xs, _) if xs.len() == 2));
+            assert_eq!(span.end - span.start, "(1.5, {2, 3})".len());
+        }
+        let i = one("ROOT %c = () constant(())");
+        assert!(matches!(i.body, BodyAst::TupleLiteral(ref xs, _) if xs.is_empty()));
+    }
+
+    #[test]
+    fn a_nested_parenthesized_literal_is_a_located_error() {
+        let text = "HloModule m\nENTRY e {\n  ROOT c = c64[2]{0} constant({(1, 0), (0, 1)})\n}\n";
+        let err = parse(text).unwrap_err();
+        assert_eq!(&text[err.span.start..err.span.end], "(1, 0)");
+        assert!(err.message.contains("complex"), "{}", err.message);
+    }
+
+    #[test]
+    fn reads_computation_attributes() {
+        let text = "HloModule m\n%host (p: f32[]) -> f32[] {\n  ROOT %p = f32[] parameter(0)\n}, execution_thread=\"host\"\n\nENTRY %e (a: f32[]) -> f32[] {\n  ROOT %a = f32[] parameter(0), sharding={replicated}\n}\n";
+        let m = parse(text).unwrap();
+        assert_eq!(m.computations[0].attributes[0].name, "execution_thread");
+        assert_eq!(
+            m.computations[0].attributes[0].value,
+            AttrValue::Str("host".into())
+        );
+        let a = &m.computations[1].instructions[0];
+        assert_eq!(a.body, BodyAst::ParameterNumber(0));
+        assert_eq!(attr(a, "sharding"), braced("{replicated}"));
+    }
+
+    #[test]
+    fn reports_position_of_errors_in_dump_pieces() {
+        // A table entry that is neither a string nor braces.
+        let text = "HloModule m\nFileNames\n1 oops\nENTRY e {\n  ROOT p = f32[] parameter(0)\n}\n";
+        let err = parse(text).unwrap_err();
+        assert_eq!(err.span.start, text.find("oops").unwrap());
+        // An attribute without a value.
+        let text = "HloModule m\nENTRY e {\n  ROOT p = f32[] parameter(0), sharding=\n}\n";
+        let err = parse(text).unwrap_err();
+        assert_eq!(err.span.start, text.rfind('}').unwrap(), "{}", err.message);
+        // An unclosed backend_config.
+        let text =
+            "HloModule m\nENTRY e {\n  ROOT p = f32[] parameter(0), backend_config={\"a\":{}\n}\n";
+        let err = parse(text).unwrap_err();
+        assert!(err.message.starts_with("expected"), "{}", err.message);
     }
 
     #[test]
