@@ -497,7 +497,7 @@ fn describe(rule: &Rule) -> String {
         Rule::EOI => "end of input",
         Rule::module => "`HloModule`",
         Rule::computation => "a computation",
-        Rule::table | Rule::table_name => "a table",
+        Rule::table | Rule::known_table | Rule::table_name => "a table",
         Rule::table_entry => "a table entry",
         Rule::signature => "a signature",
         Rule::entry_layout => "an entry computation layout",
@@ -661,6 +661,46 @@ ENTRY %main.3 (Arg_0.1: f32[2]) -> f32[2] {
         assert_eq!(m.tables.len(), 1);
         let names: Vec<&str> = m.computations.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["Add", "Main"]);
+    }
+
+    #[test]
+    fn a_stray_word_before_the_computations_is_an_error() {
+        // An empty table of a title XLA prints is fine; another word is not a table.
+        let text = "HloModule m\nStackFrames\nENTRY e {\n  ROOT p = f32[] parameter(0)\n}\n";
+        assert_eq!(parse(text).unwrap().tables[0].entries, []);
+        let text = "HloModule m\nBogus\nENTRY e {\n  ROOT p = f32[] parameter(0)\n}\n";
+        let err = parse(text).unwrap_err();
+        assert_eq!(
+            err.span.start,
+            text.find("ENTRY").unwrap(),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn reads_header_attributes_of_every_form() {
+        let text = concat!(
+            "HloModule m, is_scheduled=true, input_output_alias={ {0}: (0, {}, may-alias), {1}: (1, {}, may-alias) }, ",
+            "buffer_donor={ (0, {}) }, num_partitions=2, replica_count=1, frontend_attributes={fingerprint_before_lhs=\"abc\"}, ",
+            "entry_computation_layout={()->()}\n",
+            "ENTRY e {\n  ROOT t = () tuple()\n}\n",
+        );
+        let m = parse(text).unwrap();
+        let names: Vec<&str> = m.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "is_scheduled",
+                "input_output_alias",
+                "buffer_donor",
+                "num_partitions",
+                "replica_count",
+                "frontend_attributes"
+            ]
+        );
+        assert_eq!(m.attributes[3].value, word("2"));
+        assert_eq!(m.entry_layout.unwrap().parameters, []);
     }
 
     #[test]
