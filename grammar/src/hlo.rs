@@ -2,6 +2,9 @@
 //!
 //! The tree keeps the text's own words (opcodes, element types, attribute names) so
 //! that the importer can say precisely what it does not support and where.
+//! It reads every file XLA writes: JAX's `as_text(dialect="hlo")`, the
+//! `--xla_dump_to` files before and after optimization, and `compiled.as_text()`;
+//! `tests/dumps/` holds a corpus of them.
 
 use pest::Parser;
 use pest::iterators::Pair;
@@ -19,7 +22,30 @@ pub struct ModuleAst {
     pub name_span: Span,
     /// `entry_computation_layout={(params)->result}`, when written.
     pub entry_layout: Option<EntryLayoutAst>,
+    /// The header's other attributes: `is_scheduled=true`,
+    /// `allow_spmd_sharding_propagation_to_output={true}`, ...
+    pub attributes: Vec<AttributeAst>,
+    /// The debug tables between the header and the computations (`FileNames`,
+    /// `FunctionNames`, `FileLocations`, `StackFrames`): source locations that
+    /// `metadata={... stack_frame_id=N}` refers to. Nothing depends on them.
+    pub tables: Vec<TableAst>,
     pub computations: Vec<ComputationAst>,
+}
+
+/// A debug table: its title and its numbered entries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableAst {
+    pub name: String,
+    pub entries: Vec<TableEntryAst>,
+    pub span: Span,
+}
+
+/// `1 "file.py"` or `1 {file_name_id=1 line=3}`: the number and the text after it
+/// (a string without its quotes, or the braces as written).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableEntryAst {
+    pub id: u64,
+    pub value: String,
 }
 
 /// The module header's `entry_computation_layout`: the entry's signature.
@@ -36,6 +62,8 @@ pub struct ComputationAst {
     pub name_span: Span,
     pub is_entry: bool,
     pub instructions: Vec<InstructionAst>,
+    /// Attributes after the closing brace (`execution_thread="main"`).
+    pub attributes: Vec<AttributeAst>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -57,12 +85,17 @@ pub enum BodyAst {
     /// `parameter(N)`.
     ParameterNumber(u64),
     Literal(LiteralAst),
+    /// `constant((1, {2, 3}))`: a tuple-shaped constant, one literal per element.
+    /// XLA writes a complex scalar `(re, im)` the same way.
+    TupleLiteral(Vec<LiteralAst>, Span),
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct OperandAst {
     pub name: String,
     pub span: Span,
+    /// The operand's shape, when written before it (`f32[2]{0} %a`).
+    pub shape: Option<ShapeAst>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -99,7 +132,8 @@ pub enum DimAst {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum LiteralAst {
-    /// A number, `inf`, `nan` (optionally negated), `true` or `false`, as written.
+    /// A number, `inf`, `nan` or `nan(0x..)` (optionally negated), `true` or
+    /// `false`, as written.
     Scalar(String, Span),
     List(Vec<LiteralAst>, Span),
     /// `{...}`: XLA elided the data.
@@ -141,6 +175,8 @@ pub fn parse(text: &str) -> Result<ModuleAst, ParseError> {
     let mut name = String::new();
     let mut name_span = Span::default();
     let mut entry_layout = None;
+    let mut attributes = Vec::new();
+    let mut tables = Vec::new();
     let mut computations = Vec::new();
     for pair in module.into_inner() {
         match pair.as_rule() {
@@ -149,6 +185,8 @@ pub fn parse(text: &str) -> Result<ModuleAst, ParseError> {
                 name = ident(pair);
             }
             Rule::entry_layout => entry_layout = Some(entry_layout_ast(pair)?),
+            Rule::attribute => attributes.push(attribute(pair)?),
+            Rule::table => tables.push(table(pair)?),
             Rule::computation => computations.push(computation(pair)?),
             _ => {}
         }
@@ -157,7 +195,37 @@ pub fn parse(text: &str) -> Result<ModuleAst, ParseError> {
         name,
         name_span,
         entry_layout,
+        attributes,
+        tables,
         computations,
+    })
+}
+
+fn table(pair: Pair<Rule>) -> Result<TableAst, ParseError> {
+    let span = Span::of(pair.as_span());
+    let mut inner = pair.into_inner();
+    let name = inner
+        .next()
+        .expect("a table has a title")
+        .as_str()
+        .to_string();
+    let entries = inner
+        .map(|entry| {
+            let mut parts = entry.into_inner();
+            let id = parts.next().expect("an entry has a number");
+            let id = unsigned(id.as_str(), Span::of(id.as_span()))?;
+            let value = parts.next().expect("an entry has a value");
+            let value = match value.as_rule() {
+                Rule::string => unquote(value.as_str()),
+                _ => value.as_str().to_string(),
+            };
+            Ok(TableEntryAst { id, value })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(TableAst {
+        name,
+        entries,
+        span,
     })
 }
 
@@ -184,6 +252,7 @@ fn computation(pair: Pair<Rule>) -> Result<ComputationAst, ParseError> {
         name_span: Span::default(),
         is_entry: false,
         instructions: Vec::new(),
+        attributes: Vec::new(),
     };
     for p in pair.into_inner() {
         match p.as_rule() {
@@ -193,6 +262,7 @@ fn computation(pair: Pair<Rule>) -> Result<ComputationAst, ParseError> {
                 comp.name = ident(p);
             }
             Rule::instruction => comp.instructions.push(instruction(p)?),
+            Rule::attribute => comp.attributes.push(attribute(p)?),
             _ => {}
         }
     }
@@ -213,8 +283,20 @@ fn instruction(pair: Pair<Rule>) -> Result<InstructionAst, ParseError> {
             Rule::constant_op => {
                 let span = Span::of(p.as_span());
                 let opcode_span = Span::new(span.start, span.start + "constant".len());
-                let lit = literal(p.into_inner().next().expect("constant has a literal"));
-                op = Some(("constant".to_string(), opcode_span, BodyAst::Literal(lit)));
+                // A shape written before the literal repeats the instruction's.
+                let lit = p
+                    .into_inner()
+                    .find(|q| q.as_rule() == Rule::literal)
+                    .expect("constant has a literal");
+                let body = match lit.clone().into_inner().next() {
+                    Some(tuple) if tuple.as_rule() == Rule::literal_tuple => {
+                        let span = Span::of(tuple.as_span());
+                        let elements = tuple.into_inner().map(literal).collect::<Result<_, _>>()?;
+                        BodyAst::TupleLiteral(elements, span)
+                    }
+                    _ => BodyAst::Literal(literal(lit)?),
+                };
+                op = Some(("constant".to_string(), opcode_span, body));
             }
             Rule::parameter_op => {
                 let span = Span::of(p.as_span());
@@ -232,13 +314,22 @@ fn instruction(pair: Pair<Rule>) -> Result<InstructionAst, ParseError> {
                 let opcode = inner.next().expect("an op has an opcode");
                 let operands = inner
                     .map(|operand| {
-                        let name = operand.into_inner().last().expect("an operand has a name");
-                        OperandAst {
+                        let mut shape = None;
+                        let mut name = None;
+                        for q in operand.into_inner() {
+                            match q.as_rule() {
+                                Rule::shape => shape = Some(shape_ast(q)?),
+                                _ => name = Some(q),
+                            }
+                        }
+                        let name = name.expect("an operand has a name");
+                        Ok(OperandAst {
                             span: Span::of(name.as_span()),
                             name: ident(name),
-                        }
+                            shape,
+                        })
                     })
-                    .collect();
+                    .collect::<Result<_, ParseError>>()?;
                 op = Some((
                     opcode.as_str().to_string(),
                     Span::of(opcode.as_span()),
@@ -313,23 +404,36 @@ fn shape_ast(pair: Pair<Rule>) -> Result<ShapeAst, ParseError> {
     })
 }
 
-fn literal(pair: Pair<Rule>) -> LiteralAst {
+/// A literal of one array. A parenthesized literal inside it (a complex number,
+/// or a tuple within a tuple) has no place in the tree: it is an error here.
+fn literal(pair: Pair<Rule>) -> Result<LiteralAst, ParseError> {
     let inner = pair
         .into_inner()
         .next()
-        .expect("a literal is a list or a scalar");
+        .expect("a literal is a list, a scalar or a tuple");
     let span = Span::of(inner.as_span());
-    match inner.as_rule() {
+    Ok(match inner.as_rule() {
         Rule::scalar_literal => LiteralAst::Scalar(inner.as_str().to_string(), span),
+        Rule::literal_tuple => {
+            return Err(ParseError {
+                span,
+                message: "a parenthesized literal (a complex number or a nested tuple) \
+                          is not supported here"
+                    .to_string(),
+            });
+        }
         _ => {
             let items: Vec<Pair<Rule>> = inner.into_inner().collect();
             if items.iter().any(|p| p.as_rule() == Rule::elided) {
                 LiteralAst::Elided(span)
             } else {
-                LiteralAst::List(items.into_iter().map(literal).collect(), span)
+                LiteralAst::List(
+                    items.into_iter().map(literal).collect::<Result<_, _>>()?,
+                    span,
+                )
             }
         }
-    }
+    })
 }
 
 fn attribute(pair: Pair<Rule>) -> Result<AttributeAst, ParseError> {
@@ -343,7 +447,11 @@ fn attribute(pair: Pair<Rule>) -> Result<AttributeAst, ParseError> {
     let value = inner.next().expect("an attribute has a value");
     let value = value.into_inner().next().expect("a value has one form");
     let value = match value.as_rule() {
-        Rule::int_list => AttrValue::Ints(value.into_inner().map(int).collect::<Result<_, _>>()?),
+        // Integers beyond i64 (a u64 bound, say) keep the list as written.
+        Rule::int_list => match value.clone().into_inner().map(int).collect() {
+            Ok(ints) => AttrValue::Ints(ints),
+            Err(_) => AttrValue::Braced(value.as_str().to_string()),
+        },
         Rule::ranges => {
             let mut ranges = Vec::new();
             for range in value.into_inner() {
@@ -352,14 +460,16 @@ fn attribute(pair: Pair<Rule>) -> Result<AttributeAst, ParseError> {
             }
             AttrValue::Ranges(ranges)
         }
-        Rule::string => {
-            let s = value.as_str();
-            AttrValue::Str(s[1..s.len() - 1].to_string())
-        }
+        Rule::string => AttrValue::Str(unquote(value.as_str())),
         Rule::braced => AttrValue::Braced(value.as_str().to_string()),
         _ => AttrValue::Word(value.as_str().trim_start_matches('%').to_string()),
     };
     Ok(AttributeAst { name, value, span })
+}
+
+/// A string's text without its quotes (escapes kept as written).
+fn unquote(s: &str) -> String {
+    s[1..s.len() - 1].to_string()
 }
 
 /// The identifier of a `name` pair, without its `%` sigil.
@@ -387,6 +497,8 @@ fn describe(rule: &Rule) -> String {
         Rule::EOI => "end of input",
         Rule::module => "`HloModule`",
         Rule::computation => "a computation",
+        Rule::table | Rule::known_table | Rule::table_name => "a table",
+        Rule::table_entry => "a table entry",
         Rule::signature => "a signature",
         Rule::entry_layout => "an entry computation layout",
         Rule::param_decl => "a parameter declaration",
@@ -396,7 +508,12 @@ fn describe(rule: &Rule) -> String {
         Rule::shape | Rule::tuple_shape | Rule::array_shape => "a shape",
         Rule::dims | Rule::dim => "a dimension",
         Rule::layout | Rule::layout_tail => "a layout",
-        Rule::literal | Rule::literal_list | Rule::scalar_literal | Rule::number => "a literal",
+        Rule::literal
+        | Rule::literal_list
+        | Rule::literal_tuple
+        | Rule::scalar_literal
+        | Rule::nan
+        | Rule::number => "a literal",
         Rule::elided => "`...`",
         Rule::exponent => "an exponent",
         Rule::attribute | Rule::attr_name => "an attribute",
@@ -404,7 +521,7 @@ fn describe(rule: &Rule) -> String {
             "an attribute value"
         }
         Rule::string => "a string",
-        Rule::word => "a word",
+        Rule::word | Rule::word_group => "a word",
         Rule::name | Rule::ident => "a name",
         Rule::opcode => "an opcode",
         Rule::element_type => "an element type",
@@ -417,57 +534,4 @@ fn describe(rule: &Rule) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_jax_output() {
-        let text = r#"HloModule jit_f, entry_computation_layout={(f32[3]{0})->f32[]}
-
-region_0.1 {
-  a.1 = f32[] parameter(0)
-  b.1 = f32[] parameter(1)
-  ROOT add.1 = f32[] add(a.1, b.1)
-}
-
-ENTRY %main.4 (x.1: f32[3]) -> f32[] {
-  %x.1 = f32[3]{0} parameter(0), metadata={op_name="x" source_line=3}
-  c = f32[2,2]{1,0} constant({ {1, -inf}, {nan, 2.5e-3} })
-  ROOT r = f32[] reduce(f32[3]{0} %x.1, c), dimensions={0}, to_apply=%region_0.1, /*index=5*/ slice={[0:4], [1:7:2]}
-}
-"#;
-        let m = parse(text).unwrap();
-        assert_eq!(m.name, "jit_f");
-        assert_eq!(m.computations.len(), 2);
-        let entry = &m.computations[1];
-        assert!(entry.is_entry && entry.name == "main.4");
-        let r = &entry.instructions[2];
-        assert!(r.is_root);
-        assert_eq!(r.opcode, "reduce");
-        let BodyAst::Operands(ops) = &r.body else {
-            panic!()
-        };
-        assert_eq!(
-            ops.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(),
-            ["x.1", "c"]
-        );
-        assert_eq!(r.attributes[0].value, AttrValue::Ints(vec![0]));
-        assert_eq!(r.attributes[1].value, AttrValue::Word("region_0.1".into()));
-        assert_eq!(
-            r.attributes[2].value,
-            AttrValue::Ranges(vec![[0, 4, 1], [1, 7, 2]])
-        );
-        assert!(matches!(
-            entry.instructions[0].attributes[0].value,
-            AttrValue::Braced(_)
-        ));
-    }
-
-    #[test]
-    fn reports_position_of_syntax_errors() {
-        let err = parse("HloModule m\nENTRY e {\n  x = f32[3 parameter(0)\n}").unwrap_err();
-        // The shape that failed to parse, from its start.
-        assert_eq!(err.span.start, "HloModule m\nENTRY e {\n  x = ".len());
-        assert!(err.message.starts_with("expected"), "{}", err.message);
-    }
-}
+mod tests;
