@@ -99,9 +99,7 @@ pub fn flops(module: &Module, comp: &Computation, id: InstrId) -> u64 {
             .sum::<usize>() as u64
     };
     match &instr.op {
-        Op::Unary(_) | Op::Binary(_) | Op::Compare(_) | Op::Select | Op::Clamp | Op::Convert => {
-            elements()
-        }
+        op if op.is_elementwise() => elements(),
         Op::Reduce { .. } => comp.instr(instr.operands[0]).array_shape().element_count() as u64,
         Op::Dot(dims) => {
             let lhs = comp.instr(instr.operands[0]).array_shape();

@@ -467,12 +467,7 @@ fn row_by_row(body: &Computation, outer: &[usize], kept: &[InstrId]) -> bool {
                 keeps_rows && row_shaped(id)
             }
             Op::Reshape => row_shaped(instr.operands[0]) && row_shaped(id),
-            Op::Unary(_)
-            | Op::Binary(_)
-            | Op::Compare(_)
-            | Op::Select
-            | Op::Clamp
-            | Op::Convert => row_shaped(id),
+            op if op.is_elementwise() => row_shaped(id),
             _ => false,
         }
     })
@@ -770,15 +765,8 @@ pub(crate) fn elementwise_readers(body: &Computation, dot: InstrId) -> bool {
     body.ids().filter(|id| live[id.index()]).all(|id| {
         let instr = body.instr(id);
         !instr.operands.contains(&dot)
-            || matches!(
-                instr.op,
-                Op::Unary(_)
-                    | Op::Binary(_)
-                    | Op::Compare(_)
-                    | Op::Select
-                    | Op::Clamp
-                    | Op::Convert
-            ) && instr.array_shape().dims == body.instr(dot).array_shape().dims
+            || instr.op.is_elementwise()
+                && instr.array_shape().dims == body.instr(dot).array_shape().dims
     })
 }
 

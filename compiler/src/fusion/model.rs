@@ -291,7 +291,7 @@ pub fn row_member(
             }
         }
         Op::Reshape if row_shaped(instr.operands[0]) && row_shaped(m) => Ok(()),
-        Op::Unary(_) | Op::Binary(_) | Op::Compare(_) | Op::Select | Op::Clamp | Op::Convert => {
+        op if op.is_elementwise() => {
             if row_shaped(m) {
                 Ok(())
             } else {

@@ -360,6 +360,21 @@ impl Op {
         }
     }
 
+    /// Ops whose every result element is a function of the operands' elements at
+    /// the same index (scalar `select` predicates and `clamp` bounds broadcast).
+    pub fn is_elementwise(&self) -> bool {
+        matches!(
+            self,
+            Op::Unary(_)
+                | Op::Binary(_)
+                | Op::Compare(_)
+                | Op::Select
+                | Op::Clamp
+                | Op::Convert
+                | Op::BitcastConvert
+        )
+    }
+
     /// Ops that compute nothing and move no data of their own: they never form a
     /// kernel (CLI.md's rule for counting kernels).
     pub fn is_free(&self) -> bool {

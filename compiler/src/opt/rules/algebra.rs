@@ -306,7 +306,10 @@ fn reshape_scalar_broadcast(ctx: &Ctx, node: &Node, out: &mut Vec<Rhs>) {
 /// `f(broadcast(x)) = broadcast(f(x))` for elementwise `f` of one operand: compute
 /// on the smaller array.
 fn unary_of_broadcast(ctx: &Ctx, node: &Node, out: &mut Vec<Rhs>) {
-    if !matches!(node.op, NodeOp::Unary(_) | NodeOp::Convert(_)) {
+    if !matches!(
+        node.op,
+        NodeOp::Unary(_) | NodeOp::Convert(_) | NodeOp::BitcastConvert(_)
+    ) {
         return;
     }
     for inner in ctx.nodes(node.children[0]) {
@@ -363,6 +366,7 @@ fn reshape_out_of_elementwise(ctx: &Ctx, node: &Node, out: &mut Vec<Rhs>) {
         node.op,
         NodeOp::Unary(_)
             | NodeOp::Convert(_)
+            | NodeOp::BitcastConvert(_)
             | NodeOp::Binary(_)
             | NodeOp::Compare(_)
             | NodeOp::Select

@@ -36,6 +36,7 @@ fn is_elementwise(op: &NodeOp) -> bool {
         op,
         NodeOp::Unary(_)
             | NodeOp::Convert(_)
+            | NodeOp::BitcastConvert(_)
             | NodeOp::Binary(_)
             | NodeOp::Compare(_)
             | NodeOp::Select
