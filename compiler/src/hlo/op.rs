@@ -19,6 +19,8 @@ pub enum Domain {
     Numeric,
     /// Integers and `pred`: the bitwise ops, logical on `pred`.
     Bits,
+    /// Every type (`maximum` and `minimum`: on `pred`, `or` and `and`).
+    Any,
 }
 
 impl Domain {
@@ -28,6 +30,7 @@ impl Domain {
             Domain::Integer => element.is_integer(),
             Domain::Numeric => element != ElementType::Pred,
             Domain::Bits => !element.is_float(),
+            Domain::Any => true,
         }
     }
 }
@@ -134,8 +137,8 @@ elementwise_ops! {
         Subtract = "subtract", Numeric, Cheap;
         Multiply = "multiply", Numeric, Cheap;
         Divide = "divide", Numeric, Expensive;
-        Maximum = "maximum", Numeric, Cheap;
-        Minimum = "minimum", Numeric, Cheap;
+        Maximum = "maximum", Any, Cheap;
+        Minimum = "minimum", Any, Cheap;
         Power = "power", Numeric, Expensive;
         Remainder = "remainder", Numeric, Expensive;
         Atan2 = "atan2", Float, Expensive;

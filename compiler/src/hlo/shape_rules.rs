@@ -299,10 +299,8 @@ fn reduce(
         ));
     }
     // The importer only matches the region's opcode, so the combiner's types are
-    // checked here. Maximum and minimum reduce pred too, as XLA's `or` and `and`.
-    let pred_extremum = operand.element == ElementType::Pred
-        && matches!(reducer, ReduceOp::Maximum | ReduceOp::Minimum);
-    if !pred_extremum && binary_types(reducer.combiner(), operand.element).is_err() {
+    // checked here.
+    if binary_types(reducer.combiner(), operand.element).is_err() {
         return Err(format!(
             "reduce cannot combine {} with {}",
             operand.element,
