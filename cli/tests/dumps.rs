@@ -16,6 +16,10 @@
 //!   `before_optimizations.txt` gives on the interpreter, on the same seeded
 //!   inputs (XLA's own rewrites are the independent side).
 //!
+//! - `xla_gpu_fusions`: fusions of the kinds XLA's GPU compiler writes (a
+//!   `kInput` fusion whose hero is a transpose, copies with non-default
+//!   layouts) import and run as written.
+//!
 //! `BLESS=1 cargo test -p omelet --test dumps` rewrites `tests/dumps/expected.txt`
 //! from the actual outcomes.
 
@@ -30,7 +34,7 @@ use omelet_compiler::ErrorKind;
 use omelet_compiler::hlo::{ArrayShape, ElementType, Kind, Module, Number, Scalar};
 use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
-use omelet_runtime::{Array, interp, npy};
+use omelet_runtime::{Array, RuntimeErrorKind, cpu, interp, npy};
 
 use support::{compare, root};
 
@@ -92,6 +96,9 @@ fn main() {
             }
         }
     }
+    trials.push(Trial::test("xla_gpu_fusions", || {
+        xla_gpu_fusions().map_err(Failed::from)
+    }));
     let conclusion = libtest_mimic::run(&args, trials);
     let outcomes = outcomes.lock().unwrap().clone();
     if std::env::var_os(BLESS).is_some() {
@@ -334,4 +341,46 @@ fn seeded(shape: &ArrayShape, seed: u64) -> Array {
         debug_assert!(bytes.iter().all(|&b| b <= 1));
     }
     Array::from_bytes(&shape, &bytes)
+}
+
+/// XLA:GPU's transpose fusion: `kInput`, a transpose as its hero, a copy into
+/// the transposed layout. The interpreter gives the transpose (checked element
+/// by element), and the CPU backend, running the fusion as written, gives the
+/// interpreter's numbers or refuses it as unsupported.
+fn xla_gpu_fusions() -> Result<(), String> {
+    let text = "HloModule gpu_transpose, is_scheduled=true, entry_computation_layout={(f32[3,4]{1,0})->f32[4,3]{1,0}}
+
+%fused_transpose (param_0: f32[3,4]) -> f32[4,3] {
+  %param_0 = f32[3,4]{1,0} parameter(0)
+  %copy.1 = f32[3,4]{0,1} copy(%param_0)
+  %bitcast.1 = f32[4,3]{1,0} bitcast(%copy.1)
+  ROOT %negate.1 = f32[4,3]{1,0} negate(%bitcast.1)
+}
+
+ENTRY %main (x: f32[3,4]) -> f32[4,3] {
+  %x = f32[3,4]{1,0} parameter(0), sharding={replicated}
+  ROOT %t = f32[4,3]{1,0} fusion(%x), kind=kInput, calls=%fused_transpose, backend_config={\"fusion_backend_config\":{\"kind\":\"__transpose\"}}
+}
+";
+    let module = parse_module(text).map_err(|e| e.to_string())?;
+    let input = seeded(&ArrayShape::new(ElementType::F32, vec![3, 4]), 7);
+    let result = interp::run(&module, std::slice::from_ref(&input)).map_err(|e| e.to_string())?;
+    let (x, y) = (input.to_f64_vec(), result[0].to_f64_vec());
+    for i in 0..4 {
+        for j in 0..3 {
+            if y[i * 3 + j] != -x[j * 4 + i] {
+                return Err(format!("element [{i},{j}] is {}", y[i * 3 + j]));
+            }
+        }
+    }
+    match cpu::Executable::new(&module) {
+        Ok(executable) => {
+            let actual = executable
+                .run(std::slice::from_ref(&input))
+                .map_err(|e| e.to_string())?;
+            compare(&actual, &result, 0.0, 0.0).map_err(|e| format!("cpu: {e}"))
+        }
+        Err(e) if e.kind == RuntimeErrorKind::Unsupported => Ok(()),
+        Err(e) => Err(format!("cpu: {e}")),
+    }
 }
