@@ -18,7 +18,10 @@
 //!
 //! - `xla_gpu_fusions`: fusions of the kinds XLA's GPU compiler writes (a
 //!   `kInput` fusion whose hero is a transpose, copies with non-default
-//!   layouts) import and run as written.
+//!   layouts) import and run as written;
+//! - `entry_relayouts`: an entry whose parameter and result layouts differ from
+//!   the header's `entry_computation_layout` takes and gives the header's, with
+//!   the same values.
 //!
 //! `BLESS=1 cargo test -p omelet --test dumps` rewrites `tests/dumps/expected.txt`
 //! from the actual outcomes.
@@ -98,6 +101,9 @@ fn main() {
     }
     trials.push(Trial::test("xla_gpu_fusions", || {
         xla_gpu_fusions().map_err(Failed::from)
+    }));
+    trials.push(Trial::test("entry_relayouts", || {
+        entry_relayouts().map_err(Failed::from)
     }));
     let conclusion = libtest_mimic::run(&args, trials);
     let outcomes = outcomes.lock().unwrap().clone();
@@ -383,4 +389,35 @@ ENTRY %main (x: f32[3,4]) -> f32[4,3] {
         Err(e) if e.kind == RuntimeErrorKind::Unsupported => Ok(()),
         Err(e) => Err(format!("cpu: {e}")),
     }
+}
+
+fn entry_relayouts() -> Result<(), String> {
+    let text = "HloModule m, entry_computation_layout={(f32[2,3]{0,1})->(f32[2,3]{0,1}, f32[3]{0})}
+
+ENTRY main {
+  x = f32[2,3]{1,0} parameter(0)
+  n = f32[2,3]{1,0} negate(x)
+  z = f32[3]{0} constant({1, 2, 3})
+  ROOT t = (f32[2,3]{1,0}, f32[3]{0}) tuple(n, z)
+}
+";
+    let module = parse_module(text).map_err(|e| e.to_string())?;
+    let signature = format!(
+        "{} -> {}",
+        module.parameter_shapes()[0],
+        module.entry().root_instr().shape
+    );
+    if signature != "f32[2,3]{0,1} -> (f32[2,3]{0,1}, f32[3]{0})" {
+        return Err(format!("the entry's signature is {signature}"));
+    }
+    let input = seeded(&ArrayShape::new(ElementType::F32, vec![2, 3]), 3);
+    let result = interp::run(&module, std::slice::from_ref(&input)).map_err(|e| e.to_string())?;
+    let negated: Vec<f64> = input.to_f64_vec().iter().map(|x| -x).collect();
+    if result.len() != 2
+        || result[0].to_f64_vec() != negated
+        || result[1].to_f64_vec() != [1.0, 2.0, 3.0]
+    {
+        return Err(format!("the results are {result:?}"));
+    }
+    Ok(())
 }

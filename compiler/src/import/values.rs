@@ -290,3 +290,67 @@ fn parse_float<F: std::str::FromStr + std::ops::Neg<Output = F>>(text: &str) -> 
     };
     Some(if negative { -magnitude } else { magnitude })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `text` read as one `element`, by its bits.
+    fn bits(text: &str, element: ElementType) -> Option<u64> {
+        scalar(text, element).map(|s| s.bits)
+    }
+
+    #[test]
+    fn nans_keep_their_sign_and_payload() {
+        assert_eq!(bits("nan(0x1)", ElementType::F32), Some(0x7f80_0001));
+        assert_eq!(bits("-nan(0x400000)", ElementType::F32), Some(0xffc0_0000));
+        assert_eq!(bits("nan(0x3ff)", ElementType::F16), Some(0x7fff));
+        assert_eq!(bits("-nan(0x1)", ElementType::Bf16), Some(0xff81));
+        assert_eq!(
+            bits("nan(0x8000000000000)", ElementType::F64),
+            Some(0x7ff8 << 48)
+        );
+        assert_eq!(bits("-nan", ElementType::F32), Some(0xffc0_0000));
+        assert_eq!(bits("nan", ElementType::F16), Some(0x7e00));
+        // A payload must fit the significand, and zero would be an infinity.
+        assert_eq!(bits("nan(0x400)", ElementType::F16), None);
+        assert_eq!(bits("nan(0x0)", ElementType::F32), None);
+        assert_eq!(bits("nan(0x1)", ElementType::S32), None);
+    }
+
+    #[test]
+    fn integers_take_their_whole_range() {
+        assert_eq!(
+            bits("18446744073709551615", ElementType::U64),
+            Some(u64::MAX)
+        );
+        assert_eq!(
+            bits("9223372036854775809", ElementType::U64),
+            Some(9223372036854775809)
+        );
+        assert_eq!(bits("18446744073709551616", ElementType::U64), None);
+        assert_eq!(bits("9223372036854775808", ElementType::S64), None);
+        assert_eq!(
+            bits("-9223372036854775808", ElementType::S64),
+            Some(1 << 63)
+        );
+        assert_eq!(bits("-1", ElementType::U8), None);
+    }
+
+    #[test]
+    fn layout_tails_that_only_place_elements_are_dropped() {
+        assert_eq!(check_layout_tail(":T(8,128)"), Ok(()));
+        assert_eq!(check_layout_tail(":T(8,128)(2,1)S(1)"), Ok(()));
+        assert_eq!(check_layout_tail(":S(5)"), Ok(()));
+        for bad in [
+            ":E(4)",
+            ":D(C,S)",
+            ":T(8,128)E(16)",
+            ":T",
+            ":P(s32)",
+            ":T(8",
+        ] {
+            assert!(check_layout_tail(bad).is_err(), "{bad}");
+        }
+    }
+}
