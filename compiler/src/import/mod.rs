@@ -3,7 +3,12 @@
 //! Expects a [`ModuleAst`] from `omelet_grammar::hlo`. Guarantees a module that
 //! passes the verifier, in which every `call` is inlined, every `reduce` region is
 //! replaced by its [`ReduceOp`], and only `fusion` callees remain as computations.
-//! Anything outside HLO.md's op set is an error that names the op and its place.
+//! XLA's `copy` becomes a reshape to the same dimensions (the identity on values,
+//! in the copy's layout), a `dot` into a wider type converts its operands first,
+//! and the entry takes and gives the layouts of `entry_computation_layout`.
+//! Anything outside HLO.md's op set is an error that names the op and its place
+//! (`unsupported.rs`); what XLA prints without meaning (metadata, backend
+//! configs, shardings, scheduling) is not read.
 
 mod attributes;
 mod entry_layout;
