@@ -5,8 +5,9 @@
 //!
 //! Fusions are checked for what their kind means ([`check_fusion`]): a `kLoop`
 //! fusion is one loop over one index space, so its results share their
-//! dimensions; a `kInput` fusion has a reduction as its hero and a `kOutput`
-//! fusion a dot. A fused computation may call no computation that (through
+//! dimensions; a `kInput` fusion has a reduction as its hero (or, as XLA's GPU
+//! fusions do, a transpose) and a `kOutput` fusion a dot. These are XLA's own
+//! meanings, so that the fusions of XLA's dumps pass as they are. A fused computation may call no computation that (through
 //! fusions) calls it back, nor the entry.
 
 use std::fmt;
@@ -75,7 +76,8 @@ pub fn verify(module: &Module) -> Result<(), VerifyError> {
 /// - `kLoop`: one loop over one index space, every value computed element by
 ///   element: its results (the root, or the root tuple's elements) have the same
 ///   dimensions; element types and layouts may differ.
-/// - `kInput`: a reduction is its hero: a `reduce` the root depends on.
+/// - `kInput`: a reduction is its hero: a `reduce` the root depends on; or, as
+///   in XLA's GPU transpose fusions, a transpose in memory.
 /// - `kOutput`: a dot is its hero: a `dot` the root depends on.
 /// - `kCustom`: defined by the backend that made it; nothing more is checked.
 ///
@@ -105,14 +107,34 @@ pub fn check_fusion(body: &Computation, kind: FusionKind) -> Result<(), String> 
             }
             Ok(())
         }
-        FusionKind::Input if !has_live(|op| matches!(op, Op::Reduce { .. })) => Err(
-            "a kInput fusion has a reduction as its hero, but its root depends on no reduce".into(),
+        FusionKind::Input if !has_input_hero(body, &live) => Err(
+            "a kInput fusion has a reduction as its hero (or, in XLA's GPU fusions, a transpose), but its root depends on neither".into(),
         ),
         FusionKind::Output if !has_live(|op| matches!(op, Op::Dot(_))) => {
             Err("a kOutput fusion has a dot as its hero, but its root depends on no dot".into())
         }
         FusionKind::Input | FusionKind::Output | FusionKind::Custom => Ok(()),
     }
+}
+
+/// Whether a live instruction of `body` is a `kInput` hero: a reduction, or a
+/// transpose in memory, which is a `transpose` or (as XLA writes its copies) a
+/// reshape that changes the layout of the same dimensions.
+fn has_input_hero(body: &Computation, live: &[bool]) -> bool {
+    body.ids().filter(|id| live[id.index()]).any(|id| {
+        let instr = body.instr(id);
+        match instr.op {
+            Op::Reduce { .. } | Op::Transpose { .. } => true,
+            Op::Reshape => {
+                let (from, to) = (
+                    body.instr(instr.operands[0]).shape.as_array(),
+                    instr.shape.as_array(),
+                );
+                matches!((from, to), (Some(f), Some(t)) if f.dims == t.dims && f.minor_to_major != t.minor_to_major)
+            }
+            _ => false,
+        }
+    })
 }
 
 /// Fusions call computations that call no fusion back, directly or not, and

@@ -3,20 +3,28 @@
 //! Expects a [`ModuleAst`] from `omelet_grammar::hlo`. Guarantees a module that
 //! passes the verifier, in which every `call` is inlined, every `reduce` region is
 //! replaced by its [`ReduceOp`], and only `fusion` callees remain as computations.
-//! Anything outside HLO.md's op set is an error that names the op and its place.
+//! XLA's `copy` becomes a reshape to the same dimensions (the identity on values,
+//! in the copy's layout), a `dot` into a wider type converts its operands first,
+//! and the entry takes and gives the layouts of `entry_computation_layout`.
+//! Anything outside HLO.md's op set is an error that names the op and its place
+//! (`unsupported.rs`); what XLA prints without meaning (metadata, backend
+//! configs, shardings, scheduling) is not read.
 
 mod attributes;
 mod entry_layout;
+mod unsupported;
 mod values;
 
 use rustc_hash::FxHashMap;
 
 use omelet_grammar::hlo::{BodyAst, ComputationAst, InstructionAst, ModuleAst};
 
+use entry_layout::Signature;
+
 use crate::error::{CompileError, ErrorKind, Span};
 use crate::hlo::{
-    BinaryOp, ComputationBuilder, ComputationId, Direction, DotDims, FusionKind, InstrId, Module,
-    Op, ReduceOp, Shape, UnaryOp, verify,
+    ArrayShape, BinaryOp, ComputationBuilder, ComputationId, Direction, DotDims, ElementType,
+    FusionKind, InstrId, Module, Op, ReduceOp, Shape, UnaryOp, verify,
 };
 
 use attributes::{attr_error, attribute, dims_attr, int_attr, slice_attr, word_attr};
@@ -81,7 +89,14 @@ pub fn import(ast: &ModuleAst) -> Result<Module, CompileError> {
         inlining: Vec::new(),
         inlined_sizes: FxHashMap::default(),
     };
-    let entry_id = importer.import_computation(entry)?;
+    // XLA passes the entry's arguments and takes its result in the layouts the
+    // header declares, relayouting where the entry's own differ.
+    let signature = ast
+        .entry_layout
+        .as_ref()
+        .map(entry_layout::signature)
+        .transpose()?;
+    let entry_id = importer.import_computation(entry, signature.as_ref())?;
     let module = Module {
         name: ast.name.clone(),
         computations: importer.computations,
@@ -117,9 +132,11 @@ struct Importer<'a> {
 
 impl<'a> Importer<'a> {
     /// Imports a computation as a computation of the module (the entry, or a fusion's callee).
+    /// With a `signature`, the parameters and result take its layouts.
     fn import_computation(
         &mut self,
         comp: &'a ComputationAst,
+        signature: Option<&Signature>,
     ) -> Result<ComputationId, CompileError> {
         if self.inlined_size(comp, 0) > MAX_INSTRUCTIONS as u64 {
             return Err(err(
@@ -132,7 +149,11 @@ impl<'a> Importer<'a> {
             ));
         }
         let mut builder = ComputationBuilder::new(comp.name.clone());
-        let root = self.lower(comp, &mut builder, None)?;
+        let mut root = self.lower(comp, &mut builder, None, signature)?;
+        if let Some(signature) = signature {
+            root = entry_layout::relayout_result(&mut builder, root, &signature.result)
+                .map_err(|e| err(ErrorKind::Shape, comp.name_span, e))?;
+        }
         let computation = builder
             .finish(root)
             .map_err(|e| err(ErrorKind::Shape, comp.name_span, e))?;
@@ -167,11 +188,13 @@ impl<'a> Importer<'a> {
 
     /// Appends `comp`'s instructions to `builder` and returns its root. With
     /// `arguments`, the computation is inlined: its parameters stand for them.
+    /// With a `signature`, its parameters take the signature's layouts.
     fn lower(
         &mut self,
         comp: &'a ComputationAst,
         builder: &mut ComputationBuilder,
         arguments: Option<&[InstrId]>,
+        signature: Option<&Signature>,
     ) -> Result<InstrId, CompileError> {
         if self.inlining.contains(&comp.name.as_str()) {
             return Err(err(
@@ -222,7 +245,7 @@ impl<'a> Importer<'a> {
                     ),
                 ));
             }
-            let id = self.lower_instruction(instr, builder, arguments, &ids)?;
+            let id = self.lower_instruction(instr, builder, arguments, signature, &ids)?;
             ids.insert(instr.name.as_str(), id);
             if instr.is_root {
                 root = Some(id);
@@ -245,8 +268,12 @@ impl<'a> Importer<'a> {
         instr: &'a InstructionAst,
         builder: &mut ComputationBuilder,
         arguments: Option<&[InstrId]>,
+        signature: Option<&Signature>,
         ids: &FxHashMap<&str, InstrId>,
     ) -> Result<InstrId, CompileError> {
+        if let Some(message) = unsupported::refusal(instr) {
+            return Err(err(ErrorKind::Unsupported, instr.opcode_span, message));
+        }
         let shape = shape(&instr.shape)?;
         let operands: Vec<InstrId> = match &instr.body {
             BodyAst::Operands(operands) => operands.iter().map(|o| ids[o.name.as_str()]).collect(),
@@ -273,7 +300,7 @@ impl<'a> Importer<'a> {
         }
         if instr.opcode == "call" {
             let callee = self.callee(instr, "to_apply")?;
-            let root = self.lower(callee, builder, Some(&operands))?;
+            let root = self.lower(callee, builder, Some(&operands), None)?;
             return expect_shape(builder.shape(root), &shape)
                 .map(|()| root)
                 .map_err(at_instr);
@@ -284,6 +311,20 @@ impl<'a> Importer<'a> {
             builder.fresh_name(&instr.name)
         } else {
             instr.name.clone()
+        };
+        if let (Op::Parameter(n), Some(signature)) = (&op, signature) {
+            return entry_layout::relayout_parameter(builder, name, *n, shape, signature)
+                .map_err(at_instr);
+        }
+        let operands = match op {
+            Op::Dot(_) => mixed_dot_operands(builder, operands, &shape).map_err(|e| {
+                err(
+                    ErrorKind::Unsupported,
+                    instr.opcode_span,
+                    format!("{}: {e}", instr.name),
+                )
+            })?,
+            _ => operands,
         };
         builder.push(name, op, operands, shape).map_err(at_instr)
     }
@@ -310,6 +351,15 @@ impl<'a> Importer<'a> {
             },
             "constant" => match &instr.body {
                 BodyAst::Literal(lit) => Op::Constant(literal(lit, shape)?),
+                BodyAst::TupleLiteral(_, span) => {
+                    return Err(err(
+                        ErrorKind::Unsupported,
+                        *span,
+                        format!(
+                            "a constant of tuple shape {shape} is not supported (constants are arrays)"
+                        ),
+                    ));
+                }
                 _ => {
                     return Err(err(
                         ErrorKind::Syntax,
@@ -340,6 +390,17 @@ impl<'a> Importer<'a> {
                 dimensions: dims_attr(instr, "dimensions", true)?,
             },
             "reshape" => Op::Reshape,
+            // XLA's `copy` is the identity on values that may change the layout:
+            // a reshape to the same dimensions is exactly that, and every stage
+            // already knows it.
+            "copy" if matches!(shape, Shape::Array(_)) => Op::Reshape,
+            "copy" => {
+                return Err(err(
+                    ErrorKind::Unsupported,
+                    instr.opcode_span,
+                    format!("a copy of tuple shape {shape} is not supported"),
+                ));
+            }
             "bitcast" => Op::Bitcast,
             "transpose" => Op::Transpose {
                 permutation: dims_attr(instr, "dimensions", true)?,
@@ -371,7 +432,7 @@ impl<'a> Importer<'a> {
                         ErrorKind::Unsupported,
                         instr.opcode_span,
                         format!(
-                            "reduce with {} operands is not supported (only one operand and its init value)",
+                            "a variadic reduce ({} operands: argmax and argmin reduce values and indices together) is not supported yet",
                             ops.len()
                         ),
                     ));
@@ -401,7 +462,7 @@ impl<'a> Importer<'a> {
                 let computation = match self.fused.get(callee.name.as_str()) {
                     Some(&id) => id,
                     None => {
-                        let id = self.import_computation(callee)?;
+                        let id = self.import_computation(callee, None)?;
                         self.fused.insert(&callee.name, id);
                         id
                     }
@@ -530,6 +591,81 @@ fn topological_order(comp: &ComputationAst) -> Result<Vec<&InstructionAst>, Comp
         }
     }
     Ok(order)
+}
+
+/// XLA's `dot` may yield another element type than its operands' (JAX's
+/// `preferred_element_type`: bf16 products summed in f32, s8 in s32): XLA's
+/// operand upcaster converts the operands and multiplies in the result's type.
+/// Omelet's `dot` keeps one type, so the importer writes those conversions out
+/// where they are exact; a dot that would narrow is refused.
+fn mixed_dot_operands(
+    builder: &mut ComputationBuilder,
+    operands: Vec<InstrId>,
+    shape: &Shape,
+) -> Result<Vec<InstrId>, String> {
+    let (Shape::Array(result), [lhs, rhs]) = (shape, &operands[..]) else {
+        return Ok(operands);
+    };
+    let element = |id: InstrId| builder.shape(id).as_array().map(|a| a.element);
+    let (Some(l), Some(r)) = (element(*lhs), element(*rhs)) else {
+        return Ok(operands);
+    };
+    if l == result.element && r == result.element {
+        return Ok(operands);
+    }
+    if !(exact_conversion(l, result.element) && exact_conversion(r, result.element)) {
+        return Err(format!(
+            "a dot of {l} and {r} into {} is not supported (only exact widenings of the operands are)",
+            result.element
+        ));
+    }
+    [*lhs, *rhs]
+        .into_iter()
+        .map(|id| {
+            let array = builder
+                .shape(id)
+                .as_array()
+                .expect("an array operand")
+                .clone();
+            if array.element == result.element {
+                return Ok(id);
+            }
+            let converted = ArrayShape {
+                element: result.element,
+                ..array
+            };
+            builder.add_with_shape(Op::Convert, vec![id], Shape::Array(converted))
+        })
+        .collect()
+}
+
+/// Whether every value of `from` is a value of `to`.
+fn exact_conversion(from: ElementType, to: ElementType) -> bool {
+    use crate::hlo::Kind::{Float, Pred, Signed, Unsigned};
+    // Significand bits, with the implicit one.
+    let precision = |t: ElementType| match t {
+        ElementType::F16 => 11,
+        ElementType::Bf16 => 8,
+        ElementType::F32 => 24,
+        _ => 53,
+    };
+    // The largest exponent, as a power of two.
+    let range = |t: ElementType| match t {
+        ElementType::F16 => 15,
+        ElementType::Bf16 | ElementType::F32 => 127,
+        _ => 1023,
+    };
+    let (fw, tw) = (from.bit_width(), to.bit_width());
+    match (from.kind(), to.kind()) {
+        (Pred, _) => true,
+        (_, Pred) => false,
+        (Signed, Signed) | (Unsigned, Unsigned) => fw <= tw,
+        (Unsigned, Signed) => fw < tw,
+        (Signed, Unsigned) => false,
+        (Signed | Unsigned, Float) => fw <= precision(to),
+        (Float, Float) => precision(from) <= precision(to) && range(from) <= range(to),
+        (Float, _) => false,
+    }
 }
 
 /// The inlined root must have the shape the call declares.

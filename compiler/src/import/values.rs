@@ -29,19 +29,9 @@ pub(super) fn shape(ast: &ShapeAst) -> Result<Shape, CompileError> {
             layout_tail,
             span,
         } => {
-            let element = ElementType::from_name(element).ok_or_else(|| {
-                err(
-                    ErrorKind::Dtype,
-                    *span,
-                    format!("element type {element} is not supported (pred, s8 to s64, u8 to u64, f16, bf16, f32 and f64 are)"),
-                )
-            })?;
-            if layout_tail.is_some() {
-                return Err(err(
-                    ErrorKind::Unsupported,
-                    *span,
-                    "tiled or annotated layouts are not supported",
-                ));
+            let element = element_type(element, *span)?;
+            if let Some(tail) = layout_tail {
+                check_layout_tail(tail).map_err(|e| err(ErrorKind::Unsupported, *span, e))?;
             }
             // The printer nests a constant's braces one level per dimension, and
             // what it prints must stay within the parser's nesting limit.
@@ -93,12 +83,68 @@ pub(super) fn shape(ast: &ShapeAst) -> Result<Shape, CompileError> {
     }
 }
 
+/// An element type by its name. XLA's other types are refused by name: complex
+/// numbers, tokens and the narrow floats (`f8e4m3fn`, ...) are not Omelet's.
+fn element_type(name: &str, span: Span) -> Result<ElementType, CompileError> {
+    if let Some(element) = ElementType::from_name(name) {
+        return Ok(element);
+    }
+    let (kind, what) = match name {
+        "c64" | "c128" => (ErrorKind::Unsupported, "the complex type"),
+        "token" => (ErrorKind::Unsupported, "the type"),
+        _ => (ErrorKind::Dtype, "element type"),
+    };
+    Err(err(
+        kind,
+        span,
+        format!(
+            "{what} {name} is not supported (pred, s8 to s64, u8 to u64, f16, bf16, f32 and f64 are)"
+        ),
+    ))
+}
+
+/// What a layout may say after its `:`. Tiles (`T(8,128)(2,1)`) and a memory
+/// space (`S(1)`) only say where each element lies in memory, which Omelet
+/// decides itself, so they are dropped; anything else (element sizes `E(4)`,
+/// sparse dimension types `D(C)`, pointer and index types) could change what
+/// the bytes mean, and is refused by name.
+fn check_layout_tail(tail: &str) -> Result<(), String> {
+    let mut rest = tail.trim_start_matches(':').trim();
+    while !rest.is_empty() {
+        let (tag, groups) = match rest.as_bytes()[0] {
+            b'T' => ('T', usize::MAX),
+            b'S' => ('S', 1),
+            _ => {
+                return Err(format!(
+                    "the layout annotation `{rest}` is not supported (tiles T(..) and memory spaces S(..) are ignored)"
+                ));
+            }
+        };
+        rest = &rest[1..];
+        let mut taken = 0;
+        while taken < groups && rest.starts_with('(') {
+            let close = rest
+                .find(')')
+                .ok_or_else(|| format!("the layout annotation `{tail}` is not closed"))?;
+            rest = &rest[close + 1..];
+            taken += 1;
+        }
+        if taken == 0 {
+            return Err(format!(
+                "the layout annotation {tag} takes (..) in `{tail}`"
+            ));
+        }
+        rest = rest.trim_start();
+    }
+    Ok(())
+}
+
 pub(super) fn literal(ast: &LiteralAst, shape: &Shape) -> Result<Literal, CompileError> {
     let Shape::Array(array) = shape else {
         return Err(err(
             ErrorKind::Unsupported,
             literal_span(ast),
-            "tuple constants are not supported",
+            format!("a constant of tuple shape {shape} is not supported (constants are arrays)"),
         ));
     };
     let mut scalars = Vec::new();
@@ -160,12 +206,44 @@ fn scalar(text: &str, element: ElementType) -> Option<Scalar> {
         }
         // f32 text reads directly, as it always has: a decimal rounded to f64
         // first could round to an f32 midpoint.
+        Kind::Float if text.trim_start_matches('-').starts_with("nan(") => {
+            return nan_with_payload(text, element);
+        }
         Kind::Float if element == ElementType::F32 => {
             return Some(Scalar::f32(parse_float(text)?));
         }
         Kind::Float => Number::Float(parse_float(text)?),
     };
     Some(Scalar::from_number(element, number))
+}
+
+/// `nan(0x..)` or `-nan(0x..)`: a NaN whose significand is the payload, as XLA
+/// writes a NaN other than the default one. The payload must fit the type's
+/// significand and not be zero (that would be an infinity).
+fn nan_with_payload(text: &str, element: ElementType) -> Option<Scalar> {
+    let negative = text.starts_with('-');
+    let hex = text
+        .trim_start_matches('-')
+        .strip_prefix("nan(0x")?
+        .strip_suffix(')')?;
+    let payload = u64::from_str_radix(hex, 16).ok()?;
+    let significand: u32 = match element {
+        ElementType::F16 => 10,
+        ElementType::Bf16 => 7,
+        ElementType::F32 => 23,
+        ElementType::F64 => 52,
+        _ => return None,
+    };
+    let width = element.bit_width();
+    if payload == 0 || payload >> significand != 0 {
+        return None;
+    }
+    let exponent = ((1u64 << (width - 1 - significand)) - 1) << significand;
+    let sign = u64::from(negative) << (width - 1);
+    Some(Scalar {
+        element,
+        bits: sign | exponent | payload,
+    })
 }
 
 fn flatten<'a>(ast: &'a LiteralAst, out: &mut Vec<(&'a str, Span)>) -> Result<(), CompileError> {
@@ -211,4 +289,68 @@ fn parse_float<F: std::str::FromStr + std::ops::Neg<Output = F>>(text: &str) -> 
         _ => return text.parse().ok(),
     };
     Some(if negative { -magnitude } else { magnitude })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `text` read as one `element`, by its bits.
+    fn bits(text: &str, element: ElementType) -> Option<u64> {
+        scalar(text, element).map(|s| s.bits)
+    }
+
+    #[test]
+    fn nans_keep_their_sign_and_payload() {
+        assert_eq!(bits("nan(0x1)", ElementType::F32), Some(0x7f80_0001));
+        assert_eq!(bits("-nan(0x400000)", ElementType::F32), Some(0xffc0_0000));
+        assert_eq!(bits("nan(0x3ff)", ElementType::F16), Some(0x7fff));
+        assert_eq!(bits("-nan(0x1)", ElementType::Bf16), Some(0xff81));
+        assert_eq!(
+            bits("nan(0x8000000000000)", ElementType::F64),
+            Some(0x7ff8 << 48)
+        );
+        assert_eq!(bits("-nan", ElementType::F32), Some(0xffc0_0000));
+        assert_eq!(bits("nan", ElementType::F16), Some(0x7e00));
+        // A payload must fit the significand, and zero would be an infinity.
+        assert_eq!(bits("nan(0x400)", ElementType::F16), None);
+        assert_eq!(bits("nan(0x0)", ElementType::F32), None);
+        assert_eq!(bits("nan(0x1)", ElementType::S32), None);
+    }
+
+    #[test]
+    fn integers_take_their_whole_range() {
+        assert_eq!(
+            bits("18446744073709551615", ElementType::U64),
+            Some(u64::MAX)
+        );
+        assert_eq!(
+            bits("9223372036854775809", ElementType::U64),
+            Some(9223372036854775809)
+        );
+        assert_eq!(bits("18446744073709551616", ElementType::U64), None);
+        assert_eq!(bits("9223372036854775808", ElementType::S64), None);
+        assert_eq!(
+            bits("-9223372036854775808", ElementType::S64),
+            Some(1 << 63)
+        );
+        assert_eq!(bits("-1", ElementType::U8), None);
+    }
+
+    #[test]
+    fn layout_tails_that_only_place_elements_are_dropped() {
+        assert_eq!(check_layout_tail(":T(8,128)"), Ok(()));
+        assert_eq!(check_layout_tail(":T(8,128)(2,1)S(1)"), Ok(()));
+        assert_eq!(check_layout_tail(":S(5)"), Ok(()));
+        for bad in [
+            ":E(4)",
+            ":D(C,S)",
+            ":T(8,128)E(16)",
+            ":T",
+            ":P(s32)",
+            ":T(8",
+        ] {
+            assert!(check_layout_tail(bad).is_err(), "{bad}");
+        }
+    }
 }
