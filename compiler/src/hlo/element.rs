@@ -276,11 +276,12 @@ macro_rules! float_math {
                     BinaryOp::Subtract => x - y,
                     BinaryOp::Multiply => x * y,
                     BinaryOp::Divide => x / y,
-                    // XLA's maximum and minimum propagate NaN, unlike `max`.
-                    BinaryOp::Maximum if x.is_nan() || y.is_nan() => <$t>::NAN,
-                    BinaryOp::Maximum => x.max(y),
-                    BinaryOp::Minimum if x.is_nan() || y.is_nan() => <$t>::NAN,
-                    BinaryOp::Minimum => x.min(y),
+                    // XLA's maximum and minimum propagate NaN, unlike `max`, and
+                    // order -0 below +0.
+                    BinaryOp::Maximum | BinaryOp::Minimum if x.is_nan() || y.is_nan() => <$t>::NAN,
+                    BinaryOp::Maximum if x > y || (x == y && y.is_sign_negative()) => x,
+                    BinaryOp::Minimum if x < y || (x == y && x.is_sign_negative()) => x,
+                    BinaryOp::Maximum | BinaryOp::Minimum => y,
                     BinaryOp::Power => x.powf(y),
                     // Rust's `%` on floats is C's fmod: the dividend's sign.
                     BinaryOp::Remainder => x % y,
@@ -729,6 +730,18 @@ mod tests {
             ),
             int(ElementType::U32, u32::MAX as i64)
         );
+    }
+
+    #[test]
+    fn maximum_and_minimum_order_negative_zero_below_zero() {
+        let f = |x: f32| Scalar::f32(x);
+        for (x, y) in [(0.0, -0.0), (-0.0, 0.0)] {
+            let max = Scalar::binary(BinaryOp::Maximum, f(x), f(y));
+            let min = Scalar::binary(BinaryOp::Minimum, f(x), f(y));
+            assert_eq!((max.bits, min.bits), (0, 0x8000_0000), "{x} {y}");
+        }
+        let nan = Scalar::binary(BinaryOp::Maximum, f(1.0), f(f32::NAN));
+        assert!(nan.get::<f32>().is_nan());
     }
 
     #[test]
