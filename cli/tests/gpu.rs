@@ -8,12 +8,16 @@
 //!   on the inputs that showed it;
 //! - `gpu::math::NAME`: each transcendental over a sweep of the `f32` range,
 //!   within the CPU's error bound of an f64 reference;
+//! - `gpu::types::TYPE::OP` (`gpu_types/`): every element type the backend
+//!   takes, each op on it, bit for bit against the interpreter on edge values;
+//!   `gpu::types::refused::TYPE`: the 64-bit types refused by name;
 //! - `gpu::bench`: `omelet bench --backends gpu,cpu` reports the GPU's kernel
 //!   time (timestamps) apart from its end-to-end time.
 //!
 //! Without an adapter the trials are ignored, with the reason printed; where
 //! `OMELET_REQUIRE_TOOLS` is set (`.ci/run`) that is a failure.
 
+mod gpu_types;
 mod support;
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -245,6 +249,7 @@ fn main() {
     let bench = std::iter::once(Trial::test("gpu::bench", bench_reports_kernel_time));
     let trials = limits
         .chain(edges)
+        .chain(gpu_types::trials())
         .chain(math)
         .chain(bench)
         .map(|t| t.with_ignored_flag(ignored))
