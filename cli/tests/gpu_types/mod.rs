@@ -21,7 +21,7 @@ use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
 use omelet_runtime::{Array, RuntimeErrorKind, gpu, interp};
 
-use crate::support::gpu_device;
+use crate::support::{gpu_device, gpu_device_without_subgroups};
 
 /// The types the GPU computes with.
 const TYPES: [ElementType; 10] = [
@@ -543,9 +543,18 @@ fn check(case: &Case) -> Result<(), String> {
         .collect();
     let expected = interp::run(&module, &inputs).map_err(|e| e.to_string())?;
     let fused = compile(module, Stage::Fused).module;
-    let executable = gpu::Executable::new(&fused, gpu_device()?).map_err(|e| e.to_string())?;
-    let results = executable.run(&inputs).map_err(|e| e.to_string())?;
-    for (r, (got, want)) in results.iter().zip(&expected).enumerate() {
+    // With subgroup reductions where the adapter has them, and without.
+    let devices = std::iter::once(gpu_device()?).chain(gpu_device_without_subgroups());
+    for device in devices {
+        let executable = gpu::Executable::new(&fused, device).map_err(|e| e.to_string())?;
+        let results = executable.run(&inputs).map_err(|e| e.to_string())?;
+        compare(case, &results, &expected)?;
+    }
+    Ok(())
+}
+
+fn compare(case: &Case, results: &[Array], expected: &[Array]) -> Result<(), String> {
+    for (r, (got, want)) in results.iter().zip(expected).enumerate() {
         let (got, want) = (scalars(got), scalars(want));
         for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
             if !agree(g, w, case.matching) {
