@@ -19,7 +19,7 @@ mod schedule;
 mod tiles;
 pub mod types;
 
-use omelet_compiler::hlo::{BinaryOp, ElementType, Op, UnaryOp};
+use omelet_compiler::hlo::ElementType;
 
 use crate::kernel::{Kernel, Schedule};
 use gemm::Product;
@@ -65,15 +65,6 @@ pub struct GpuKernel {
     pub shaders: Vec<Shader>,
     /// Each argument's element type, inputs then outputs.
     pub args: Vec<ElementType>,
-}
-
-/// Whether the generator emits `op` (on the types [`types::supported`] allows).
-pub fn supports_op(op: &Op) -> bool {
-    match op {
-        Op::Unary(u) => !matches!(u, UnaryOp::Tan | UnaryOp::Cbrt),
-        Op::Binary(b) => !matches!(b, BinaryOp::Atan2),
-        _ => true,
-    }
 }
 
 /// Generates a kernel's shaders.

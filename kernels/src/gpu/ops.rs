@@ -114,6 +114,8 @@ pub fn unary(e: &mut Emitter, op: UnaryOp, element: ElementType, x: &str) -> Str
         (UnaryOp::Erf, _) => math(e, MathFn::Erf),
         (UnaryOp::Sin, _) => math(e, MathFn::Sin),
         (UnaryOp::Cos, _) => math(e, MathFn::Cos),
+        (UnaryOp::Tan, _) => math(e, MathFn::Tan),
+        (UnaryOp::Cbrt, _) => math(e, MathFn::Cbrt),
         (UnaryOp::Sqrt, _) => fit(e, element, &format!("sqrt({x})")),
         // As on the CPU: WGSL's inverseSqrt is an approximation.
         (UnaryOp::Rsqrt, _) => fit(e, element, &format!("1.0f / sqrt({x})")),
@@ -123,7 +125,6 @@ pub fn unary(e: &mut Emitter, op: UnaryOp, element: ElementType, x: &str) -> Str
         // WGSL's round is round-half-to-even.
         (UnaryOp::RoundNearestEven, _) => format!("round({x})"),
         (UnaryOp::IsFinite, _) => format!("abs({x}) < bitcast<f32>(0x7f800000u)"),
-        (op, _) => unreachable!("the gpu backend refuses {} before compiling", op.opcode()),
     }
 }
 
@@ -189,7 +190,11 @@ pub fn binary(e: &mut Emitter, op: BinaryOp, element: ElementType, x: &str, y: &
         (BinaryOp::ShiftLeft | BinaryOp::ShiftRightLogical | BinaryOp::ShiftRightArithmetic, _) => {
             shift(e, op, element, x, y)
         }
-        (op, _) => unreachable!("the gpu backend refuses {} before compiling", op.opcode()),
+        (BinaryOp::Atan2, _) => {
+            e.use_math(MathFn::Atan2);
+            let a = format!("{}({x}, {y})", MathFn::Atan2.wgsl_name());
+            fit(e, element, &a)
+        }
     }
 }
 
