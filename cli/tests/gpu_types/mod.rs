@@ -59,6 +59,7 @@ enum Match {
 }
 
 /// One program and its inputs.
+#[derive(Clone)]
 struct Case {
     text: String,
     inputs: Vec<Vec<Scalar>>,
@@ -112,11 +113,33 @@ pub fn trials() -> Vec<Trial> {
 fn trial(name: String, cases: impl Fn() -> Vec<Case> + Send + 'static) -> Trial {
     Trial::test(name, move || {
         for case in cases() {
-            let count = case.inputs.first().map_or(0, Vec::len).to_string();
-            check(&case)
-                .map_err(|e| format!("{e}\nprogram:\n{}", case.text.replace("COUNT", &count)))?;
+            // An odd count runs one element per thread; a multiple of four
+            // runs four per thread, in vec4 words.
+            for case in [lanes(&case, 1), lanes(&case, 4)].into_iter().flatten() {
+                let count = case.inputs.first().map_or(0, Vec::len).to_string();
+                check(&case).map_err(|e| {
+                    format!("{e}\nprogram:\n{}", case.text.replace("COUNT", &count))
+                })?;
+            }
         }
         Ok(())
+    })
+}
+
+/// `case` with its inputs cut to an odd count (`lanes` 1) or a multiple of
+/// four (`lanes` 4); `case` itself once where its shapes are fixed.
+fn lanes(case: &Case, lanes: usize) -> Option<Case> {
+    if !case.text.contains("COUNT") {
+        return (lanes == 1).then(|| case.clone());
+    }
+    let count = case.inputs.first().map_or(0, Vec::len);
+    let wanted = match lanes {
+        1 => count - (1 - count % 2),
+        _ => count - count % lanes,
+    };
+    Some(Case {
+        inputs: case.inputs.iter().map(|v| v[..wanted].to_vec()).collect(),
+        ..case.clone()
     })
 }
 
