@@ -266,8 +266,9 @@ fn bitcast_case(t: ElementType) -> Vec<Case> {
 
 /// Fused programs: a chain of ops (each of which must wrap or round on its
 /// own), iota and constants, and where the type is numeric row and column
-/// reductions and a dot, on small integers whose sums are exact in every
-/// type and order.
+/// reductions, a dot, a transposed read and an f32 product converted back
+/// (the GEMM's epilogue storing the type), on small integers whose sums are
+/// exact in every type and order.
 fn fused_case(t: ElementType) -> Vec<Case> {
     let n = t.name();
     let mut cases = Vec::new();
@@ -363,7 +364,13 @@ ENTRY e {{
   columns = {n}[33] reduce(p0, z), dimensions={{0}}, to_apply=add
 {lowest}  top = {n}[16] reduce(p0, {low}), dimensions={{1}}, to_apply=max
   d = {n}[16,8] dot(p0, p1), lhs_contracting_dims={{1}}, rhs_contracting_dims={{0}}
-  ROOT r = ({n}[16,33], {n}[33], {n}[16], {n}[16,8]) tuple(centred, columns, top, d)
+  tr = {n}[33,16] transpose(p0), dimensions={{1,0}}
+  square = {n}[33,16] multiply(tr, tr)
+  wide0 = f32[16,33] convert(p0)
+  wide1 = f32[33,8] convert(p1)
+  fd = f32[16,8] dot(wide0, wide1), lhs_contracting_dims={{1}}, rhs_contracting_dims={{0}}
+  back = {n}[16,8] convert(fd)
+  ROOT r = ({n}[16,33], {n}[33], {n}[16], {n}[16,8], {n}[33,16], {n}[16,8]) tuple(centred, columns, top, d, square, back)
 }}
 ",
             low = if float { "lowest" } else { "z" },

@@ -233,23 +233,25 @@ pub fn gpu_numbers_may_differ(module: &Module, inputs: &[Array]) -> bool {
     // right). So the GPU's numbers are compared only where the interpreter
     // meets no infinity or NaN.
     // (`f16` and `bf16` compute in `f32` on the GPU, so the same holds.)
-    let non_finite = values.iter().any(|v| {
-        v.element_type().is_float() && v.to_f64_vec().iter().any(|x| !x.is_finite())
-    });
+    let non_finite = values
+        .iter()
+        .any(|v| v.element_type().is_float() && v.to_f64_vec().iter().any(|x| !x.is_finite()));
     // sin, cos and tan meet their bound only up to TRIG_EXACT_LIMIT: beyond it the
     // GPU's Cody–Waite products are no longer exact (the CPU's fma keeps them
     // exact further, to 3e5 at least), and `sine(275131.25)` gives -0.0058
     // where the interpreter gives 0.0098.
-    let large_trig = [UnaryOp::Sin, UnaryOp::Cos, UnaryOp::Tan].into_iter().any(|op| {
-        entry.instructions.iter().any(|i| {
-            i.op == Op::Unary(op)
-                && value_of[i.operands[0].index()].is_some_and(|v| {
-                    v.to_f64_vec()
-                        .iter()
-                        .any(|x| x.abs() > f64::from(TRIG_EXACT_LIMIT))
-                })
-        })
-    });
+    let large_trig = [UnaryOp::Sin, UnaryOp::Cos, UnaryOp::Tan]
+        .into_iter()
+        .any(|op| {
+            entry.instructions.iter().any(|i| {
+                i.op == Op::Unary(op)
+                    && value_of[i.operands[0].index()].is_some_and(|v| {
+                        v.to_f64_vec()
+                            .iter()
+                            .any(|x| x.abs() > f64::from(TRIG_EXACT_LIMIT))
+                    })
+            })
+        });
     non_finite || large_trig
 }
 
