@@ -253,6 +253,7 @@ fn main() {
         .chain(math)
         .chain(bench)
         .map(|t| t.with_ignored_flag(ignored))
+        .chain(gpu_types::wgsl_trials())
         .collect();
     libtest_mimic::run(&args, trials).exit();
 }

@@ -11,7 +11,8 @@
 //! division, remainder, power and square roots on floats are within a few
 //! units in the last place of their type, as the CPU's math is.
 //! `gpu::types::refused::*`: the 64-bit types are refused before running,
-//! naming the instruction.
+//! naming the instruction. `wgsl::types::TYPE`: naga validates every shader
+//! of those programs, where there is no GPU too.
 
 use libtest_mimic::{Failed, Trial};
 use omelet_compiler::hlo::{
@@ -107,6 +108,55 @@ pub fn trials() -> Vec<Trial> {
         ));
     }
     trials
+}
+
+/// `wgsl::types::TYPE`: naga parses and validates every shader of every
+/// case (as generated for WebGPU's default limits), with no GPU.
+pub fn wgsl_trials() -> Vec<Trial> {
+    TYPES
+        .into_iter()
+        .map(|t| {
+            Trial::test(format!("wgsl::types::{}", t.name()), move || {
+                let mut cases = Vec::new();
+                for &op in UnaryOp::ALL.iter().filter(|op| op.domain().contains(t)) {
+                    cases.extend(unary_case(t, op));
+                }
+                for &op in BinaryOp::ALL.iter().filter(|op| op.domain().contains(t)) {
+                    cases.extend(binary_case(t, op));
+                }
+                cases.extend(compare_case(t));
+                cases.extend(convert_case(t));
+                cases.extend(bitcast_case(t));
+                cases.extend(fused_case(t));
+                for case in cases
+                    .iter()
+                    .flat_map(|c| [lanes(c, 1), lanes(c, 4)])
+                    .flatten()
+                {
+                    validate(&case)?;
+                }
+                Ok(())
+            })
+        })
+        .collect()
+}
+
+fn validate(case: &Case) -> Result<(), String> {
+    let count = case.inputs.first().map_or(0, Vec::len);
+    let text = case.text.replace("COUNT", &count.to_string());
+    let module = parse_module(&text).map_err(|e| format!("{e:?}"))?;
+    let fused = compile(module, Stage::Fused).module;
+    for (name, wgsl) in gpu::wgsl(&fused).map_err(|e| e.to_string())? {
+        let parsed = naga::front::wgsl::parse_str(&wgsl)
+            .map_err(|e| format!("kernel {name}: {}\n{wgsl}", e.emit_to_string(&wgsl)))?;
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::empty(),
+        )
+        .validate(&parsed)
+        .map_err(|e| format!("kernel {name}: {}\n{wgsl}", e.emit_to_string(&wgsl)))?;
+    }
+    Ok(())
 }
 
 /// A trial running each case a closure makes.
