@@ -46,7 +46,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use ndarray::{ArrayD, IxDyn};
-use omelet_compiler::hlo::{ArrayShape, ElementType, Module, print_module};
+use omelet_compiler::hlo::{ArrayShape, ElementType, Kind, Module, Number, Scalar, print_module};
 use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
 use omelet_runtime::{Array, interp};
@@ -158,6 +158,21 @@ fn input(shape: &ArrayShape) -> Array {
     let dims = IxDyn(&shape.dims);
     let n = shape.element_count();
     let v = |i: usize| (i * 5 % 7) as i32 - 3;
+    let t = shape.element;
+    if !matches!(t, ElementType::F32 | ElementType::S32 | ElementType::Pred) {
+        // The same values in any other type (negatives wrap in unsigned ones).
+        let bytes: Vec<u8> = (0..n)
+            .flat_map(|i| {
+                let number = match t.kind() {
+                    Kind::Float => Number::Float(v(i) as f64 * 0.75),
+                    _ => Number::Int(v(i) as i128),
+                };
+                let bits = Scalar::from_number(t, number).bits;
+                bits.to_le_bytes().into_iter().take(t.byte_size())
+            })
+            .collect();
+        return Array::from_bytes(shape, &bytes);
+    }
     match shape.element {
         ElementType::F32 => Array::F32(
             ArrayD::from_shape_vec(dims, (0..n).map(|i| v(i) as f32 * 0.75).collect()).unwrap(),
@@ -491,7 +506,14 @@ fn tokens(text: &str) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
 /// attributes mostly suit the opcode, and a result often takes its first
 /// operand's shape, so that a fair share of modules import.
 fn random_module() -> impl Strategy<Value = Case> {
-    let element = || select(&["f32", "f32", "f32", "s32", "s32", "pred"][..]);
+    let element = || {
+        prop_oneof![
+            4 => select(&["f32", "f32", "f32", "s32", "s32", "pred"][..]),
+            1 => select(&[
+                "s8", "s16", "s64", "u8", "u16", "u32", "u64", "f16", "bf16", "f64",
+            ][..]),
+        ]
+    };
     let shape = move || {
         let dim = prop_oneof![
             12 => select(&[2u64, 2, 3, 1, 0][..]),
@@ -603,8 +625,26 @@ fn random_module() -> impl Strategy<Value = Case> {
 fn arity_of(opcode: &str) -> usize {
     match opcode {
         "parameter" | "constant" | "iota" => 0,
-        "add" | "subtract" | "multiply" | "divide" | "maximum" | "power" | "remainder" | "and"
-        | "or" | "compare" | "dot" | "reduce" | "concatenate" | "call" => 2,
+        "add"
+        | "subtract"
+        | "multiply"
+        | "divide"
+        | "maximum"
+        | "power"
+        | "remainder"
+        | "and"
+        | "or"
+        | "compare"
+        | "dot"
+        | "reduce"
+        | "concatenate"
+        | "call"
+        | "xor"
+        | "shift-left"
+        | "shift-right-logical"
+        | "shift-right-arithmetic"
+        | "atan2"
+        | "minimum" => 2,
         "select" | "clamp" | "tuple" => 3,
         _ => 1,
     }
@@ -659,7 +699,9 @@ const SUPPORTED: &[&str] = &[
     "not", "is-finite", "floor", "convert", "add", "subtract", "multiply", "divide",
     "maximum", "power", "remainder", "and", "or", "compare", "select", "clamp", "broadcast",
     "reshape", "bitcast", "transpose", "slice", "concatenate", "dot", "reduce", "tuple",
-    "get-tuple-element", "fusion", "call",
+    "get-tuple-element", "fusion", "call", "xor", "shift-left", "shift-right-logical",
+    "shift-right-arithmetic", "popcnt", "count-leading-zeros", "bitcast-convert", "atan2",
+    "tan", "cbrt", "minimum", "ceil", "round-nearest-even", "tanh", "sine",
 ];
 
 #[rustfmt::skip]

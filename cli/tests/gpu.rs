@@ -8,12 +8,16 @@
 //!   on the inputs that showed it;
 //! - `gpu::math::NAME`: each transcendental over a sweep of the `f32` range,
 //!   within the CPU's error bound of an f64 reference;
+//! - `gpu::types::TYPE::OP` (`gpu_types/`): every element type the backend
+//!   takes, each op on it, bit for bit against the interpreter on edge values;
+//!   `gpu::types::refused::TYPE`: the 64-bit types refused by name;
 //! - `gpu::bench`: `omelet bench --backends gpu,cpu` reports the GPU's kernel
 //!   time (timestamps) apart from its end-to-end time.
 //!
 //! Without an adapter the trials are ignored, with the reason printed; where
 //! `OMELET_REQUIRE_TOOLS` is set (`.ci/run`) that is a failure.
 
+mod gpu_types;
 mod support;
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -245,9 +249,11 @@ fn main() {
     let bench = std::iter::once(Trial::test("gpu::bench", bench_reports_kernel_time));
     let trials = limits
         .chain(edges)
+        .chain(gpu_types::trials())
         .chain(math)
         .chain(bench)
         .map(|t| t.with_ignored_flag(ignored))
+        .chain(gpu_types::wgsl_trials())
         .collect();
     libtest_mimic::run(&args, trials).exit();
 }
@@ -315,6 +321,9 @@ fn opcode(f: MathFn) -> &'static str {
         MathFn::Erf => "erf",
         MathFn::Sin => "sine",
         MathFn::Cos => "cosine",
+        MathFn::Tan => "tan",
+        MathFn::Cbrt => "cbrt",
+        MathFn::Atan2 => "atan2",
     }
 }
 
@@ -323,8 +332,11 @@ fn opcode(f: MathFn) -> &'static str {
 /// CPU's tests assert. Subnormal inputs and results are left out: a GPU may
 /// flush them to zero (the CPU kernels do too).
 fn within_bound(f: MathFn) -> Result<(), Failed> {
+    if f.arity() == 2 {
+        return within_bound2(f);
+    }
     let limit = match f {
-        MathFn::Sin | MathFn::Cos => TRIG_EXACT_LIMIT,
+        MathFn::Sin | MathFn::Cos | MathFn::Tan => TRIG_EXACT_LIMIT,
         _ => f32::INFINITY,
     };
     let special = [
@@ -438,4 +450,74 @@ fn bench_reports_kernel_time() -> Result<(), Failed> {
         (false, None) => Ok(()),
         _ => Err(format!("kernel time {kernel:?}: {json:#}").into()),
     }
+}
+
+/// A binary `f` (atan2) on the GPU over a grid of both signs and every
+/// exponent (every 4,194,319th bit pattern of each operand, with the special
+/// values), within the CPU's bound of an f64 reference.
+fn within_bound2(f: MathFn) -> Result<(), Failed> {
+    let special = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+    ];
+    let axis: Vec<f32> = (0..u32::MAX / 4_194_319)
+        .map(|i| f32::from_bits(i * 4_194_319))
+        .filter(|x| x.is_normal())
+        .chain(special)
+        .collect();
+    let xs: Vec<f32> = axis
+        .iter()
+        .flat_map(|&x| axis.iter().map(move |_| x))
+        .collect();
+    let ys: Vec<f32> = axis.iter().flat_map(|_| axis.iter().copied()).collect();
+    let n = xs.len();
+    let text = format!(
+        "HloModule m\nENTRY e {{\n  x = f32[{n}] parameter(0)\n  y = f32[{n}] parameter(1)\n  ROOT r = f32[{n}] {}(x, y)\n}}\n",
+        opcode(f)
+    );
+    let module = compile(
+        parse_module(&text).map_err(|e| format!("{e:?}"))?,
+        Stage::Fused,
+    )
+    .module;
+    let executable = gpu::Executable::new(&module, gpu_device()?).map_err(|e| e.to_string())?;
+    let array = |v: &[f32]| Array::F32(ArrayD::from_shape_vec(vec![n], v.to_vec()).expect("sized"));
+    let results = executable
+        .run(&[array(&xs), array(&ys)])
+        .map_err(|e| e.to_string())?;
+    let Array::F32(rs) = &results[0] else {
+        return Err("an f32 result".into());
+    };
+    let ErrorBound::Ulps(bound) = f.error_bound() else {
+        return Err("a bound in ulps".into());
+    };
+    for ((&x, &y), &r) in xs.iter().zip(&ys).zip(rs.iter()) {
+        let want = f.reference2(f64::from(x), f64::from(y));
+        if want.is_nan() || r.is_nan() {
+            if want.is_nan() != r.is_nan() {
+                return Err(format!("{f:?}({x:e}, {y:e}) = {r:e}, want {want:e}").into());
+            }
+            continue;
+        }
+        if want.abs() < f64::from(f32::MIN_POSITIVE) {
+            if f64::from(r).abs() <= f64::from(f32::MIN_POSITIVE) {
+                continue;
+            }
+            return Err(format!("{f:?}({x:e}, {y:e}) = {r:e}, want {want:e}").into());
+        }
+        let ulp = (want.abs().log2().floor().max(-126.0) - 23.0).exp2();
+        let error = (f64::from(r) - want).abs() / ulp;
+        if r != want as f32 && error > f64::from(bound) {
+            return Err(format!(
+                "{f:?}({x:e}, {y:e}) = {r:e}, want {want:e}: off by {error:.3} ulps, bound {bound}"
+            )
+            .into());
+        }
+    }
+    Ok(())
 }

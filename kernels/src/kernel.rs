@@ -30,7 +30,8 @@ pub struct Kernel {
 
 /// A row kernel's per-thread scratch, in bytes from its start: one layout that
 /// the CPU emitter places values by, the runtime sizes scratch by and points
-/// the GEMMs at. Every element takes 4 bytes (`f32`, `s32`, a `pred` mask).
+/// the GEMMs at. Every element takes 4 bytes (`f32`, `s32`, a `pred` mask, the
+/// narrower types in a 32-bit slot), or 8 for 64-bit types.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScratchLayout {
     /// The [`RowProduct`] for one index of the first dimension: its batches'
@@ -79,18 +80,27 @@ impl ScratchLayout {
         };
         let dims = |id: InstrId| &kernel.body.instr(id).array_shape().dims;
         let mut layout = ScratchLayout::default();
-        let mut place = |elements: usize| {
+        let mut place = |elements: usize, size: usize| {
             let region = Region {
                 offset: layout.bytes,
-                bytes: elements * 4,
+                bytes: elements * size,
             };
             layout.bytes += region.bytes;
             region
         };
         // A block: everything under one index of the first dimension.
         let block = |id: InstrId| dims(id).iter().skip(1).product::<usize>();
-        let product_region = product.as_ref().map(|p| place(block(p.dot)));
-        let consumer_region = consumer.as_ref().map(|c| place(block(c.lhs)));
+        let slot = |id: InstrId| {
+            kernel
+                .body
+                .instr(id)
+                .array_shape()
+                .element
+                .byte_size()
+                .max(4)
+        };
+        let product_region = product.as_ref().map(|p| place(block(p.dot), 4));
+        let consumer_region = consumer.as_ref().map(|c| place(block(c.lhs), 4));
         let special = |id: InstrId| {
             product.as_ref().is_some_and(|p| p.dot == id)
                 || consumer.as_ref().is_some_and(|c| c.lhs == id)
@@ -99,7 +109,7 @@ impl ScratchLayout {
             .materialized(outer)
             .into_iter()
             .filter(|&m| !special(m))
-            .map(|m| (m, place(dims(m)[outer.len()..].iter().product())))
+            .map(|m| (m, place(dims(m)[outer.len()..].iter().product(), slot(m))))
             .collect();
         ScratchLayout {
             product: product_region,

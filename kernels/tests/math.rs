@@ -10,9 +10,10 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module, default_libcall_names};
 use omelet_kernels::math::{self, ErrorBound, MathFn, TRIG_EXACT_LIMIT};
 
-type Kernel = extern "C" fn(*const f32, *mut f32, usize);
+type Kernel = extern "C" fn(*const f32, *const f32, *mut f32, usize);
 
-/// A JIT-compiled `dst[i] = f(src[i])` over n elements, `ty`'s lanes at a time.
+/// A JIT-compiled `dst[i] = f(src[i])` (or `f(src[i], src2[i])` for a binary
+/// function) over n elements, `ty`'s lanes at a time.
 struct Compiled {
     _module: JITModule,
     kernel: Kernel,
@@ -28,7 +29,7 @@ fn compile(f: MathFn, ty: Type) -> Compiled {
     let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
     let ptr = module.target_config().pointer_type();
     let mut ctx = module.make_context();
-    for _ in 0..3 {
+    for _ in 0..4 {
         ctx.func.signature.params.push(AbiParam::new(ptr));
     }
     let mut fctx = FunctionBuilderContext::new();
@@ -42,7 +43,7 @@ fn compile(f: MathFn, ty: Type) -> Compiled {
     b.append_block_params_for_function_params(entry);
     b.append_block_param(head, ptr);
     b.switch_to_block(entry);
-    let [src, dst, n] = b.block_params(entry).try_into().unwrap();
+    let [src, src2, dst, n] = b.block_params(entry).try_into().unwrap();
     let zero = b.ins().iconst(ptr, 0);
     b.ins().jump(head, &[zero.into()]);
     b.switch_to_block(head);
@@ -53,7 +54,13 @@ fn compile(f: MathFn, ty: Type) -> Compiled {
     let offset = b.ins().ishl_imm_u(i, 2);
     let (from, to) = (b.ins().iadd(src, offset), b.ins().iadd(dst, offset));
     let x = b.ins().load(ty, MemFlagsData::trusted(), from, 0);
-    let y = math::emit(&mut b, f, x);
+    let y = if f.arity() == 2 {
+        let from2 = b.ins().iadd(src2, offset);
+        let x2 = b.ins().load(ty, MemFlagsData::trusted(), from2, 0);
+        math::emit2(&mut b, f, x, x2)
+    } else {
+        math::emit(&mut b, f, x)
+    };
     b.ins().store(MemFlagsData::trusted(), y, to, 0);
     let next = b.ins().iadd_imm_u(i, i64::from(ty.lane_count()));
     b.ins().jump(head, &[next.into()]);
@@ -77,12 +84,19 @@ fn compile(f: MathFn, ty: Type) -> Compiled {
 
 /// `f` over `xs` by the vector kernel, after checking the scalar one agrees bit for bit.
 fn apply(f: MathFn, xs: &[f32]) -> Vec<f32> {
+    apply2(f, xs, xs)
+}
+
+/// `f` over pairs of `xs` and `ys` (a unary `f` reads `xs` only).
+fn apply2(f: MathFn, xs: &[f32], ys: &[f32]) -> Vec<f32> {
     let mut xs = xs.to_vec();
     xs.resize(xs.len().next_multiple_of(4), 0.0);
+    let mut ys = ys.to_vec();
+    ys.resize(xs.len(), 0.0);
     let run = |ty| {
         let compiled = compile(f, ty);
         let mut out = vec![0.0f32; xs.len()];
-        (compiled.kernel)(xs.as_ptr(), out.as_mut_ptr(), xs.len());
+        (compiled.kernel)(xs.as_ptr(), ys.as_ptr(), out.as_mut_ptr(), xs.len());
         out
     };
     let (vector, scalar) = (run(types::F32X4), run(types::F32));
@@ -140,7 +154,7 @@ fn measure(f: MathFn, xs: &[f32]) -> (f64, f32) {
 /// only up to their exact range.
 fn check(f: MathFn, grids: &[Grid]) {
     let limit = match f {
-        MathFn::Sin | MathFn::Cos => TRIG_EXACT_LIMIT,
+        MathFn::Sin | MathFn::Cos | MathFn::Tan => TRIG_EXACT_LIMIT,
         _ => f32::INFINITY,
     };
     let xs = grids.iter().flat_map(Grid::points).chain(SPECIAL);
@@ -305,6 +319,85 @@ fn cos() {
 }
 
 #[test]
+fn tan() {
+    check(MathFn::Tan, &TRIG);
+}
+
+#[test]
+fn cbrt() {
+    let grids = [
+        Log(1e-45, f32::MAX, 300_000),
+        Linear(-10.0, 10.0, 100_000),
+        Random(-1e3, 1e3, 50_000),
+    ];
+    check(MathFn::Cbrt, &grids);
+}
+
+/// atan2 over pairs: every angle on circles of many radii, and mixed scales.
+#[test]
+fn atan2() {
+    let angles = Linear(-3.2, 3.2, 20_000).points();
+    let mut ys = Vec::new();
+    let mut xs = Vec::new();
+    for radius in [1e-30f64, 1e-3, 1.0, 7.5, 1e5, 1e30] {
+        for &a in &angles {
+            ys.push((radius * f64::from(a).sin()) as f32);
+            xs.push((radius * f64::from(a).cos()) as f32);
+        }
+    }
+    let scales = Random(-1e4, 1e4, 100_000).points();
+    ys.extend(scales.iter().map(|s| s * 1e-3));
+    xs.extend(scales.iter().rev());
+    let specials = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        f32::INFINITY,
+        -f32::INFINITY,
+        1e-45,
+        f32::MAX,
+    ];
+    for &y in &specials {
+        for &x in &specials {
+            ys.push(y);
+            xs.push(x);
+        }
+    }
+    let got = apply2(MathFn::Atan2, &ys, &xs);
+    let mut worst = (0.0, 0.0, 0.0);
+    for ((&y, &x), &r) in ys.iter().zip(&xs).zip(&got) {
+        let want = MathFn::Atan2.reference2(f64::from(y), f64::from(x));
+        if r as f64 == want || r == want as f32 {
+            continue;
+        }
+        let error = (f64::from(r) - want).abs() / ulp(want);
+        if error > worst.0 {
+            worst = (error, y, x);
+        }
+    }
+    eprintln!(
+        "Atan2: worst error {:.3e} at ({:e}, {:e})",
+        worst.0, worst.1, worst.2
+    );
+    let ErrorBound::Ulps(bound) = MathFn::Atan2.error_bound() else {
+        unreachable!("atan2's bound is in ulps")
+    };
+    assert!(worst.0 <= f64::from(bound), "atan2{:?}", (worst.1, worst.2));
+    // NaN in either operand gives NaN; signed zeros give ±0 and ±π exactly.
+    let nan = f32::NAN;
+    let r = apply2(
+        MathFn::Atan2,
+        &[nan, 1.0, -0.0, 0.0, -0.0],
+        &[1.0, nan, 1.0, -0.0, -1.0],
+    );
+    assert!(r[0].is_nan() && r[1].is_nan());
+    assert_eq!(r[2].to_bits(), (-0.0f32).to_bits());
+    assert_eq!(r[3], std::f32::consts::PI);
+    assert_eq!(r[4], -std::f32::consts::PI);
+}
+
+#[test]
 fn trig_stays_bounded_past_its_exact_range() {
     let xs = Log(TRIG_EXACT_LIMIT, f32::MAX, 50_000).points();
     for f in [MathFn::Sin, MathFn::Cos] {
@@ -339,13 +432,16 @@ fn special_values() {
         (MathFn::Erf, 5.0, 1.0),
         (MathFn::Sin, -0.0, -0.0), (MathFn::Sin, inf, nan), (MathFn::Cos, 0.0, 1.0),
         (MathFn::Cos, -inf, nan),
+        (MathFn::Tan, -0.0, -0.0), (MathFn::Tan, inf, nan), (MathFn::Tan, 0.0, 0.0),
+        (MathFn::Cbrt, -0.0, -0.0), (MathFn::Cbrt, inf, inf), (MathFn::Cbrt, -inf, -inf),
+        (MathFn::Cbrt, 8.0, 2.0), (MathFn::Cbrt, -27.0, -3.0), (MathFn::Cbrt, 0.0, 0.0),
     ];
     for &(f, x, want) in cases {
         let got = apply(f, &[x])[0];
         let same = got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan());
         assert!(same, "{f:?}({x:e}) = {got:e}, want {want:e}");
     }
-    for f in MathFn::ALL {
+    for f in MathFn::ALL.into_iter().filter(|f| f.arity() == 1) {
         assert!(apply(f, &[nan])[0].is_nan(), "{f:?}(NaN)");
     }
     let sigma = apply(MathFn::Logistic, &Linear(-200.0, 200.0, 10_000).points());
@@ -358,13 +454,13 @@ fn special_values() {
 #[test]
 #[ignore = "about a minute in release mode"]
 fn scan_bit_patterns() {
-    for f in MathFn::ALL {
+    for f in MathFn::ALL.into_iter().filter(|f| f.arity() == 1) {
         let stride = match f {
-            MathFn::Sin | MathFn::Cos => 13,
+            MathFn::Sin | MathFn::Cos | MathFn::Tan => 13,
             _ => 47,
         };
         let limit = match f {
-            MathFn::Sin | MathFn::Cos => TRIG_EXACT_LIMIT,
+            MathFn::Sin | MathFn::Cos | MathFn::Tan => TRIG_EXACT_LIMIT,
             _ => f32::INFINITY,
         };
         let mut worst = (0.0, 0.0);

@@ -5,14 +5,16 @@ use naga::valid::{Capabilities, ValidationFlags, Validator};
 use omelet_kernels::math::{MathFn, wgsl, wgsl_prelude};
 
 /// `defs` and a compute entry point applying each of `fns` in place to its own
-/// elements of a storage buffer.
+/// elements of a storage buffer (a binary one reading its neighbour too).
 fn shader(defs: &str, fns: &[MathFn]) -> String {
     let mut calls = String::new();
     for (k, f) in fns.iter().enumerate() {
-        calls += &format!(
-            "    data[base + {k}u] = {}(data[base + {k}u]);\n",
-            f.wgsl_name()
-        );
+        // atan2 takes the next element as its second operand.
+        let args = match f.arity() {
+            2 => format!("data[base + {k}u], data[base + {k}u + 1u]"),
+            _ => format!("data[base + {k}u]"),
+        };
+        calls += &format!("    data[base + {k}u] = {}({args});\n", f.wgsl_name());
     }
     format!(
         "{defs}\n\

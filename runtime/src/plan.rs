@@ -5,9 +5,7 @@
 //! arena, reused as soon as a buffer's last reader has run (liveness-based first
 //! fit). Each engine says how many bytes an array takes and how buffers align.
 
-use omelet_compiler::hlo::{
-    ArrayShape, BinaryOp, Computation, ElementType, InstrId, Module, Op, UnaryOp, verify,
-};
+use omelet_compiler::hlo::{ArrayShape, Computation, ElementType, InstrId, Module, Op, verify};
 use omelet_kernels::kernel::Kernel;
 
 use crate::array::{Array, RuntimeError};
@@ -228,31 +226,6 @@ pub fn check_supported(
         }
     }
     Ok(())
-}
-
-/// The element types both compiled backends have always computed with.
-pub fn first_types(t: ElementType) -> bool {
-    matches!(t, ElementType::F32 | ElementType::S32 | ElementType::Pred)
-}
-
-/// The ops both compiled backends have always compiled.
-pub fn first_ops(op: &Op) -> bool {
-    match op {
-        Op::Unary(u) => !matches!(
-            u,
-            UnaryOp::Tan | UnaryOp::Cbrt | UnaryOp::PopulationCount | UnaryOp::CountLeadingZeros
-        ),
-        Op::Binary(b) => !matches!(
-            b,
-            BinaryOp::Atan2
-                | BinaryOp::Xor
-                | BinaryOp::ShiftLeft
-                | BinaryOp::ShiftRightLogical
-                | BinaryOp::ShiftRightArithmetic
-        ),
-        Op::BitcastConvert => false,
-        _ => true,
-    }
 }
 
 /// Checks a run's inputs against the parameters: their number and shapes.

@@ -74,7 +74,7 @@ pub fn compile(kernels: &[Kernel]) -> Result<CpuKernels, String> {
         .finish(settings::Flags::new(flags))
         .map_err(|e| e.to_string())?;
     let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
-    for h in Helper::ALL {
+    for h in Helper::all() {
         builder.symbol(h.symbol(), h.address());
     }
     let mut module = JITModule::new(builder);
@@ -92,15 +92,16 @@ pub fn compile(kernels: &[Kernel]) -> Result<CpuKernels, String> {
         })
         .collect();
     // The helpers are declared once for the module, then referenced per kernel.
-    let helper_ids = Helper::ALL
+    let helper_ids = Helper::all()
         .into_iter()
         .map(|h| {
             let mut sig = module.make_signature();
-            let ty = lower::helper_type(h);
-            sig.params.extend([AbiParam::new(ty), AbiParam::new(ty)]);
+            let ty = h.operand_type();
+            sig.params
+                .extend(std::iter::repeat_n(AbiParam::new(ty), h.arity()));
             sig.returns.push(AbiParam::new(ty));
             let f = module
-                .declare_function(h.symbol(), Linkage::Import, &sig)
+                .declare_function(&h.symbol(), Linkage::Import, &sig)
                 .map_err(|e| e.to_string())?;
             Ok((h, f))
         })

@@ -8,7 +8,10 @@ use std::fmt::Write;
 use omelet_compiler::hlo::{ArrayShape, Computation, ElementType, InstrId, Literal, Op};
 use rustc_hash::FxHashMap;
 
-use super::ops::{self, Helper};
+use super::helpers::Helper;
+use super::ops;
+use super::types::{self, Class, class};
+pub(super) use super::types::{reg_type, storage_type};
 use crate::kernel::{physical_order, strides};
 use crate::math::MathFn;
 
@@ -45,26 +48,6 @@ pub(super) struct Emitter<'k> {
     pub scalar_reads: BTreeSet<usize>,
     /// Whether `main` uses the subgroup builtins (`sg_id`, `sg_count`).
     pub subgroups: bool,
-}
-
-/// The WGSL type of an element in registers.
-pub(super) fn reg_type(element: ElementType) -> &'static str {
-    match element {
-        ElementType::F32 => "f32",
-        ElementType::S32 => "i32",
-        ElementType::Pred => "bool",
-        other => unreachable!("the gpu backend refuses {other} before compiling"),
-    }
-}
-
-/// The WGSL type of an element in a storage buffer.
-pub(super) fn storage_type(element: ElementType) -> &'static str {
-    match element {
-        ElementType::F32 => "f32",
-        ElementType::S32 => "i32",
-        ElementType::Pred => "u32",
-        other => unreachable!("the gpu backend refuses {other} before compiling"),
-    }
 }
 
 /// A `u32` literal.
@@ -316,9 +299,10 @@ impl<'k> Emitter<'k> {
                 self.load(*k, element, &offset)
             }
             Op::Constant(literal) => self.constant(id, literal, coords),
-            Op::Iota { dimension } => ops::from_index(element, &coords[*dimension]),
+            Op::Iota { dimension } => ops::from_index(self, element, &coords[*dimension]),
             Op::Unary(_)
             | Op::Convert
+            | Op::BitcastConvert
             | Op::Binary(_)
             | Op::Compare(_)
             | Op::Select
@@ -379,9 +363,6 @@ impl<'k> Emitter<'k> {
             Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
                 unreachable!("fused bodies compute arrays only")
             }
-            Op::BitcastConvert => {
-                unreachable!("the gpu backend refuses bitcast-convert before compiling")
-            }
         }
     }
 
@@ -393,6 +374,7 @@ impl<'k> Emitter<'k> {
         let expr = match (&instr.op, operands) {
             (Op::Unary(op), [x]) => ops::unary(self, *op, element, x),
             (Op::Convert, [x]) => ops::convert(self, from, element, x),
+            (Op::BitcastConvert, [x]) => ops::bitcast_convert(self, from, element, x),
             (Op::Binary(op), [x, y]) => ops::binary(self, *op, element, x, y),
             (Op::Compare(direction), [x, y]) => ops::compare(*direction, from, x, y),
             (Op::Select, [p, x, y]) => format!("select({y}, {x}, {p})"),
@@ -426,13 +408,13 @@ impl<'k> Emitter<'k> {
             return format!("{}()", reg_type(shape.element));
         }
         let name = format!("k{}", id.index());
-        let float = shape.element == ElementType::F32;
+        let float = class(shape.element) == Class::Float;
         let (stored, items): (&str, Vec<String>) = match float {
             true => (
                 "u32",
                 literal
                     .scalars()
-                    .map(|x| format!("{:#x}u", x.bits))
+                    .map(|x| format!("{:#x}u", types::to_word(x.element, x.bits)))
                     .collect(),
             ),
             false => (
@@ -543,7 +525,13 @@ impl<'k> Emitter<'k> {
         };
         self.line(&step);
         self.close();
-        acc
+        // Narrow integers wrap, and f16 and bf16 round, once at the end, as
+        // the interpreter's product does.
+        let fitted = types::fit(self, element, &acc);
+        if fitted == acc {
+            return acc;
+        }
+        self.bind(ty, &fitted)
     }
 
     /// Opens a loop, `name` from `begin` by `step`, over the operand elements

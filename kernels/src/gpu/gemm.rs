@@ -274,7 +274,7 @@ pub(super) fn shader(
             e.given.insert(dot, format!("c{i}{j}"));
             let coords = e.delinearize(&at, &out_shape.dims, &order);
             let value = e.element_at(out_id, &coords);
-            e.store(out_arg, ElementType::F32, &at, &value);
+            e.store(out_arg, out_shape.element, &at, &value);
             e.close();
         }
     }

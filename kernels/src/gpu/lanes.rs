@@ -72,6 +72,7 @@ impl Emitter<'_> {
             }
             Op::Unary(_)
             | Op::Convert
+            | Op::BitcastConvert
             | Op::Binary(_)
             | Op::Compare(_)
             | Op::Select

@@ -3,19 +3,21 @@
 //! the backend-neutral [`Kernel`] and run by the runtime through wgpu.
 //!
 //! Every shader binds all of its kernel's arguments, inputs then outputs, as
-//! `@group(0) @binding(i)` storage arrays: `f32` and `i32` as themselves, `pred`
-//! as one `u32` per element (WGSL has no byte type, and neighbouring threads must
-//! not write the same word). Shapes are baked in as constants, so a shader needs
+//! `@group(0) @binding(i)` storage arrays of one 32-bit word per element
+//! ([`types`]: WGSL has no byte type, and neighbouring threads must not write
+//! the same word). Shapes are baked in as constants, so a shader needs
 //! no uniforms. Dispatches are one-dimensional with at most [`MAX_GROUPS`]
 //! workgroups, and every schedule is a grid-stride loop: any size runs, whatever
 //! the per-dimension limit.
 
 mod emit;
 mod gemm;
+mod helpers;
 mod lanes;
 mod ops;
 mod schedule;
 mod tiles;
+pub mod types;
 
 use omelet_compiler::hlo::ElementType;
 

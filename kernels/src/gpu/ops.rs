@@ -1,139 +1,31 @@
 //! Each HLO op on elements as a WGSL expression, with the interpreter's
-//! semantics where WGSL's differ: NaN-propagating `maximum`/`minimum`, integer
-//! division by zero (−1) and overflow, saturating float-to-int conversion.
-//! Transcendentals call the shared polynomial implementations of [`crate::math`].
+//! semantics (`hlo::Element`) where WGSL's differ: NaN-propagating
+//! `maximum`/`minimum`, XLA's integer division by zero and shifts past the
+//! width, saturating float-to-int conversion, exactly rounded int-to-float
+//! conversion. Every type computes in its 32-bit register type and is brought
+//! back into its own range after each op ([`types::fit`]). Transcendentals call
+//! the shared polynomial implementations of [`crate::math`].
 
-use omelet_compiler::hlo::{BinaryOp, Direction, ElementType, Literal, ReduceOp, UnaryOp};
+use omelet_compiler::hlo::{BinaryOp, Direction, ElementType, Literal, ReduceOp, Scalar, UnaryOp};
 
 use super::emit::Emitter;
+use super::helpers::Helper;
+use super::types::{self, Class, class, fit};
 use crate::math::MathFn;
-
-/// A WGSL function that some ops call, emitted once per shader that needs it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Helper {
-    IsNan,
-    MaxF32,
-    MinF32,
-    SignF32,
-    DivF32,
-    RemF32,
-    DivS32,
-    RemS32,
-    PowF32,
-    PowS32,
-}
-
-impl Helper {
-    /// The helpers this one calls.
-    pub fn needs(self) -> &'static [Helper] {
-        match self {
-            Helper::MaxF32 | Helper::MinF32 | Helper::SignF32 | Helper::DivF32 | Helper::PowF32 => {
-                &[Helper::IsNan]
-            }
-            _ => &[],
-        }
-    }
-
-    pub fn source(self) -> &'static str {
-        match self {
-            // NaN tests look at the bits: shader compilers may assume no NaNs
-            // and fold `x != x` to false.
-            Helper::IsNan => {
-                "fn om_isnan(x: f32) -> bool {\n    return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;\n}\n"
-            }
-            // NaN in either operand gives NaN; otherwise the larger (smaller).
-            Helper::MaxF32 => {
-                "fn om_max(x: f32, y: f32) -> f32 {\n    return select(select(y, x, y < x), x, om_isnan(x));\n}\n"
-            }
-            Helper::MinF32 => {
-                "fn om_min(x: f32, y: f32) -> f32 {\n    return select(select(y, x, x < y), x, om_isnan(x));\n}\n"
-            }
-            // ±1 with the sign bit of x; ±0 and NaN are their own sign.
-            Helper::SignF32 => {
-                "fn om_sign(x: f32) -> f32 {\n    let s = bitcast<f32>((bitcast<u32>(x) & 0x80000000u) | 0x3f800000u);\n    return select(s, x, x == 0.0f || om_isnan(x));\n}\n"
-            }
-            // IEEE 754's x / ±0 (±inf by the signs; NaN for 0 / 0 and NaN / 0),
-            // chosen explicitly: shader compilers fold a division by a constant
-            // zero to anything (lavapipe to 0), as in a mean over an empty batch.
-            Helper::DivF32 => {
-                "fn om_fdiv(x: f32, y: f32) -> f32 {
-    let inf = bitcast<f32>(((bitcast<u32>(x) ^ bitcast<u32>(y)) & 0x80000000u) | 0x7f800000u);
-    let by_zero = select(inf, bitcast<f32>(0x7fc00000u), x == 0.0f || om_isnan(x));
-    return select(x / y, by_zero, y == 0.0f);
-}
-"
-            }
-            // fmod(x, ±0) is NaN; compilers fold WGSL's x % 0 to x (lavapipe).
-            Helper::RemF32 => {
-                "fn om_frem(x: f32, y: f32) -> f32 {\n    return select(x % y, bitcast<f32>(0x7fc00000u), y == 0.0f);\n}\n"
-            }
-            // WGSL gives x for x / 0 and for i32::MIN / -1; HLO gives −1 for the former.
-            Helper::DivS32 => {
-                "fn om_div(x: i32, y: i32) -> i32 {\n    return select(x / y, -1i, y == 0i);\n}\n"
-            }
-            // WGSL gives 0 for x % 0; HLO gives x.
-            Helper::RemS32 => {
-                "fn om_rem(x: i32, y: i32) -> i32 {\n    return select(x % y, x, y == 0i);\n}\n"
-            }
-            // C's pow: exp(y·log|x|) through the shared polynomials, the sign from
-            // an odd integer exponent, and the special values of IEEE 754's pow
-            // (zeros, infinite exponents, 1).
-            Helper::PowF32 => {
-                "fn om_pow(x: f32, y: f32) -> f32 {
-    let inf = bitcast<f32>(0x7f800000u);
-    let ax = abs(x);
-    let ay = abs(y);
-    let integer = floor(y) == y && ay < inf;
-    let odd = integer && ay < 16777216.0f && (i32(ay) & 1i) == 1i;
-    var r = om_exp(y * om_log(ax));
-    if (x < 0.0f) {
-        r = select(bitcast<f32>(0x7fc00000u), select(r, -r, odd), integer);
-    }
-    if (x == 0.0f) {
-        r = select(0.0f, inf, y < 0.0f);
-        if (odd) { r = select(r, -r, bitcast<u32>(x) != 0u); }
-    }
-    if (ay == inf && !om_isnan(x)) {
-        r = select(select(0.0f, inf, y > 0.0f), select(inf, 0.0f, y > 0.0f), ax < 1.0f);
-        if (ax == 1.0f) { r = 1.0f; }
-    }
-    if (x == 1.0f || y == 0.0f) { r = 1.0f; }
-    return r;
-}
-"
-            }
-            // Square-and-multiply, wrapping; negative exponents as the interpreter.
-            Helper::PowS32 => {
-                "fn om_ipow(base: i32, exponent: i32) -> i32 {
-    if (exponent < 0i) {
-        if (base == 1i) { return 1i; }
-        if (base == -1i) { return select(-1i, 1i, (exponent & 1i) == 0i); }
-        return 0i;
-    }
-    var result = 1i;
-    var b = base;
-    var e = u32(exponent);
-    while (e > 0u) {
-        if ((e & 1u) == 1u) { result = result * b; }
-        b = b * b;
-        e = e >> 1u;
-    }
-    return result;
-}
-"
-            }
-        }
-    }
-}
 
 /// Element `i` of a literal, as a WGSL expression.
 pub fn literal(literal: &Literal, i: usize) -> String {
-    let value = literal.get(i);
-    match literal.element_type() {
-        ElementType::F32 => float(value.get::<f32>()),
-        ElementType::S32 => int(value.get::<i32>()),
-        ElementType::Pred => value.get::<bool>().to_string(),
-        other => unreachable!("the gpu backend refuses {other} before compiling"),
+    scalar(literal.get(i))
+}
+
+/// One element as a WGSL expression of its register type.
+pub fn scalar(s: Scalar) -> String {
+    let word = types::to_word(s.element, s.bits);
+    match class(s.element) {
+        Class::Float => float(f32::from_bits(word)),
+        Class::Signed => int(word as i32),
+        Class::Unsigned => format!("{word}u"),
+        Class::Pred => (word != 0).to_string(),
     }
 }
 
@@ -156,39 +48,63 @@ pub fn int(v: i32) -> String {
 }
 
 pub fn zero(element: ElementType) -> &'static str {
-    match element {
-        ElementType::F32 => "0.0f",
-        ElementType::S32 => "0i",
-        ElementType::Pred => "false",
-        other => unreachable!("the gpu backend refuses {other} before compiling"),
+    match class(element) {
+        Class::Float => "0.0f",
+        Class::Signed => "0i",
+        Class::Unsigned => "0u",
+        Class::Pred => "false",
     }
 }
 
-/// A `u32` coordinate as an element (iota).
-pub fn from_index(element: ElementType, c: &str) -> String {
+/// A `u32` coordinate as an element (iota), converted as the interpreter
+/// converts an integer.
+pub fn from_index(e: &mut Emitter, element: ElementType, c: &str) -> String {
     match element {
         ElementType::F32 => format!("f32({c})"),
         ElementType::S32 => format!("i32({c})"),
         ElementType::Pred => format!("({c} != 0u)"),
-        other => unreachable!("the gpu backend refuses {other} before compiling"),
+        _ => convert(e, ElementType::U32, element, c),
     }
 }
 
 pub fn unary(e: &mut Emitter, op: UnaryOp, element: ElementType, x: &str) -> String {
     let math = |e: &mut Emitter, f: MathFn| {
         e.use_math(f);
-        format!("{}({x})", f.wgsl_name())
+        let y = format!("{}({x})", f.wgsl_name());
+        fit(e, element, &y)
     };
-    match (op, element) {
-        (UnaryOp::Negate, _) => format!("-{x}"),
-        (UnaryOp::Abs, _) => format!("abs({x})"),
-        (UnaryOp::Sign, ElementType::F32) => {
+    let width = element.bit_width();
+    match (op, class(element)) {
+        (UnaryOp::Negate, Class::Unsigned) => fit(e, element, &format!("0u - {x}")),
+        // Exact on floats: the sign bit.
+        (UnaryOp::Negate, Class::Float) => format!("-{x}"),
+        (UnaryOp::Negate, _) => fit(e, element, &format!("-{x}")),
+        (UnaryOp::Abs, Class::Unsigned) => x.to_string(),
+        (UnaryOp::Abs, Class::Float) => format!("abs({x})"),
+        (UnaryOp::Abs, _) => fit(e, element, &format!("abs({x})")),
+        (UnaryOp::Sign, Class::Float) => {
             e.helpers.insert(Helper::SignF32);
             format!("om_sign({x})")
         }
+        (UnaryOp::Sign, Class::Unsigned) => format!("min({x}, 1u)"),
         (UnaryOp::Sign, _) => format!("clamp({x}, -1i, 1i)"),
-        (UnaryOp::Not, ElementType::Pred) => format!("!{x}"),
-        (UnaryOp::Not, _) => format!("~{x}"),
+        (UnaryOp::Not, Class::Pred) => format!("!{x}"),
+        // A sign-extended value's complement is sign-extended.
+        (UnaryOp::Not, _) => fit(e, element, &format!("~{x}")),
+        (UnaryOp::PopulationCount, Class::Signed) => {
+            let bits = types::bits(e, element, x);
+            format!("i32(countOneBits({bits}))")
+        }
+        (UnaryOp::PopulationCount, _) => format!("countOneBits({x})"),
+        // Leading zeros of the width's bits, not the register's.
+        (UnaryOp::CountLeadingZeros, Class::Signed) => {
+            let bits = types::bits(e, element, x);
+            format!("i32(countLeadingZeros({bits}) - {}u)", 32 - width)
+        }
+        (UnaryOp::CountLeadingZeros, _) => match width {
+            32 => format!("countLeadingZeros({x})"),
+            _ => format!("(countLeadingZeros({x}) - {}u)", 32 - width),
+        },
         (UnaryOp::Exp, _) => math(e, MathFn::Exp),
         (UnaryOp::Expm1, _) => math(e, MathFn::Expm1),
         (UnaryOp::Log, _) => math(e, MathFn::Log),
@@ -198,56 +114,123 @@ pub fn unary(e: &mut Emitter, op: UnaryOp, element: ElementType, x: &str) -> Str
         (UnaryOp::Erf, _) => math(e, MathFn::Erf),
         (UnaryOp::Sin, _) => math(e, MathFn::Sin),
         (UnaryOp::Cos, _) => math(e, MathFn::Cos),
-        (UnaryOp::Sqrt, _) => format!("sqrt({x})"),
+        (UnaryOp::Tan, _) => math(e, MathFn::Tan),
+        (UnaryOp::Cbrt, _) => math(e, MathFn::Cbrt),
+        (UnaryOp::Sqrt, _) => fit(e, element, &format!("sqrt({x})")),
         // As on the CPU: WGSL's inverseSqrt is an approximation.
-        (UnaryOp::Rsqrt, _) => format!("1.0f / sqrt({x})"),
+        (UnaryOp::Rsqrt, _) => fit(e, element, &format!("1.0f / sqrt({x})")),
+        // Exact: an integral value of a type is in the type.
         (UnaryOp::Floor, _) => format!("floor({x})"),
         (UnaryOp::Ceil, _) => format!("ceil({x})"),
         // WGSL's round is round-half-to-even.
         (UnaryOp::RoundNearestEven, _) => format!("round({x})"),
         (UnaryOp::IsFinite, _) => format!("abs({x}) < bitcast<f32>(0x7f800000u)"),
-        (op, _) => unreachable!("the gpu backend refuses {} before compiling", op.opcode()),
     }
 }
 
 pub fn binary(e: &mut Emitter, op: BinaryOp, element: ElementType, x: &str, y: &str) -> String {
-    let float = element == ElementType::F32;
-    let pred = element == ElementType::Pred;
-    let mut call = |h: Helper, name: &str| {
+    let c = class(element);
+    let call = |e: &mut Emitter, h: Helper, name: &str| {
         e.helpers.insert(h);
         format!("{name}({x}, {y})")
     };
-    match op {
-        BinaryOp::Add => format!("{x} + {y}"),
-        BinaryOp::Subtract => format!("{x} - {y}"),
-        BinaryOp::Multiply => format!("{x} * {y}"),
-        BinaryOp::Divide if float => call(Helper::DivF32, "om_fdiv"),
-        BinaryOp::Divide => call(Helper::DivS32, "om_div"),
+    match (op, c) {
+        (BinaryOp::And | BinaryOp::Minimum, Class::Pred) => format!("{x} && {y}"),
+        (BinaryOp::Or | BinaryOp::Maximum, Class::Pred) => format!("{x} || {y}"),
+        (BinaryOp::Xor, Class::Pred) => format!("{x} != {y}"),
+        (BinaryOp::Add, _) => fit(e, element, &format!("{x} + {y}")),
+        (BinaryOp::Subtract, _) => fit(e, element, &format!("{x} - {y}")),
+        (BinaryOp::Multiply, _) => fit(e, element, &format!("{x} * {y}")),
+        (BinaryOp::Divide, Class::Float) => {
+            let q = call(e, Helper::DivF32, "om_fdiv");
+            fit(e, element, &q)
+        }
+        (BinaryOp::Divide, Class::Signed) => {
+            // MIN / -1 overflows only at 32 bits (WGSL gives MIN); narrower
+            // widths wrap back to MIN.
+            let q = call(e, Helper::DivS32, "om_div");
+            fit(e, element, &q)
+        }
+        (BinaryOp::Divide, _) => {
+            let q = call(e, Helper::DivU32, "om_udiv");
+            fit(e, element, &q)
+        }
         // WGSL's float remainder is x − y·trunc(x/y), C's fmod for moderate
         // quotients.
-        BinaryOp::Remainder if float => call(Helper::RemF32, "om_frem"),
-        BinaryOp::Remainder => call(Helper::RemS32, "om_rem"),
-        BinaryOp::Maximum if float => call(Helper::MaxF32, "om_max"),
-        BinaryOp::Minimum if float => call(Helper::MinF32, "om_min"),
-        BinaryOp::Maximum if pred => format!("{x} || {y}"),
-        BinaryOp::Minimum if pred => format!("{x} && {y}"),
-        BinaryOp::Maximum => format!("max({x}, {y})"),
-        BinaryOp::Minimum => format!("min({x}, {y})"),
-        BinaryOp::Power if float => {
+        (BinaryOp::Remainder, Class::Float) => {
+            let r = call(e, Helper::RemF32, "om_frem");
+            fit(e, element, &r)
+        }
+        // A remainder is smaller than the divisor: it stays in the type.
+        (BinaryOp::Remainder, Class::Signed) => call(e, Helper::RemS32, "om_rem"),
+        (BinaryOp::Remainder, _) => call(e, Helper::RemU32, "om_urem"),
+        (BinaryOp::Maximum, Class::Float) => call(e, Helper::MaxF32, "om_max"),
+        (BinaryOp::Minimum, Class::Float) => call(e, Helper::MinF32, "om_min"),
+        (BinaryOp::Maximum, _) => format!("max({x}, {y})"),
+        (BinaryOp::Minimum, _) => format!("min({x}, {y})"),
+        (BinaryOp::Power, Class::Float) => {
             e.use_math(MathFn::Exp);
             e.use_math(MathFn::Log);
-            e.helpers.insert(Helper::PowF32);
-            format!("om_pow({x}, {y})")
+            let p = call(e, Helper::PowF32, "om_pow");
+            fit(e, element, &p)
         }
-        BinaryOp::Power => {
-            e.helpers.insert(Helper::PowS32);
-            format!("om_ipow({x}, {y})")
+        // Products wrap at 32 bits and then at the width: the same residue.
+        (BinaryOp::Power, Class::Signed) => {
+            let p = call(e, Helper::PowS32, "om_ipow");
+            fit(e, element, &p)
         }
-        BinaryOp::And if pred => format!("{x} && {y}"),
-        BinaryOp::Or if pred => format!("{x} || {y}"),
-        BinaryOp::And => format!("{x} & {y}"),
-        BinaryOp::Or => format!("{x} | {y}"),
-        op => unreachable!("the gpu backend refuses {} before compiling", op.opcode()),
+        (BinaryOp::Power, _) => {
+            let p = call(e, Helper::PowU32, "om_upow");
+            fit(e, element, &p)
+        }
+        // Bitwise ops keep sign-extended and zero-extended values so.
+        (BinaryOp::And, _) => format!("{x} & {y}"),
+        (BinaryOp::Or, _) => format!("{x} | {y}"),
+        (BinaryOp::Xor, _) => format!("{x} ^ {y}"),
+        (BinaryOp::ShiftLeft | BinaryOp::ShiftRightLogical | BinaryOp::ShiftRightArithmetic, _) => {
+            shift(e, op, element, x, y)
+        }
+        (BinaryOp::Atan2, _) => {
+            e.use_math(MathFn::Atan2);
+            let a = format!("{}({x}, {y})", MathFn::Atan2.wgsl_name());
+            fit(e, element, &a)
+        }
+    }
+}
+
+/// A shift with XLA's rules: the amount read as an unsigned integer of the
+/// width; by the width or more, 0 (arithmetic right shifts: the sign bit
+/// everywhere). WGSL takes the amount modulo 32, so it is clamped and the
+/// result chosen.
+fn shift(e: &mut Emitter, op: BinaryOp, element: ElementType, x: &str, y: &str) -> String {
+    let width = element.bit_width();
+    let amount = types::bits(e, element, y);
+    let amount = e.bind("u32", &amount);
+    let clamped = format!("min({amount}, {}u)", width - 1);
+    let zero = zero(element);
+    let past = format!("{amount} >= {width}u");
+    match op {
+        BinaryOp::ShiftLeft => {
+            let shifted = fit(e, element, &format!("({x} << {clamped})"));
+            format!("select({shifted}, {zero}, {past})")
+        }
+        BinaryOp::ShiftRightLogical => {
+            let bits = types::bits(e, element, x);
+            let shifted = types::from_bits(e, element, &format!("({bits} >> {clamped})"));
+            format!("select({shifted}, {zero}, {past})")
+        }
+        _ => match class(element) {
+            // Sign-extended in an i32: its arithmetic shift is the width's.
+            Class::Signed => format!("({x} >> {clamped})"),
+            // The top bit of the width copied down, as if signed.
+            _ => {
+                let signed = match width {
+                    32 => format!("bitcast<i32>({x})"),
+                    w => format!("extractBits(bitcast<i32>({x}), 0u, {w}u)"),
+                };
+                fit(e, element, &format!("bitcast<u32>({signed} >> {clamped})"))
+            }
+        },
     }
 }
 
@@ -260,30 +243,81 @@ pub fn compare(direction: Direction, element: ElementType, x: &str, y: &str) -> 
         Direction::Gt => ">",
         Direction::Ge => ">=",
     };
-    match element {
+    match class(element) {
         // false < true, as unsigned integers.
-        ElementType::Pred => format!("u32({x}) {symbol} u32({y})"),
+        Class::Pred => format!("u32({x}) {symbol} u32({y})"),
         // True when either is NaN, which WGSL's `!=` need not be.
-        ElementType::F32 if direction == Direction::Ne => format!("!({x} == {y})"),
+        Class::Float if direction == Direction::Ne => format!("!({x} == {y})"),
         _ => format!("{x} {symbol} {y}"),
     }
 }
 
+/// `convert`: the interpreter's `Element::from_number` of the value.
 pub fn convert(e: &mut Emitter, from: ElementType, to: ElementType, x: &str) -> String {
-    match (from, to) {
-        _ if from == to => x.to_string(),
-        // Saturating, NaN to 0, as the interpreter's `as`.
-        (ElementType::F32, ElementType::S32) => {
-            e.helpers.insert(Helper::IsNan);
-            format!("select(i32({x}), 0i, om_isnan({x}))")
-        }
-        (ElementType::F32, ElementType::Pred) => format!("{x} != 0.0f"),
-        (ElementType::S32, ElementType::F32) => format!("f32({x})"),
-        (ElementType::S32, ElementType::Pred) => format!("{x} != 0i"),
-        (ElementType::Pred, ElementType::S32) => format!("select(0i, 1i, {x})"),
-        (ElementType::Pred, ElementType::F32) => format!("select(0.0f, 1.0f, {x})"),
-        _ => unreachable!("same types are handled first"),
+    if from == to {
+        return x.to_string();
     }
+    match (class(from), class(to)) {
+        (Class::Float, Class::Pred) => format!("!({x} == 0.0f)"),
+        (_, Class::Pred) => format!("{x} != {}", zero(from)),
+        (Class::Pred, _) => {
+            let one = scalar(Scalar::int(to, 1));
+            format!("select({}, {one}, {x})", zero(to))
+        }
+        // Integers wrap to the width: the low bits, reread.
+        (Class::Signed, Class::Signed) | (Class::Unsigned, Class::Unsigned) => fit(e, to, x),
+        (Class::Unsigned, Class::Signed) => fit(e, to, &format!("bitcast<i32>({x})")),
+        (Class::Signed, Class::Unsigned) => fit(e, to, &format!("bitcast<u32>({x})")),
+        (Class::Float, Class::Float) => fit(e, to, x),
+        (Class::Float, Class::Signed) => {
+            e.helpers.insert(Helper::FloatToInt);
+            let half = 1i64 << (to.bit_width() - 1);
+            let (lo, hi) = (-half, half - 1);
+            format!(
+                "om_f2s({x}, {}, {}, {}, {})",
+                int(lo as i32),
+                int(hi as i32),
+                float(lo as f32),
+                // At or past the largest integer: 2^31 for s32.
+                float(if hi > 1 << 24 { half as f32 } else { hi as f32 }),
+            )
+        }
+        (Class::Float, Class::Unsigned) => {
+            e.helpers.insert(Helper::FloatToUint);
+            let hi = (1u64 << to.bit_width()) - 1;
+            let fhi = if hi > 1 << 24 {
+                (hi + 1) as f32
+            } else {
+                hi as f32
+            };
+            format!("om_f2u({x}, {hi}u, {})", float(fhi))
+        }
+        // Integers to floats round once, from the integer itself.
+        (Class::Signed | Class::Unsigned, Class::Float) => {
+            let signed = class(from) == Class::Signed;
+            let value = if from.bit_width() <= 16 || to == ElementType::F16 {
+                // Exact in f32 (or past f16's range whatever the rounding).
+                format!("f32({x})")
+            } else {
+                let (helper, name) = match signed {
+                    true => (Helper::IntToFloat, "om_s2f"),
+                    false => (Helper::UintToFloat, "om_u2f"),
+                };
+                e.helpers.insert(helper);
+                format!("{name}({x}, {})", to == ElementType::Bf16)
+            };
+            fit(e, to, &value)
+        }
+    }
+}
+
+/// `bitcast-convert` between types of one width: the same bits, reread.
+pub fn bitcast_convert(e: &mut Emitter, from: ElementType, to: ElementType, x: &str) -> String {
+    if from == to {
+        return x.to_string();
+    }
+    let bits = types::bits(e, from, x);
+    types::from_bits(e, to, &bits)
 }
 
 pub fn clamp(e: &mut Emitter, element: ElementType, lo: &str, x: &str, hi: &str) -> String {
@@ -307,24 +341,12 @@ pub fn combine(e: &mut Emitter, op: ReduceOp, element: ElementType, acc: &str, v
 
 /// The value a reduction starts each partial accumulation from.
 pub fn identity(op: ReduceOp, element: ElementType) -> String {
-    match (op, element) {
-        (ReduceOp::Add, _) => zero(element).to_string(),
-        (ReduceOp::Multiply, ElementType::F32) => "1.0f".to_string(),
-        (ReduceOp::Multiply, _) => "1i".to_string(),
-        (ReduceOp::Maximum, ElementType::F32) => float(f32::NEG_INFINITY),
-        (ReduceOp::Minimum, ElementType::F32) => float(f32::INFINITY),
-        (ReduceOp::Maximum, ElementType::S32) => int(i32::MIN),
-        (ReduceOp::Minimum, ElementType::S32) => int(i32::MAX),
-        (ReduceOp::Maximum | ReduceOp::Or, ElementType::Pred) => "false".to_string(),
-        (ReduceOp::Minimum | ReduceOp::And, ElementType::Pred) => "true".to_string(),
-        (ReduceOp::And, _) => "(-1i)".to_string(),
-        (ReduceOp::Or, _) => "0i".to_string(),
-        (_, other) => unreachable!("the gpu backend refuses {other} before compiling"),
-    }
+    scalar(op.identity(element))
 }
 
-/// `v` combined over the subgroup, on every lane (`f32` or `i32`). Subgroup
-/// `max` and `min` need not propagate NaN, so a NaN in any lane is put back.
+/// `v` combined over the subgroup, on every lane, back in `element`'s range.
+/// Subgroup `max` and `min` need not propagate NaN, so a NaN in any lane is
+/// put back.
 pub fn subgroup_combine(e: &mut Emitter, op: ReduceOp, element: ElementType, v: &str) -> String {
     let f = match op {
         ReduceOp::Add => "subgroupAdd",
@@ -334,9 +356,9 @@ pub fn subgroup_combine(e: &mut Emitter, op: ReduceOp, element: ElementType, v: 
         ReduceOp::And => "subgroupAnd",
         ReduceOp::Or => "subgroupOr",
     };
-    let combined = format!("{f}({v})");
-    match (op, element) {
-        (ReduceOp::Maximum | ReduceOp::Minimum, ElementType::F32) => {
+    let combined = fit(e, element, &format!("{f}({v})"));
+    match (op, class(element)) {
+        (ReduceOp::Maximum | ReduceOp::Minimum, Class::Float) => {
             e.helpers.insert(Helper::IsNan);
             format!(
                 "select({combined}, {}, subgroupAny(om_isnan({v})))",

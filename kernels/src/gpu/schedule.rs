@@ -17,6 +17,7 @@ use omelet_compiler::hlo::{ArrayShape, ElementType, InstrId, Op, ReduceOp};
 
 use super::emit::{Emitter, RowArray, reg_type, storage_type, u};
 use super::lanes::{LANES, lanes_along};
+use super::types::{Class, class};
 use super::{Shader, Target, WORKGROUP, groups_for, ops, tiles};
 use crate::kernel::{Kernel, physical_order, strides};
 
@@ -182,7 +183,8 @@ pub(super) fn columns(kernel: &Kernel, args: &[ElementType]) -> Shader {
     let mut e = Emitter::new(&kernel.body);
     let _ = writeln!(
         e.globals,
-        "var<workgroup> red_f32: array<f32, {WORKGROUP}>;\nvar<workgroup> red_i32: array<i32, {WORKGROUP}>;"
+        "{}",
+        reduction_arrays(kernel, WORKGROUP as usize)
     );
     e.line(&format!("let cx = lid % {};", u(COLUMNS)));
     e.line(&format!("let sy = lid / {};", u(COLUMNS)));
@@ -356,7 +358,10 @@ pub(super) fn rows(
     // Materialized rows, while they fit beside the reduction arrays.
     let mut steps = kernel.materialized(outer_dims);
     steps.extend(consumer_lhs.filter(|c| !steps.contains(c)));
-    let mut budget = target.workgroup_storage.saturating_sub(2 * 4 * threads);
+    let arrays = reduction_arrays(kernel, threads);
+    let mut budget = target
+        .workgroup_storage
+        .saturating_sub(arrays.lines().count() * 4 * threads);
     let mut fills: Vec<InstrId> = Vec::new();
     for id in body.ids().filter(|id| steps.contains(id)) {
         let shape = body.instr(id).array_shape();
@@ -370,10 +375,7 @@ pub(super) fn rows(
         let n: usize = body.instr(m).array_shape().dims[outer..].iter().product();
         let _ = writeln!(e.globals, "var<workgroup> w{}: array<f32, {n}>;", m.index());
     }
-    let _ = writeln!(
-        e.globals,
-        "var<workgroup> red_f32: array<f32, {threads}>;\nvar<workgroup> red_i32: array<i32, {threads}>;"
-    );
+    let _ = writeln!(e.globals, "{arrays}");
     let groups = groups_for(rows, 1);
     e.open_loop("row", "wid.x", rows, &u(groups as usize));
     let order: Vec<usize> = (0..outer).collect();
@@ -526,18 +528,42 @@ impl Rows {
     }
 }
 
+/// The workgroup arrays a kernel's reductions combine their parts in, `size`
+/// each: `f32` and `i32` always (`pred` parts travel as `i32`), `u32` where an
+/// unsigned reduction needs it.
+fn reduction_arrays(kernel: &Kernel, size: usize) -> String {
+    let body = &kernel.body;
+    let unsigned = body.ids().any(|id| {
+        matches!(body.instr(id).op, Op::Reduce { .. })
+            && body
+                .instr(id)
+                .shape
+                .as_array()
+                .is_some_and(|s| class(s.element) == Class::Unsigned)
+    });
+    let mut arrays = format!(
+        "var<workgroup> red_f32: array<f32, {size}>;\nvar<workgroup> red_i32: array<i32, {size}>;"
+    );
+    if unsigned {
+        let _ = write!(arrays, "\nvar<workgroup> red_u32: array<u32, {size}>;");
+    }
+    arrays
+}
+
 /// How a reduction's parts travel through workgroup memory: the array, its
 /// element type, the part as stored, and the op combining stored parts. Pred
-/// parts travel as 0/1 integers, where `or` is `max` and `and` is `min`.
+/// parts travel as 0/1 integers, where `or` is `max` and `and` is `min`; the
+/// others as themselves, combined in their own type.
 fn to_shared(
     element: ElementType,
     op: ReduceOp,
     part: &str,
 ) -> (&'static str, ElementType, String, ReduceOp) {
-    match element {
-        ElementType::F32 => ("red_f32", ElementType::F32, part.to_string(), op),
-        ElementType::S32 => ("red_i32", ElementType::S32, part.to_string(), op),
-        ElementType::Pred => (
+    match class(element) {
+        Class::Float => ("red_f32", element, part.to_string(), op),
+        Class::Signed => ("red_i32", element, part.to_string(), op),
+        Class::Unsigned => ("red_u32", element, part.to_string(), op),
+        Class::Pred => (
             "red_i32",
             ElementType::S32,
             format!("select(0i, 1i, {part})"),
@@ -546,7 +572,6 @@ fn to_shared(
                 _ => ReduceOp::Maximum,
             },
         ),
-        other => unreachable!("the gpu backend refuses {other} before compiling"),
     }
 }
 

@@ -12,7 +12,17 @@ pub fn emit(b: &mut FunctionBuilder, f: MathFn, x: Value) -> Value {
         ty == types::F32 || ty == types::F32X4,
         "math::emit takes f32 or f32x4, not {ty}"
     );
-    apply(&mut Lanes { b, ty }, f, x)
+    apply(&mut Lanes { b, ty }, f, &[x])
+}
+
+/// Emits a binary `f(x, y)` (atan2) for `F32` or `F32X4` values.
+pub fn emit2(b: &mut FunctionBuilder, f: MathFn, x: Value, y: Value) -> Value {
+    let ty = b.func.dfg.value_type(x);
+    assert!(
+        ty == types::F32 || ty == types::F32X4,
+        "math::emit2 takes f32 or f32x4, not {ty}"
+    );
+    apply(&mut Lanes { b, ty }, f, &[x, y])
 }
 
 /// A builder that makes constants and masks at the type of the values it works

@@ -28,6 +28,9 @@ impl MathFn {
             MathFn::Erf => "om_erf",
             MathFn::Sin => "om_sin",
             MathFn::Cos => "om_cos",
+            MathFn::Tan => "om_tan",
+            MathFn::Cbrt => "om_cbrt",
+            MathFn::Atan2 => "om_atan2",
         }
     }
 }
@@ -37,15 +40,21 @@ impl MathFn {
 /// log1p inline the exp and log they build on), so it stands alone.
 pub fn wgsl(f: MathFn) -> String {
     let mut e = Wgsl {
-        values: vec![(Ty::F32, "x".to_owned())],
+        values: vec![(Ty::F32, "x".to_owned()), (Ty::F32, "y".to_owned())],
         body: String::new(),
         temps: 0,
     };
-    let r = apply(&mut e, f, Val(0));
+    let args = [Val(0), Val(1)];
+    let r = apply(&mut e, f, &args[..f.arity()]);
+    let params = if f.arity() == 2 {
+        "x: f32, y: f32"
+    } else {
+        "x: f32"
+    };
     assert_eq!(e.ty(r), Ty::F32);
     format!(
         "// {f:?}(x) for f32, the same operations as Omelet's CPU kernels.\n\
-         fn {}(x: f32) -> f32 {{\n{}    return {};\n}}\n",
+         fn {}({params}) -> f32 {{\n{}    return {};\n}}\n",
         f.wgsl_name(),
         e.body,
         e.text(r),

@@ -54,7 +54,6 @@ impl Executable {
     /// Compiles a fused module (`pipeline::compile(.., Stage::Fused)`).
     pub fn new(module: &Module) -> Result<Executable, RuntimeError> {
         let entry = module.entry();
-        plan::check_supported(module, "cpu", plan::first_types, plan::first_ops)?;
         let kernels = plan::kernels(module)?;
         let code = codegen::compile(&kernels).map_err(RuntimeError::internal)?;
         let parts = kernels.iter().map(thread_parts).collect();

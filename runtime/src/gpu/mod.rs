@@ -12,15 +12,16 @@ use std::num::NonZeroU64;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use omelet_compiler::hlo::{ArrayShape, ElementType, Module, print_module};
-use omelet_kernels::gpu::{self as codegen, GpuKernel, Target};
+use omelet_compiler::hlo::{ArrayShape, Module, print_module};
+use omelet_kernels::gpu::{self as codegen, GpuKernel, Target, types};
 
 use crate::array::{Array, RuntimeError};
 use crate::plan::{self, Plan, Slot, Storage};
 pub use device::{Gpu, adapters, describe, describe_adapter, open};
 
-/// On the GPU a `pred` takes a `u32`; every binding holds at least one word, and
-/// arena buffers start where any adapter can bind them.
+/// On the GPU every element takes a 32-bit word (`kernels::gpu::types`); every
+/// binding holds at least one word, and arena buffers start where any adapter
+/// can bind them.
 const STORAGE: Storage = Storage {
     bytes: device_bytes,
     align: 256,
@@ -103,7 +104,9 @@ impl Executable {
             workgroup_storage: gpu.limits.max_compute_workgroup_storage_size as usize,
             subgroups: gpu.subgroups,
         };
-        plan::check_supported(module, "gpu", plan::first_types, plan::first_ops)?;
+        // Every op on every type of at most 32 bits; the 64-bit types are
+        // refused, naming the instruction.
+        plan::check_supported(module, "gpu", types::supported, |_| true)?;
         let described = plan::kernels(module)?;
         let kernels: Vec<GpuKernel> = described
             .iter()
@@ -398,32 +401,43 @@ fn read<T>(
     Ok(value)
 }
 
-/// An array's bytes as the device stores them: its layout's order, a `pred` in
-/// a `u32`.
+/// An array's bytes as the device stores them: its layout's order, each
+/// element widened to its 32-bit word (`types::to_word`).
 fn to_device<'a>(array: &'a Array, shape: &ArrayShape) -> Cow<'a, [u8]> {
     let bytes = array.bytes(shape);
-    match shape.element {
-        ElementType::Pred => bytes
-            .iter()
-            .flat_map(|&b| u32::from(b != 0).to_le_bytes())
-            .collect(),
-        _ => bytes,
+    let size = shape.element.byte_size();
+    if size == 4 {
+        return bytes;
     }
+    bytes
+        .chunks_exact(size)
+        .flat_map(|b| {
+            let bits = b
+                .iter()
+                .rev()
+                .fold(0u64, |bits, &byte| (bits << 8) | u64::from(byte));
+            types::to_word(shape.element, bits).to_le_bytes()
+        })
+        .collect()
 }
 
+/// An array from the device's words, each narrowed to its element type.
 fn from_device(bytes: &[u8], shape: &ArrayShape) -> Array {
     let count = shape.element_count();
-    match shape.element {
-        ElementType::Pred => {
-            let packed: Vec<u8> = bytes
-                .chunks_exact(4)
-                .take(count)
-                .map(|w| u8::from(w != [0, 0, 0, 0]))
-                .collect();
-            Array::from_bytes(shape, &packed)
-        }
-        _ => Array::from_bytes(shape, &bytes[..shape.byte_size()]),
+    let size = shape.element.byte_size();
+    if size == 4 {
+        return Array::from_bytes(shape, &bytes[..shape.byte_size()]);
     }
+    let packed: Vec<u8> = bytes
+        .chunks_exact(4)
+        .take(count)
+        .flat_map(|w| {
+            let word = u32::from_le_bytes(w.try_into().expect("four bytes"));
+            let bits = types::from_word(shape.element, word);
+            bits.to_le_bytes().into_iter().take(size)
+        })
+        .collect();
+    Array::from_bytes(shape, &packed)
 }
 
 /// The compiled-program cache: a module compiles once per process and device,

@@ -74,6 +74,7 @@ impl Emitter<'_, '_> {
         // each result element is a vector dot product along it; a result vector
         // whose lanes would gather from memory becomes one such dot per lane.
         let k_contiguous = element == ElementType::F32
+            && self.lanes > 1
             && d.lhs_contracting.len() == 1
             && ls.dims[d.lhs_contracting[0]] >= LANES as usize
             && self.unit_stride(lhs, d.lhs_contracting[0])
@@ -136,7 +137,7 @@ impl Emitter<'_, '_> {
             .map(|i| lower::constant(&mut self.b, element, i.lanes, 0))
             .collect();
         let dims: Vec<usize> = (0..contract_shape.rank()).collect();
-        self.accumulate(
+        let sums = self.accumulate(
             &contract_shape,
             &dims,
             zeros,
@@ -152,7 +153,11 @@ impl Emitter<'_, '_> {
                     .collect()
             },
             element,
-        )
+        );
+        // f16 and bf16 accumulate in f32 and round once, as the interpreter does.
+        sums.into_iter()
+            .map(|s| lower::round(&mut self.b, element, s))
+            .collect()
     }
 
     /// Whether reading `id` along `dim` walks memory contiguously (or reads one
@@ -224,7 +229,7 @@ impl Emitter<'_, '_> {
         y: Value,
         acc: Value,
     ) -> Value {
-        if element == ElementType::F32 {
+        if element.is_float() {
             return self.b.ins().fma(x, y, acc);
         }
         let p = self.b.ins().imul(x, y);
@@ -274,7 +279,10 @@ impl Emitter<'_, '_> {
         let innermost_reduced = physical_order(&from).last() == order.last();
         let result = match order.split_last() {
             Some((&inner, outer))
-                if idx.lanes == 1 && innermost_reduced && from.dims[inner] >= LANES as usize =>
+                if idx.lanes == 1
+                    && self.lanes > 1
+                    && innermost_reduced
+                    && from.dims[inner] >= LANES as usize =>
             {
                 let vector = lower::constant(&mut self.b, element, LANES, identity);
                 let scalar = lower::constant(&mut self.b, element, 1, identity);

@@ -51,6 +51,10 @@ impl Emitter<'_, '_> {
                 self.read(base, element, &strides(shape), idx)
             }
             Op::Constant(literal) => self.constant(id, literal, shape, idx),
+            Op::Iota { dimension } if idx.lanes == 1 && !lower::vectorizes(element) => {
+                let c = idx.coords[*dimension];
+                lower::convert(&mut self.b, ElementType::S64, element, c)
+            }
             Op::Iota { dimension } => {
                 let c = self.b.ins().ireduce(types::I32, idx.coords[*dimension]);
                 let mut v = lower::splat(&mut self.b, c, idx.lanes);
@@ -63,7 +67,11 @@ impl Emitter<'_, '_> {
             Op::Unary(op) => {
                 let x = self.element_at(operand(0), idx);
                 let el = self.element(operand(0));
-                lower::unary(&mut self.b, *op, el, x)
+                let helpers = &self.helpers;
+                lower::unary(&mut self.b, *op, el, x, &mut |b, h, args| {
+                    let call = b.ins().call(helpers[&h], args);
+                    b.inst_results(call)[0]
+                })
             }
             Op::Convert => {
                 let x = self.element_at(operand(0), idx);
@@ -83,8 +91,8 @@ impl Emitter<'_, '_> {
                 let x = self.element_at(operand(0), idx);
                 let y = self.element_at(operand(1), idx);
                 let helpers = &self.helpers;
-                lower::binary(&mut self.b, *op, element, x, y, &mut |b, h, x, y| {
-                    let call = b.ins().call(helpers[&h], &[x, y]);
+                lower::binary(&mut self.b, *op, element, x, y, &mut |b, h, args| {
+                    let call = b.ins().call(helpers[&h], args);
                     b.inst_results(call)[0]
                 })
             }
@@ -155,7 +163,9 @@ impl Emitter<'_, '_> {
                 unreachable!("fused bodies compute arrays only")
             }
             Op::BitcastConvert => {
-                unreachable!("the cpu backend refuses bitcast-convert before compiling")
+                let x = self.element_at(operand(0), idx);
+                let from = self.element(operand(0));
+                lower::bitcast_convert(&mut self.b, from, element, x)
             }
         }
     }
@@ -221,12 +231,7 @@ impl Emitter<'_, '_> {
     ) -> Value {
         if literal.len() == 1 {
             let value = literal.get(0);
-            // Code holds a `pred` as a mask of all ones or zeros.
-            let bits = match shape.element {
-                ElementType::Pred if value.bits != 0 => u32::MAX,
-                _ => value.bits as u32,
-            };
-            return lower::constant(&mut self.b, shape.element, idx.lanes, bits);
+            return lower::constant(&mut self.b, shape.element, idx.lanes, value.bits);
         }
         let data = &self
             .constants

@@ -114,7 +114,7 @@ impl Emitter<'_, '_> {
                 lanes,
             }
         };
-        let next = if dims[d] >= LANES as usize {
+        let next = if self.lanes > 1 && dims[d] >= LANES as usize {
             self.for_loop(range.begin, range.end, LANES as i64, &mut |e, i| {
                 body(e, index(i, LANES))
             })

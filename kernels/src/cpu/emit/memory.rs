@@ -87,9 +87,29 @@ impl Emitter<'_, '_> {
         }
     }
 
-    /// Scratch holds registers as they are (a `pred` as a 32-bit mask).
+    /// Scratch holds registers as they are (a `pred` as a 32-bit mask, an
+    /// `f16` as its `f32`), each in a slot of 4 bytes, or 8 for 64-bit types
+    /// (see `ScratchLayout`).
     pub(super) fn write_register(&mut self, base: Value, strides: &[usize], idx: &Idx, v: Value) {
-        self.write(base, ElementType::S32, strides, idx, v);
+        let ty = self.b.func.dfg.value_type(v);
+        let addr = self.address(base, slot_type(ty), strides, &idx.coords);
+        match idx.lane {
+            Some(lane) if strides[lane] != 1 => {
+                let step = (strides[lane] * 4) as i64;
+                for l in 0..idx.lanes {
+                    let x = self.b.ins().extractlane(v, l as u8);
+                    let a = self.b.ins().iadd_imm_s(addr, step * l as i64);
+                    self.b
+                        .ins()
+                        .store(MemFlagsData::new().with_notrap(), x, a, 0);
+                }
+            }
+            _ => {
+                self.b
+                    .ins()
+                    .store(MemFlagsData::new().with_notrap(), v, addr, 0);
+            }
+        }
     }
 
     /// Reads a materialized value from this row's scratch slot.
@@ -97,11 +117,21 @@ impl Emitter<'_, '_> {
         let shape = self.shape(id);
         let (offset, strides) = self.rows[&id].clone();
         let base = self.b.ins().iadd_imm_s(self.scratch, offset as i64);
-        let addr = self.address(base, ElementType::S32, &strides, &idx.coords);
         let element = shape.element;
-        self.read_at(addr, ElementType::S32, &strides, idx, |b, _, lanes, a| {
+        let slot = slot_type(lower::reg_type(element, 1));
+        let addr = self.address(base, slot, &strides, &idx.coords);
+        self.read_at(addr, slot, &strides, idx, |b, _, lanes, a| {
             let ty = lower::reg_type(element, lanes);
             b.ins().load(ty, MemFlagsData::new().with_notrap(), a, 0)
         })
+    }
+}
+
+/// The type whose size a register of type `ty` takes in scratch.
+fn slot_type(ty: cranelift_codegen::ir::Type) -> ElementType {
+    if ty.lane_bits() == 64 {
+        ElementType::S64
+    } else {
+        ElementType::S32
     }
 }

@@ -119,6 +119,9 @@ pub struct Emitter<'k, 'f> {
     product: Option<RowProduct>,
     /// The row kernel's output dot the GEMM computes from scratch, if any.
     consumer: Option<RowConsumer>,
+    /// The vector width: `LANES` when every value of the kernel has a 4-lane
+    /// register form (`f32`, `s32`, `pred`), else 1.
+    lanes: u32,
 }
 
 impl<'k, 'f> Emitter<'k, 'f> {
@@ -160,6 +163,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
             target,
             product: None,
             consumer: None,
+            lanes: vector_width(kernel),
         }
     }
 
@@ -211,6 +215,21 @@ impl<'k, 'f> Emitter<'k, 'f> {
     fn iconst(&mut self, v: usize) -> Value {
         self.b.ins().iconst(types::I64, v as i64)
     }
+}
+
+/// `LANES` when every value the kernel computes or reads vectorizes, else 1:
+/// the other types are computed one element at a time.
+fn vector_width(kernel: &Kernel) -> u32 {
+    let all = kernel.body.ids().all(|id| {
+        kernel
+            .body
+            .instr(id)
+            .shape
+            .arrays()
+            .iter()
+            .all(|a| lower::vectorizes(a.element))
+    });
+    if all { LANES } else { 1 }
 }
 
 /// Whether a kernel reads some value across its memory order (a transpose that

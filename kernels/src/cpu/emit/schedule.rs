@@ -280,6 +280,7 @@ impl Emitter<'_, '_> {
         let fits = matches!(self.kernel.body.instr(id).op, Op::Dot(_))
             && shape.rank() == outer + 1
             && shape.has_default_layout()
+            && self.lanes > 1
             && row % LANES as usize == 0
             && row <= DOT_ROW_MAX;
         if !fits {
