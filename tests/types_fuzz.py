@@ -224,7 +224,9 @@ class Gen:
             self.converted.add(self.new(f"lax.convert_element_type({a[0]}, jnp.{to})", to)[0])
         elif r < 0.88:
             a = self.pick({"signed", "unsigned", "float"}, exact=True)
-            if a is None:
+            # The bits of a NaN an op makes (its sign, its payload) are the
+            # hardware's, not HLO's: only parameters' floats are bitcast.
+            if a is None or (kind(a[1]) == "float" and not a[0].startswith("p")):
                 return
             # Bit patterns read as f32, bf16 or f64 are often subnormal, which
             # XLA:CPU flushes: bitcasts go to integers and f16 only.
