@@ -9,10 +9,13 @@ use omelet_kernels::math::{MathFn, wgsl, wgsl_prelude};
 fn shader(defs: &str, fns: &[MathFn]) -> String {
     let mut calls = String::new();
     for (k, f) in fns.iter().enumerate() {
-        calls += &format!(
-            "    data[base + {k}u] = {}(data[base + {k}u]);\n",
-            f.wgsl_name()
-        );
+        // A binary function (atan2) takes the element and its neighbour.
+        let args = if f.arity() == 2 {
+            format!("data[base + {k}u], data[base + {k}u + 1u]")
+        } else {
+            format!("data[base + {k}u]")
+        };
+        calls += &format!("    data[base + {k}u] = {}({args});\n", f.wgsl_name());
     }
     format!(
         "{defs}\n\

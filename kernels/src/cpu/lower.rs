@@ -12,12 +12,17 @@
 //! Semantics are XLA's, as `hlo::Element` states them.
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
+use cranelift_codegen::ir::{
+    ExtFuncData, ExternalName, FuncRef, InstBuilder, MemFlagsData, Signature, Type,
+    UserExternalName, Value, types,
+};
 use cranelift_frontend::FunctionBuilder;
 use omelet_compiler::half::{bf16, f16};
 use omelet_compiler::hlo::{
     BinaryOp, Direction, Element, ElementType, Kind, ReduceOp, Scalar, UnaryOp, integer_power,
 };
+
+use rustc_hash::FxHashMap;
 
 use crate::math::{self, MathFn};
 
@@ -153,6 +158,46 @@ extern "C" fn pow_s64(base: i64, exponent: i64) -> i64 {
 
 extern "C" fn pow_u64(base: u64, exponent: u64) -> u64 {
     integer_power(base, exponent)
+}
+
+/// The helpers a JIT module declares (each one's function index and
+/// signature), imported into a function when it first calls one, so that a
+/// kernel's IR names only the helpers it uses.
+pub struct Helpers<'a> {
+    declared: &'a FxHashMap<Helper, (u32, Signature)>,
+    imported: FxHashMap<Helper, FuncRef>,
+}
+
+impl<'a> Helpers<'a> {
+    pub fn new(declared: &'a FxHashMap<Helper, (u32, Signature)>) -> Helpers<'a> {
+        Helpers {
+            declared,
+            imported: FxHashMap::default(),
+        }
+    }
+
+    pub fn call(&mut self, b: &mut FunctionBuilder, h: Helper, args: &[Value]) -> Value {
+        let f = match self.imported.get(&h) {
+            Some(&f) => f,
+            None => {
+                let (index, signature) = &self.declared[&h];
+                let signature = b.import_signature(signature.clone());
+                let name = b
+                    .func
+                    .declare_imported_user_function(UserExternalName::new(0, *index));
+                let f = b.import_function(ExtFuncData {
+                    name: ExternalName::user(name),
+                    signature,
+                    colocated: false,
+                    patchable: false,
+                });
+                self.imported.insert(h, f);
+                f
+            }
+        };
+        let call = b.ins().call(f, args);
+        b.inst_results(call)[0]
+    }
 }
 
 /// Calls a helper on operands of its type (the caller's closure).

@@ -433,7 +433,7 @@ const ATAN2_ULPS: f32 = 3.0;
 
 /// Cephes `tanf` on |r| ≤ π/4: tan r = r + r³·P(r²).
 const TAN_P: [f32; 6] = [
-    9.385_401_8e-3,
+    9.385_401e-3,
     3.119_922_3e-3,
     2.443_013_6e-2,
     5.341_128e-2,
@@ -446,12 +446,12 @@ const ATAN_P: [f32; 4] = [
     8.053_744_5e-2,
     -1.387_768_5e-1,
     1.997_771_1e-1,
-    -3.333_294_9e-1,
+    -3.333_295e-1,
 ];
 
 /// A cubic fit of ∛t on [½, 4) (relative error under 2%), where Newton's
 /// steps start.
-const CBRT_GUESS: [f32; 4] = [0.010_886_45, -0.110_290_26, 0.522_202_36, 0.572_544_3];
+const CBRT_GUESS: [f32; 4] = [0.010_886_45, -0.110_290_26, 0.522_202_4, 0.572_544_3];
 
 fn tan<A: Arith>(e: &mut A, x: A::V) -> A::V {
     // The reduction of sin and cos: x = j·π/2 + r, then tan x is tan r for even
