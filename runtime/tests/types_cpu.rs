@@ -466,3 +466,58 @@ fn shapes_of_every_type_come_back_intact() {
         }
     }
 }
+
+/// A softmax in each float type (a row kernel: the row's maximum and sum once
+/// per row, `exp` kept in scratch), and the same shape of program on integers
+/// (`abs` for `exp`), plus an iota and an array constant of the type.
+#[test]
+fn row_kernels_iota_and_constants_on_every_type() {
+    let (r, c) = (5, 11);
+    for t in TYPES.into_iter().filter(|&t| t != ElementType::Pred) {
+        let (f, max_init) = if t.is_float() {
+            ("exponential", "-inf".to_string())
+        } else if t.kind() == Kind::Signed {
+            ("abs", (-(1i128 << (t.bit_width() - 1))).to_string())
+        } else {
+            ("abs", "0".to_string())
+        };
+        let constant: Vec<String> = (0..c).map(|i| ((i * 3) % 5).to_string()).collect();
+        let text = format!(
+            "HloModule rows\n\n\
+             mx {{\n  a = {t}[] parameter(0)\n  b = {t}[] parameter(1)\n  ROOT c = {t}[] maximum(a, b)\n}}\n\n\
+             sum {{\n  a = {t}[] parameter(0)\n  b = {t}[] parameter(1)\n  ROOT c = {t}[] add(a, b)\n}}\n\n\
+             ENTRY main {{\n  x = {t}[{r},{c}] parameter(0)\n  lo = {t}[] constant({max_init})\n  \
+             m = {t}[{r}] reduce(x, lo), dimensions={{1}}, to_apply=mx\n  \
+             mb = {t}[{r},{c}] broadcast(m), dimensions={{0}}\n  d = {t}[{r},{c}] subtract(x, mb)\n  \
+             e = {t}[{r},{c}] {f}(d)\n  zero = {t}[] constant(0)\n  \
+             s = {t}[{r}] reduce(e, zero), dimensions={{1}}, to_apply=sum\n  \
+             sb = {t}[{r},{c}] broadcast(s), dimensions={{0}}\n  q = {t}[{r},{c}] divide(e, sb)\n  \
+             i = {t}[{r},{c}] iota(), iota_dimension=1\n  k = {t}[{c}] constant({{{}}})\n  \
+             kb = {t}[{r},{c}] broadcast(k), dimensions={{1}}\n  ik = {t}[{r},{c}] add(i, kb)\n  \
+             ROOT out = ({t}[{r},{c}], {t}[{r},{c}]) tuple(q, ik)\n}}\n",
+            constant.join(", ")
+        );
+        let x = small(t, r * c, 5);
+        let (want, got) = run_both(&text, &[shaped(t, &x, &[r, c])]);
+        for k in 0..2 {
+            let (w, g) = (bits(&want[k], &[r, c]), bits(&got[k], &[r, c]));
+            // exp is within a few ulps of f32; f16 and bf16 round that once more,
+            // and the division is by the reciprocal only in f32; sums of floats
+            // run in another order than the interpreter's pairs.
+            let ulps = match t {
+                ElementType::F32 => 16.0,
+                ElementType::F64 => 4.0,
+                ElementType::F16 | ElementType::Bf16 => 2.0,
+                _ => 0.0,
+            };
+            for i in 0..w.len() {
+                assert!(
+                    agree(t, w[i], g[i], ulps, false),
+                    "{t} output {k} element {i}: interpreter {:#x}, cpu {:#x}\n{text}",
+                    w[i],
+                    g[i]
+                );
+            }
+        }
+    }
+}
