@@ -233,6 +233,7 @@ fn unary_ulps(op: UnaryOp, t: ElementType) -> f64 {
 #[test]
 fn every_elementwise_op_on_every_type_matches_the_interpreter() {
     let checked: usize = TYPES.into_iter().map(|t| elementwise(t, &TYPES)).sum();
+    eprintln!("{checked} elements compared");
     assert!(checked > 50_000, "only {checked} elements checked");
 }
 
@@ -242,6 +243,7 @@ fn every_elementwise_op_on_every_type_matches_the_interpreter() {
 fn vector_kernels_match_the_interpreter() {
     let vector = [ElementType::F32, ElementType::S32, ElementType::Pred];
     let checked: usize = vector.into_iter().map(|t| elementwise(t, &vector)).sum();
+    eprintln!("{checked} elements compared");
     assert!(checked > 10_000, "only {checked} elements checked");
 }
 
@@ -256,8 +258,10 @@ fn elementwise(t: ElementType, targets: &[ElementType]) -> usize {
         let xs: Vec<u64> = e.iter().flat_map(|&a| e.iter().map(move |_| a)).collect();
         let ys: Vec<u64> = e.iter().flat_map(|_| e.iter().copied()).collect();
         let p: Vec<u64> = (0..n as u64).map(|i| (i * 7 / 3) % 2).collect();
+        let zs: Vec<u64> = ys.iter().rev().copied().collect();
         let mut body = format!(
-            "  x = {t}[{n}] parameter(0)\n  y = {t}[{n}] parameter(1)\n  p = pred[{n}] parameter(2)\n"
+            "  x = {t}[{n}] parameter(0)\n  y = {t}[{n}] parameter(1)\n  p = pred[{n}] parameter(2)\n  \
+             z = {t}[{n}] parameter(3)\n"
         );
         let mut outs = Vec::new();
         let mut add = |body: &mut String, name: String, rt: ElementType, expr: String, ulps| {
@@ -298,6 +302,9 @@ fn elementwise(t: ElementType, targets: &[ElementType]) -> usize {
             add(&mut body, name, ElementType::Pred, expr, 0.0);
         }
         add(&mut body, "sel".into(), t, "select(p, x, y)".into(), 0.0);
+        if t != ElementType::Pred {
+            add(&mut body, "clamp".into(), t, "clamp(x, y, z)".into(), 0.0);
+        }
         for &to in targets {
             let name = format!("cv_{to}");
             add(&mut body, name, to, "convert(x)".into(), 0.0);
@@ -313,7 +320,12 @@ fn elementwise(t: ElementType, targets: &[ElementType]) -> usize {
             tuple_shape.join(", "),
             names.join(", ")
         );
-        let inputs = [array(t, &xs), array(t, &ys), array(ElementType::Pred, &p)];
+        let inputs = [
+            array(t, &xs),
+            array(t, &ys),
+            array(ElementType::Pred, &p),
+            array(t, &zs),
+        ];
         let (want, got, clif) = run_with_clif(&text, &inputs);
         let vectors = clif.contains("f32x4") || clif.contains("i32x4");
         let all_vector = targets
@@ -327,7 +339,7 @@ fn elementwise(t: ElementType, targets: &[ElementType]) -> usize {
         for (k, out) in outs.iter().enumerate() {
             let (w, g) = (bits(&want[k], &[n]), bits(&got[k], &[n]));
             for i in 0..n {
-                let operands_flushed = flushed(t, xs[i]) || flushed(t, ys[i]);
+                let operands_flushed = flushed(t, xs[i]) || flushed(t, ys[i]) || flushed(t, zs[i]);
                 // sin, cos and tan leave their bounds past TRIG_EXACT_LIMIT in f32.
                 let trig = ["u_sine", "u_cosine", "u_tan"].contains(&out.name.as_str());
                 if trig && t != ElementType::F64 && value(t, xs[i]).abs() > 12867.0 {
