@@ -233,6 +233,7 @@ fn unary_ulps(op: UnaryOp, t: ElementType) -> f64 {
 #[test]
 fn every_elementwise_op_on_every_type_matches_the_interpreter() {
     let checked: usize = TYPES.into_iter().map(|t| elementwise(t, &TYPES)).sum();
+    eprintln!("{checked} elements compared");
     assert!(checked > 50_000, "only {checked} elements checked");
 }
 
@@ -242,6 +243,7 @@ fn every_elementwise_op_on_every_type_matches_the_interpreter() {
 fn vector_kernels_match_the_interpreter() {
     let vector = [ElementType::F32, ElementType::S32, ElementType::Pred];
     let checked: usize = vector.into_iter().map(|t| elementwise(t, &vector)).sum();
+    eprintln!("{checked} elements compared");
     assert!(checked > 10_000, "only {checked} elements checked");
 }
 
@@ -256,8 +258,10 @@ fn elementwise(t: ElementType, targets: &[ElementType]) -> usize {
         let xs: Vec<u64> = e.iter().flat_map(|&a| e.iter().map(move |_| a)).collect();
         let ys: Vec<u64> = e.iter().flat_map(|_| e.iter().copied()).collect();
         let p: Vec<u64> = (0..n as u64).map(|i| (i * 7 / 3) % 2).collect();
+        let zs: Vec<u64> = ys.iter().rev().copied().collect();
         let mut body = format!(
-            "  x = {t}[{n}] parameter(0)\n  y = {t}[{n}] parameter(1)\n  p = pred[{n}] parameter(2)\n"
+            "  x = {t}[{n}] parameter(0)\n  y = {t}[{n}] parameter(1)\n  p = pred[{n}] parameter(2)\n  \
+             z = {t}[{n}] parameter(3)\n"
         );
         let mut outs = Vec::new();
         let mut add = |body: &mut String, name: String, rt: ElementType, expr: String, ulps| {
@@ -298,6 +302,9 @@ fn elementwise(t: ElementType, targets: &[ElementType]) -> usize {
             add(&mut body, name, ElementType::Pred, expr, 0.0);
         }
         add(&mut body, "sel".into(), t, "select(p, x, y)".into(), 0.0);
+        if t != ElementType::Pred {
+            add(&mut body, "clamp".into(), t, "clamp(x, y, z)".into(), 0.0);
+        }
         for &to in targets {
             let name = format!("cv_{to}");
             add(&mut body, name, to, "convert(x)".into(), 0.0);
@@ -313,7 +320,12 @@ fn elementwise(t: ElementType, targets: &[ElementType]) -> usize {
             tuple_shape.join(", "),
             names.join(", ")
         );
-        let inputs = [array(t, &xs), array(t, &ys), array(ElementType::Pred, &p)];
+        let inputs = [
+            array(t, &xs),
+            array(t, &ys),
+            array(ElementType::Pred, &p),
+            array(t, &zs),
+        ];
         let (want, got, clif) = run_with_clif(&text, &inputs);
         let vectors = clif.contains("f32x4") || clif.contains("i32x4");
         let all_vector = targets
@@ -327,7 +339,7 @@ fn elementwise(t: ElementType, targets: &[ElementType]) -> usize {
         for (k, out) in outs.iter().enumerate() {
             let (w, g) = (bits(&want[k], &[n]), bits(&got[k], &[n]));
             for i in 0..n {
-                let operands_flushed = flushed(t, xs[i]) || flushed(t, ys[i]);
+                let operands_flushed = flushed(t, xs[i]) || flushed(t, ys[i]) || flushed(t, zs[i]);
                 // sin, cos and tan leave their bounds past TRIG_EXACT_LIMIT in f32.
                 let trig = ["u_sine", "u_cosine", "u_tan"].contains(&out.name.as_str());
                 if trig && t != ElementType::F64 && value(t, xs[i]).abs() > 12867.0 {
@@ -463,6 +475,61 @@ fn shapes_of_every_type_come_back_intact() {
         let (w, g) = (bits(&want[0], &[n, 2]), bits(&got[0], &[n, 2]));
         for i in 0..w.len() {
             assert!(agree(t, w[i], g[i], 0.0, false), "{t} copy {i}");
+        }
+    }
+}
+
+/// A softmax in each float type (a row kernel: the row's maximum and sum once
+/// per row, `exp` kept in scratch), and the same shape of program on integers
+/// (`abs` for `exp`), plus an iota and an array constant of the type.
+#[test]
+fn row_kernels_iota_and_constants_on_every_type() {
+    let (r, c) = (5, 11);
+    for t in TYPES.into_iter().filter(|&t| t != ElementType::Pred) {
+        let (f, max_init) = if t.is_float() {
+            ("exponential", "-inf".to_string())
+        } else if t.kind() == Kind::Signed {
+            ("abs", (-(1i128 << (t.bit_width() - 1))).to_string())
+        } else {
+            ("abs", "0".to_string())
+        };
+        let constant: Vec<String> = (0..c).map(|i| ((i * 3) % 5).to_string()).collect();
+        let text = format!(
+            "HloModule rows\n\n\
+             mx {{\n  a = {t}[] parameter(0)\n  b = {t}[] parameter(1)\n  ROOT c = {t}[] maximum(a, b)\n}}\n\n\
+             sum {{\n  a = {t}[] parameter(0)\n  b = {t}[] parameter(1)\n  ROOT c = {t}[] add(a, b)\n}}\n\n\
+             ENTRY main {{\n  x = {t}[{r},{c}] parameter(0)\n  lo = {t}[] constant({max_init})\n  \
+             m = {t}[{r}] reduce(x, lo), dimensions={{1}}, to_apply=mx\n  \
+             mb = {t}[{r},{c}] broadcast(m), dimensions={{0}}\n  d = {t}[{r},{c}] subtract(x, mb)\n  \
+             e = {t}[{r},{c}] {f}(d)\n  zero = {t}[] constant(0)\n  \
+             s = {t}[{r}] reduce(e, zero), dimensions={{1}}, to_apply=sum\n  \
+             sb = {t}[{r},{c}] broadcast(s), dimensions={{0}}\n  q = {t}[{r},{c}] divide(e, sb)\n  \
+             i = {t}[{r},{c}] iota(), iota_dimension=1\n  k = {t}[{c}] constant({{{}}})\n  \
+             kb = {t}[{r},{c}] broadcast(k), dimensions={{1}}\n  ik = {t}[{r},{c}] add(i, kb)\n  \
+             ROOT out = ({t}[{r},{c}], {t}[{r},{c}]) tuple(q, ik)\n}}\n",
+            constant.join(", ")
+        );
+        let x = small(t, r * c, 5);
+        let (want, got) = run_both(&text, &[shaped(t, &x, &[r, c])]);
+        for k in 0..2 {
+            let (w, g) = (bits(&want[k], &[r, c]), bits(&got[k], &[r, c]));
+            // exp is within a few ulps of f32; f16 and bf16 round that once more,
+            // and the division is by the reciprocal only in f32; sums of floats
+            // run in another order than the interpreter's pairs.
+            let ulps = match t {
+                ElementType::F32 => 16.0,
+                ElementType::F64 => 4.0,
+                ElementType::F16 | ElementType::Bf16 => 2.0,
+                _ => 0.0,
+            };
+            for i in 0..w.len() {
+                assert!(
+                    agree(t, w[i], g[i], ulps, false),
+                    "{t} output {k} element {i}: interpreter {:#x}, cpu {:#x}\n{text}",
+                    w[i],
+                    g[i]
+                );
+            }
         }
     }
 }

@@ -17,6 +17,7 @@ use omelet_compiler::hlo::{InstrId, Literal, Op};
 use emit::Emitter;
 pub use emit::LANES;
 use lower::Helper;
+use rustc_hash::FxHashMap;
 
 use crate::kernel::{Kernel, Schedule};
 
@@ -103,9 +104,9 @@ pub fn compile(kernels: &[Kernel]) -> Result<CpuKernels, String> {
             let f = module
                 .declare_function(&h.symbol(), Linkage::Import, &sig)
                 .map_err(|e| e.to_string())?;
-            Ok((h, f))
+            Ok((h, (f.as_u32(), sig)))
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<FxHashMap<_, _>, String>>()?;
     for (n, kernel) in code.iter().enumerate() {
         let Some(kernel) = kernel else {
             ids.push(None);
@@ -121,10 +122,7 @@ pub fn compile(kernels: &[Kernel]) -> Result<CpuKernels, String> {
             .map_err(|e| e.to_string())?;
         ctx.func.signature = sig;
         ctx.func.name = UserFuncName::user(0, id.as_u32());
-        let helpers = helper_ids
-            .iter()
-            .map(|&(h, f)| (h, module.declare_func_in_func(f, &mut ctx.func)))
-            .collect();
+        let helpers = lower::Helpers::new(&helper_ids);
         let constants = embedded_constants(kernel);
         let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
         Emitter::new(b, kernel, helpers, &constants, module.target_config()).emit();

@@ -53,8 +53,9 @@ pub fn wgsl(f: MathFn) -> String {
     };
     assert_eq!(e.ty(r), Ty::F32);
     format!(
-        "// {f:?}(x) for f32, the same operations as Omelet's CPU kernels.\n\
+        "// {f:?}({}) for f32, the same operations as Omelet's CPU kernels.\n\
          fn {}({params}) -> f32 {{\n{}    return {};\n}}\n",
+        if f.arity() == 2 { "x, y" } else { "x" },
         f.wgsl_name(),
         e.body,
         e.text(r),

@@ -67,10 +67,9 @@ impl Emitter<'_, '_> {
             Op::Unary(op) => {
                 let x = self.element_at(operand(0), idx);
                 let el = self.element(operand(0));
-                let helpers = &self.helpers;
+                let helpers = &mut self.helpers;
                 lower::unary(&mut self.b, *op, el, x, &mut |b, h, args| {
-                    let call = b.ins().call(helpers[&h], args);
-                    b.inst_results(call)[0]
+                    helpers.call(b, h, args)
                 })
             }
             Op::Convert => {
@@ -90,10 +89,9 @@ impl Emitter<'_, '_> {
             Op::Binary(op) => {
                 let x = self.element_at(operand(0), idx);
                 let y = self.element_at(operand(1), idx);
-                let helpers = &self.helpers;
+                let helpers = &mut self.helpers;
                 lower::binary(&mut self.b, *op, element, x, y, &mut |b, h, args| {
-                    let call = b.ins().call(helpers[&h], args);
-                    b.inst_results(call)[0]
+                    helpers.call(b, h, args)
                 })
             }
             Op::Compare(direction) => {

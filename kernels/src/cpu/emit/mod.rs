@@ -16,7 +16,7 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    BlockArg, FuncRef, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value, types,
+    BlockArg, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value, types,
 };
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::FunctionBuilder;
@@ -29,7 +29,7 @@ mod loops;
 mod memory;
 mod schedule;
 
-use super::lower::{self, Helper};
+use super::lower::{self, Helpers};
 use crate::kernel::{Kernel, RowConsumer, RowProduct, Schedule, physical_order, strides};
 
 /// A logical index into a value, for `lanes` consecutive elements along `lane`
@@ -111,7 +111,7 @@ pub struct Emitter<'k, 'f> {
     reciprocals: FxHashMap<InstrId, Value>,
     row_coords: Vec<Value>,
     memo: FxHashMap<(InstrId, Idx), Value>,
-    helpers: FxHashMap<Helper, FuncRef>,
+    helpers: Helpers<'k>,
     /// Array constants, embedded by address; the compiled kernel keeps them alive.
     constants: &'k [(InstrId, Box<[u8]>)],
     target: TargetFrontendConfig,
@@ -128,7 +128,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
     pub fn new(
         mut b: FunctionBuilder<'f>,
         kernel: &'k Kernel,
-        helpers: FxHashMap<Helper, FuncRef>,
+        helpers: Helpers<'k>,
         constants: &'k [(InstrId, Box<[u8]>)],
         target: TargetFrontendConfig,
     ) -> Emitter<'k, 'f> {
