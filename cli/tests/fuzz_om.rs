@@ -58,7 +58,7 @@ use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
 use omelet_compiler::trace::{KnownShapes, Tracer};
 use omelet_compiler::{CompileError, ErrorKind};
-use omelet_grammar::omelet::{DType, Dim, Item, Program, parse};
+use omelet_grammar::omelet::{Dim, Item, Program, parse};
 use omelet_runtime::{Array, interp};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -295,11 +295,7 @@ fn known_shapes(program: &Program, binding: Binding) -> KnownShapes {
             _ => concrete || files_for_all,
         };
         if as_file {
-            let element = match ty.dtype {
-                DType::F32 => ElementType::F32,
-                DType::I32 => ElementType::S32,
-                DType::Bool => ElementType::Pred,
-            };
+            let element = omelet_compiler::trace::element_of(ty.dtype);
             known
                 .inputs
                 .insert(param.name.name.clone(), ArrayShape::new(element, dims));
