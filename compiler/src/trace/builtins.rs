@@ -195,7 +195,7 @@ static BUILTINS: &[Builtin] = &[
     b(
         "bernoulli",
         &["key", "p", "shape"],
-        2,
+        1,
         Run::Fn(random::bernoulli),
     ),
     b(

@@ -7,6 +7,12 @@
 //! shifts and an `or`) and `xor`s of JAX's own lowering, so every backend
 //! computes it with ordinary integer ops. `permutation` needs a sort, which the
 //! language does not have yet.
+//!
+//! Integer results (keys, bits, `randint`, `bernoulli`) and `uniform` on `[0, 1)`
+//! are JAX's to the bit. XLA:CPU contracts a multiply and an add into one FMA,
+//! which HLO cannot express: where JAX's numbers went through one (`uniform`'s
+//! scaling to `[lo, hi)`, the Horner steps of `normal`'s `erf_inv`), ours are
+//! rounded twice and may differ by an ulp.
 
 use crate::error::{CompileError, ErrorKind};
 use crate::hlo::{
@@ -157,27 +163,30 @@ fn uniform_f32(
 
 /// XLA's `erf_inv` for f32 (what `chlo.erf_inv` expands to; Giles' polynomial).
 fn erf_inv_f32(g: &mut Graph, x: &Tensor) -> OpResult<Tensor> {
+    // XLA's constants as its HLO prints them (`ErfInv32`), small `w` first.
+    #[allow(clippy::excessive_precision)]
     const SMALL: [f32; 9] = [
-        2.810_226_4e-8,
-        3.432_739_4e-7,
-        -3.523_387_7e-6,
-        -4.391_506_5e-6,
-        0.000_218_580_87,
-        -0.001_253_725,
-        -0.004_177_681_6,
-        0.246_640_73,
-        1.501_409_4,
+        2.81022636e-08,
+        3.43273939e-07,
+        -3.5233877e-06,
+        -4.39150654e-06,
+        0.00021858087,
+        -0.00125372503,
+        -0.00417768164,
+        0.246640727,
+        1.50140941,
     ];
+    #[allow(clippy::excessive_precision)]
     const LARGE: [f32; 9] = [
-        -0.000_200_214_26,
-        0.000_100_950_56,
-        0.001_349_343_2,
-        -0.003_673_428_4,
-        0.005_739_507_7,
-        -0.007_622_461,
-        0.009_438_870_5,
-        1.001_674_1,
-        2.832_976_8,
+        -0.000200214257,
+        0.000100950558,
+        0.00134934322,
+        -0.00367342844,
+        0.00573950773,
+        -0.0076224613,
+        0.00943887047,
+        1.00167406,
+        2.83297682,
     ];
     let dims = x.dims().to_vec();
     let c = |g: &mut Graph, v: f32| g.full(Scalar::f32(v), &dims);
@@ -482,11 +491,13 @@ pub fn dropout(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> 
         let keep = 1.0 - rate;
         let p = g.scalar(Scalar::f32(keep as f32))?;
         let mask = bernoulli_mask(g, &key, &p, x.dims())?;
-        let scale = g.full(
-            Scalar::from_number(x.element(), Number::Float(keep)),
-            x.dims(),
-        )?;
-        let scaled = g.emit(hlo::Op::Binary(BinaryOp::Divide), &[&x, &scale])?;
+        // `x / keep`, as XLA's simplifier rewrites a division by a constant: a
+        // multiplication by its reciprocal, rounded in x's type.
+        let one = Scalar::from_number(x.element(), Number::Float(1.0));
+        let keep = Scalar::from_number(x.element(), Number::Float(keep));
+        let reciprocal = Scalar::binary(BinaryOp::Divide, one, keep);
+        let scale = g.full(reciprocal, x.dims())?;
+        let scaled = g.emit(hlo::Op::Binary(BinaryOp::Multiply), &[&x, &scale])?;
         g.select(&mask, &scaled, &zeros)
     })();
     result.located(args)
