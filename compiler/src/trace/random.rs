@@ -22,7 +22,7 @@ use crate::hlo::{
 use super::arith;
 use super::builtins::{Args, Located};
 use super::eval::{Tracer, at, fail};
-use super::graph::{Graph, OpResult};
+use super::graph::{Graph, OpResult, check_size};
 use super::value::{Tensor, Value, user_type};
 
 const U32: ElementType = ElementType::U32;
@@ -102,6 +102,8 @@ fn threefry2x32(
 
 /// `iota_2x32_shape`: the high and low words of each element's flat index.
 fn counts(g: &mut Graph, dims: &[usize]) -> OpResult<(Tensor, Tensor)> {
+    // The user's shape: its size may overflow before any array is made.
+    check_size(U32, dims)?;
     let n = dims.iter().product::<usize>();
     let flat = g.iota(U32, vec![n], 0)?;
     let lo = g.reshape(&flat, dims)?;
