@@ -1335,3 +1335,22 @@ def f(seed, x):
     return (k, r.PRNGKey(0), r.PRNGKey(-1), r.PRNGKey(2147483647), r.uniform(a, (5,)),
             dropout(b, x, 0.5), dropout(r.PRNGKey(3), x, 0.1), dropout(a, x, 0.0),
             dropout(a, x, 1.0))
+
+
+@case("reductions_types", np.array([[-128, 5, 127], [3, -7, 100]], np.int8),
+      np.array([[250, 5, 7], [3, 200, 100]], np.uint8),
+      np.array([[0.1, 2.5, 1000], [3.25, -7.5, 60000]], np.float16),
+      np.array([[0.1, 2.5, 1000], [3.25, -7.5, 3e38]], BF16), rtol=1e-3, atol=1e-3)
+@om("""
+# jnp's reductions: small integers sum as 32-bit ones, f16 and bf16 in f32.
+fn main(a: i8[2, 3], b: u8[2, 3], h: f16[2, 3], g: bf16[2, 3]) {
+    (sum(a), sum(a, axis=0), prod(a, axis=1), max(a), mean(a), sum(b), prod(b, axis=0),
+     mean(b, axis=1), min(b), sum(h), mean(h, axis=0), prod(h, axis=1), max(h),
+     sum(g, axis=1), mean(g), min(g, axis=0))
+}
+""", ref=False)
+def f(a, b, h, g):
+    return (jnp.sum(a), jnp.sum(a, axis=0), jnp.prod(a, axis=1), jnp.max(a), jnp.mean(a),
+            jnp.sum(b), jnp.prod(b, axis=0), jnp.mean(b, axis=1), jnp.min(b), jnp.sum(h),
+            jnp.mean(h, axis=0), jnp.prod(h, axis=1), jnp.max(h), jnp.sum(g, axis=1),
+            jnp.mean(g), jnp.min(g, axis=0))

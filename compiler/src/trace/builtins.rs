@@ -684,18 +684,34 @@ pub fn reduce_tensor(
     keepdims: bool,
 ) -> OpResult<Tensor> {
     let g = &mut tracer.graph;
-    let (input, reducer) = match (kind, t.element()) {
-        (Reduction::Sum | Reduction::Prod, ElementType::Pred) => (
-            g.convert(t, ElementType::S32)?,
-            if kind == Reduction::Sum {
+    let element = t.element();
+    // As `jnp.sum`: bools and integers narrower than 32 bits sum as 32-bit ones
+    // (`promote_integers`); `f16` and `bf16` sum, multiply and average in `f32`
+    // and round once at the end (`upcast_f16_for_computation`).
+    let half = matches!(element, ElementType::F16 | ElementType::Bf16);
+    let (input, reducer) = match (kind, element) {
+        (Reduction::Sum | Reduction::Prod, _) => {
+            let wide = match element {
+                ElementType::Pred | ElementType::S8 | ElementType::S16 => ElementType::S32,
+                ElementType::U8 | ElementType::U16 => ElementType::U32,
+                ElementType::F16 | ElementType::Bf16 => ElementType::F32,
+                e => e,
+            };
+            let op = if kind == Reduction::Sum {
                 ReduceOp::Add
             } else {
                 ReduceOp::Multiply
-            },
-        ),
-        (Reduction::Sum, _) => (t.clone(), ReduceOp::Add),
-        (Reduction::Prod, _) => (t.clone(), ReduceOp::Multiply),
-        (Reduction::Mean, e) => (g.convert(t, to_inexact(e))?, ReduceOp::Add),
+            };
+            (g.convert(t, wide)?, op)
+        }
+        (Reduction::Mean, e) => {
+            let wide = if half {
+                ElementType::F32
+            } else {
+                to_inexact(e)
+            };
+            (g.convert(t, wide)?, ReduceOp::Add)
+        }
         (Reduction::Max, ElementType::Pred) => (t.clone(), ReduceOp::Or),
         (Reduction::Min, ElementType::Pred) => (t.clone(), ReduceOp::And),
         (Reduction::Max, _) => (t.clone(), ReduceOp::Maximum),
@@ -706,6 +722,9 @@ pub fn reduce_tensor(
         let count: usize = axes.iter().map(|&a| t.dims()[a]).product();
         let n = g.full(Scalar::int(r.element(), count as i64), r.dims())?;
         r = g.emit(hlo::Op::Binary(hlo::BinaryOp::Divide), &[&r, &n])?;
+    }
+    if half && kind != Reduction::Max && kind != Reduction::Min {
+        r = g.convert(&r, element)?;
     }
     if keepdims {
         let dims: Vec<usize> = (0..t.rank())
