@@ -68,6 +68,13 @@ def load_cases(cases_file):
 
 
 def write_case(folder, f, args, rtol, atol):
+    # A case marked `f.__x64__ = True` runs with jax_enable_x64, so that its 64-bit
+    # inputs stay 64-bit.
+    with jax.enable_x64(getattr(f, "__x64__", False)):
+        return _write_case(folder, f, args, rtol, atol)
+
+
+def _write_case(folder, f, args, rtol, atol):
     os.makedirs(folder, exist_ok=True)
     lowered = jax.jit(f).lower(*args)
     with open(os.path.join(folder, "module.hlo"), "w") as fh:

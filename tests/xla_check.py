@@ -21,6 +21,10 @@ import contextlib, io, json, os, re, statistics, sys, time
 
 import numpy as np
 import jax
+import jax.numpy as jnp
+
+# Inputs go to XLA with their own types: no canonicalization of 64-bit arrays.
+jax.config.update("jax_enable_x64", True)
 from jax._src import xla_bridge
 from jax._src.lib import xla_client as xc
 
@@ -54,11 +58,17 @@ def compile_text(text):
     return backend.compile_and_load(mlir, devices, xc.CompileOptions())
 
 
+def load(path):
+    """An .npy input; NumPy saves bf16 as raw 2-byte records (V2)."""
+    a = np.load(path)
+    return a.view(jnp.bfloat16) if a.dtype == np.dtype("V2") else a
+
+
 def run_module(path, out, inputs, repeats=0):
     """Runs the module at `path` on the .npy files `inputs`, saves the results in
     `out` as out0.npy ...; returns the median of `repeats` timed runs in ms."""
     exe = compile_text(open(path).read())
-    args = [jax.device_put(np.load(p)) for p in inputs]
+    args = [jax.device_put(load(p)) for p in inputs]
     results = exe.execute(args)
     os.makedirs(out, exist_ok=True)
     for i, r in enumerate(results):

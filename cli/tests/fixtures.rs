@@ -26,6 +26,12 @@
 //!   adapter has subgroup operations, `gpu-nosubgroups::NAME` runs the shaders
 //!   written for adapters without them.
 //!
+//! A fixture whose program a backend cannot run yet lists the backend's refusal
+//! in `unsupported.txt`, one `BACKEND: message` line per backend (`cpu`, `wgsl`,
+//! `gpu`): that trial passes when the backend refuses with exactly that message,
+//! and fails when it refuses otherwise or starts to run the program (remove the
+//! line; `BLESS=1` rewrites the file from what the backends say).
+//!
 //! and per example: `traced::NAME` (the traced HLO matches its golden file in
 //! `tests/golden/examples/`) and `xla::NAME` (XLA runs the traced module to the
 //! interpreter's outputs). `BLESS=1` rewrites golden files. The `xla::` trials need
@@ -286,10 +292,61 @@ fn stage_matches(program: &Program, stage: Stage) -> Result<(), Failed> {
     roundtrip(&module)
 }
 
+/// `result`, unless it is a refusal that the fixture records for `backend` in
+/// its `unsupported.txt` (`Ok(None)`: refused as expected).
+fn unless_unsupported<T>(
+    program: &Program,
+    backend: &str,
+    result: Result<T, String>,
+) -> Result<Option<T>, Failed> {
+    let Program::Fixture(dir) = program else {
+        return Ok(Some(result?));
+    };
+    let path = dir.join("unsupported.txt");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let prefix = format!("{backend}: ");
+    let recorded = text.lines().find_map(|l| l.strip_prefix(&prefix));
+    if std::env::var_os("BLESS").is_some() {
+        let mut lines: Vec<String> = text
+            .lines()
+            .filter(|l| !l.starts_with(&prefix))
+            .map(str::to_string)
+            .collect();
+        if let Err(message) = &result {
+            lines.push(format!("{prefix}{message}"));
+        }
+        lines.sort();
+        if lines.is_empty() {
+            let _ = std::fs::remove_file(&path);
+        } else {
+            std::fs::write(&path, lines.join("\n") + "\n").map_err(|e| e.to_string())?;
+        }
+        return Ok(result.ok());
+    }
+    match (result, recorded) {
+        (Ok(_), Some(_)) => Err(format!(
+            "the {backend} backend now compiles this program: remove its line from {}",
+            path.display()
+        )
+        .into()),
+        (Ok(value), None) => Ok(Some(value)),
+        (Err(message), Some(expected)) if message == expected => Ok(None),
+        (Err(message), Some(expected)) => Err(format!(
+            "the {backend} backend refused with\n  {message}\nbut {} expects\n  {expected}",
+            path.display()
+        )
+        .into()),
+        (Err(message), None) => Err(message.into()),
+    }
+}
+
 fn cpu_matches(program: &Program) -> Result<(), Failed> {
     let case = program.instance()?;
     let module = compile(case.module, Stage::Fused).module;
-    let executable = cpu::Executable::new(&module).map_err(|e| e.to_string())?;
+    let compiled = cpu::Executable::new(&module).map_err(|e| e.to_string());
+    let Some(executable) = unless_unsupported(program, "cpu", compiled)? else {
+        return Ok(());
+    };
     let results = executable.run(&case.inputs).map_err(|e| e.to_string())?;
     let (rtol, atol) = case.tolerances;
     Ok(compare(&results, &case.expected, rtol, atol)?)
@@ -297,7 +354,11 @@ fn cpu_matches(program: &Program) -> Result<(), Failed> {
 
 fn wgsl_validates(program: &Program) -> Result<(), Failed> {
     let module = compile(program.instance()?.module, Stage::Fused).module;
-    for (name, wgsl) in gpu::wgsl(&module).map_err(|e| e.to_string())? {
+    let shaders = gpu::wgsl(&module).map_err(|e| e.to_string());
+    let Some(shaders) = unless_unsupported(program, "wgsl", shaders)? else {
+        return Ok(());
+    };
+    for (name, wgsl) in shaders {
         let parsed = naga::front::wgsl::parse_str(&wgsl)
             .map_err(|e| format!("kernel {name}: {}\n{wgsl}", e.emit_to_string(&wgsl)))?;
         naga::valid::Validator::new(
@@ -313,7 +374,10 @@ fn wgsl_validates(program: &Program) -> Result<(), Failed> {
 fn gpu_matches(program: &Program, device: Arc<gpu::Gpu>) -> Result<(), Failed> {
     let case = program.instance()?;
     let module = compile(case.module, Stage::Fused).module;
-    let executable = gpu::Executable::new(&module, device).map_err(|e| e.to_string())?;
+    let compiled = gpu::Executable::new(&module, device).map_err(|e| e.to_string());
+    let Some(executable) = unless_unsupported(program, "gpu", compiled)? else {
+        return Ok(());
+    };
     let results = executable.run(&case.inputs).map_err(|e| e.to_string())?;
     let (rtol, atol) = case.tolerances;
     Ok(compare(&results, &case.expected, rtol, atol)?)

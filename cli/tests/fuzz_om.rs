@@ -53,12 +53,12 @@ use std::sync::{Mutex, Once, OnceLock};
 use std::time::{Duration, Instant};
 
 use ndarray::{ArrayD, IxDyn};
-use omelet_compiler::hlo::{ArrayShape, ElementType, Module, print_module};
+use omelet_compiler::hlo::{ArrayShape, ElementType, Module, Number, Scalar, print_module};
 use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
 use omelet_compiler::trace::{KnownShapes, Tracer};
 use omelet_compiler::{CompileError, ErrorKind};
-use omelet_grammar::omelet::{DType, Dim, Item, Program, parse};
+use omelet_grammar::omelet::{Dim, Item, Program, parse};
 use omelet_runtime::{Array, interp};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -201,15 +201,21 @@ fn check(case: &Case, stats: &Stats) -> Result<(), TestCaseError> {
         // The CPU and GPU backends run the fused module to the interpreter's
         // numbers.
         if let Some(fused) = &fused {
-            let ran = backends_match(
+            let ran = match backends_match(
                 &module,
                 fused,
                 &inputs,
                 &results[0],
                 stats.compare_numbers,
                 &stats.gpu,
-            )
-            .map_err(TestCaseError::fail)?;
+            ) {
+                Ok(ran) => ran,
+                // A type or op that a backend does not take yet (the language has
+                // every XLA type; the backends grow into them): refused before
+                // anything runs, with nothing to compare.
+                Err(e) if refused_as_unsupported(&e) => return Ok(()),
+                Err(e) => return Err(TestCaseError::fail(e)),
+            };
             stats.on_cpu.fetch_add(1, Ordering::Relaxed);
             for check in ran.iter().filter(|c| c.backend == Backend::Gpu) {
                 stats.on_gpu.fetch_add(1, Ordering::Relaxed);
@@ -220,6 +226,16 @@ fn check(case: &Case, stats: &Stats) -> Result<(), TestCaseError> {
         }
     }
     Ok(())
+}
+
+/// Whether a backend's failure is `plan::check_supported`'s refusal of a type or
+/// an op it does not compile yet.
+fn refused_as_unsupported(error: &str) -> bool {
+    ["cpu", "gpu"].iter().any(|b| {
+        error.starts_with(&format!(
+            "the {b} backend fails: the {b} backend does not support "
+        ))
+    })
 }
 
 /// An error must say where: a span in the text, on character boundaries (the CLI
@@ -295,11 +311,7 @@ fn known_shapes(program: &Program, binding: Binding) -> KnownShapes {
             _ => concrete || files_for_all,
         };
         if as_file {
-            let element = match ty.dtype {
-                DType::F32 => ElementType::F32,
-                DType::I32 => ElementType::S32,
-                DType::Bool => ElementType::Pred,
-            };
+            let element = omelet_compiler::trace::element_of(ty.dtype);
             known
                 .inputs
                 .insert(param.name.name.clone(), ArrayShape::new(element, dims));
@@ -339,7 +351,16 @@ fn inputs(module: &Module, seed: u64) -> Vec<Array> {
                 ElementType::Pred => Array::Pred(
                     ArrayD::from_shape_vec(dims, (0..n).map(|_| next() > 0).collect()).unwrap(),
                 ),
-                other => panic!("the generator writes no {other} parameters"),
+                // The other types take the same integers, converted as XLA would.
+                other => {
+                    let bytes: Vec<u8> = (0..n)
+                        .flat_map(|_| {
+                            let bits = Scalar::from_number(other, Number::Int(next() as i128)).bits;
+                            bits.to_le_bytes()[..other.byte_size()].to_vec()
+                        })
+                        .collect();
+                    Array::from_bytes(shape, &bytes)
+                }
             }
         })
         .collect()

@@ -47,11 +47,63 @@ pub struct ConstDef {
     pub value: Expr,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An element type as scripts write it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DType {
-    F32,
-    I32,
     Bool,
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+    F16,
+    Bf16,
+    F32,
+    F64,
+}
+
+impl DType {
+    pub const ALL: [DType; 13] = [
+        DType::Bool,
+        DType::I8,
+        DType::I16,
+        DType::I32,
+        DType::I64,
+        DType::U8,
+        DType::U16,
+        DType::U32,
+        DType::U64,
+        DType::F16,
+        DType::Bf16,
+        DType::F32,
+        DType::F64,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::Bool => "bool",
+            DType::I8 => "i8",
+            DType::I16 => "i16",
+            DType::I32 => "i32",
+            DType::I64 => "i64",
+            DType::U8 => "u8",
+            DType::U16 => "u16",
+            DType::U32 => "u32",
+            DType::U64 => "u64",
+            DType::F16 => "f16",
+            DType::Bf16 => "bf16",
+            DType::F32 => "f32",
+            DType::F64 => "f64",
+        }
+    }
+
+    /// The type named `name`, if it is one.
+    pub fn from_name(name: &str) -> Option<DType> {
+        DType::ALL.into_iter().find(|d| d.name() == name)
+    }
 }
 
 /// `f32[B, 784]`, or a scalar `f32` (no brackets, or empty ones).
@@ -166,7 +218,10 @@ pub enum ExprKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnaryOp {
     Neg,
+    /// `!x`: logical not.
     Not,
+    /// `~x`: bitwise not.
+    BitNot,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,8 +230,17 @@ pub enum BinaryOp {
     Sub,
     Mul,
     Div,
+    /// `//`: floor division.
+    FloorDiv,
+    /// `%`: the remainder with the divisor's sign.
+    Rem,
     MatMul,
     Pow,
+    BitAnd,
+    BitOr,
+    BitXor,
+    Shl,
+    Shr,
     Eq,
     Ne,
     Lt,
@@ -192,8 +256,15 @@ impl BinaryOp {
             BinaryOp::Sub => "-",
             BinaryOp::Mul => "*",
             BinaryOp::Div => "/",
+            BinaryOp::FloorDiv => "//",
+            BinaryOp::Rem => "%",
             BinaryOp::MatMul => "@",
             BinaryOp::Pow => "**",
+            BinaryOp::BitAnd => "&",
+            BinaryOp::BitOr => "|",
+            BinaryOp::BitXor => "^",
+            BinaryOp::Shl => "<<",
+            BinaryOp::Shr => ">>",
             BinaryOp::Eq => "==",
             BinaryOp::Ne => "!=",
             BinaryOp::Lt => "<",
@@ -209,8 +280,15 @@ impl BinaryOp {
             BinaryOp::Sub,
             BinaryOp::Mul,
             BinaryOp::Div,
+            BinaryOp::FloorDiv,
+            BinaryOp::Rem,
             BinaryOp::MatMul,
             BinaryOp::Pow,
+            BinaryOp::BitAnd,
+            BinaryOp::BitOr,
+            BinaryOp::BitXor,
+            BinaryOp::Shl,
+            BinaryOp::Shr,
             BinaryOp::Eq,
             BinaryOp::Ne,
             BinaryOp::Lt,
@@ -321,11 +399,8 @@ fn fn_def(pair: Pair<Rule>) -> Result<FnDef, ParseError> {
 fn type_ann(pair: Pair<Rule>) -> Result<TypeAnn, ParseError> {
     let span = span(&pair);
     let mut inner = pair.into_inner();
-    let dtype = match inner.next().expect("a type has a dtype").as_str() {
-        "f32" => DType::F32,
-        "i32" => DType::I32,
-        _ => DType::Bool,
-    };
+    let dtype = DType::from_name(inner.next().expect("a type has a dtype").as_str())
+        .expect("the grammar only yields known types");
     let mut dims = Vec::new();
     if let Some(list) = inner.next() {
         for dim in list.into_inner() {
@@ -402,7 +477,13 @@ fn pattern(pair: Pair<Rule>) -> Pattern {
 fn expr(pair: Pair<Rule>, depth: usize) -> Result<Expr, ParseError> {
     let pair_span = span(&pair);
     match pair.as_rule() {
-        Rule::expr | Rule::additive | Rule::multiplicative => {
+        Rule::expr
+        | Rule::bit_or
+        | Rule::bit_xor
+        | Rule::bit_and
+        | Rule::shift
+        | Rule::additive
+        | Rule::multiplicative => {
             // Left-associative: however long, the chain is one level deeper (see
             // MAX_DEPTH).
             let parts: Vec<Pair<Rule>> = pair.into_inner().collect();
@@ -562,10 +643,10 @@ fn deeper(depth: usize, levels: usize, at: impl Fn(usize) -> Span) -> Result<usi
 /// `value` under prefix operators, the last one innermost.
 fn prefixed(ops: Vec<Pair<Rule>>, mut value: Expr) -> Expr {
     for op in ops.into_iter().rev() {
-        let op_kind = if op.as_str() == "-" {
-            UnaryOp::Neg
-        } else {
-            UnaryOp::Not
+        let op_kind = match op.as_str() {
+            "-" => UnaryOp::Neg,
+            "~" => UnaryOp::BitNot,
+            _ => UnaryOp::Not,
         };
         let span = Span::new(span(&op).start, value.span.end);
         value = Expr {
@@ -657,12 +738,16 @@ fn describe(rule: &Rule) -> String {
         Rule::program | Rule::item | Rule::fn_def | Rule::const_def => "`fn` or `const`",
         Rule::params | Rule::param => "a parameter",
         Rule::ret_type => "`->`",
-        Rule::type_ann | Rule::dtype => "a type (f32, i32, bool)",
+        Rule::type_ann | Rule::dtype => "a type (bool, i8..i64, u8..u64, f16, bf16, f32, f64)",
         Rule::dims | Rule::dim => "a dimension",
         Rule::block => "a block `{ ... }`",
         Rule::stmt | Rule::let_stmt | Rule::return_stmt | Rule::for_stmt => "a statement",
         Rule::pattern | Rule::tuple_pat => "a name or a tuple pattern",
         Rule::expr
+        | Rule::bit_or
+        | Rule::bit_xor
+        | Rule::bit_and
+        | Rule::shift
         | Rule::additive
         | Rule::multiplicative
         | Rule::unary
@@ -672,8 +757,15 @@ fn describe(rule: &Rule) -> String {
         | Rule::paren
         | Rule::list
         | Rule::slice_part => "an expression",
-        Rule::cmp_op | Rule::add_op | Rule::mul_op | Rule::pow_op => "an operator",
-        Rule::prefix_op => "`-` or `!`",
+        Rule::cmp_op
+        | Rule::or_op
+        | Rule::xor_op
+        | Rule::and_op
+        | Rule::shift_op
+        | Rule::add_op
+        | Rule::mul_op
+        | Rule::pow_op => "an operator",
+        Rule::prefix_op => "`-`, `!` or `~`",
         Rule::call_args | Rule::arg | Rule::kwarg => "an argument",
         Rule::index | Rule::index_item | Rule::slice => "an index",
         Rule::dot_t => "`.T`",

@@ -39,10 +39,16 @@ F32 = np.float32
 I32 = np.int32
 
 
-def om(src):
-    """Record the `.om` twin of a case; make.py writes it to NAME/script.om."""
+def om(src, ref=True, x64=False):
+    """Record the `.om` twin of a case; make.py writes it to NAME/script.om.
+
+    ref=False: om_ref.py (the language of 2026-11) cannot run the script; the Rust
+    harness alone checks it against the twin. x64=True: the twin runs with
+    jax_enable_x64, for 64-bit inputs and results."""
     def deco(f):
         f.__om__ = textwrap.dedent(src).strip("\n") + "\n"
+        f.__om_ref__ = ref
+        f.__x64__ = x64
         return f
     return deco
 
@@ -1090,3 +1096,261 @@ fn main(x: f32[17], a: f32[5, 7], bt: f32[7, 5], m: f32[6, 4], n: f32[3, 4]) {
 def f(x, a, bt, m, n):
     return (jnp.tanh(2 * x + 1) * jax.nn.sigmoid(x) + x * x, (a.T + bt).T * 2,
             jnp.sum(a, axis=0), jnp.max(a, axis=0), m @ n.T)
+
+
+# ---------------------------------------------------------------------------------
+# The language grows (2026-12): every element type, `% // & | ^ ~ << >>`, and
+# jax.random. These twins compare exactly (rtol = atol = 0) wherever JAX is
+# deterministic, and are checked by the Rust harness only (ref=False). Cases with
+# 64-bit types run their twin with jax_enable_x64 (x64=True): with x64 disabled JAX
+# has no 64-bit arrays, while the language does.
+
+BF16 = jnp.bfloat16
+
+
+def int_edges(dtype):
+    """Edge values of an integer type, and divisors and shift amounts to meet them."""
+    info = np.iinfo(dtype)
+    w = info.bits
+    if info.min < 0:
+        x = [info.min, info.min + 1, -7, -1, 0, 1, 7, info.max - 1, info.max, 5, -3, 6]
+        y = [-1, 3, 2, -2, 5, 0, -2, 1, -1, 0, 4, -4]
+        s = [0, 1, 3, w - 1, w, w + 1, -1, -w, 2, 5, 7, 1]
+    else:
+        x = [0, 1, 2, 7, info.max, info.max - 1, info.max // 2, 5, 3, 6, 9, 100]
+        y = [1, 0, 3, 2, 1, 7, 0, 5, 4, 2, 3, 9]
+        s = [0, 1, 3, w - 1, w, w + 1, info.max, 2, 5, 7, 1, 4]
+    return np.array(x, dtype), np.array(y, dtype), np.array(s, dtype)
+
+
+INT_OPS_OM = """
+fn main(x: {t}[12], y: {t}[12], s: {t}[12]) {{
+    (x + y, x - y, x * y, x // y, x % y, x & y, x | y, x ^ y, ~x, x << s, x >> s, -x,
+     x // 3, x % 3, 7 // y, x << 1, x >> 2, popcount(x), clz(x), x == y, maximum(x, y),
+     x & 6 | y ^ 3 << 1)
+}}
+"""
+
+
+def int_ops(x, y, s):
+    return (x + y, x - y, x * y, x // y, x % y, x & y, x | y, x ^ y, ~x, x << s, x >> s, -x,
+            x // 3, x % 3, 7 // y, x << 1, x >> 2, jax.lax.population_count(x), jax.lax.clz(x),
+            x == y, jnp.maximum(x, y), x & 6 | y ^ 3 << 1)
+
+
+for _t, _np in [("i8", np.int8), ("i16", np.int16), ("i32", np.int32), ("i64", np.int64),
+                ("u8", np.uint8), ("u16", np.uint16), ("u32", np.uint32), ("u64", np.uint64)]:
+    case(f"ops_int_{_t}", *int_edges(_np), rtol=0, atol=0)(
+        om(INT_OPS_OM.format(t=_t), ref=False, x64=_t in ("i64", "u64"))(
+            lambda x, y, s: int_ops(x, y, s)))
+
+
+def float_edges(dtype):
+    x = [5.5, -5.5, 7, -7, 0, -0.0, np.inf, -np.inf, np.nan, 1e-3, 3, 2.5]
+    y = [2, 2, -2, -2, 3, 0, 2, 3, 1, 0, -0.0, -0.5]
+    return np.array(x, dtype), np.array(y, dtype)
+
+
+FLOAT_OPS_OM = """
+fn main(x: {t}[12], y: {t}[12]) {{
+    (x // y, x % y, x / y, x * y + 1.5, x // 2, x % 2.5, -7 % y, isfinite(x), x < y)
+}}
+"""
+
+
+def float_ops(x, y):
+    return (x // y, x % y, x / y, x * y + 1.5, x // 2, x % 2.5, -7 % y, jnp.isfinite(x), x < y)
+
+
+for _t, _np in [("f16", np.float16), ("bf16", BF16), ("f32", np.float32), ("f64", np.float64)]:
+    case(f"ops_float_{_t}", *float_edges(_np), rtol=0, atol=0)(
+        om(FLOAT_OPS_OM.format(t=_t), ref=False, x64=_t == "f64")(
+            lambda x, y: float_ops(x, y)))
+
+
+@case("ops_bool_bitwise", np.array([True, True, False, False]), np.array([True, False, True, False]),
+      rtol=0, atol=0)
+@om("""
+fn main(a: bool[4], b: bool[4]) {
+    (a & b, a | b, a ^ b, ~a, !a, a << b, a >> b, a // b, a % b, a & true, a ^ true)
+}
+""", ref=False)
+def f(a, b):
+    return (a & b, a | b, a ^ b, ~a, ~a, a << b, a >> b, a // b, a % b, a & True, a ^ True)
+
+
+@case("ops_precedence_bits", randint(-50, 50, 6), randint(0, 5, 6), rtol=0, atol=0)
+@om("""
+# Python's precedence: comparison < | < ^ < & < shifts < + - < * / // % < unary < **.
+fn main(x: i32[6], s: i32[6]) {
+    (x | s ^ x & s, x + 1 << s, x << s + 1, x & 7 == 3, -x // 4 % 3, ~x ** 2, x * 3 // 2,
+     x >> s | x << 2, 5 | 3 ^ 1 & 7, -7 // 2, -7 % 3, 7.5 // 2, -7.5 % 2, 1 << 10, ~5)
+}
+""", ref=False)
+def f(x, s):
+    return (x | s ^ x & s, x + 1 << s, x << s + 1, x & 7 == 3, -x // 4 % 3, ~x ** 2, x * 3 // 2,
+            x >> s | x << 2, jnp.int32(5 | 3 ^ 1 & 7), jnp.int32(-7 // 2), jnp.int32(-7 % 3),
+            jnp.float32(7.5 // 2), jnp.float32(-7.5 % 2), jnp.int32(1 << 10), jnp.int32(~5))
+
+
+@case("types_promotion",
+      np.array([-128, -1, 5, 127], np.int8), np.array([0, 255, 7, 128], np.uint8),
+      np.array([0, 1, 4000000000, 7], np.uint32), np.array([-5, 2147483647, 3, -1], np.int32),
+      np.array([1.5, -2.25, 3e3, 0.1], BF16), np.array([0.5, 65504, -1e-3, 0.1], np.float16),
+      np.array([True, False, True, False]), np.array([0, 1, 2**63, 2**64 - 1], np.uint64),
+      rtol=0, atol=0)
+@om("""
+# JAX's lattice: i8 + u8 is i16, u32 + i32 is i64, bf16 + f16 is f32, i32 + f16 is f16,
+# bool + i8 is i8; literals take the array's type.
+fn main(a: i8[4], b: u8[4], c: u32[4], d: i32[4], e: bf16[4], f: f16[4], g: bool[4],
+        h: u64[4]) {
+    (a + b, c + d, e + f, d + f, g + a, b + 200, a * 2, h + 1, e * 2.5, c - 1, b * a,
+     f * 3, h >> 63, c * d)
+}
+""", ref=False, x64=True)
+def f(a, b, c, d, e, f, g, h):
+    return (a + b, c + d, e + f, d + f, g + a, b + 200, a * 2, h + 1, e * 2.5, c - 1, b * a,
+            f * 3, h >> 63, c * d)
+
+
+CONVERT_TYPES = ["bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f16", "bf16",
+                 "f32", "f64"]
+CONVERT_NP = dict(zip(CONVERT_TYPES, [np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
+                                       np.uint16, np.uint32, np.uint64, np.float16, BF16,
+                                       np.float32, np.float64]))
+
+
+def convert_case(src_t, values):
+    body = ", ".join(f"{t}(x)" for t in CONVERT_TYPES) + ", astype(x, u16)"
+
+    def f(x):
+        return tuple(x.astype(CONVERT_NP[t]) for t in CONVERT_TYPES) + (x.astype(np.uint16),)
+    src = f"fn main(x: {src_t}[{len(values)}]) {{\n    ({body})\n}}\n"
+    case(f"types_convert_{src_t}", np.array(values, dtype=CONVERT_NP[src_t]), rtol=0, atol=0)(
+        om(src, ref=False, x64=True)(f))
+
+
+# Float to integer conversions of values out of the integer's range are
+# implementation-defined in XLA; only values in every type's range go here.
+convert_case("f32", [0.0, -0.0, 1.5, 5.25, 2.75, 100.25, 0.1, 1e-3, 127.9, 3.0, 65.5, 12.5])
+convert_case("f64", [0.0, 1.5, 2.75, 100.25, 0.1, 1e-3, 127.9, 3.0, 65.5, 12.5, 1 / 3, 2 / 3])
+convert_case("f16", [0.0, 1.5, 2.75, 100.25, 0.1, 1e-3, 127.9, 3.0, 65.5, 12.5, 1 / 3, 2 / 3])
+convert_case("bf16", [0.0, 1.5, 2.75, 100.25, 0.1, 1e-3, 127.9, 3.0, 65.5, 12.5, 1 / 3, 2 / 3])
+convert_case("i32", [0, 1, -1, 127, 128, 255, 256, -129, 65535, 65536, 2**31 - 1, -2**31])
+convert_case("u8", [0, 1, 127, 128, 255, 200, 17, 3, 64, 99, 254, 100])
+convert_case("i64", [0, 1, -1, 2**40 + 3, -2**40, 2**62, 2**63 - 1, -2**63, 16777217, 255, 7, 3])
+convert_case("u64", [0, 1, 2**63, 2**64 - 1, 2**32, 16777217, 255, 7, 3, 2**53 + 1, 9, 4])
+convert_case("bool", [True, False, True, False])
+
+
+@case("math_types", np.array([0.5, -1.25, 3.0, 1e-3, -0.0, 8.0], np.float32),
+      np.array([1.0, 2.0, -3.0, 0.0, -1.0, 0.5], np.float32),
+      np.array([0.5, -1.25, 3.0, 1e-3, -0.0, 8.0], np.float16),
+      np.array([0, 1, 7, -1, 255, -128], np.int32), np.array([0, 1, 7, 255, 128, 3], np.uint8),
+      rtol=1e-3, atol=1e-6)
+@om("""
+fn main(x: f32[6], y: f32[6], h: f16[6], i: i32[6], u: u8[6]) {
+    (arctan2(x, y), tan(x), cbrt(x), isfinite(x / 0), tan(h), cbrt(h), arctan2(h, 2),
+     arctan2(i, 3), popcount(i), clz(i), popcount(u), clz(u), sqrt(u), mean(u), sin(i))
+}
+""", ref=False)
+def f(x, y, h, i, u):
+    return (jnp.arctan2(x, y), jnp.tan(x), jnp.cbrt(x), jnp.isfinite(x / 0), jnp.tan(h),
+            jnp.cbrt(h), jnp.arctan2(h, 2), jnp.arctan2(i, 3), jax.lax.population_count(i),
+            jax.lax.clz(i), jax.lax.population_count(u), jax.lax.clz(u), jnp.sqrt(u), jnp.mean(u),
+            jnp.sin(i))
+
+
+def keys(*seeds):
+    return [np.asarray(jax.random.PRNGKey(s)) for s in seeds]
+
+
+def random_case(name, seeds, om_outputs, jax_outputs, rtol=0, atol=0):
+    """A case of jax.random calls on raw keys of `seeds` (k0, k1, ...). JAX's HLO
+    for threefry is large: a few calls per case keep each fixture small."""
+    params = ", ".join(f"k{i}: u32[2]" for i in range(len(seeds)))
+    src = f"fn main({params}) {{\n    ({om_outputs})\n}}\n"
+    case(name, *keys(*seeds), rtol=rtol, atol=atol)(om(src, ref=False)(jax_outputs))
+
+
+R = jax.random
+random_case("random_uniform", [0, 42, 12345],
+            "uniform(k0, [3, 4]), uniform(k1, [7]), uniform(k2, [2, 3, 5], lo=1, hi=2), "
+            "uniform(k0, [])",
+            lambda k0, k1, k2: (R.uniform(k0, (3, 4)), R.uniform(k1, (7,)),
+                                R.uniform(k2, (2, 3, 5), minval=1, maxval=2), R.uniform(k0, ())))
+# XLA:CPU computes `u * (hi - lo) + lo` and erf_inv's Horner steps with FMAs, which
+# HLO cannot express: these agree with JAX to an ulp or two, not to the bit.
+ULP = dict(rtol=2.5e-7, atol=1e-7)
+random_case("random_uniform_bounds", [42, 9],
+            "uniform(k0, [7], -2.0, 3.0), uniform(k1, [3, 5], 0.5, 10)",
+            lambda k0, k1: (R.uniform(k0, (7,), minval=-2.0, maxval=3.0),
+                            R.uniform(k1, (3, 5), minval=0.5, maxval=10)), **ULP)
+random_case("random_split_fold", [0, 42, 12345],
+            "split(k0), split(k1, 3), split(k2, [2, 2]), fold_in(k0, 7), fold_in(k1, 123456789)",
+            lambda k0, k1, k2: (R.split(k0), R.split(k1, 3), R.split(k2, (2, 2)), R.fold_in(k0, 7),
+                                R.fold_in(k1, 123456789)))
+random_case("random_randint", [0, 42],
+            "randint(k0, [3, 4], 0, 10), randint(k1, [9], -5, 5)",
+            lambda k0, k1: (R.randint(k0, (3, 4), 0, 10), R.randint(k1, (9,), -5, 5)))
+random_case("random_randint_edges", [12345, 3],
+            "randint(k0, [4], 3, 3), randint(k1, [5], -2147483648, 2147483647)",
+            lambda k0, k1: (R.randint(k0, (4,), 3, 3),
+                            R.randint(k1, (5,), -2147483648, 2147483647)))
+random_case("random_bernoulli", [0, 42, 12345],
+            "bernoulli(k0, 0.3, [8]), bernoulli(k1, 0.9, [2, 5]), bernoulli(k2, shape=[6])",
+            lambda k0, k1, k2: (R.bernoulli(k0, 0.3, (8,)), R.bernoulli(k1, 0.9, (2, 5)),
+                                R.bernoulli(k2, shape=(6,))))
+random_case("random_normal", [0, 7],
+            "normal(k0, [4, 8]), normal(k1, [33])",
+            lambda k0, k1: (R.normal(k0, (4, 8)), R.normal(k1, (33,))), **ULP)
+random_case("random_normal_keys", [2024, 5],
+            "normal(k0, [2, 3, 4]), normal(split(k1)[1], [6])",
+            lambda k0, k1: (R.normal(k0, (2, 3, 4)), R.normal(R.split(k1)[1], (6,))), **ULP)
+
+
+@case("random_keys_dropout", np.int32(77), randn(4, 6), rtol=0, atol=0)
+@om("""
+# Keys from seeds (a run-time one, and compile-time ones), and flax's Dropout.
+fn main(seed: i32, x: f32[4, 6]) {
+    let k = key(seed);
+    let (a, b) = (split(k)[0], split(k)[1]);
+    (k, key(0), key(-1), key(2147483647), uniform(a, [5]), dropout(b, x, 0.5),
+     dropout(key(3), x, 0.1), dropout(a, x, 0.0), dropout(a, x, 1.0))
+}
+""", ref=False)
+def f(seed, x):
+    r = jax.random
+
+    def dropout(key, x, rate):  # flax.linen.Dropout, deterministic=False
+        if rate == 0.0:
+            return x
+        if rate == 1.0:
+            return jnp.zeros_like(x)
+        keep = 1.0 - rate
+        mask = r.bernoulli(key, p=keep, shape=x.shape)
+        return jax.lax.select(mask, x / keep, jnp.zeros_like(x))
+    k = r.PRNGKey(seed)
+    a, b = r.split(k)
+    return (k, r.PRNGKey(0), r.PRNGKey(-1), r.PRNGKey(2147483647), r.uniform(a, (5,)),
+            dropout(b, x, 0.5), dropout(r.PRNGKey(3), x, 0.1), dropout(a, x, 0.0),
+            dropout(a, x, 1.0))
+
+
+@case("reductions_types", np.array([[-128, 5, 127], [3, -7, 100]], np.int8),
+      np.array([[250, 5, 7], [3, 200, 100]], np.uint8),
+      np.array([[0.1, 2.5, 1000], [3.25, -7.5, 60000]], np.float16),
+      np.array([[0.1, 2.5, 1000], [3.25, -7.5, 3e38]], BF16), rtol=1e-3, atol=1e-3)
+@om("""
+# jnp's reductions: small integers sum as 32-bit ones, f16 and bf16 in f32.
+fn main(a: i8[2, 3], b: u8[2, 3], h: f16[2, 3], g: bf16[2, 3]) {
+    (sum(a), sum(a, axis=0), prod(a, axis=1), max(a), mean(a), sum(b), prod(b, axis=0),
+     mean(b, axis=1), min(b), sum(h), mean(h, axis=0), prod(h, axis=1), max(h),
+     sum(g, axis=1), mean(g), min(g, axis=0))
+}
+""", ref=False)
+def f(a, b, h, g):
+    return (jnp.sum(a), jnp.sum(a, axis=0), jnp.prod(a, axis=1), jnp.max(a), jnp.mean(a),
+            jnp.sum(b), jnp.prod(b, axis=0), jnp.mean(b, axis=1), jnp.min(b), jnp.sum(h),
+            jnp.mean(h, axis=0), jnp.prod(h, axis=1), jnp.max(h), jnp.sum(g, axis=1),
+            jnp.mean(g), jnp.min(g, axis=0))

@@ -5,49 +5,14 @@
 use omelet_grammar::omelet::BinaryOp;
 
 use crate::error::ErrorKind;
-use crate::hlo::{self, Direction, DotDims, ElementType, Kind, Number, Scalar, UnaryOp};
+use crate::hlo::{self, Direction, DotDims, ElementType, Number, Scalar, UnaryOp};
 
 use super::graph::{Failure, Graph, OpResult, shape_error};
+use super::jnp_ops::{self, Fold};
+use super::promote::{promote_types, to_inexact};
 use super::value::{Tensor, Value, user_dtype, user_type};
 
-/// bool < integers < floats, wider above narrower.
-fn rank(element: ElementType) -> u32 {
-    let kind = match element.kind() {
-        Kind::Pred => 0,
-        Kind::Unsigned | Kind::Signed => 1,
-        Kind::Float => 2,
-    };
-    kind * 100 + element.bit_width()
-}
-
-fn wider(a: ElementType, b: ElementType) -> ElementType {
-    if rank(a) >= rank(b) { a } else { b }
-}
-
-/// The element type several operands promote to. Arrays are strongly typed and
-/// promote along bool < i32 < f32; literals are weak: they take the arrays' type
-/// unless their kind is wider (a float literal makes an int array float).
-pub fn promoted(values: &[&Value]) -> Option<ElementType> {
-    let mut strong: Option<ElementType> = None;
-    let mut weak: Option<ElementType> = None;
-    for v in values {
-        match v {
-            Value::Tensor(t) => {
-                strong = Some(strong.map_or(t.element(), |s| wider(s, t.element())))
-            }
-            Value::Float(_) => weak = Some(ElementType::F32),
-            Value::Int(_) => {
-                weak = Some(weak.map_or(ElementType::S32, |w| wider(w, ElementType::S32)))
-            }
-            Value::Bool(_) => weak = Some(weak.unwrap_or(ElementType::Pred)),
-            _ => {}
-        }
-    }
-    match (strong, weak) {
-        (Some(s), Some(w)) => Some(wider(s, w)),
-        (s, w) => s.or(w),
-    }
-}
+pub use super::promote::promoted;
 
 /// A value as an array of `element`: arrays convert, scalars become constants.
 pub fn to_tensor(g: &mut Graph, value: &Value, element: ElementType) -> OpResult<Tensor> {
@@ -158,6 +123,23 @@ pub fn binary(g: &mut Graph, op: BinaryOp, lhs: &Value, rhs: &Value) -> OpResult
         ))
     };
     let t = match op {
+        BinaryOp::FloorDiv
+        | BinaryOp::Rem
+        | BinaryOp::Shl
+        | BinaryOp::Shr
+        | BinaryOp::BitAnd
+        | BinaryOp::BitOr
+        | BinaryOp::BitXor => {
+            // As in JAX, bools divide and shift as i32.
+            let element = match (op, element) {
+                (BinaryOp::BitAnd | BinaryOp::BitOr | BinaryOp::BitXor, e) => e,
+                (_, ElementType::Pred) => ElementType::S32,
+                (_, e) => e,
+            };
+            let [x, y] =
+                <[Tensor; 2]>::try_from(unify(g, &[lhs, rhs], Some(element))?).expect("two");
+            jnp_op(g, op, &x, &y)?
+        }
         BinaryOp::Add if element == ElementType::Pred => {
             elementwise(g, hlo::BinaryOp::Or, lhs, rhs)?
         }
@@ -170,7 +152,7 @@ pub fn binary(g: &mut Graph, op: BinaryOp, lhs: &Value, rhs: &Value) -> OpResult
         BinaryOp::Mul => elementwise(g, hlo::BinaryOp::Multiply, lhs, rhs)?,
         BinaryOp::Div => {
             // True division, as in JAX: integer operands divide as floats.
-            let [x, y] = <[Tensor; 2]>::try_from(unify(g, &[lhs, rhs], Some(ElementType::F32))?)
+            let [x, y] = <[Tensor; 2]>::try_from(unify(g, &[lhs, rhs], Some(to_inexact(element)))?)
                 .expect("two");
             g.emit(hlo::Op::Binary(hlo::BinaryOp::Divide), &[&x, &y])?
         }
@@ -200,7 +182,7 @@ fn direction(op: BinaryOp) -> Direction {
 /// a negative `n` takes the reciprocal); any other exponent is HLO's `power`.
 fn power(g: &mut Graph, base: &Value, exponent: &Value) -> OpResult<Tensor> {
     if let (Value::Tensor(x), Value::Int(n)) = (base, exponent) {
-        if *n < 0 && x.element() != ElementType::F32 {
+        if *n < 0 && !x.element().is_float() {
             return Err((
                 ErrorKind::Dtype,
                 "integers cannot be raised to negative powers".into(),
@@ -211,7 +193,7 @@ fn power(g: &mut Graph, base: &Value, exponent: &Value) -> OpResult<Tensor> {
             if *n >= 0 {
                 return Ok(result);
             }
-            let one = g.full(Scalar::f32(1.0), result.dims())?;
+            let one = g.full(Scalar::int(x.element(), 1), result.dims())?;
             return g.emit(hlo::Op::Binary(hlo::BinaryOp::Divide), &[&one, &result]);
         }
     }
@@ -254,7 +236,7 @@ pub fn matmul(g: &mut Graph, lhs: &Value, rhs: &Value) -> OpResult<Tensor> {
             rhs.describe()
         ));
     };
-    let element = wider(a.element(), b.element());
+    let element = promote_types(a.element(), b.element());
     if element == ElementType::Pred {
         return Err((ErrorKind::Dtype, "cannot matmul bool arrays".into()));
     }
@@ -383,6 +365,16 @@ fn fold(op: BinaryOp, lhs: &Value, rhs: &Value) -> OpResult<Value> {
             format!("integer overflow in `{}`", op.symbol()),
         )
     };
+    if let BinaryOp::FloorDiv
+    | BinaryOp::Rem
+    | BinaryOp::Shl
+    | BinaryOp::Shr
+    | BinaryOp::BitAnd
+    | BinaryOp::BitOr
+    | BinaryOp::BitXor = op
+    {
+        return fold_jnp(op, lhs, rhs);
+    }
     if let BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge =
         op
     {
@@ -419,7 +411,7 @@ fn fold(op: BinaryOp, lhs: &Value, rhs: &Value) -> OpResult<Value> {
         BinaryOp::Div => x / y,
         BinaryOp::Pow => x.powf(y),
         BinaryOp::MatMul => return shape_error("cannot matmul scalars"),
-        _ => unreachable!("comparisons fold above"),
+        _ => unreachable!("comparisons and jnp's operators fold above"),
     }))
 }
 
@@ -460,6 +452,67 @@ pub fn not(g: &mut Graph, v: &Value) -> OpResult<Value> {
                     _ => other.describe(),
                 }
             ),
+        )),
+    }
+}
+
+/// One of `jnp`'s composite operators on arrays of one type and shape.
+fn jnp_op<O: jnp_ops::Ops>(o: &mut O, op: BinaryOp, x: &O::V, y: &O::V) -> OpResult<O::V> {
+    match op {
+        BinaryOp::FloorDiv => jnp_ops::floor_divide(o, x, y),
+        BinaryOp::Rem => jnp_ops::remainder(o, x, y),
+        BinaryOp::Shl => jnp_ops::shift(o, true, x, y),
+        BinaryOp::Shr => jnp_ops::shift(o, false, x, y),
+        BinaryOp::BitAnd => jnp_ops::bitwise(o, hlo::BinaryOp::And, "&", x, y),
+        BinaryOp::BitOr => jnp_ops::bitwise(o, hlo::BinaryOp::Or, "|", x, y),
+        BinaryOp::BitXor => jnp_ops::bitwise(o, hlo::BinaryOp::Xor, "^", x, y),
+        _ => unreachable!("not one of jnp's composite operators"),
+    }
+}
+
+/// A compile-time scalar as a [`Scalar`] of `element`.
+fn constant_scalar(v: &Value, element: ElementType) -> Scalar {
+    let n = match v {
+        Value::Int(i) => Number::Int(*i as i128),
+        Value::Float(f) => Number::Float(*f),
+        Value::Bool(b) => Number::Bool(*b),
+        _ => unreachable!("scalars only"),
+    };
+    Scalar::from_number(element, n)
+}
+
+/// Folds `//`, `%`, shifts and bitwise operators on compile-time scalars with the
+/// array ops' semantics: in f64 if either is a float, in pred if both are bools
+/// (bitwise operators only), in i64 otherwise.
+fn fold_jnp(op: BinaryOp, lhs: &Value, rhs: &Value) -> OpResult<Value> {
+    let bitwise = matches!(op, BinaryOp::BitAnd | BinaryOp::BitOr | BinaryOp::BitXor);
+    let element = match (lhs, rhs) {
+        (Value::Float(_), _) | (_, Value::Float(_)) => ElementType::F64,
+        (Value::Bool(_), Value::Bool(_)) if bitwise => ElementType::Pred,
+        _ => ElementType::S64,
+    };
+    let (x, y) = (constant_scalar(lhs, element), constant_scalar(rhs, element));
+    let r = jnp_op(&mut Fold, op, &x, &y)?;
+    Ok(match r.to_number() {
+        Number::Bool(b) => Value::Bool(b),
+        Number::Int(i) => Value::Int(i as i64),
+        Number::Float(f) => Value::Float(f),
+    })
+}
+
+/// `~x`
+pub fn bit_not(g: &mut Graph, v: &Value) -> OpResult<Value> {
+    match v {
+        Value::Bool(b) => Ok(Value::Bool(!b)),
+        Value::Int(i) => Ok(Value::Int(!i)),
+        Value::Tensor(t) => Ok(Value::Tensor(jnp_ops::invert(g, t)?)),
+        Value::Float(_) => Err((
+            ErrorKind::Dtype,
+            "`~` is defined on integers and bools, not on float".into(),
+        )),
+        other => Err((
+            ErrorKind::Value,
+            format!("`~` takes an array or a number, not {}", other.describe()),
         )),
     }
 }

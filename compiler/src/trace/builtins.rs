@@ -11,6 +11,8 @@ use super::arith;
 use super::eval::{Tracer, at, fail};
 use super::graph::OpResult;
 use super::nn;
+use super::promote::to_inexact;
+use super::random;
 use super::shape_builtins;
 use super::value::{Tensor, Value, user_type};
 
@@ -27,6 +29,8 @@ enum Run {
     Unary(UnaryOp),
     Math(Math),
     Reduce(Reduction),
+    /// A conversion to the type the builtin is named after.
+    Convert(ElementType),
     Fn(fn(&mut Tracer, &Args) -> Result<Value, CompileError>),
 }
 
@@ -156,9 +160,56 @@ static BUILTINS: &[Builtin] = &[
     ),
     b("arange", &["n"], 1, Run::Fn(shape_builtins::arange)),
     b("eye", &["n"], 1, Run::Fn(shape_builtins::eye)),
-    b("f32", X, 1, Run::Fn(shape_builtins::to_f32)),
-    b("i32", X, 1, Run::Fn(shape_builtins::to_i32)),
-    b("bool", X, 1, Run::Fn(shape_builtins::to_bool)),
+    b("bool", X, 1, Run::Convert(ElementType::Pred)),
+    b("i8", X, 1, Run::Convert(ElementType::S8)),
+    b("i16", X, 1, Run::Convert(ElementType::S16)),
+    b("i32", X, 1, Run::Convert(ElementType::S32)),
+    b("i64", X, 1, Run::Convert(ElementType::S64)),
+    b("u8", X, 1, Run::Convert(ElementType::U8)),
+    b("u16", X, 1, Run::Convert(ElementType::U16)),
+    b("u32", X, 1, Run::Convert(ElementType::U32)),
+    b("u64", X, 1, Run::Convert(ElementType::U64)),
+    b("f16", X, 1, Run::Convert(ElementType::F16)),
+    b("bf16", X, 1, Run::Convert(ElementType::Bf16)),
+    b("f32", X, 1, Run::Convert(ElementType::F32)),
+    b("f64", X, 1, Run::Convert(ElementType::F64)),
+    b(
+        "astype",
+        &["x", "dtype"],
+        2,
+        Run::Fn(shape_builtins::astype),
+    ),
+    b("popcount", X, 1, Run::Unary(UnaryOp::PopulationCount)),
+    b("clz", X, 1, Run::Unary(UnaryOp::CountLeadingZeros)),
+    b("arctan2", &["y", "x"], 2, Run::Fn(arctan2)),
+    b("key", &["seed"], 1, Run::Fn(random::key)),
+    b("split", &["key", "n"], 1, Run::Fn(random::split)),
+    b("fold_in", &["key", "data"], 2, Run::Fn(random::fold_in)),
+    b(
+        "uniform",
+        &["key", "shape", "lo", "hi"],
+        2,
+        Run::Fn(random::uniform),
+    ),
+    b("normal", &["key", "shape"], 2, Run::Fn(random::normal)),
+    b(
+        "bernoulli",
+        &["key", "p", "shape"],
+        1,
+        Run::Fn(random::bernoulli),
+    ),
+    b(
+        "randint",
+        &["key", "shape", "lo", "hi"],
+        4,
+        Run::Fn(random::randint),
+    ),
+    b(
+        "dropout",
+        &["key", "x", "rate"],
+        3,
+        Run::Fn(random::dropout),
+    ),
     b("shape", X, 1, Run::Fn(shape_builtins::shape)),
 ];
 
@@ -381,6 +432,7 @@ impl Builtin {
             Run::Unary(op) => unary(tracer, op, &args),
             Run::Math(m) => math(tracer, m, &args),
             Run::Reduce(r) => reduce(tracer, r, &args).map(Value::Tensor),
+            Run::Convert(e) => shape_builtins::convert(tracer, &args, e),
             Run::Fn(f) => f(tracer, &args),
         }
     }
@@ -399,6 +451,17 @@ fn unary(tracer: &mut Tracer, op: UnaryOp, args: &Args) -> Result<Value, Compile
     match value {
         Value::Int(i) if whole => return Ok(Value::Int(i)),
         Value::Int(i) if op.domain().contains(ElementType::S64) => {
+            // Counting bits needs a width: a literal is an i32, as in JAX.
+            if matches!(op, UnaryOp::PopulationCount | UnaryOp::CountLeadingZeros) {
+                let x = i32::try_from(i).map_err(|_| {
+                    CompileError::at(
+                        ErrorKind::Value,
+                        span,
+                        format!("integer {i} does not fit in i32"),
+                    )
+                })?;
+                return Ok(Value::Int(<i32 as Element>::unary(op, x) as i64));
+            }
             return Ok(Value::Int(<i64 as Element>::unary(op, i)));
         }
         Value::Int(_) | Value::Float(_) | Value::Bool(_) if op == UnaryOp::IsFinite => {
@@ -417,11 +480,22 @@ fn unary(tracer: &mut Tracer, op: UnaryOp, args: &Args) -> Result<Value, Compile
         if whole && !t.element().is_float() {
             return Ok(t.clone());
         }
-        // As in JAX: float ops promote integers and bools to f32, numeric ones
-        // bools to i32.
+        // As in JAX: float ops promote integers and bools to f32 (64-bit
+        // integers to f64), numeric ones bools to i32; bit counting is for
+        // integers only.
         let operand = match (op.domain(), t.element()) {
-            (Domain::Float, e) if !e.is_float() => g.convert(&t, ElementType::F32)?,
+            (Domain::Float, e) if !e.is_float() => g.convert(&t, to_inexact(e))?,
             (Domain::Numeric, ElementType::Pred) => g.convert(&t, ElementType::S32)?,
+            (Domain::Integer, e) if !e.is_integer() => {
+                return Err((
+                    ErrorKind::Dtype,
+                    format!(
+                        "`{}` is defined on integers, not on {}",
+                        args.name,
+                        super::value::user_dtype(e)
+                    ),
+                ));
+            }
             _ => t.clone(),
         };
         g.emit(hlo::Op::Unary(op), &[&operand])
@@ -527,6 +601,22 @@ fn pow(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     arith::binary(&mut tracer.graph, BinaryOp::Pow, &a, &b).map_err(|f| at(args.call, f))
 }
 
+/// `arctan2(y, x)`: integers and bools promote to a float first, as in JAX.
+fn arctan2(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let (y, x) = (args.operand(0)?, args.operand(1)?);
+    if let (Some(a), Some(b)) = (as_f64(&y), as_f64(&x)) {
+        return Ok(Value::Float(a.atan2(b)));
+    }
+    let g = &mut tracer.graph;
+    let result = (|| {
+        let element = to_inexact(arith::promoted(&[&y, &x]).expect("an operand is an array"));
+        let [y, x] = <[Tensor; 2]>::try_from(arith::unify(g, &[&y, &x], Some(element))?)
+            .expect("two operands");
+        g.emit(hlo::Op::Binary(hlo::BinaryOp::Atan2), &[&y, &x])
+    })();
+    result.located(args)
+}
+
 fn where_(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     let (cond, a, b) = (args.operand(0)?, args.operand(1)?, args.operand(2)?);
     let g = &mut tracer.graph;
@@ -594,18 +684,34 @@ pub fn reduce_tensor(
     keepdims: bool,
 ) -> OpResult<Tensor> {
     let g = &mut tracer.graph;
-    let (input, reducer) = match (kind, t.element()) {
-        (Reduction::Sum | Reduction::Prod, ElementType::Pred) => (
-            g.convert(t, ElementType::S32)?,
-            if kind == Reduction::Sum {
+    let element = t.element();
+    // As `jnp.sum`: bools and integers narrower than 32 bits sum as 32-bit ones
+    // (`promote_integers`); `f16` and `bf16` sum, multiply and average in `f32`
+    // and round once at the end (`upcast_f16_for_computation`).
+    let half = matches!(element, ElementType::F16 | ElementType::Bf16);
+    let (input, reducer) = match (kind, element) {
+        (Reduction::Sum | Reduction::Prod, _) => {
+            let wide = match element {
+                ElementType::Pred | ElementType::S8 | ElementType::S16 => ElementType::S32,
+                ElementType::U8 | ElementType::U16 => ElementType::U32,
+                ElementType::F16 | ElementType::Bf16 => ElementType::F32,
+                e => e,
+            };
+            let op = if kind == Reduction::Sum {
                 ReduceOp::Add
             } else {
                 ReduceOp::Multiply
-            },
-        ),
-        (Reduction::Sum, _) => (t.clone(), ReduceOp::Add),
-        (Reduction::Prod, _) => (t.clone(), ReduceOp::Multiply),
-        (Reduction::Mean, _) => (g.convert(t, ElementType::F32)?, ReduceOp::Add),
+            };
+            (g.convert(t, wide)?, op)
+        }
+        (Reduction::Mean, e) => {
+            let wide = if half {
+                ElementType::F32
+            } else {
+                to_inexact(e)
+            };
+            (g.convert(t, wide)?, ReduceOp::Add)
+        }
         (Reduction::Max, ElementType::Pred) => (t.clone(), ReduceOp::Or),
         (Reduction::Min, ElementType::Pred) => (t.clone(), ReduceOp::And),
         (Reduction::Max, _) => (t.clone(), ReduceOp::Maximum),
@@ -614,8 +720,11 @@ pub fn reduce_tensor(
     let mut r = g.reduce(&input, axes, reducer)?;
     if kind == Reduction::Mean {
         let count: usize = axes.iter().map(|&a| t.dims()[a]).product();
-        let n = g.full(Scalar::f32(count as f32), r.dims())?;
+        let n = g.full(Scalar::int(r.element(), count as i64), r.dims())?;
         r = g.emit(hlo::Op::Binary(hlo::BinaryOp::Divide), &[&r, &n])?;
+    }
+    if half && kind != Reduction::Max && kind != Reduction::Min {
+        r = g.convert(&r, element)?;
     }
     if keepdims {
         let dims: Vec<usize> = (0..t.rank())

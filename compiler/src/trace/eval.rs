@@ -7,7 +7,7 @@ use omelet_grammar::omelet::{
 };
 
 use crate::error::{CompileError, ErrorKind, Span};
-use crate::hlo::{ElementType, Module, Op, verify};
+use crate::hlo::{Module, Op, verify};
 
 use super::KnownShapes;
 use super::arguments::{self, Argument};
@@ -76,13 +76,7 @@ pub(super) fn fail<T>(
     Err(CompileError::at(kind, span, message))
 }
 
-pub fn element_of(dtype: DType) -> ElementType {
-    match dtype {
-        DType::F32 => ElementType::F32,
-        DType::I32 => ElementType::S32,
-        DType::Bool => ElementType::Pred,
-    }
-}
+pub use super::value::element_of;
 
 impl<'p> Tracer<'p> {
     pub fn trace(
@@ -404,6 +398,7 @@ impl<'p> Tracer<'p> {
                 match op {
                     UnaryOp::Neg => arith::negate(&mut self.graph, &v),
                     UnaryOp::Not => arith::not(&mut self.graph, &v),
+                    UnaryOp::BitNot => arith::bit_not(&mut self.graph, &v),
                 }
                 .map_err(|f| at(span, f))
             }
@@ -499,6 +494,9 @@ impl<'p> Tracer<'p> {
         }
         if let Some(&d) = self.dims.get(name) {
             return Ok(Value::Int(d as i64));
+        }
+        if let Some(dtype) = DType::from_name(name) {
+            return Ok(Value::DType(element_of(dtype)));
         }
         if self.functions.contains_key(name) || builtins::exists(name) {
             return fail(

@@ -13,7 +13,10 @@ mod builtins;
 mod eval;
 mod graph;
 mod index;
+mod jnp_ops;
 mod nn;
+mod promote;
+mod random;
 mod shape_builtins;
 mod signature;
 mod value;
@@ -26,6 +29,7 @@ use crate::error::{CompileError, ErrorKind, Span};
 use crate::hlo::{ArrayShape, Module};
 
 pub use eval::Tracer;
+pub use value::element_of;
 
 /// What is known of `main`'s inputs before tracing.
 #[derive(Clone, Debug, Default)]

@@ -246,9 +246,17 @@ pub fn eye(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     result.located(args)
 }
 
-/// A conversion: compile-time numbers stay compile-time values of the type's
-/// kind (floats keep f64 precision, as weak Python floats do); arrays convert.
-fn convert(tracer: &mut Tracer, args: &Args, element: ElementType) -> Result<Value, CompileError> {
+/// A conversion. Arrays convert (XLA's `convert`: floats truncate toward zero and
+/// saturate, integers wrap). A compile-time number converted to `f32`, `i32` or
+/// `bool` stays a compile-time number of that kind (floats keep f64 precision, as
+/// weak Python floats do); converted to any other type it becomes a constant
+/// array of that type, strongly typed as `jnp.uint8(3)` is (and, as in JAX, an
+/// integer that does not fit the type is an error).
+pub fn convert(
+    tracer: &mut Tracer,
+    args: &Args,
+    element: ElementType,
+) -> Result<Value, CompileError> {
     let number = match args.get(0) {
         Some(Value::Int(i)) => Number::Int(*i as i128),
         Some(Value::Float(f)) => Number::Float(*f),
@@ -258,6 +266,13 @@ fn convert(tracer: &mut Tracer, args: &Args, element: ElementType) -> Result<Val
             return tracer.graph.convert(&t, element).located(args);
         }
     };
+    if !matches!(
+        element,
+        ElementType::F32 | ElementType::S32 | ElementType::Pred
+    ) {
+        let value = args.get(0).expect("a number").clone();
+        return arith::to_tensor(&mut tracer.graph, &value, element).located(args);
+    }
     Ok(match (element.kind(), number) {
         (Kind::Float, Number::Float(f)) => Value::Float(f),
         _ => match Scalar::from_number(element, number).to_number() {
@@ -268,16 +283,19 @@ fn convert(tracer: &mut Tracer, args: &Args, element: ElementType) -> Result<Val
     })
 }
 
-pub fn to_f32(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    convert(tracer, args, ElementType::F32)
-}
-
-pub fn to_i32(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    convert(tracer, args, ElementType::S32)
-}
-
-pub fn to_bool(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
-    convert(tracer, args, ElementType::Pred)
+/// `astype(x, u32)`: a conversion to a type named as an argument.
+pub fn astype(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    match args.get(1) {
+        Some(Value::DType(element)) => convert(tracer, args, *element),
+        other => fail(
+            ErrorKind::Dtype,
+            args.span(1),
+            format!(
+                "astype takes a type (bool, i8, ..., u64, f16, bf16, f32, f64), not {}",
+                other.map_or("nothing".into(), Value::describe)
+            ),
+        ),
+    }
 }
 
 pub fn shape(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {

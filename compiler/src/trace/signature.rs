@@ -107,12 +107,7 @@ impl<'p> Tracer<'p> {
                 },
             })
             .collect();
-        let dtype = match ty.dtype {
-            DType::F32 => "f32",
-            DType::I32 => "i32",
-            DType::Bool => "bool",
-        };
-        format!("{dtype}[{}]", dims.join(","))
+        format!("{}[{}]", ty.dtype.name(), dims.join(","))
     }
 
     /// Checks a value against a type annotation, binding the annotation's own
@@ -125,13 +120,14 @@ impl<'p> Tracer<'p> {
     ) -> Result<(), String> {
         let described = self.describe_type(ty);
         let Value::Tensor(t) = value else {
+            let element = element_of(ty.dtype);
             let scalar_ok = ty.dims.is_empty()
-                && matches!(
-                    (value, ty.dtype),
-                    (Value::Float(_), DType::F32)
-                        | (Value::Int(_), _)
-                        | (Value::Bool(_), DType::Bool)
-                );
+                && match value {
+                    Value::Float(_) => element.is_float(),
+                    Value::Int(_) => true,
+                    Value::Bool(_) => ty.dtype == DType::Bool,
+                    _ => false,
+                };
             return if scalar_ok { Ok(()) } else { Err(described) };
         };
         if t.element() != element_of(ty.dtype) || t.rank() != ty.dims.len() {

@@ -1,6 +1,8 @@
 //! What expressions evaluate to while tracing: traced arrays ([`Tensor`]) and
 //! compile-time values (numbers, bools, tuples, lists, `None`).
 
+use omelet_grammar::omelet::DType;
+
 use crate::hlo::{ArrayShape, ElementType, InstrId};
 
 /// A traced array: the instruction that computes it, and its shape.
@@ -35,6 +37,8 @@ pub enum Value {
     /// Lists are only for shapes, axes and `concat`.
     List(Vec<Value>),
     None,
+    /// A type name used as a value: `astype(x, u32)`.
+    DType(ElementType),
 }
 
 impl Value {
@@ -48,6 +52,7 @@ impl Value {
             Value::Tuple(_) => "a tuple".into(),
             Value::List(_) => "a list".into(),
             Value::None => "None".into(),
+            Value::DType(e) => format!("the type {}", user_dtype(*e)),
         }
     }
 
@@ -88,15 +93,34 @@ impl Value {
 
 /// The element type's name as scripts write it.
 pub fn user_dtype(element: ElementType) -> &'static str {
-    match element {
-        ElementType::Pred => "bool",
-        ElementType::S8 => "i8",
-        ElementType::S16 => "i16",
-        ElementType::S32 => "i32",
-        ElementType::S64 => "i64",
-        // HLO's names for the rest are the language's.
-        other => other.name(),
+    dtype_of(element).name()
+}
+
+/// The element type a script's type name stands for.
+pub fn element_of(dtype: DType) -> ElementType {
+    match dtype {
+        DType::Bool => ElementType::Pred,
+        DType::I8 => ElementType::S8,
+        DType::I16 => ElementType::S16,
+        DType::I32 => ElementType::S32,
+        DType::I64 => ElementType::S64,
+        DType::U8 => ElementType::U8,
+        DType::U16 => ElementType::U16,
+        DType::U32 => ElementType::U32,
+        DType::U64 => ElementType::U64,
+        DType::F16 => ElementType::F16,
+        DType::Bf16 => ElementType::Bf16,
+        DType::F32 => ElementType::F32,
+        DType::F64 => ElementType::F64,
     }
+}
+
+/// The script's name of an element type (every HLO type has one).
+pub fn dtype_of(element: ElementType) -> DType {
+    DType::ALL
+        .into_iter()
+        .find(|&d| element_of(d) == element)
+        .expect("every element type has a name in the language")
 }
 
 /// A shape as scripts write it: `f32[64,784]`, `i32[]`.

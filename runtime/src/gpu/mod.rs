@@ -370,6 +370,8 @@ impl Executable {
 /// The WGSL of each shader of a fused module, as generated for an adapter with
 /// WebGPU's default limits and no subgroups (for dumps, which need no device).
 pub fn wgsl(module: &Module) -> Result<Vec<(String, String)>, RuntimeError> {
+    // What the engine refuses, the shader generator does not take either.
+    plan::check_supported(module, "gpu", plan::first_types, plan::first_ops)?;
     Ok(plan::kernels(module)?
         .iter()
         .flat_map(|k| codegen::compile(k, &Target::default()).shaders)
