@@ -302,6 +302,10 @@ fn unless_unsupported<T>(
     let Program::Fixture(dir) = program else {
         return Ok(Some(result?));
     };
+    // Trials run in parallel, and each backend's trial rewrites its own line of
+    // the one file: one at a time.
+    static FILE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = FILE.lock().unwrap_or_else(|e| e.into_inner());
     let path = dir.join("unsupported.txt");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let prefix = format!("{backend}: ");

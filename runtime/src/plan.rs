@@ -193,33 +193,25 @@ pub fn parameters(module: &Module, engine: &str) -> Result<Vec<ArrayShape>, Runt
 }
 
 /// Refuses, naming the first instruction it finds, a module with an element type
-/// or an op that `engine` cannot compile, before anything runs: a backend gives
-/// the interpreter's numbers or an error, never other numbers.
+/// that `engine` cannot compute with, before anything runs: a backend gives the
+/// interpreter's numbers or an error, never other numbers.
 pub fn check_supported(
     module: &Module,
     engine: &str,
     supports_type: impl Fn(ElementType) -> bool,
-    supports_op: impl Fn(&Op) -> bool,
 ) -> Result<(), RuntimeError> {
     for comp in &module.computations {
         for id in comp.ids() {
             let instr = comp.instr(id);
-            if let Some(t) = instr
+            let unsupported = instr
                 .shape
                 .arrays()
                 .iter()
                 .map(|a| a.element)
-                .find(|&t| !supports_type(t))
-            {
+                .find(|&t| !supports_type(t));
+            if let Some(t) = unsupported {
                 return Err(RuntimeError::unsupported(format!(
                     "the {engine} backend does not support {t} yet (instruction {})",
-                    instr.name
-                )));
-            }
-            if !supports_op(&instr.op) {
-                return Err(RuntimeError::unsupported(format!(
-                    "the {engine} backend does not support {} yet (instruction {})",
-                    instr.op.opcode(),
                     instr.name
                 )));
             }

@@ -106,7 +106,7 @@ impl Executable {
         };
         // Every op on every type of at most 32 bits; the 64-bit types are
         // refused, naming the instruction.
-        plan::check_supported(module, "gpu", types::supported, |_| true)?;
+        plan::check_supported(module, "gpu", types::supported)?;
         let described = plan::kernels(module)?;
         let kernels: Vec<GpuKernel> = described
             .iter()
@@ -371,7 +371,7 @@ impl Executable {
 /// WebGPU's default limits and no subgroups (for dumps, which need no device).
 pub fn wgsl(module: &Module) -> Result<Vec<(String, String)>, RuntimeError> {
     // What the engine refuses, the shader generator does not take either.
-    plan::check_supported(module, "gpu", plan::first_types, plan::first_ops)?;
+    plan::check_supported(module, "gpu", types::supported)?;
     Ok(plan::kernels(module)?
         .iter()
         .flat_map(|k| codegen::compile(k, &Target::default()).shaders)
