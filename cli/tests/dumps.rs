@@ -9,11 +9,14 @@
 //!   `tests/dumps/expected.txt` lists, so a file that stops importing fails, and so
 //!   does one that starts (the list stays current);
 //! - `run::real/NAME/FILE` for XLA's dumps of the real programs that import: the
-//!   dump runs on the interpreter, as imported and once optimized and fused, to
-//!   JAX's outputs (`expected*.npy`) within meta.json's tolerance;
+//!   dump runs on the interpreter, as imported and once optimized and fused, and
+//!   fused on the CPU and the GPU (where there is an adapter; a failure where
+//!   `OMELET_REQUIRE_TOOLS` is set), to JAX's outputs (`expected*.npy`) within
+//!   meta.json's tolerance;
 //! - `differential::dumps/NAME/FILE` for the after-optimization files of
 //!   `tests/dumps` that import: they give what the program's
-//!   `before_optimizations.txt` gives on the interpreter, on the same seeded
+//!   `before_optimizations.txt` gives on the interpreter (they on every backend,
+//!   as above), on the same seeded
 //!   inputs (XLA's own rewrites are the independent side).
 //!
 //! - `xla_gpu_fusions`: fusions of the kinds XLA's GPU compiler writes (a
@@ -37,9 +40,9 @@ use omelet_compiler::ErrorKind;
 use omelet_compiler::hlo::{ArrayShape, ElementType, Kind, Module, Number, Scalar};
 use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
-use omelet_runtime::{Array, RuntimeErrorKind, cpu, interp, npy};
+use omelet_runtime::{Array, RuntimeErrorKind, cpu, gpu, interp, npy};
 
-use support::{compare, root};
+use support::{compare, gpu_if_present, root};
 
 const BLESS: &str = "BLESS";
 const REAL_DUMPS: [&str; 2] = ["dump.before.txt", "dump.cpu_after.txt"];
@@ -244,12 +247,44 @@ fn import(path: &Path) -> Result<Module, String> {
     parse_module(&text).map_err(|e| format!("{e} ({})", place(&text, e.span.map(|s| s.start))))
 }
 
-/// The module on the interpreter, as imported and once optimized and fused.
-fn run_both_ways(module: Module, inputs: &[Array]) -> Result<[Vec<Array>; 2], String> {
+/// The module on the interpreter, as imported and once optimized and fused,
+/// and the fused module on the CPU and (where there is an adapter) the GPU.
+fn run_every_way(
+    module: Module,
+    inputs: &[Array],
+) -> Result<Vec<(&'static str, Vec<Array>)>, String> {
     let imported = interp::run(&module, inputs).map_err(|e| format!("as imported: {e}"))?;
     let fused = compile(module, Stage::Fused).module;
     let optimized = interp::run(&fused, inputs).map_err(|e| format!("optimized: {e}"))?;
-    Ok([imported, optimized])
+    let on_cpu = cpu::Executable::new(&fused)
+        .and_then(|x| x.run(inputs))
+        .map_err(|e| format!("cpu: {e}"))?;
+    let mut runs = vec![
+        ("as imported", imported),
+        ("optimized", optimized),
+        ("cpu", on_cpu),
+    ];
+    if let Some(device) = gpu_if_present() {
+        match gpu::Executable::new(&fused, device).and_then(|x| x.run(inputs)) {
+            Ok(on_gpu) => runs.push(("gpu", on_gpu)),
+            // HLO.md lets a GPU refuse 64-bit types (by name, before running).
+            Err(e) if e.kind == RuntimeErrorKind::Unsupported && has_64_bit_values(&fused) => {}
+            Err(e) => return Err(format!("gpu: {e}")),
+        }
+    }
+    Ok(runs)
+}
+
+fn has_64_bit_values(module: &Module) -> bool {
+    module.computations.iter().any(|c| {
+        c.ids().any(|id| {
+            c.instr(id)
+                .shape
+                .arrays()
+                .iter()
+                .any(|a| a.element.bit_width() == 64)
+        })
+    })
 }
 
 /// A real program's dump runs to JAX's outputs.
@@ -268,10 +303,7 @@ fn run_real(dir: &Path, path: &Path) -> Result<(), String> {
     let expected = numbered("expected", count("outputs"))?;
     let rtol = meta["rtol"].as_f64().unwrap_or(1e-3);
     let atol = meta["atol"].as_f64().unwrap_or(1e-4);
-    for (how, results) in ["as imported", "optimized"]
-        .into_iter()
-        .zip(run_both_ways(import(path)?, &inputs)?)
-    {
+    for (how, results) in run_every_way(import(path)?, &inputs)? {
         if results.len() != expected.len() {
             return Err(format!(
                 "{how}: {} results, expected {}",
@@ -311,10 +343,7 @@ fn differential(before: &Path, after: &Path) -> Result<(), String> {
         })
         .collect::<Result<_, _>>()?;
     let want = interp::run(&reference, &inputs).map_err(|e| format!("before: {e}"))?;
-    for (how, got) in ["as imported", "optimized"]
-        .into_iter()
-        .zip(run_both_ways(import(after)?, &inputs)?)
-    {
+    for (how, got) in run_every_way(import(after)?, &inputs)? {
         compare(&got, &want, 1e-2, 1e-3).map_err(|e| format!("{how}: {e}"))?;
     }
     Ok(())
