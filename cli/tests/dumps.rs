@@ -42,7 +42,7 @@ use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
 use omelet_runtime::{Array, RuntimeErrorKind, cpu, gpu, interp, npy};
 
-use support::{compare, gpu_if_present, root};
+use support::{compare, gpu_if_present, has_64_bit_values, root};
 
 const BLESS: &str = "BLESS";
 const REAL_DUMPS: [&str; 2] = ["dump.before.txt", "dump.cpu_after.txt"];
@@ -273,18 +273,6 @@ fn run_every_way(
         }
     }
     Ok(runs)
-}
-
-fn has_64_bit_values(module: &Module) -> bool {
-    module.computations.iter().any(|c| {
-        c.ids().any(|id| {
-            c.instr(id)
-                .shape
-                .arrays()
-                .iter()
-                .any(|a| a.element.bit_width() == 64)
-        })
-    })
 }
 
 /// A real program's dump runs to JAX's outputs.

@@ -48,7 +48,6 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Trial};
@@ -59,10 +58,10 @@ use omelet_compiler::pipeline::{Stage, compile};
 use omelet_kernels::kernel::{Kernel, Schedule};
 use omelet_runtime::{Array, cpu, gpu, interp};
 
-use support::fuzz::{env, gpu_numbers_may_differ};
+use support::fuzz::{case_dirs, env, generate, gpu_numbers_may_differ, report};
 use support::{
     compare_normwise, gpu_device, gpu_device_without_subgroups, ignore_gpu_trials, ignore_without,
-    numbered_npy, python_jax, root,
+    numbered_npy, python_jax,
 };
 
 /// Cases checked by default: the whole test in under a minute on two cores.
@@ -84,7 +83,7 @@ fn main() {
         Some(dir) => (dir, Ok(())),
         None => {
             let dir = std::env::temp_dir().join(format!("omelet-jax-fuzz-{}", std::process::id()));
-            let generated = generate(&dir, seed, count);
+            let generated = generate("jax_fuzz.py", &dir, seed, count);
             (dir, generated)
         }
     };
@@ -167,40 +166,6 @@ fn selected(args: &Arguments, name: &str) -> bool {
             }
         })
     })
-}
-
-/// Runs `tests/jax_fuzz.py` for `count` cases of `seed` into `dir`.
-fn generate(dir: &Path, seed: u64, count: u64) -> Result<(), String> {
-    let output = Command::new("python3")
-        .arg(root().join("tests/jax_fuzz.py"))
-        .args(["--seed", &seed.to_string(), "--count", &count.to_string()])
-        .arg(dir)
-        .output()
-        .map_err(|e| format!("python3 tests/jax_fuzz.py: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "tests/jax_fuzz.py failed ({}):\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        ))
-    }
-}
-
-fn case_dirs(dir: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.filter_map(|e| Some(e.ok()?.path())).collect())
-        .unwrap_or_default();
-    dirs.retain(|d| d.join("module.hlo").exists());
-    dirs.sort();
-    dirs
-}
-
-/// A failure's message with the case folder and the JAX program that made it.
-fn report(case: &Path, error: &str) -> String {
-    let source = std::fs::read_to_string(case.join("source.py")).unwrap_or_default();
-    format!("{error}\ncase: {}\n{source}", case.display())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

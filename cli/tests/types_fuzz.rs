@@ -20,7 +20,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Trial};
@@ -29,9 +28,10 @@ use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
 use omelet_runtime::{Array, RuntimeErrorKind, cpu, gpu, interp};
 
-use support::fuzz::env;
+use support::fuzz::{case_dirs, env, generate, report};
 use support::{
-    compare_normwise, gpu_device, ignore_gpu_trials, ignore_without, numbered_npy, python_jax, root,
+    compare_normwise, gpu_device, has_64_bit_values, ignore_gpu_trials, ignore_without,
+    numbered_npy, python_jax,
 };
 
 const DEFAULT_CASES: u64 = 60;
@@ -54,7 +54,7 @@ fn main() {
         None => {
             let dir =
                 std::env::temp_dir().join(format!("omelet-types-fuzz-{}", std::process::id()));
-            let generated = generate(&dir, seed, count);
+            let generated = generate("types_fuzz.py", &dir, seed, count);
             (dir, generated)
         }
     };
@@ -92,38 +92,6 @@ fn main() {
     conclusion.exit();
 }
 
-fn generate(dir: &Path, seed: u64, count: u64) -> Result<(), String> {
-    let output = Command::new("python3")
-        .arg(root().join("tests/types_fuzz.py"))
-        .args(["--seed", &seed.to_string(), "--count", &count.to_string()])
-        .arg(dir)
-        .output()
-        .map_err(|e| format!("python3 tests/types_fuzz.py: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "tests/types_fuzz.py failed ({}):\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        ))
-    }
-}
-
-fn case_dirs(dir: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.filter_map(|e| Some(e.ok()?.path())).collect())
-        .unwrap_or_default();
-    dirs.retain(|d| d.join("module.hlo").exists());
-    dirs.sort();
-    dirs
-}
-
-fn report(case: &Path, error: &str) -> String {
-    let source = std::fs::read_to_string(case.join("source.py")).unwrap_or_default();
-    format!("{error}\ncase: {}\n{source}", case.display())
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Backend {
     Interp,
@@ -142,16 +110,7 @@ impl Backend {
 
     /// Whether HLO.md lets this backend refuse a module of `module`'s types.
     fn may_refuse(self, module: &Module) -> bool {
-        let wide = module.computations.iter().any(|c| {
-            c.ids().any(|id| {
-                c.instr(id)
-                    .shape
-                    .arrays()
-                    .iter()
-                    .any(|a| a.element.bit_width() == 64)
-            })
-        });
-        self == Backend::Gpu && wide
+        self == Backend::Gpu && has_64_bit_values(module)
     }
 }
 

@@ -1,9 +1,12 @@
 //! What the fuzz tests share: their configuration from the environment, a
-//! panic hook that records, rather than prints, the panics proptest provokes, and
-//! the backends' check against the interpreter.
+//! panic hook that records, rather than prints, the panics proptest provokes,
+//! the backends' check against the interpreter, and the driving of the Python
+//! generators of the differential fuzzers against JAX.
 
 use std::cell::{Cell, RefCell};
 use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Once};
 
@@ -24,6 +27,41 @@ pub fn env(var: &str, default: u64) -> u64 {
 
 /// A runner for `FUZZ_CASES` cases (`default_cases` unless set) from the seed
 /// `FUZZ_SEED` (0 unless set), which it returns too, for failure reports.
+/// Runs the generator `tests/SCRIPT` for `count` cases of `seed` into `dir`.
+pub fn generate(script: &str, dir: &Path, seed: u64, count: u64) -> Result<(), String> {
+    let output = Command::new("python3")
+        .arg(super::root().join("tests").join(script))
+        .args(["--seed", &seed.to_string(), "--count", &count.to_string()])
+        .arg(dir)
+        .output()
+        .map_err(|e| format!("python3 tests/{script}: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "tests/{script} failed ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+/// The generated case folders in `dir` (those with a `module.hlo`), in order.
+pub fn case_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| Some(e.ok()?.path())).collect())
+        .unwrap_or_default();
+    dirs.retain(|d| d.join("module.hlo").exists());
+    dirs.sort();
+    dirs
+}
+
+/// A failure's message with the case folder and the JAX program that made it.
+pub fn report(case: &Path, error: &str) -> String {
+    let source = std::fs::read_to_string(case.join("source.py")).unwrap_or_default();
+    format!("{error}\ncase: {}\n{source}", case.display())
+}
+
 pub fn runner(default_cases: u64) -> (TestRunner, u64) {
     let cases = env("FUZZ_CASES", default_cases);
     let seed = env("FUZZ_SEED", 0);

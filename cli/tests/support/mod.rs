@@ -8,6 +8,7 @@ pub mod fuzz;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use omelet_compiler::hlo::Module;
 use omelet_runtime::{Array, gpu, npy};
 
 /// The workspace root.
@@ -248,4 +249,18 @@ pub fn check_golden(path: &Path, actual: &str) -> Result<(), String> {
         expected.lines().nth(line).unwrap_or("<end of file>"),
         actual.lines().nth(line).unwrap_or("<end of file>"),
     ))
+}
+
+/// Whether any value of `module` is of a 64-bit type, which HLO.md lets the GPU
+/// backend refuse (by name, before running).
+pub fn has_64_bit_values(module: &Module) -> bool {
+    module.computations.iter().any(|c| {
+        c.ids().any(|id| {
+            c.instr(id)
+                .shape
+                .arrays()
+                .iter()
+                .any(|a| a.element.bit_width() == 64)
+        })
+    })
 }
