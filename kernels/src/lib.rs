@@ -4,6 +4,7 @@
 //! the GEMM micro-kernels in `gemm`) and WGSL for the GPU (`gpu`, whose
 //! transcendentals are the same `math` algorithms written as WGSL). Only this crate emits code.
 pub mod cpu;
+pub mod elemental;
 pub mod gemm;
 pub mod gpu;
 pub mod kernel;

@@ -12,7 +12,8 @@ use super::helpers::Helper;
 use super::ops;
 use super::types::{self, Class, class};
 pub(super) use super::types::{reg_type, storage_type};
-use crate::kernel::{physical_order, strides};
+use crate::elemental::{self, DotMap, IndexArith, Side};
+use crate::kernel::strides;
 use crate::math::MathFn;
 
 /// A value held a row at a time in workgroup memory: its array's name and the
@@ -53,20 +54,6 @@ pub(super) struct Emitter<'k> {
 /// A `u32` literal.
 pub(super) fn u(n: usize) -> String {
     format!("{n}u")
-}
-
-/// The operand coordinates of a broadcast's element at `coords`.
-pub(super) fn broadcast_operand(dimensions: &[usize], coords: &[String]) -> Vec<String> {
-    dimensions.iter().map(|&d| coords[d].clone()).collect()
-}
-
-/// The operand coordinates of a transpose's element at `coords`.
-pub(super) fn transpose_operand(permutation: &[usize], coords: &[String]) -> Vec<String> {
-    let mut inner = coords.to_vec();
-    for (i, &p) in permutation.iter().enumerate() {
-        inner[p] = coords[i].clone();
-    }
-    inner
 }
 
 impl<'k> Emitter<'k> {
@@ -171,40 +158,12 @@ impl<'k> Emitter<'k> {
 
     /// `coords` (in `order`, major first) as a position, `dims` being the sizes.
     pub fn linearize(&mut self, coords: &[String], dims: &[usize], order: &[usize]) -> String {
-        let mut expr = String::new();
-        for &d in order {
-            if dims[d] == 1 {
-                continue;
-            }
-            expr = if expr.is_empty() {
-                coords[d].clone()
-            } else {
-                format!("({expr}) * {} + {}", u(dims[d]), coords[d])
-            };
-        }
-        if expr.is_empty() {
-            return u(0);
-        }
-        self.bind("u32", &expr)
+        elemental::linearize(self, coords, dims, order)
     }
 
     /// The coordinates of position `linear` over `dims` laid out in `order`.
-    /// An empty dimension divides as if of size 1: its loop never runs, and
-    /// WGSL rejects a division by the constant 0.
     pub fn delinearize(&mut self, linear: &str, dims: &[usize], order: &[usize]) -> Vec<String> {
-        let mut coords = vec![u(0); dims.len()];
-        let mut rest = linear.to_string();
-        let significant: Vec<usize> = order.iter().copied().filter(|&d| dims[d] != 1).collect();
-        for (i, &d) in significant.iter().enumerate().rev() {
-            if i == 0 {
-                coords[d] = rest.clone();
-            } else {
-                let size = u(dims[d].max(1));
-                coords[d] = self.bind("u32", &format!("{rest} % {size}"));
-                rest = self.bind("u32", &format!("{rest} / {size}"));
-            }
-        }
-        coords
+        elemental::delinearize(self, &linear.to_string(), dims, order)
     }
 
     /// The element offset of `coords` in an array with these strides.
@@ -314,47 +273,14 @@ impl<'k> Emitter<'k> {
                     .collect();
                 self.elementwise(id, &operands)
             }
-            Op::Broadcast { dimensions } => {
-                self.element_at(operand(0), &broadcast_operand(dimensions, coords))
-            }
-            Op::Transpose { permutation } => {
-                self.element_at(operand(0), &transpose_operand(permutation, coords))
-            }
-            Op::Reshape | Op::Bitcast => {
+            Op::Broadcast { .. }
+            | Op::Transpose { .. }
+            | Op::Reshape
+            | Op::Bitcast
+            | Op::Slice { .. } => {
                 let from = self.shape(operand(0));
-                // A reshape keeps row-major positions, a bitcast physical ones.
-                let (order, from_order) = match instr.op {
-                    Op::Reshape => (
-                        (0..shape.rank()).collect(),
-                        (0..from.rank()).collect::<Vec<_>>(),
-                    ),
-                    _ => (physical_order(shape), physical_order(from)),
-                };
-                let linear = self.linearize(coords, &shape.dims, &order);
-                let inner = self.delinearize(&linear, &from.dims, &from_order);
-                self.element_at(operand(0), &inner)
-            }
-            Op::Slice { dims } => {
-                let inner: Vec<String> = coords
-                    .iter()
-                    .zip(dims)
-                    .zip(&shape.dims)
-                    .map(|((c, d), &size)| match (d.start, d.stride) {
-                        // One element: its stride may not even fit a u32.
-                        (b, _) if size <= 1 => u(b),
-                        (0, 1) => c.clone(),
-                        (0, s) => format!("{c} * {}", u(s)),
-                        (b, 1) => format!("{c} + {}", u(b)),
-                        (b, s) => format!("{c} * {} + {}", u(s), u(b)),
-                    })
-                    .map(|e| {
-                        if e.contains(' ') {
-                            self.bind("u32", &e)
-                        } else {
-                            e
-                        }
-                    })
-                    .collect();
+                let inner = elemental::view_operand(self, &instr.op, shape, from, coords)
+                    .expect("a view op");
                 self.element_at(operand(0), &inner)
             }
             Op::Concatenate { dimension } => self.concatenate(id, *dimension, coords),
@@ -485,27 +411,7 @@ impl<'k> Emitter<'k> {
         let (ls, rs) = (self.shape(lhs), self.shape(rhs));
         let element = instr.array_shape().element;
         let ty = reg_type(element);
-        // Result dimensions: batch, then the lhs's free, then the rhs's free.
-        let free = |rank: usize, batch: &[usize], contracting: &[usize]| -> Vec<usize> {
-            (0..rank)
-                .filter(|i| !batch.contains(i) && !contracting.contains(i))
-                .collect()
-        };
-        let lf = free(ls.rank(), &d.lhs_batch, &d.lhs_contracting);
-        let rf = free(rs.rank(), &d.rhs_batch, &d.rhs_contracting);
-        let mut lc = vec![u(0); ls.rank()];
-        let mut rc = vec![u(0); rs.rank()];
-        let nb = d.lhs_batch.len();
-        for (i, (&l, &r)) in d.lhs_batch.iter().zip(&d.rhs_batch).enumerate() {
-            lc[l] = coords[i].clone();
-            rc[r] = coords[i].clone();
-        }
-        for (i, &l) in lf.iter().enumerate() {
-            lc[l] = coords[nb + i].clone();
-        }
-        for (i, &r) in rf.iter().enumerate() {
-            rc[r] = coords[nb + lf.len() + i].clone();
-        }
+        let map = DotMap::new(d, ls.rank(), rs.rank());
         let sizes: Vec<usize> = d.lhs_contracting.iter().map(|&c| ls.dims[c]).collect();
         let acc = self.fresh("acc");
         self.line(&format!("var {acc}: {ty} = {};", ops::zero(element)));
@@ -513,10 +419,8 @@ impl<'k> Emitter<'k> {
         self.open_loop(&k, &u(0), sizes.iter().product(), &u(1));
         let order: Vec<usize> = (0..sizes.len()).collect();
         let ks = self.delinearize(&k, &sizes, &order);
-        for (i, (&l, &r)) in d.lhs_contracting.iter().zip(&d.rhs_contracting).enumerate() {
-            lc[l] = ks[i].clone();
-            rc[r] = ks[i].clone();
-        }
+        let lc = map.operand(Side::Lhs, coords, &ks);
+        let rc = map.operand(Side::Rhs, coords, &ks);
         let x = self.element_at(lhs, &lc);
         let y = self.element_at(rhs, &rc);
         let step = match element {
@@ -550,20 +454,11 @@ impl<'k> Emitter<'k> {
             unreachable!("called on reductions")
         };
         let from = self.shape(instr.operands[0]);
-        let sizes: Vec<usize> = dimensions.iter().map(|&d| from.dims[d]).collect();
-        let order: Vec<usize> = physical_order(from)
-            .into_iter()
-            .filter_map(|d| dimensions.iter().position(|&r| r == d))
-            .collect();
+        let order = elemental::reduced_in_memory_order(from, dimensions);
+        let sizes: Vec<usize> = order.iter().map(|&d| from.dims[d]).collect();
         self.open_loop(name, begin, sizes.iter().product(), &u(step));
-        let reduced = self.delinearize(name, &sizes, &order);
-        let mut kept = kept.iter();
-        (0..from.rank())
-            .map(|d| match dimensions.iter().position(|&r| r == d) {
-                Some(i) => reduced[i].clone(),
-                None => kept.next().cloned().unwrap_or_else(|| u(0)),
-            })
-            .collect()
+        let reduced = self.delinearize(name, &sizes, &elemental::row_major(sizes.len()));
+        elemental::reduce_operand(from.rank(), &order, kept, &reduced)
     }
 
     /// A reduction's element: a loop over the reduced dimensions.
@@ -584,5 +479,43 @@ impl<'k> Emitter<'k> {
         self.line(&format!("{acc} = {combined};"));
         self.close();
         acc
+    }
+}
+
+/// Index arithmetic as `u32` WGSL expressions, each bound to a `let`.
+impl IndexArith for Emitter<'_> {
+    type Index = String;
+
+    fn constant(&mut self, n: usize) -> String {
+        u(n)
+    }
+
+    fn affine(&mut self, a: &String, scale: i64, offset: i64) -> String {
+        let magnitude = scale.unsigned_abs() as usize;
+        let scaled = match magnitude {
+            1 => a.clone(),
+            m => format!("{a} * {}", u(m)),
+        };
+        let offset_u = u(offset.unsigned_abs() as usize);
+        match (scale < 0, offset) {
+            (false, 0) if magnitude == 1 => a.clone(),
+            (false, 0) => self.bind("u32", &scaled),
+            (false, o) if o < 0 => self.bind("u32", &format!("{scaled} - {offset_u}")),
+            (false, _) => self.bind("u32", &format!("{scaled} + {offset_u}")),
+            // A valid index: `offset` is at least `a * |scale|`.
+            (true, _) => self.bind("u32", &format!("{offset_u} - {scaled}")),
+        }
+    }
+
+    fn mul_add(&mut self, a: &String, n: usize, b: &String) -> String {
+        self.bind("u32", &format!("({a}) * {} + {b}", u(n)))
+    }
+
+    fn div(&mut self, a: &String, n: usize) -> String {
+        self.bind("u32", &format!("{a} / {}", u(n)))
+    }
+
+    fn rem(&mut self, a: &String, n: usize) -> String {
+        self.bind("u32", &format!("{a} % {}", u(n)))
     }
 }

@@ -11,7 +11,8 @@
 
 use omelet_compiler::hlo::{ArrayShape, ElementType, InstrId, Op};
 
-use super::emit::{Emitter, broadcast_operand, storage_type, transpose_operand, u};
+use super::emit::{Emitter, storage_type, u};
+use crate::elemental::{broadcast_operand, transpose_operand};
 use crate::kernel::strides;
 
 /// Elements per `vec4` word.

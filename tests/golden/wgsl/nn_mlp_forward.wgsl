@@ -113,35 +113,32 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         }
         workgroupBarrier();
         for (var j: u32 = lid; j < 32u; j += 32u) {
-            let v7: u32 = j;
-            let v8: f32 = w2[v7];
-            let v9: f32 = a2[j];
-            let v10: f32 = v8 + v9;
-            let v11: f32 = om_max(v10, 0.0f);
-            w8[j] = v11;
+            let v7: f32 = w2[j];
+            let v8: f32 = a2[j];
+            let v9: f32 = v7 + v8;
+            let v10: f32 = om_max(v9, 0.0f);
+            w8[j] = v10;
         }
         workgroupBarrier();
         for (var j: u32 = lid; j < 3u; j += 32u) {
-            var acc12: f32 = 0.0f;
-            for (var k13: u32 = 0u; k13 < 32u; k13 += 1u) {
-                let v14: u32 = k13;
-                let v15: f32 = w8[v14];
-                let v16: u32 = k13 * 3u + j;
-                let v17: f32 = a3[v16];
-                acc12 = acc12 + v15 * v17;
+            var acc11: f32 = 0.0f;
+            for (var k12: u32 = 0u; k12 < 32u; k12 += 1u) {
+                let v13: f32 = w8[k12];
+                let v14: u32 = k12 * 3u + j;
+                let v15: f32 = a3[v14];
+                acc11 = acc11 + v13 * v15;
             }
-            w10[j] = acc12;
+            w10[j] = acc11;
         }
         workgroupBarrier();
-        var part18: f32 = bitcast<f32>(0xff800000u);
+        var part16: f32 = bitcast<f32>(0xff800000u);
         for (var j: u32 = lid; j < 3u; j += 32u) {
-            let v19: u32 = j;
-            let v20: f32 = w10[v19];
-            let v21: f32 = a4[j];
-            let v22: f32 = v20 + v21;
-            part18 = om_max(part18, v22);
+            let v17: f32 = w10[j];
+            let v18: f32 = a4[j];
+            let v19: f32 = v17 + v18;
+            part16 = om_max(part16, v19);
         }
-        red_f32[lid] = part18;
+        red_f32[lid] = part16;
         workgroupBarrier();
         if (lid < 16u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 16u]); }
         workgroupBarrier();
@@ -153,22 +150,21 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         workgroupBarrier();
         if (lid < 1u) { red_f32[lid] = om_max(red_f32[lid], red_f32[lid + 1u]); }
         workgroupBarrier();
-        let v23: f32 = red_f32[0];
+        let v20: f32 = red_f32[0];
         workgroupBarrier();
-        let v24: f32 = v23;
-        let v25: f32 = om_max(bitcast<f32>(0xff800000u), v24);
-        let v26: f32 = om_max(v25, bitcast<f32>(0xff800000u));
-        var part27: f32 = 0.0f;
+        let v21: f32 = v20;
+        let v22: f32 = om_max(bitcast<f32>(0xff800000u), v21);
+        let v23: f32 = om_max(v22, bitcast<f32>(0xff800000u));
+        var part24: f32 = 0.0f;
         for (var j: u32 = lid; j < 3u; j += 32u) {
-            let v28: u32 = j;
-            let v29: f32 = w10[v28];
-            let v30: f32 = a4[j];
-            let v31: f32 = v29 + v30;
-            let v32: f32 = v31 - v26;
-            let v33: f32 = om_exp(v32);
-            part27 = part27 + v33;
+            let v25: f32 = w10[j];
+            let v26: f32 = a4[j];
+            let v27: f32 = v25 + v26;
+            let v28: f32 = v27 - v23;
+            let v29: f32 = om_exp(v28);
+            part24 = part24 + v29;
         }
-        red_f32[lid] = part27;
+        red_f32[lid] = part24;
         workgroupBarrier();
         if (lid < 16u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 16u]; }
         workgroupBarrier();
@@ -180,20 +176,19 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         workgroupBarrier();
         if (lid < 1u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 1u]; }
         workgroupBarrier();
-        let v34: f32 = red_f32[0];
+        let v30: f32 = red_f32[0];
         workgroupBarrier();
-        let v35: f32 = v34;
-        let v36: f32 = 0.0f + v35;
-        let v37: f32 = om_log(v36);
+        let v31: f32 = v30;
+        let v32: f32 = 0.0f + v31;
+        let v33: f32 = om_log(v32);
         for (var j: u32 = lid; j < 3u; j += 32u) {
-            let v38: u32 = j;
-            let v39: f32 = w10[v38];
-            let v40: f32 = a4[j];
-            let v41: f32 = v39 + v40;
-            let v42: f32 = v41 - v26;
-            let v43: f32 = v42 - v37;
-            let v44: u32 = row * 3u + j;
-            a5[v44] = v43;
+            let v34: f32 = w10[j];
+            let v35: f32 = a4[j];
+            let v36: f32 = v34 + v35;
+            let v37: f32 = v36 - v23;
+            let v38: f32 = v37 - v33;
+            let v39: u32 = row * 3u + j;
+            a5[v39] = v38;
         }
         workgroupBarrier();
     }

@@ -86,9 +86,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         workgroupBarrier();
         var part12: f32 = 0.0f;
         for (var j: u32 = lid; j < 17u; j += 32u) {
-            let v13: u32 = j;
-            let v14: f32 = w7[v13];
-            part12 = part12 + v14;
+            let v13: f32 = w7[j];
+            part12 = part12 + v13;
         }
         red_f32[lid] = part12;
         workgroupBarrier();
@@ -102,16 +101,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         workgroupBarrier();
         if (lid < 1u) { red_f32[lid] = red_f32[lid] + red_f32[lid + 1u]; }
         workgroupBarrier();
-        let v15: f32 = red_f32[0];
+        let v14: f32 = red_f32[0];
         workgroupBarrier();
-        let v16: f32 = v15;
-        let v17: f32 = 0.0f + v16;
+        let v15: f32 = v14;
+        let v16: f32 = 0.0f + v15;
         for (var j: u32 = lid; j < 17u; j += 32u) {
-            let v18: u32 = j;
-            let v19: f32 = w7[v18];
-            let v20: f32 = om_fdiv(v19, v17);
-            let v21: u32 = row * 17u + j;
-            a1[v21] = v20;
+            let v17: f32 = w7[j];
+            let v18: f32 = om_fdiv(v17, v16);
+            let v19: u32 = row * 17u + j;
+            a1[v19] = v18;
         }
         workgroupBarrier();
     }

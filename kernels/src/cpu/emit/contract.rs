@@ -21,54 +21,17 @@ impl Emitter<'_, '_> {
         let element = instr.array_shape().element;
         let (lhs, rhs) = (instr.operands[0], instr.operands[1]);
         let (ls, rs) = (self.shape(lhs).clone(), self.shape(rhs).clone());
-        let free = |rank: usize, batch: &[usize], contracting: &[usize]| -> Vec<usize> {
-            (0..rank)
-                .filter(|i| !batch.contains(i) && !contracting.contains(i))
-                .collect()
-        };
-        let lhs_free = free(ls.rank(), &d.lhs_batch, &d.lhs_contracting);
-        let rhs_free = free(rs.rank(), &d.rhs_batch, &d.rhs_contracting);
-        let nb = d.lhs_batch.len();
-        // Where each result dimension comes from in the operands.
-        let mut lhs_of = vec![None; instr.array_shape().rank()];
-        let mut rhs_of = vec![None; instr.array_shape().rank()];
-        for i in 0..nb {
-            lhs_of[i] = Some(d.lhs_batch[i]);
-            rhs_of[i] = Some(d.rhs_batch[i]);
-        }
-        for (j, &f) in lhs_free.iter().enumerate() {
-            lhs_of[nb + j] = Some(f);
-        }
-        for (j, &f) in rhs_free.iter().enumerate() {
-            rhs_of[nb + lhs_free.len() + j] = Some(f);
-        }
-        // The operand coordinates for result index `idx` at contraction counters
+        let map = DotMap::new(d, ls.rank(), rs.rank());
+        // The index of `side` for result index `idx` at contraction counters
         // `k`, the lanes running along `lane`'s image or along the contraction.
-        let operand_idx = |idx: &Idx,
-                           of: &[Option<usize>],
-                           rank: usize,
-                           contracting: &[usize],
-                           k: &[Value],
-                           along_k: bool| {
-            let mut coords = vec![None; rank];
-            for (r, o) in of.iter().enumerate() {
-                if let Some(o) = o {
-                    coords[*o] = Some(idx.coords[r]);
-                }
-            }
-            for (c, &k) in contracting.iter().zip(k) {
-                coords[*c] = Some(k);
-            }
-            let lanes = if along_k { LANES } else { idx.lanes };
-            Idx {
-                coords: coords.into_iter().map(|c| c.expect("indexed")).collect(),
-                lane: if along_k {
-                    contracting.first().copied()
-                } else {
-                    idx.lane.and_then(|l| of[l])
-                },
-                lanes,
-            }
+        let operand_idx = |idx: &Idx, side: Side, k: &[Value], along_k: bool| Idx {
+            coords: map.operand(side, &idx.coords, k),
+            lane: if along_k {
+                map.contracting(side).first().copied()
+            } else {
+                idx.lane.and_then(|l| map.operand_dim(side, l))
+            },
+            lanes: if along_k { LANES } else { idx.lanes },
         };
         // When both operands are contiguous along a single contraction dimension,
         // each result element is a vector dot product along it; a result vector
@@ -81,7 +44,10 @@ impl Emitter<'_, '_> {
             && self.unit_stride(rhs, d.rhs_contracting[0]);
         if k_contiguous && idx.lanes > 1 && idxs.len() == 1 {
             let lane = idx.lane.expect("a vector index has a lane");
-            let gathers = match (lhs_of[lane], rhs_of[lane]) {
+            let gathers = match (
+                map.operand_dim(Side::Lhs, lane),
+                map.operand_dim(Side::Rhs, lane),
+            ) {
                 (Some(l), None) => !self.unit_stride(lhs, l),
                 (None, Some(r)) => !self.unit_stride(rhs, r),
                 _ => false,
@@ -96,33 +62,20 @@ impl Emitter<'_, '_> {
             let end = self.iconst(n);
             let vzero = lower::constant(&mut self.b, element, LANES, 0);
             let szero = lower::constant(&mut self.b, element, 1, 0);
-            let (lr, rr) = (ls.rank(), rs.rank());
             let main = self.unrolled(
                 zero,
                 end,
                 vzero,
                 &mut |e, k, acc| {
-                    let x = e.element_at(
-                        lhs,
-                        &operand_idx(idx, &lhs_of, lr, &d.lhs_contracting, &[k], true),
-                    );
-                    let y = e.element_at(
-                        rhs,
-                        &operand_idx(idx, &rhs_of, rr, &d.rhs_contracting, &[k], true),
-                    );
+                    let x = e.element_at(lhs, &operand_idx(idx, Side::Lhs, &[k], true));
+                    let y = e.element_at(rhs, &operand_idx(idx, Side::Rhs, &[k], true));
                     e.b.ins().fma(x, y, acc)
                 },
                 &mut |e, a, b| e.b.ins().fadd(a, b),
             );
             let tail = self.counted(main[0], end, 1, &[szero], &mut |e, k, acc| {
-                let x = e.element_at(
-                    lhs,
-                    &operand_idx(idx, &lhs_of, lr, &d.lhs_contracting, &[k], false),
-                );
-                let y = e.element_at(
-                    rhs,
-                    &operand_idx(idx, &rhs_of, rr, &d.rhs_contracting, &[k], false),
-                );
+                let x = e.element_at(lhs, &operand_idx(idx, Side::Lhs, &[k], false));
+                let y = e.element_at(rhs, &operand_idx(idx, Side::Rhs, &[k], false));
                 vec![e.b.ins().fma(x, y, acc[0])]
             });
             let sum = lower::horizontal(&mut self.b, ReduceOp::Add, element, main[1]);
@@ -144,10 +97,8 @@ impl Emitter<'_, '_> {
             &mut |e, k| {
                 idxs.iter()
                     .map(|idx| {
-                        let li =
-                            operand_idx(idx, &lhs_of, ls.rank(), &d.lhs_contracting, &k, false);
-                        let ri =
-                            operand_idx(idx, &rhs_of, rs.rank(), &d.rhs_contracting, &k, false);
+                        let li = operand_idx(idx, Side::Lhs, &k, false);
+                        let ri = operand_idx(idx, Side::Rhs, &k, false);
                         (e.element_at(lhs, &li), e.element_at(rhs, &ri))
                     })
                     .collect()
@@ -257,23 +208,10 @@ impl Emitter<'_, '_> {
         let kept: Vec<usize> = (0..from.rank())
             .filter(|d| !dimensions.contains(d))
             .collect();
-        let order: Vec<usize> = physical_order(&from)
-            .into_iter()
-            .filter(|d| dimensions.contains(d))
-            .collect();
+        let order = elemental::reduced_in_memory_order(&from, dimensions);
         // The operand's coordinates: kept ones from `idx`, reduced ones from loops.
-        let coords_of = |reduced: &[Value]| -> Vec<Value> {
-            let mut coords = vec![None; from.rank()];
-            for (k, &d) in kept.iter().enumerate() {
-                coords[d] = Some(idx.coords[k]);
-            }
-            for (&r, &d) in reduced.iter().zip(&order) {
-                coords[d] = Some(r);
-            }
-            coords
-                .into_iter()
-                .map(|c| c.expect("every dimension indexed"))
-                .collect()
+        let coords_of = |reduced: &[Value]| {
+            elemental::reduce_operand(from.rank(), &order, &idx.coords, reduced)
         };
         let identity = lower::identity(reducer, element);
         let innermost_reduced = physical_order(&from).last() == order.last();

@@ -117,44 +117,28 @@ impl Emitter<'_, '_> {
                 let low = lower::combine(&mut self.b, max, element, x, lo);
                 lower::combine(&mut self.b, min, element, low, hi)
             }
-            Op::Broadcast { dimensions } => {
-                self.element_at(operand(0), &idx.through_broadcast(dimensions))
-            }
-            Op::Transpose { permutation } => {
-                let mut coords = idx.coords.clone();
-                for (i, &p) in permutation.iter().enumerate() {
-                    coords[p] = idx.coords[i];
-                }
-                let inner = Idx {
-                    coords,
-                    lane: idx.lane.map(|l| permutation[l]),
-                    lanes: idx.lanes,
-                };
-                self.element_at(operand(0), &inner)
-            }
-            Op::Reshape => self.reshape(id, idx),
-            Op::Slice { dims } => {
-                if idx.lane.is_some_and(|l| dims[l].stride != 1) {
+            Op::Broadcast { .. }
+            | Op::Transpose { .. }
+            | Op::Reshape
+            | Op::Bitcast
+            | Op::Slice { .. } => {
+                let from = self.shape(operand(0));
+                let Some(lane) = view_lane(&instr.op, shape, from, idx) else {
                     return self.per_lane(id, idx);
-                }
-                let coords = idx
-                    .coords
-                    .iter()
-                    .zip(dims)
-                    .map(|(&c, d)| {
-                        let scaled = self.b.ins().imul_imm_s(c, d.stride as i64);
-                        self.b.ins().iadd_imm_s(scaled, d.start as i64)
-                    })
-                    .collect();
-                let inner = Idx {
-                    coords,
-                    lane: idx.lane,
-                    lanes: idx.lanes,
                 };
-                self.element_at(operand(0), &inner)
+                let coords =
+                    elemental::view_operand(&mut self.b, &instr.op, shape, from, &idx.coords)
+                        .expect("a view op");
+                self.element_at(
+                    operand(0),
+                    &Idx {
+                        coords,
+                        lane,
+                        lanes: idx.lanes,
+                    },
+                )
             }
             Op::Concatenate { dimension } => self.concatenate(id, *dimension, idx),
-            Op::Bitcast => self.bitcast(id, idx),
             Op::Dot(_) => self.dot(id, idx),
             Op::Reduce { .. } => self.reduce(id, idx),
             Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
@@ -242,66 +226,6 @@ impl Emitter<'_, '_> {
         self.read(base, shape.element, &strides(&row_major), idx)
     }
 
-    /// Reshape: the operand element at the same row-major position.
-    pub(super) fn reshape(&mut self, id: InstrId, idx: &Idx) -> Value {
-        let instr = self.kernel.body.instr(id);
-        let shape = instr.array_shape();
-        let from = self.shape(instr.operands[0]);
-        let contiguous = |n: Option<&usize>| n.is_some_and(|&n| n % idx.lanes as usize == 0);
-        let keeps_lanes = idx.lane == Some(shape.rank().wrapping_sub(1))
-            && contiguous(shape.dims.last())
-            && contiguous(from.dims.last());
-        if idx.lane.is_some() && !keeps_lanes {
-            return self.per_lane(id, idx);
-        }
-        let linear = self.linearize(&idx.coords, &shape.dims, &row_major_order(shape.rank()));
-        let coords = self.delinearize(linear, &from.dims, &row_major_order(from.rank()));
-        let inner = Idx {
-            coords,
-            lane: idx.lane.map(|_| from.rank() - 1),
-            lanes: idx.lanes,
-        };
-        self.element_at(instr.operands[0], &inner)
-    }
-
-    /// Bitcast: the operand element at the same physical position.
-    pub(super) fn bitcast(&mut self, id: InstrId, idx: &Idx) -> Value {
-        if idx.lane.is_some() {
-            return self.per_lane(id, idx);
-        }
-        let instr = self.kernel.body.instr(id);
-        let shape = instr.array_shape();
-        let from = self.shape(instr.operands[0]);
-        let linear = self.linearize(&idx.coords, &shape.dims, &physical_order(shape));
-        let coords = self.delinearize(linear, &from.dims, &physical_order(from));
-        self.element_at(instr.operands[0], &Idx::scalar(coords))
-    }
-
-    /// The position of `coords` when `dims` are laid out in `order` (major first).
-    pub(super) fn linearize(&mut self, coords: &[Value], dims: &[usize], order: &[usize]) -> Value {
-        let mut linear = self.iconst(0);
-        for &d in order {
-            let scaled = self.b.ins().imul_imm_s(linear, dims[d] as i64);
-            linear = self.b.ins().iadd(scaled, coords[d]);
-        }
-        linear
-    }
-
-    pub(super) fn delinearize(
-        &mut self,
-        mut linear: Value,
-        dims: &[usize],
-        order: &[usize],
-    ) -> Vec<Value> {
-        let mut coords = vec![linear; dims.len()];
-        for &d in order.iter().rev() {
-            let n = dims[d].max(1) as i64;
-            coords[d] = self.b.ins().urem_imm_s(linear, n);
-            linear = self.b.ins().udiv_imm_s(linear, n);
-        }
-        coords
-    }
-
     /// Concatenate: branches to the operand whose range holds the coordinate.
     pub(super) fn concatenate(&mut self, id: InstrId, dimension: usize, idx: &Idx) -> Value {
         if idx.lane == Some(dimension) {
@@ -354,5 +278,61 @@ impl Emitter<'_, '_> {
         self.b.switch_to_block(join);
         self.b.seal_block(join);
         self.b.block_params(join)[0]
+    }
+}
+
+/// The lane dimension of a view's operand index: `Some(None)` when every lane
+/// reads the same operand element, `None` when the view breaks the lanes'
+/// contiguity (each lane is then generated on its own).
+fn view_lane(op: &Op, shape: &ArrayShape, from: &ArrayShape, idx: &Idx) -> Option<Option<usize>> {
+    let Some(lane) = idx.lane else {
+        return Some(None);
+    };
+    match op {
+        Op::Broadcast { dimensions } => Some(dimensions.iter().position(|&d| d == lane)),
+        Op::Transpose { permutation } => Some(Some(permutation[lane])),
+        Op::Slice { dims } if dims[lane].stride == 1 => Some(Some(lane)),
+        // Lanes along the innermost dimension stay there when both sides split
+        // it in whole vectors.
+        Op::Reshape => {
+            let whole = |n: Option<&usize>| n.is_some_and(|&n| n % idx.lanes as usize == 0);
+            let keeps =
+                lane + 1 == shape.rank() && whole(shape.dims.last()) && whole(from.dims.last());
+            keeps.then(|| Some(from.rank() - 1))
+        }
+        _ => None,
+    }
+}
+
+/// Index arithmetic as Cranelift `i64` values.
+impl IndexArith for FunctionBuilder<'_> {
+    type Index = Value;
+
+    fn constant(&mut self, n: usize) -> Value {
+        self.ins().iconst(types::I64, n as i64)
+    }
+
+    fn affine(&mut self, a: &Value, scale: i64, offset: i64) -> Value {
+        let scaled = match scale {
+            1 => *a,
+            s => self.ins().imul_imm_s(*a, s),
+        };
+        match offset {
+            0 => scaled,
+            o => self.ins().iadd_imm_s(scaled, o),
+        }
+    }
+
+    fn mul_add(&mut self, a: &Value, n: usize, b: &Value) -> Value {
+        let scaled = self.ins().imul_imm_s(*a, n as i64);
+        self.ins().iadd(scaled, *b)
+    }
+
+    fn div(&mut self, a: &Value, n: usize) -> Value {
+        self.ins().udiv_imm_s(*a, n as i64)
+    }
+
+    fn rem(&mut self, a: &Value, n: usize) -> Value {
+        self.ins().urem_imm_s(*a, n as i64)
     }
 }

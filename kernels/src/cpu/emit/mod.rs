@@ -30,6 +30,7 @@ mod memory;
 mod schedule;
 
 use super::lower::{self, Helpers};
+use crate::elemental::{self, DotMap, IndexArith, Side};
 use crate::kernel::{Kernel, RowConsumer, RowProduct, Schedule, physical_order, strides};
 
 /// A logical index into a value, for `lanes` consecutive elements along `lane`
@@ -53,7 +54,7 @@ impl Idx {
     /// The operand index of a broadcast's elements at this index.
     fn through_broadcast(&self, dimensions: &[usize]) -> Idx {
         Idx {
-            coords: dimensions.iter().map(|&d| self.coords[d]).collect(),
+            coords: elemental::broadcast_operand(dimensions, &self.coords),
             lane: self
                 .lane
                 .and_then(|l| dimensions.iter().position(|&d| d == l)),
@@ -264,8 +265,4 @@ fn block_strides(dims: &[usize]) -> Vec<usize> {
 fn scratch_strides(shape: &ArrayShape, outer: usize) -> Vec<usize> {
     let row = ArrayShape::new(shape.element, shape.dims[outer..].to_vec());
     std::iter::repeat_n(0, outer).chain(strides(&row)).collect()
-}
-
-fn row_major_order(rank: usize) -> Vec<usize> {
-    (0..rank).collect()
 }
