@@ -22,9 +22,10 @@ pub struct PadDim {
 impl PadDim {
     /// The padded length of a dimension of `size`, negative when the negative
     /// padding removes more than there is.
-    pub fn padded(&self, size: usize) -> i64 {
-        let interior = size.saturating_sub(1) as i64 * self.interior as i64;
-        self.low + size as i64 + interior + self.high
+    pub fn padded(&self, size: usize) -> i128 {
+        // In i128: an interior of 2^40 between 2^31 elements overflows i64.
+        let interior = size.saturating_sub(1) as i128 * self.interior as i128;
+        self.low as i128 + size as i128 + interior + self.high as i128
     }
 
     /// The operand position that result position `i` shows, or `None` where it
@@ -144,9 +145,9 @@ pub fn pad(operand: &ArrayShape, value: &ArrayShape, config: &[PadDim]) -> Rule<
     let mut dims = Vec::with_capacity(config.len());
     for (d, (p, &size)) in config.iter().zip(&operand.dims).enumerate() {
         let padded = p.padded(size);
-        if padded < 0 {
+        if padded < 0 || padded > usize::MAX as i128 {
             return Err(format!(
-                "padding {}_{}_{} of dimension {d} (size {size}) leaves a negative size {padded}",
+                "padding {}_{}_{} of dimension {d} (size {size}) gives the size {padded}",
                 p.low, p.high, p.interior
             ));
         }
