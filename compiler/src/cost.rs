@@ -36,8 +36,16 @@ fn estimate(module: &Module, comp: &Computation, id: InstrId) -> KernelEstimate 
     let instr = comp.instr(id);
     let distinct: FxHashSet<InstrId> = instr.operands.iter().copied().collect();
     let bytes_read = match instr.op {
-        // A slice touches only the elements it keeps.
+        // A slice touches only the elements it keeps; a dynamic slice and a
+        // gather also read their start indices.
         Op::Slice { .. } => instr.shape.byte_size(),
+        Op::DynamicSlice { .. } | Op::Gather(_) => {
+            let starts = instr.operands[1..].iter();
+            instr.shape.byte_size()
+                + starts
+                    .map(|&o| comp.instr(o).shape.byte_size())
+                    .sum::<usize>()
+        }
         _ => distinct
             .iter()
             .map(|&o| comp.instr(o).shape.byte_size())

@@ -39,6 +39,14 @@ fn render(comp: &Computation, id: InstrId) -> String {
         Op::Broadcast { dimensions } => format!("broadcast{dimensions:?}"),
         Op::Reduce { dimensions, .. } => format!("reduce{dimensions:?}"),
         Op::Dot(d) => format!("dot{:?}{:?}", d.lhs_contracting, d.rhs_contracting),
+        Op::Reverse { dimensions } => format!("reverse{dimensions:?}"),
+        Op::Slice { dims } => {
+            let ranges: Vec<String> = dims
+                .iter()
+                .map(|d| format!("{}:{}", d.start, d.limit))
+                .collect();
+            format!("slice[{}]", ranges.join(","))
+        }
         op => op.opcode().to_string(),
     };
     let operands: Vec<String> = instr.operands.iter().map(|&o| render(comp, o)).collect();
@@ -218,5 +226,154 @@ fn a_reduction_of_a_transpose_reduces_the_original_dimension() {
              r = f32[3] reduce(t, z), dimensions={0}, to_apply=add_f32"
         ),
         "(reduce[1] x 0)"
+    );
+}
+
+#[test]
+fn reverses_compose_and_cancel() {
+    assert_eq!(
+        best(
+            X,
+            "r = f32[3,4] reverse(x), dimensions={0}
+             s = f32[3,4] reverse(r), dimensions={0,1}
+             n = f32[3,4] negate(s)"
+        ),
+        "(negate (reverse[1] x))"
+    );
+    assert_eq!(
+        best(
+            X,
+            "r = f32[3,4] reverse(x), dimensions={1,0}
+             s = f32[3,4] reverse(r), dimensions={0,1}
+             n = f32[3,4] negate(s)"
+        ),
+        "(negate x)"
+    );
+}
+
+#[test]
+fn a_reverse_of_single_elements_is_the_identity() {
+    assert_eq!(
+        best(
+            "x = f32[1,4] parameter(0)",
+            "r = f32[1,4] reverse(x), dimensions={0}
+             n = f32[1,4] negate(r)"
+        ),
+        "(negate x)"
+    );
+}
+
+#[test]
+fn padding_by_nothing_is_the_identity() {
+    assert_eq!(
+        best(
+            X,
+            "z = f32[] constant(0)
+             p = f32[3,4] pad(x, z), padding=0_0x0_0
+             n = f32[3,4] negate(p)"
+        ),
+        "(negate x)"
+    );
+}
+
+#[test]
+fn reverses_and_pads_of_a_splat_are_the_splat() {
+    assert_eq!(
+        best(
+            X,
+            "c = f32[] constant(2)
+             b = f32[3,2] broadcast(c), dimensions={}
+             r = f32[3,2] reverse(b), dimensions={0,1}
+             p = f32[3,4] pad(r, c), padding=0_0x1_1
+             a = f32[3,4] add(x, p)"
+        ),
+        "(add x (broadcast[] 2))"
+    );
+}
+
+#[test]
+fn a_pad_of_a_splat_with_another_value_stays() {
+    assert_eq!(
+        best(
+            X,
+            "c = f32[] constant(2)
+             z = f32[] constant(0)
+             b = f32[3,2] broadcast(c), dimensions={}
+             p = f32[3,4] pad(b, z), padding=0_0x1_1
+             a = f32[3,4] add(x, p)"
+        ),
+        "(add x (pad (broadcast[] 2) 0))"
+    );
+}
+
+#[test]
+fn a_dynamic_slice_at_constant_starts_is_a_slice_clamped_as_xla_does() {
+    // Starts -3 and 7 clamp to 0 and 4 - 3 = 1.
+    assert_eq!(
+        best(
+            X,
+            "i = s32[] constant(-3)
+             j = s32[] constant(7)
+             d = f32[2,3] dynamic-slice(x, i, j), dynamic_slice_sizes={2,3}
+             n = f32[2,3] negate(d)"
+        ),
+        "(negate (slice[0:2,1:4] x))"
+    );
+}
+
+#[test]
+fn a_dynamic_start_of_a_whole_dimension_clamps_to_zero() {
+    assert_eq!(
+        best(
+            "x = f32[3,4] parameter(0)
+             i = u8[] parameter(1)",
+            "j = u8[] constant(2)
+             d = f32[3,2] dynamic-slice(x, i, j), dynamic_slice_sizes={3,2}
+             n = f32[3,2] negate(d)"
+        ),
+        "(negate (slice[0:3,2:4] x))"
+    );
+    assert_eq!(
+        best(
+            "x = f32[3,4] parameter(0)
+             i = s32[] parameter(1)",
+            "d = f32[2,2] dynamic-slice(x, i, i), dynamic_slice_sizes={2,2}
+             n = f32[2,2] negate(d)"
+        ),
+        "(negate (dynamic-slice x i i))"
+    );
+}
+
+#[test]
+fn an_update_of_the_whole_operand_is_the_update() {
+    assert_eq!(
+        best(
+            "x = f32[3,4] parameter(0)
+             u = f32[3,4] parameter(1)
+             i = s32[] parameter(2)",
+            "d = f32[3,4] dynamic-update-slice(x, u, i, i)
+             n = f32[3,4] negate(d)"
+        ),
+        "(negate u)"
+    );
+}
+
+#[test]
+fn reduce_precision_to_the_types_own_widths_is_the_identity() {
+    assert_eq!(
+        best(
+            X,
+            "r = f32[3,4] reduce-precision(x), exponent_bits=8, mantissa_bits=23
+             n = f32[3,4] negate(r)"
+        ),
+        "(negate x)"
+    );
+    assert_eq!(
+        best(
+            X,
+            "r = f32[3,4] reduce-precision(x), exponent_bits=8, mantissa_bits=7
+             n = f32[3,4] negate(r)"
+        ),
+        "(negate (reduce-precision x))"
     );
 }

@@ -76,6 +76,10 @@ impl<'c> Graph<'c> {
                     | Op::Transpose { .. }
                     | Op::Slice { .. }
                     | Op::Iota { .. }
+                    | Op::Pad { .. }
+                    | Op::Reverse { .. }
+                    | Op::DynamicSlice { .. }
+                    | Op::Gather(_)
             );
             view[id.index()] = movement
                 && !is_output[id.index()]

@@ -5,16 +5,19 @@
 
 mod builder;
 mod element;
+pub mod index_ops;
 mod literal;
 mod module;
 mod op;
 pub mod print;
+pub mod reduce_precision;
 mod shape;
 pub mod shape_rules;
 mod verify;
 
 pub use builder::ComputationBuilder;
 pub use element::{Element, IntegerPower, Number, Scalar, integer_power};
+pub use index_ops::{GatherDims, PadDim};
 pub use literal::{Literal, float_text};
 pub use module::{Computation, ComputationId, InstrId, Instruction, Module};
 pub use op::{

@@ -4,6 +4,7 @@
 //! shape. The text names (`opcode`) are XLA's, so the printer and the parser agree
 //! with XLA by construction.
 
+use super::index_ops::{GatherDims, PadDim};
 use super::literal::Literal;
 use super::module::ComputationId;
 use super::shape::ElementType;
@@ -325,6 +326,28 @@ pub enum Op {
         dimensions: Vec<usize>,
         reducer: ReduceOp,
     },
+    /// `pad(operand, value)`: each dimension padded as `config` says.
+    Pad {
+        config: Vec<PadDim>,
+    },
+    Reverse {
+        dimensions: Vec<usize>,
+    },
+    /// `dynamic-slice(operand, start_0, ...)`: one scalar start per dimension,
+    /// clamped so that the slice of `sizes` is in bounds.
+    DynamicSlice {
+        sizes: Vec<usize>,
+    },
+    /// `dynamic-update-slice(operand, update, start_0, ...)`: the operand with
+    /// `update` written at the (clamped) starts.
+    DynamicUpdateSlice,
+    /// `gather(operand, start_indices)`.
+    Gather(GatherDims),
+    /// Rounds each float to a narrower format, kept in the operand's type.
+    ReducePrecision {
+        exponent_bits: u32,
+        mantissa_bits: u32,
+    },
     Tuple,
     GetTupleElement {
         index: usize,
@@ -357,6 +380,12 @@ impl Op {
             Op::Bitcast => "bitcast",
             Op::Dot(_) => "dot",
             Op::Reduce { .. } => "reduce",
+            Op::Pad { .. } => "pad",
+            Op::Reverse { .. } => "reverse",
+            Op::DynamicSlice { .. } => "dynamic-slice",
+            Op::DynamicUpdateSlice => "dynamic-update-slice",
+            Op::Gather(_) => "gather",
+            Op::ReducePrecision { .. } => "reduce-precision",
             Op::Tuple => "tuple",
             Op::GetTupleElement { .. } => "get-tuple-element",
             Op::Fusion { .. } => "fusion",
@@ -375,6 +404,20 @@ impl Op {
                 | Op::Clamp
                 | Op::Convert
                 | Op::BitcastConvert
+                | Op::ReducePrecision { .. }
+        )
+    }
+
+    /// The index ops: each result element is one operand element chosen by
+    /// index arithmetic, or a pad value (`index_ops.rs`).
+    pub fn is_index_op(&self) -> bool {
+        matches!(
+            self,
+            Op::Pad { .. }
+                | Op::Reverse { .. }
+                | Op::DynamicSlice { .. }
+                | Op::DynamicUpdateSlice
+                | Op::Gather(_)
         )
     }
 

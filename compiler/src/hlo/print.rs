@@ -9,6 +9,7 @@ use std::fmt::Write;
 
 use rustc_hash::FxHashSet;
 
+use super::index_ops::{GatherDims, PadDim};
 use super::module::{Computation, Module};
 use super::op::{DotDims, Op, ReduceOp};
 use super::shape::{ElementType, Shape, join};
@@ -168,6 +169,20 @@ fn attributes(out: &mut String, module: &Module, op: &Op, shape: &Shape, regions
             )
             .unwrap();
         }
+        Op::Pad { config } => write!(out, ", padding={}", padding(config)).unwrap(),
+        Op::Reverse { dimensions } => write!(out, ", dimensions={{{}}}", join(dimensions)).unwrap(),
+        Op::DynamicSlice { sizes } => {
+            write!(out, ", dynamic_slice_sizes={{{}}}", join(sizes)).unwrap()
+        }
+        Op::Gather(dims) => gather_attributes(out, dims),
+        Op::ReducePrecision {
+            exponent_bits,
+            mantissa_bits,
+        } => write!(
+            out,
+            ", exponent_bits={exponent_bits}, mantissa_bits={mantissa_bits}"
+        )
+        .unwrap(),
         Op::GetTupleElement { index } => write!(out, ", index={index}").unwrap(),
         Op::Fusion { kind, computation } => {
             let callee = &module.computation(*computation).name;
@@ -188,5 +203,49 @@ fn dot_attributes(out: &mut String, d: &DotDims) {
         if !dims.is_empty() {
             write!(out, ", {name}={{{}}}", join(dims)).unwrap();
         }
+    }
+}
+
+/// XLA's `low_high[_interior]` per dimension, joined by `x`.
+fn padding(config: &[PadDim]) -> String {
+    let dims: Vec<String> = config
+        .iter()
+        .map(|p| match p.interior {
+            0 => format!("{}_{}", p.low, p.high),
+            i => format!("{}_{}_{i}", p.low, p.high),
+        })
+        .collect();
+    dims.join("x")
+}
+
+/// In XLA's order; the batching dimensions only when there are some, as XLA
+/// prints them.
+fn gather_attributes(out: &mut String, g: &GatherDims) {
+    write!(
+        out,
+        ", offset_dims={{{}}}, collapsed_slice_dims={{{}}}, start_index_map={{{}}}",
+        join(&g.offset_dims),
+        join(&g.collapsed_slice_dims),
+        join(&g.start_index_map)
+    )
+    .unwrap();
+    if !g.operand_batching_dims.is_empty() {
+        write!(
+            out,
+            ", operand_batching_dims={{{}}}, start_indices_batching_dims={{{}}}",
+            join(&g.operand_batching_dims),
+            join(&g.start_indices_batching_dims)
+        )
+        .unwrap();
+    }
+    write!(
+        out,
+        ", index_vector_dim={}, slice_sizes={{{}}}",
+        g.index_vector_dim,
+        join(&g.slice_sizes)
+    )
+    .unwrap();
+    if g.indices_are_sorted {
+        out.push_str(", indices_are_sorted=true");
     }
 }

@@ -6,6 +6,7 @@
 //! take the declared shape and [`check`] validates it. The builder and the verifier
 //! both use these rules, so what one builds the other accepts.
 
+use super::index_ops;
 use super::op::{BinaryOp, DotDims, Op, ReduceOp, SliceDim, UnaryOp};
 use super::shape::{ArrayShape, ElementType, Shape};
 
@@ -81,6 +82,24 @@ pub fn infer(op: &Op, operands: &[&Shape]) -> Rule<Option<Shape>> {
         } => {
             let [operand, init] = arrays::<2>(operands)?;
             array(reduce(operand, init, dimensions, *reducer)?)
+        }
+        Op::Pad { config } => {
+            let [operand, value] = arrays::<2>(operands)?;
+            array(index_ops::pad(operand, value, config)?)
+        }
+        Op::Reverse { dimensions } => {
+            array(index_ops::reverse(arrays::<1>(operands)?[0], dimensions)?)
+        }
+        Op::DynamicSlice { sizes } => {
+            array(index_ops::dynamic_slice(&arrays_of(operands)?, sizes)?)
+        }
+        Op::DynamicUpdateSlice => array(index_ops::dynamic_update_slice(&arrays_of(operands)?)?),
+        Op::Gather(dims) => {
+            let [operand, indices] = arrays::<2>(operands)?;
+            array(index_ops::gather(operand, indices, dims)?)
+        }
+        Op::ReducePrecision { exponent_bits, .. } => {
+            array(reduce_precision(arrays::<1>(operands)?[0], *exponent_bits)?)
         }
         Op::Tuple => Ok(Some(Shape::Tuple(
             arrays_of(operands)?.into_iter().cloned().collect(),
@@ -187,6 +206,20 @@ fn unary(op: UnaryOp, operand: &ArrayShape) -> Rule<ArrayShape> {
         op.result_type(operand.element),
         operand.dims.clone(),
     ))
+}
+
+/// `reduce-precision` rounds floats only, to a format with an exponent.
+fn reduce_precision(operand: &ArrayShape, exponent_bits: u32) -> Rule<ArrayShape> {
+    if !operand.element.is_float() {
+        return Err(format!(
+            "reduce-precision is not defined on {}",
+            operand.element
+        ));
+    }
+    if exponent_bits < 1 {
+        return Err("reduce-precision needs at least one exponent bit".into());
+    }
+    Ok(default_layout(operand))
 }
 
 fn binary_types(op: BinaryOp, element: ElementType) -> Rule<()> {

@@ -1,11 +1,11 @@
 //! Reading an instruction's attributes (`dimensions={1,0}`, `slice={[0:4]}`,
-//! `direction=LT`, ...), with located errors for missing or malformed ones.
+//! `direction=LT`, `padding=0_0x1_2_1`, gather's dimension numbers, ...), with located errors for missing or malformed ones.
 
 use omelet_grammar::hlo::{AttrValue, AttributeAst, InstructionAst};
 
 use super::err;
 use crate::error::{CompileError, ErrorKind, Span};
-use crate::hlo::SliceDim;
+use crate::hlo::{GatherDims, PadDim, SliceDim};
 
 pub(super) fn attribute<'a>(instr: &'a InstructionAst, name: &str) -> Option<&'a AttributeAst> {
     instr.attributes.iter().find(|a| a.name == name)
@@ -118,4 +118,92 @@ pub(super) fn slice_attr(instr: &InstructionAst) -> Result<Vec<SliceDim>, Compil
             }
         })
         .collect()
+}
+
+/// `padding=0_0x1_2_1`: `low_high[_interior]` per dimension, joined by `x`
+/// (empty for a scalar).
+pub(super) fn padding_attr(instr: &InstructionAst) -> Result<Vec<PadDim>, CompileError> {
+    let attr = attribute(instr, "padding").ok_or_else(|| missing(instr, "padding"))?;
+    let text = match &attr.value {
+        AttrValue::Word(w) => w.as_str(),
+        AttrValue::Braced(b) if b.trim_matches(['{', '}', ' ']).is_empty() => "",
+        _ => return Err(bad_padding(instr)),
+    };
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split('x')
+        .map(|dim| {
+            let parts: Vec<i64> = dim
+                .split('_')
+                .map(|n| n.parse().ok().filter(|v: &i64| v.abs() < 1 << 40))
+                .collect::<Option<_>>()
+                .ok_or_else(|| bad_padding(instr))?;
+            match parts[..] {
+                [low, high] => Ok(PadDim {
+                    low,
+                    high,
+                    interior: 0,
+                }),
+                [low, high, interior] if interior >= 0 => Ok(PadDim {
+                    low,
+                    high,
+                    interior: interior as usize,
+                }),
+                _ => Err(bad_padding(instr)),
+            }
+        })
+        .collect()
+}
+
+fn bad_padding(instr: &InstructionAst) -> CompileError {
+    attr_error(
+        instr,
+        "padding",
+        "padding= takes low_high or low_high_interior per dimension, joined by x (interior >= 0), like 0_0x1_2_1",
+    )
+}
+
+/// `indices_are_sorted=true`; absent means false.
+pub(super) fn bool_attr(instr: &InstructionAst, name: &str) -> Result<bool, CompileError> {
+    if attribute(instr, name).is_none() {
+        return Ok(false);
+    }
+    match word_attr(instr, name)?.0.as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(attr_error(
+            instr,
+            name,
+            &format!("{name}= takes true or false"),
+        )),
+    }
+}
+
+/// `gather`'s dimension numbers.
+pub(super) fn gather_attr(instr: &InstructionAst) -> Result<GatherDims, CompileError> {
+    Ok(GatherDims {
+        offset_dims: dims_attr(instr, "offset_dims", true)?,
+        collapsed_slice_dims: dims_attr(instr, "collapsed_slice_dims", false)?,
+        start_index_map: dims_attr(instr, "start_index_map", true)?,
+        index_vector_dim: int_attr(instr, "index_vector_dim")?,
+        operand_batching_dims: dims_attr(instr, "operand_batching_dims", false)?,
+        start_indices_batching_dims: dims_attr(instr, "start_indices_batching_dims", false)?,
+        slice_sizes: dims_attr(instr, "slice_sizes", true)?,
+        indices_are_sorted: bool_attr(instr, "indices_are_sorted")?,
+    })
+}
+
+/// A small non-negative count (`exponent_bits=`, `mantissa_bits=`).
+pub(super) fn bits_attr(instr: &InstructionAst, name: &str) -> Result<u32, CompileError> {
+    u32::try_from(int_attr(instr, name)?)
+        .ok()
+        .filter(|&b| b <= 64)
+        .ok_or_else(|| {
+            attr_error(
+                instr,
+                name,
+                &format!("{name}= takes a count of bits up to 64"),
+            )
+        })
 }

@@ -27,7 +27,10 @@ use crate::hlo::{
     FusionKind, InstrId, Module, Op, ReduceOp, Shape, UnaryOp, verify,
 };
 
-use attributes::{attr_error, attribute, dims_attr, int_attr, slice_attr, word_attr};
+use attributes::{
+    attr_error, attribute, bits_attr, dims_attr, gather_attr, int_attr, padding_attr, slice_attr,
+    word_attr,
+};
 use values::{literal, shape};
 
 /// The largest array Omelet accepts, in elements: indices must fit in 32 bits on
@@ -317,6 +320,10 @@ impl<'a> Importer<'a> {
                 .map_err(at_instr);
         }
         let operands = match op {
+            Op::DynamicSlice { .. } | Op::DynamicUpdateSlice => {
+                vector_start_refused(instr, builder, &op, &operands)?;
+                operands
+            }
             Op::Dot(_) => mixed_dot_operands(builder, operands, &shape).map_err(|e| {
                 err(
                     ErrorKind::Unsupported,
@@ -442,6 +449,21 @@ impl<'a> Importer<'a> {
                     reducer: self.reducer(instr)?,
                 }
             }
+            "pad" => Op::Pad {
+                config: padding_attr(instr)?,
+            },
+            "reverse" => Op::Reverse {
+                dimensions: dims_attr(instr, "dimensions", true)?,
+            },
+            "dynamic-slice" => Op::DynamicSlice {
+                sizes: dims_attr(instr, "dynamic_slice_sizes", true)?,
+            },
+            "dynamic-update-slice" => Op::DynamicUpdateSlice,
+            "gather" => Op::Gather(gather_attr(instr)?),
+            "reduce-precision" => Op::ReducePrecision {
+                exponent_bits: bits_attr(instr, "exponent_bits")?,
+                mantissa_bits: bits_attr(instr, "mantissa_bits")?,
+            },
             "tuple" => Op::Tuple,
             "get-tuple-element" => Op::GetTupleElement {
                 index: int_attr(instr, "index")?,
@@ -531,6 +553,37 @@ impl<'a> Importer<'a> {
             )
         })
     }
+}
+
+/// XLA's older `dynamic-slice(operand, starts)` form, with the starts in one
+/// vector, is refused by name (JAX emits one scalar per dimension).
+fn vector_start_refused(
+    instr: &InstructionAst,
+    builder: &ComputationBuilder,
+    op: &Op,
+    operands: &[InstrId],
+) -> Result<(), CompileError> {
+    let first_start = if matches!(op, Op::DynamicSlice { .. }) {
+        1
+    } else {
+        2
+    };
+    let vector = operands
+        .get(first_start..)
+        .unwrap_or_default()
+        .iter()
+        .any(|&s| builder.shape(s).as_array().is_some_and(|a| a.rank() == 1));
+    if vector && operands.len() == first_start + 1 {
+        return Err(err(
+            ErrorKind::Unsupported,
+            instr.opcode_span,
+            format!(
+                "{}: {} with its start indices in one vector (XLA's older form) is not supported: give one scalar per dimension",
+                instr.name, instr.opcode
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The computation's instructions with operands before users; reports undefined

@@ -36,7 +36,17 @@ impl Analysis<Node> for ShapeAnalysis {
             NodeOp::Broadcast { .. }
             | NodeOp::Reshape { .. }
             | NodeOp::Transpose { .. }
-            | NodeOp::Slice { .. } => child(0).splat,
+            | NodeOp::Slice { .. }
+            | NodeOp::Reverse { .. }
+            | NodeOp::DynamicSlice { .. }
+            | NodeOp::Gather(_) => child(0).splat,
+            // Every element is the operand's or the pad value (the update's).
+            NodeOp::Pad { .. } | NodeOp::DynamicUpdateSlice => {
+                match (child(0).splat, child(1).splat) {
+                    (Some(a), Some(b)) if a == b => Some(a),
+                    _ => None,
+                }
+            }
             NodeOp::Unary(op) => child(0)
                 .splat
                 .filter(|x| folds_unary(*op, x))

@@ -4,7 +4,7 @@
 //!
 //! The cost of a node is an estimate of its work assuming fusion will follow:
 //! elementwise ops cost per element (transcendentals more), index-only ops
-//! (broadcast, reshape, slice) almost nothing because they fuse into their readers,
+//! (broadcast, reshape, slice, pad, reverse, gather) almost nothing because they fuse into their readers,
 //! a transpose a strided pass over its result, a dot its flops. Extraction starts
 //! from the cheapest tree per class (egg's greedy choice) and then improves the
 //! choice class by class against the DAG cost of the whole program.
@@ -27,7 +27,12 @@ pub fn node_cost(egraph: &HloGraph, class: Id, node: &Node) -> f64 {
         NodeOp::Broadcast { .. }
         | NodeOp::Reshape { .. }
         | NodeOp::Iota { .. }
-        | NodeOp::Slice { .. } => 0.1 * out,
+        | NodeOp::Slice { .. }
+        | NodeOp::Pad { .. }
+        | NodeOp::Reverse { .. }
+        | NodeOp::DynamicSlice { .. }
+        | NodeOp::Gather(_) => 0.1 * out,
+        NodeOp::DynamicUpdateSlice => 0.5 * out,
         NodeOp::Transpose { .. } => out,
         NodeOp::Concatenate { .. } => 0.5 * out,
         NodeOp::Unary(u) if u.is_expensive() => 4.0 * out,
@@ -38,7 +43,8 @@ pub fn node_cost(egraph: &HloGraph, class: Id, node: &Node) -> f64 {
         | NodeOp::Select
         | NodeOp::Clamp
         | NodeOp::Convert(_)
-        | NodeOp::BitcastConvert(_) => out,
+        | NodeOp::BitcastConvert(_)
+        | NodeOp::ReducePrecision { .. } => out,
         NodeOp::Reduce { .. } => egraph[node.children[0]].data.shape.element_count() as f64,
         NodeOp::Dot(dims) => {
             let lhs = &egraph[node.children[0]].data.shape;

@@ -9,7 +9,8 @@
 use egg::{Id, Language};
 
 use crate::hlo::{
-    ArrayShape, BinaryOp, Direction, DotDims, ElementType, Literal, Op, ReduceOp, SliceDim, UnaryOp,
+    ArrayShape, BinaryOp, Direction, DotDims, ElementType, GatherDims, Literal, Op, PadDim,
+    ReduceOp, SliceDim, UnaryOp,
 };
 
 /// An op and the attributes that, with its operands' shapes, fix its result.
@@ -57,6 +58,21 @@ pub enum NodeOp {
     Reduce {
         dimensions: Vec<usize>,
         reducer: ReduceOp,
+    },
+    Pad {
+        config: Vec<PadDim>,
+    },
+    Reverse {
+        dimensions: Vec<usize>,
+    },
+    DynamicSlice {
+        sizes: Vec<usize>,
+    },
+    DynamicUpdateSlice,
+    Gather(GatherDims),
+    ReducePrecision {
+        exponent_bits: u32,
+        mantissa_bits: u32,
     },
 }
 
@@ -110,6 +126,36 @@ impl NodeOp {
                 Op::Reduce {
                     dimensions: dimensions.clone(),
                     reducer: *reducer,
+                },
+                None,
+            ),
+            NodeOp::Pad { config } => (
+                Op::Pad {
+                    config: config.clone(),
+                },
+                None,
+            ),
+            NodeOp::Reverse { dimensions } => (
+                Op::Reverse {
+                    dimensions: dimensions.clone(),
+                },
+                None,
+            ),
+            NodeOp::DynamicSlice { sizes } => (
+                Op::DynamicSlice {
+                    sizes: sizes.clone(),
+                },
+                None,
+            ),
+            NodeOp::DynamicUpdateSlice => (Op::DynamicUpdateSlice, None),
+            NodeOp::Gather(dims) => (Op::Gather(dims.clone()), None),
+            NodeOp::ReducePrecision {
+                exponent_bits,
+                mantissa_bits,
+            } => (
+                Op::ReducePrecision {
+                    exponent_bits: *exponent_bits,
+                    mantissa_bits: *mantissa_bits,
                 },
                 None,
             ),

@@ -171,6 +171,24 @@ fn node_op(op: &Op, shape: &ArrayShape) -> NodeOp {
             dimensions: dimensions.clone(),
             reducer: *reducer,
         },
+        Op::Pad { config } => NodeOp::Pad {
+            config: config.clone(),
+        },
+        Op::Reverse { dimensions } => NodeOp::Reverse {
+            dimensions: dimensions.clone(),
+        },
+        Op::DynamicSlice { sizes } => NodeOp::DynamicSlice {
+            sizes: sizes.clone(),
+        },
+        Op::DynamicUpdateSlice => NodeOp::DynamicUpdateSlice,
+        Op::Gather(dims) => NodeOp::Gather(dims.clone()),
+        Op::ReducePrecision {
+            exponent_bits,
+            mantissa_bits,
+        } => NodeOp::ReducePrecision {
+            exponent_bits: *exponent_bits,
+            mantissa_bits: *mantissa_bits,
+        },
         Op::Parameter(_)
         | Op::Tuple
         | Op::GetTupleElement { .. }

@@ -289,6 +289,14 @@ impl<'k> Emitter<'k> {
             Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
                 unreachable!("fused bodies compute arrays only")
             }
+            Op::Pad { .. }
+            | Op::Reverse { .. }
+            | Op::DynamicSlice { .. }
+            | Op::DynamicUpdateSlice
+            | Op::Gather(_)
+            | Op::ReducePrecision { .. } => {
+                unreachable!("Kernel::new refuses the ops the emitters do not lower")
+            }
         }
     }
 

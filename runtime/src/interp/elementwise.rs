@@ -2,7 +2,7 @@
 //! optimizer's folding shares.
 
 use ndarray::{ArrayD, Zip};
-use omelet_compiler::hlo::{BinaryOp, Direction, Element, ElementType, UnaryOp};
+use omelet_compiler::hlo::{BinaryOp, Direction, Element, ElementType, UnaryOp, reduce_precision};
 use omelet_compiler::with_element_type;
 
 use crate::array::{Array, typed};
@@ -58,6 +58,18 @@ pub fn convert(x: &Array, to: ElementType) -> Array {
     each_array!(x, a => with_element_type!(to, T => {
         Array::from(a.mapv(|v| <T as Element>::from_number(v.to_number())))
     }))
+}
+
+/// XLA's `reduce-precision`, on each element's bits (`hlo::reduce_precision`).
+pub fn reduce_precision(x: &Array, exponent_bits: u32, mantissa_bits: u32) -> Array {
+    let element = x.element_type();
+    each_array!(x, a => Array::from(a.mapv(|v| reduced(v, element, exponent_bits, mantissa_bits))))
+}
+
+fn reduced<T: Element>(v: T, element: ElementType, exponent_bits: u32, mantissa_bits: u32) -> T {
+    let bits =
+        reduce_precision::reduce_precision(v.to_bits(), element, exponent_bits, mantissa_bits);
+    T::from_bits(bits)
 }
 
 /// XLA's `bitcast-convert` between types of equal width: the same bits.

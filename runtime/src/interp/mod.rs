@@ -6,6 +6,7 @@
 pub(crate) mod data;
 mod dot;
 mod elementwise;
+mod index;
 mod reduce;
 
 use omelet_compiler::hlo::{Computation, InstrId, Module, Op};
@@ -124,6 +125,17 @@ fn evaluate_array_op(comp: &Computation, id: InstrId, operands: &[&Array]) -> Ar
             dimensions,
             reducer,
         } => reduce::reduce(operands[0], operands[1], dimensions, *reducer),
+        Op::Pad { config } => index::pad(operands[0], operands[1], config, &shape.dims),
+        Op::Reverse { dimensions } => index::reverse(operands[0], dimensions),
+        Op::DynamicSlice { sizes } => index::dynamic_slice(operands[0], &operands[1..], sizes),
+        Op::DynamicUpdateSlice => {
+            index::dynamic_update_slice(operands[0], operands[1], &operands[2..])
+        }
+        Op::Gather(dims) => index::gather(operands[0], operands[1], dims, &shape.dims),
+        Op::ReducePrecision {
+            exponent_bits,
+            mantissa_bits,
+        } => elementwise::reduce_precision(operands[0], *exponent_bits, *mantissa_bits),
         Op::Parameter(_) | Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
             unreachable!("handled by evaluate")
         }

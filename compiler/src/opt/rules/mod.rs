@@ -1,6 +1,7 @@
 //! The rewrite rules, one family per file.
 
 mod algebra;
+mod index;
 mod layout;
 
 use egg::Id;
@@ -15,6 +16,7 @@ pub use crate::opt::saturate::Rule;
 pub fn all() -> Vec<Rule> {
     let mut rules = algebra::rules();
     rules.extend(layout::rules());
+    rules.extend(index::rules());
     rules
 }
 

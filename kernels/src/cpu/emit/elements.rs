@@ -144,6 +144,14 @@ impl Emitter<'_, '_> {
             Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
                 unreachable!("fused bodies compute arrays only")
             }
+            Op::Pad { .. }
+            | Op::Reverse { .. }
+            | Op::DynamicSlice { .. }
+            | Op::DynamicUpdateSlice
+            | Op::Gather(_)
+            | Op::ReducePrecision { .. } => {
+                unreachable!("Kernel::new refuses the ops the emitters do not lower")
+            }
             Op::BitcastConvert => {
                 let x = self.element_at(operand(0), idx);
                 let from = self.element(operand(0));
