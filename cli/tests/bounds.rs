@@ -1,7 +1,9 @@
 //! Generated code never reads or writes out of bounds: the CPU backend runs a set
 //! of fixtures chosen for their odd sizes, layouts, transposes, slices,
 //! concatenations, reductions over every axis, GEMMs with ragged edges and GEMM
-//! epilogues of dots whose output is not one `m × n` matrix, under valgrind's
+//! epilogues of dots whose output is not one `m × n` matrix, the index ops
+//! (gathers, dynamic slices and updates with starts to clamp, pads that crop
+//! and interleave, reverses), under valgrind's
 //! memcheck, which reports any access outside an allocation (the JIT's code
 //! included), one trial per program. Without valgrind the trials are ignored
 //! with a printed reason, except where `OMELET_REQUIRE_TOOLS` is set
@@ -31,6 +33,14 @@ const PROGRAMS: &[&str] = &[
     "tests/jax/epilogue_parallel_matmul/module.hlo",
     "tests/jax/nn_attention/module.hlo",
     "tests/jax/nn_layernorm_manual/module.hlo",
+    "tests/jax/index_gather_forms/module.hlo",
+    "tests/jax/index_gather_windows/module.hlo",
+    "tests/jax/index_gather_batched/module.hlo",
+    "tests/jax/index_dynamic_slice_clamped/module.hlo",
+    "tests/jax/index_dynamic_update_slice_edge/module.hlo",
+    "tests/jax/index_pad/module.hlo",
+    "tests/jax/index_reverse/module.hlo",
+    "tests/jax/index_fused_wide/module.hlo",
     "tests/xla/layouts/module.hlo",
     "tests/xla/data_movement/module.hlo",
     "tests/xla/fusion/module.hlo",

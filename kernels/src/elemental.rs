@@ -1,28 +1,44 @@
 //! The elemental layer both emitters share (XLA's `elemental_ir_emitter`): which
-//! operand element each element of a view, a dot or a reduction is, written once
-//! as index arithmetic over an emitter's own integer values ([`IndexArith`]:
-//! Cranelift `i64` values on the CPU, WGSL `u32` expressions on the GPU).
+//! operand element each element of a view, an index op, a dot or a reduction
+//! is, written once as index arithmetic over an emitter's own integer values
+//! ([`IndexArith`]: Cranelift `i64` values on the CPU, WGSL `u32` expressions
+//! on the GPU).
 //!
 //! An emitter asks for an operand's coordinates and generates that operand's
 //! element itself: what an element *is* (a load, an instruction, a WGSL
 //! expression) stays in the emitter; where it comes from is decided here.
 
-use omelet_compiler::hlo::{ArrayShape, DotDims, Op};
+use omelet_compiler::hlo::{ArrayShape, Computation, DotDims, GatherDims, InstrId, Op, PadDim};
 
 use crate::kernel::physical_order;
 
 /// The integer arithmetic the index maps are written in. Indices are
-/// non-negative and below the element count of the array they index.
+/// non-negative and below the element count of the array they index, except
+/// the differences of [`IndexArith::affine`] and [`IndexArith::sub`] that only
+/// conditions read: those may wrap below zero.
 pub trait IndexArith {
     type Index: Clone;
+    /// A condition on indices.
+    type Cond;
     fn constant(&mut self, n: usize) -> Self::Index;
-    /// `a * scale + offset`; the result is a valid index.
+    /// `a * scale + offset`.
     fn affine(&mut self, a: &Self::Index, scale: i64, offset: i64) -> Self::Index;
     /// `a * n + b`.
     fn mul_add(&mut self, a: &Self::Index, n: usize, b: &Self::Index) -> Self::Index;
     /// `a / n` and `a % n`, for `n > 1`.
     fn div(&mut self, a: &Self::Index, n: usize) -> Self::Index;
     fn rem(&mut self, a: &Self::Index, n: usize) -> Self::Index;
+    fn add(&mut self, a: &Self::Index, b: &Self::Index) -> Self::Index;
+    fn sub(&mut self, a: &Self::Index, b: &Self::Index) -> Self::Index;
+    /// `a < n`, reading `a` as unsigned: a difference that wrapped below zero
+    /// is below no `n`.
+    fn below(&mut self, a: &Self::Index, n: usize) -> Self::Cond;
+    /// `a % n == 0`, for `n > 1`.
+    fn divisible(&mut self, a: &Self::Index, n: usize) -> Self::Cond;
+    fn and(&mut self, x: Self::Cond, y: Self::Cond) -> Self::Cond;
+    /// The integer element of `array` at `coords` clamped to `[0, max]`: a
+    /// dynamic start index, clamped as XLA clamps them.
+    fn start_index(&mut self, array: InstrId, coords: &[Self::Index], max: usize) -> Self::Index;
 }
 
 /// The position of `coords` when `dims` are laid out in `order` (major first).
@@ -67,40 +83,237 @@ pub fn delinearize<A: IndexArith>(
     coords
 }
 
-/// The coordinates of the operand element that the view op `op` (of result
-/// `shape`, operand `from`) holds at `coords`, or `None` for an op that is not
-/// a single-operand view.
-pub fn view_operand<A: IndexArith>(
+/// Where an element of a view or an index op comes from.
+pub enum Source<I, C> {
+    /// Operand `.0`'s element at `.1`.
+    Read(usize, Vec<I>),
+    /// `then` where `cond` holds, `otherwise` elsewhere; an emitter reads
+    /// only the one chosen (the other's coordinates may be out of bounds).
+    Choose {
+        cond: C,
+        then: (usize, Vec<I>),
+        otherwise: (usize, Vec<I>),
+    },
+}
+
+/// Where the element at `coords` of `id`, a view or an index op of `body`,
+/// comes from; `None` for any other op.
+pub fn source<A: IndexArith>(
     a: &mut A,
-    op: &Op,
-    shape: &ArrayShape,
-    from: &ArrayShape,
+    body: &Computation,
+    id: InstrId,
     coords: &[A::Index],
-) -> Option<Vec<A::Index>> {
-    Some(match op {
-        Op::Broadcast { dimensions } => broadcast_operand(dimensions, coords),
-        Op::Transpose { permutation } => transpose_operand(permutation, coords),
+) -> Option<Source<A::Index, A::Cond>> {
+    let instr = body.instr(id);
+    let shape = instr.array_shape();
+    let operand = |i: usize| body.instr(instr.operands[i]).array_shape();
+    let read = |coords| Some(Source::Read(0, coords));
+    match &instr.op {
+        Op::Broadcast { dimensions } => read(broadcast_operand(dimensions, coords)),
+        Op::Transpose { permutation } => read(transpose_operand(permutation, coords)),
         // A reshape keeps row-major positions, a bitcast physical ones.
         Op::Reshape => {
+            let from = operand(0);
             let linear = linearize(a, coords, &shape.dims, &row_major(shape.rank()));
-            delinearize(a, &linear, &from.dims, &row_major(from.rank()))
+            read(delinearize(a, &linear, &from.dims, &row_major(from.rank())))
         }
         Op::Bitcast => {
+            let from = operand(0);
             let linear = linearize(a, coords, &shape.dims, &physical_order(shape));
-            delinearize(a, &linear, &from.dims, &physical_order(from))
+            read(delinearize(a, &linear, &from.dims, &physical_order(from)))
         }
-        Op::Slice { dims } => coords
-            .iter()
-            .zip(dims)
-            .zip(&shape.dims)
-            .map(|((c, d), &size)| match size {
-                // One element: its start alone (the stride may not even fit an index).
-                0 | 1 => a.constant(d.start),
-                _ => a.affine(c, d.stride as i64, d.start as i64),
+        Op::Slice { dims } => read(
+            coords
+                .iter()
+                .zip(dims)
+                .zip(&shape.dims)
+                .map(|((c, d), &size)| match size {
+                    // One element: its start alone (the stride may not even fit an index).
+                    0 | 1 => a.constant(d.start),
+                    _ => a.affine(c, d.stride as i64, d.start as i64),
+                })
+                .collect(),
+        ),
+        Op::Reverse { dimensions } => read(
+            coords
+                .iter()
+                .zip(&shape.dims)
+                .enumerate()
+                .map(|(d, (c, &n))| match dimensions.contains(&d) && n > 1 {
+                    true => a.affine(c, -1, n as i64 - 1),
+                    false => c.clone(),
+                })
+                .collect(),
+        ),
+        Op::Pad { config } => Some(pad(a, config, &operand(0).dims, coords)),
+        Op::DynamicSlice { sizes } => {
+            let from = operand(0);
+            let starts = &instr.operands[1..];
+            let coords = coords
+                .iter()
+                .enumerate()
+                .map(|(d, c)| {
+                    let start = start_index(a, starts[d], &[], from.dims[d] - sizes[d]);
+                    start.map_or_else(|| c.clone(), |s| a.add(c, &s))
+                })
+                .collect();
+            read(coords)
+        }
+        Op::DynamicUpdateSlice => {
+            let update = &operand(1).dims;
+            let starts = &instr.operands[2..];
+            let mut cond = None;
+            let mut inner = Vec::with_capacity(coords.len());
+            for (d, c) in coords.iter().enumerate() {
+                if update[d] == 0 {
+                    // An empty update changes nothing.
+                    return read(coords.to_vec());
+                }
+                // Where the update spans the dimension, its start is 0.
+                let Some(start) = start_index(a, starts[d], &[], shape.dims[d] - update[d]) else {
+                    inner.push(c.clone());
+                    continue;
+                };
+                let t = a.sub(c, &start);
+                let inside = a.below(&t, update[d]);
+                cond = Some(match cond {
+                    None => inside,
+                    Some(all) => a.and(all, inside),
+                });
+                inner.push(t);
+            }
+            Some(match cond {
+                None => Source::Read(1, inner),
+                Some(cond) => Source::Choose {
+                    cond,
+                    then: (1, inner),
+                    otherwise: (0, coords.to_vec()),
+                },
             })
-            .collect(),
-        _ => return None,
-    })
+        }
+        Op::Gather(g) => read(gather(
+            a,
+            g,
+            operand(0),
+            instr.operands[1],
+            operand(1),
+            coords,
+        )),
+        _ => None,
+    }
+}
+
+/// A dynamic start index of `array` (at `coords`), or `None` where the slice
+/// spans its dimension and the start is always 0.
+fn start_index<A: IndexArith>(
+    a: &mut A,
+    array: InstrId,
+    coords: &[A::Index],
+    max: usize,
+) -> Option<A::Index> {
+    (max > 0).then(|| a.start_index(array, coords, max))
+}
+
+/// A pad's element: the operand's at the position `(c - low) / (interior + 1)`
+/// of each dimension where that divides and is inside, the pad value elsewhere.
+fn pad<A: IndexArith>(
+    a: &mut A,
+    config: &[PadDim],
+    dims: &[usize],
+    coords: &[A::Index],
+) -> Source<A::Index, A::Cond> {
+    let mut cond = None;
+    let mut inner = Vec::with_capacity(coords.len());
+    let mut require = |a: &mut A, c: A::Cond| {
+        cond = Some(match cond.take() {
+            None => c,
+            Some(all) => a.and(all, c),
+        })
+    };
+    for ((p, c), &n) in config.iter().zip(coords).zip(dims) {
+        if n == 0 {
+            // Nothing to read: every element is the pad value.
+            return Source::Read(1, Vec::new());
+        }
+        if p.is_identity() {
+            inner.push(c.clone());
+            continue;
+        }
+        let step = p.interior + 1;
+        let t = a.affine(c, 1, -p.low);
+        // Without positive padding every `t` is inside.
+        if p.low > 0 || p.high > 0 {
+            let span = (n - 1) * step + 1;
+            let inside = a.below(&t, span);
+            require(a, inside);
+        }
+        if step > 1 {
+            let on_element = a.divisible(&t, step);
+            require(a, on_element);
+            inner.push(a.div(&t, step));
+        } else {
+            inner.push(t);
+        }
+    }
+    match cond {
+        None => Source::Read(0, inner),
+        Some(cond) => Source::Choose {
+            cond,
+            then: (0, inner),
+            otherwise: (1, Vec::new()),
+        },
+    }
+}
+
+/// A gather's operand coordinates (XLA's `gather` semantics): the result's
+/// batch coordinates pick a start vector from `indices`, each start clamped so
+/// that the slice is inside, and the offset coordinates walk the slice.
+fn gather<A: IndexArith>(
+    a: &mut A,
+    g: &GatherDims,
+    operand: &ArrayShape,
+    indices_id: InstrId,
+    indices: &ArrayShape,
+    coords: &[A::Index],
+) -> Vec<A::Index> {
+    let zero = a.constant(0);
+    let mut batch = coords
+        .iter()
+        .enumerate()
+        .filter(|(d, _)| !g.offset_dims.contains(d))
+        .map(|(_, c)| c.clone());
+    let mut at = vec![zero.clone(); indices.rank()];
+    for d in g.batch_dims(indices.rank()) {
+        at[d] = batch
+            .next()
+            .expect("the shape rule counts batch dimensions");
+    }
+    let mut inner: Vec<Option<A::Index>> = vec![None; operand.rank()];
+    for (k, &d) in g.start_index_map.iter().enumerate() {
+        if g.index_vector_dim < indices.rank() {
+            at[g.index_vector_dim] = a.constant(k);
+        }
+        let max = operand.dims[d] - g.slice_sizes[d];
+        inner[d] = start_index(a, indices_id, &at, max);
+    }
+    for (&od, &id) in g
+        .operand_batching_dims
+        .iter()
+        .zip(&g.start_indices_batching_dims)
+    {
+        inner[od] = Some(at[id].clone());
+    }
+    let offsets = g.offset_dims.iter().map(|&d| &coords[d]);
+    for (d, offset) in g.offset_operand_dims(operand.rank()).zip(offsets) {
+        inner[d] = Some(match inner[d].take() {
+            None => offset.clone(),
+            Some(start) => a.add(&start, offset),
+        });
+    }
+    inner
+        .into_iter()
+        .map(|c| c.unwrap_or_else(|| zero.clone()))
+        .collect()
 }
 
 /// The operand coordinates of a broadcast's element at `coords`.

@@ -220,7 +220,6 @@ impl Kernel {
     /// across rows runs as one row instead, which is always correct.
     pub fn new(name: &str, body: &Computation, kind: FusionKind) -> Result<Kernel, String> {
         arrays_only(body).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
-        lowered_ops_only(body).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
         check_fusion(body, kind).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
         let root = body.root_instr();
         let outputs = match root.op {
@@ -509,24 +508,6 @@ fn arrays_only(body: &Computation) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Checks that the emitters lower every op of `body`: the index ops and
-/// `reduce-precision` run on the interpreter only, for now.
-fn lowered_ops_only(body: &Computation) -> Result<(), String> {
-    let live = body.live();
-    let unlowered = body.ids().find(|id| {
-        let op = &body.instr(*id).op;
-        live[id.index()] && (op.is_index_op() || matches!(op, Op::ReducePrecision { .. }))
-    });
-    match unlowered {
-        Some(id) => Err(format!(
-            "{} ({}) is not supported by the CPU and GPU backends yet (the interpreter runs it)",
-            body.instr(id).name,
-            body.instr(id).op.opcode()
-        )),
-        None => Ok(()),
-    }
 }
 
 /// The GEMM schedule of a body with one `f32` dot of (transposed) inputs with at

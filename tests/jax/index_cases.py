@@ -154,3 +154,16 @@ def reduce_precision_f64(x):
 exact("index_reduce_precision_f64",
      np.concatenate([EDGES.astype(np.float64), [1e300, 1e-300, 1.0 + 2.0 ** -24]]))(
     reduce_precision_f64)
+
+
+# ---------------------------------------------------------------------------
+# Wide enough for the CPU's four-lane loops, and fused with elementwise work:
+# lanes along a gather's slice, a pad's untouched dimension, a dynamic slice.
+@case("index_fused_wide", randn(50, 64), np.array([3, 49, 0, 7, 60, -4, 3, 12], I32),
+      randn(12, 64), scalar(3), scalar(9), randn(2, 64), rtol=1e-6, atol=1e-6)
+def f(table, ids, x, i, j, row):
+    embedded = table[ids] * 2.0 + 1.0
+    padded = jnp.tanh(jnp.pad(x, ((2, 1), (0, 0)), constant_values=-1.0))
+    window = lax.dynamic_slice(x, (i, j), (6, 40)) + jnp.flip(x, 0)[:6, :40]
+    updated = lax.dynamic_update_slice(x, row * 3.0, (i, 0)) - x
+    return embedded, padded, window, updated

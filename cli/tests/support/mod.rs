@@ -8,7 +8,7 @@ pub mod fuzz;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use omelet_compiler::hlo::{Module, Op};
+use omelet_compiler::hlo::Module;
 use omelet_runtime::{Array, gpu, npy};
 
 /// The workspace root.
@@ -249,17 +249,6 @@ pub fn check_golden(path: &Path, actual: &str) -> Result<(), String> {
         expected.lines().nth(line).unwrap_or("<end of file>"),
         actual.lines().nth(line).unwrap_or("<end of file>"),
     ))
-}
-
-/// Whether `module` has an op that the CPU and GPU emitters do not lower yet
-/// (the index ops and `reduce-precision`, which `Kernel::new` refuses by name).
-#[allow(dead_code)]
-pub fn has_unlowered_ops(module: &Module) -> bool {
-    module.computations.iter().any(|c| {
-        c.instructions
-            .iter()
-            .any(|i| i.op.is_index_op() || matches!(i.op, Op::ReducePrecision { .. }))
-    })
 }
 
 /// Whether any value of `module` is of a 64-bit type, which HLO.md lets the GPU

@@ -69,12 +69,12 @@ pub struct GatherDims {
 impl GatherDims {
     /// The dimensions of `start_indices` that are batch dimensions: all but
     /// `index_vector_dim`, in order.
-    fn batch_dims(&self, indices_rank: usize) -> impl Iterator<Item = usize> + '_ {
+    pub fn batch_dims(&self, indices_rank: usize) -> impl Iterator<Item = usize> + '_ {
         (0..indices_rank).filter(move |&d| d != self.index_vector_dim)
     }
 
     /// The operand dimensions the result keeps as offset dimensions, in order.
-    fn offset_operand_dims(&self, operand_rank: usize) -> impl Iterator<Item = usize> + '_ {
+    pub fn offset_operand_dims(&self, operand_rank: usize) -> impl Iterator<Item = usize> + '_ {
         (0..operand_rank).filter(move |d| {
             !self.collapsed_slice_dims.contains(d) && !self.operand_batching_dims.contains(d)
         })

@@ -28,10 +28,12 @@ use crate::math::{self, MathFn};
 
 mod convert;
 mod helpers;
+mod precision;
 
 pub use convert::{bitcast_convert, convert};
 use convert::{f32_to_half, half_to_f32};
 pub use helpers::{Call, Helper, Helpers};
+pub use precision::reduce_precision;
 
 /// Whether `element` has a 4-lane register form.
 pub fn vectorizes(element: ElementType) -> bool {

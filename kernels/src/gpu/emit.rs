@@ -12,7 +12,7 @@ use super::helpers::Helper;
 use super::ops;
 use super::types::{self, Class, class};
 pub(super) use super::types::{reg_type, storage_type};
-use crate::elemental::{self, DotMap, IndexArith, Side};
+use crate::elemental::{self, DotMap, IndexArith, Side, Source};
 use crate::kernel::strides;
 use crate::math::MathFn;
 
@@ -265,7 +265,8 @@ impl<'k> Emitter<'k> {
             | Op::Binary(_)
             | Op::Compare(_)
             | Op::Select
-            | Op::Clamp => {
+            | Op::Clamp
+            | Op::ReducePrecision { .. } => {
                 let operands: Vec<String> = instr
                     .operands
                     .iter()
@@ -277,25 +278,37 @@ impl<'k> Emitter<'k> {
             | Op::Transpose { .. }
             | Op::Reshape
             | Op::Bitcast
-            | Op::Slice { .. } => {
-                let from = self.shape(operand(0));
-                let inner = elemental::view_operand(self, &instr.op, shape, from, coords)
-                    .expect("a view op");
-                self.element_at(operand(0), &inner)
-            }
+            | Op::Slice { .. }
+            | Op::Reverse { .. }
+            | Op::Pad { .. }
+            | Op::DynamicSlice { .. }
+            | Op::DynamicUpdateSlice
+            | Op::Gather(_) => match elemental::source(self, body, id, coords) {
+                Some(Source::Read(k, inner)) => self.element_at(operand(k), &inner),
+                Some(Source::Choose {
+                    cond,
+                    then,
+                    otherwise,
+                }) => {
+                    let result = self.fresh("c");
+                    self.line(&format!("var {result}: {};", reg_type(element)));
+                    // Only the chosen element is read.
+                    self.open(&format!("if ({cond})"));
+                    let v = self.element_at(operand(then.0), &then.1);
+                    self.line(&format!("{result} = {v};"));
+                    self.otherwise();
+                    let v = self.element_at(operand(otherwise.0), &otherwise.1);
+                    self.line(&format!("{result} = {v};"));
+                    self.close();
+                    result
+                }
+                None => unreachable!("a view or an index op"),
+            },
             Op::Concatenate { dimension } => self.concatenate(id, *dimension, coords),
             Op::Dot(_) => self.dot(id, coords),
             Op::Reduce { .. } => self.reduce(id, coords),
             Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
                 unreachable!("fused bodies compute arrays only")
-            }
-            Op::Pad { .. }
-            | Op::Reverse { .. }
-            | Op::DynamicSlice { .. }
-            | Op::DynamicUpdateSlice
-            | Op::Gather(_)
-            | Op::ReducePrecision { .. } => {
-                unreachable!("Kernel::new refuses the ops the emitters do not lower")
             }
         }
     }
@@ -313,6 +326,13 @@ impl<'k> Emitter<'k> {
             (Op::Compare(direction), [x, y]) => ops::compare(*direction, from, x, y),
             (Op::Select, [p, x, y]) => format!("select({y}, {x}, {p})"),
             (Op::Clamp, [lo, x, hi]) => ops::clamp(self, element, lo, x, hi),
+            (
+                Op::ReducePrecision {
+                    exponent_bits,
+                    mantissa_bits,
+                },
+                [x],
+            ) => ops::reduce_precision(self, element, *exponent_bits, *mantissa_bits, x),
             _ => unreachable!("an elementwise op with its operands"),
         };
         self.bind(reg_type(element), &expr)
@@ -493,6 +513,7 @@ impl<'k> Emitter<'k> {
 /// Index arithmetic as `u32` WGSL expressions, each bound to a `let`.
 impl IndexArith for Emitter<'_> {
     type Index = String;
+    type Cond = String;
 
     fn constant(&mut self, n: usize) -> String {
         u(n)
@@ -525,5 +546,35 @@ impl IndexArith for Emitter<'_> {
 
     fn rem(&mut self, a: &String, n: usize) -> String {
         self.bind("u32", &format!("{a} % {}", u(n)))
+    }
+
+    fn add(&mut self, a: &String, b: &String) -> String {
+        self.bind("u32", &format!("{a} + {b}"))
+    }
+
+    fn sub(&mut self, a: &String, b: &String) -> String {
+        self.bind("u32", &format!("{a} - {b}"))
+    }
+
+    fn below(&mut self, a: &String, n: usize) -> String {
+        self.bind("bool", &format!("{a} < {}", u(n)))
+    }
+
+    fn divisible(&mut self, a: &String, n: usize) -> String {
+        self.bind("bool", &format!("{a} % {} == 0u", u(n)))
+    }
+
+    fn and(&mut self, x: String, y: String) -> String {
+        self.bind("bool", &format!("{x} && {y}"))
+    }
+
+    fn start_index(&mut self, array: InstrId, coords: &[String], max: usize) -> String {
+        let element = self.shape(array).element;
+        let x = self.element_at(array, coords);
+        let clamped = match class(element) {
+            Class::Signed => format!("u32(clamp({x}, 0i, {max}i))"),
+            _ => format!("min({x}, {})", u(max)),
+        };
+        self.bind("u32", &clamped)
     }
 }

@@ -6,6 +6,7 @@
 //! back into its own range after each op ([`types::fit`]). Transcendentals call
 //! the shared polynomial implementations of [`crate::math`].
 
+use omelet_compiler::hlo::reduce_precision::float_format;
 use omelet_compiler::hlo::{BinaryOp, Direction, ElementType, Literal, ReduceOp, Scalar, UnaryOp};
 
 use super::emit::Emitter;
@@ -367,4 +368,56 @@ pub fn subgroup_combine(e: &mut Emitter, op: ReduceOp, element: ElementType, v: 
         }
         _ => combined,
     }
+}
+
+/// `reduce-precision` of `x`, on its bits as XLA's elemental emitter computes
+/// it (see `hlo::reduce_precision`): the mantissa rounded to nearest even,
+/// then exponents beyond the narrow range a signed infinity and those at or
+/// below its smallest normal exponent a signed zero; a NaN kept.
+pub fn reduce_precision(
+    e: &mut Emitter,
+    element: ElementType,
+    exponent_bits: u32,
+    mantissa_bits: u32,
+    x: &str,
+) -> String {
+    let (src_exponent, src_mantissa) = float_format(element).expect("a float type");
+    let width = element.bit_width();
+    let word = types::bits(e, element, x);
+    let bits = e.bind("u32", &word);
+    let exp_mask = ((1u32 << src_exponent) - 1) << src_mantissa;
+    let mut r = bits.clone();
+    if mantissa_bits < src_mantissa {
+        let shift = src_mantissa - mantissa_bits;
+        let last_bit = 1u32 << shift;
+        let keep = !(last_bit - 1) & (u32::MAX >> (32 - width));
+        let half = (last_bit >> 1) - 1;
+        // Half the last kept bit, less one, plus that bit: ties go to even.
+        r = e.bind(
+            "u32",
+            &format!("({r} + {half}u + (({r} >> {shift}u) & 1u)) & {keep:#x}u"),
+        );
+    }
+    if exponent_bits < src_exponent {
+        let sign = e.bind("u32", &format!("{r} & {:#x}u", 1u32 << (width - 1)));
+        let exponent = e.bind("u32", &format!("{r} & {exp_mask:#x}u"));
+        let bias = (1u32 << (src_exponent - 1)) - 1;
+        let reduced_bias = (1u32 << (exponent_bits - 1)) - 1;
+        let max = (bias + reduced_bias) << src_mantissa;
+        let min = (bias - reduced_bias) << src_mantissa;
+        r = e.bind(
+            "u32",
+            &format!("select({r}, {sign} | {exp_mask:#x}u, {exponent} > {max:#x}u)"),
+        );
+        r = e.bind(
+            "u32",
+            &format!("select({r}, {sign}, {exponent} <= {min:#x}u)"),
+        );
+    }
+    let mantissa_mask = (1u32 << src_mantissa) - 1;
+    let nan = format!(
+        "({bits} & {exp_mask:#x}u) == {exp_mask:#x}u && ({bits} & {mantissa_mask:#x}u) != 0u"
+    );
+    let r = e.bind("u32", &format!("select({r}, {bits}, {nan})"));
+    types::from_bits(e, element, &r)
 }

@@ -121,22 +121,36 @@ impl Emitter<'_, '_> {
             | Op::Transpose { .. }
             | Op::Reshape
             | Op::Bitcast
-            | Op::Slice { .. } => {
-                let from = self.shape(operand(0));
-                let Some(lane) = view_lane(&instr.op, shape, from, idx) else {
+            | Op::Slice { .. }
+            | Op::Reverse { .. }
+            | Op::Pad { .. }
+            | Op::DynamicSlice { .. }
+            | Op::DynamicUpdateSlice
+            | Op::Gather(_) => {
+                let Some(lane) = lane_through(&instr.op, shape, self.shape(operand(0)), idx) else {
                     return self.per_lane(id, idx);
                 };
-                let coords =
-                    elemental::view_operand(&mut self.b, &instr.op, shape, from, &idx.coords)
-                        .expect("a view op");
-                self.element_at(
-                    operand(0),
-                    &Idx {
-                        coords,
-                        lane,
-                        lanes: idx.lanes,
-                    },
-                )
+                let kernel = self.kernel;
+                let source = elemental::source(self, &kernel.body, id, &idx.coords)
+                    .expect("a view or an index op");
+                let at = |coords: Vec<Value>| Idx {
+                    // A scalar (a pad value) has no lane dimension.
+                    lane: lane.filter(|_| !coords.is_empty()),
+                    coords,
+                    lanes: idx.lanes,
+                };
+                match source {
+                    Source::Read(k, coords) => self.element_at(operand(k), &at(coords)),
+                    Source::Choose {
+                        cond,
+                        then,
+                        otherwise,
+                    } => {
+                        let then = (operand(then.0), at(then.1));
+                        let otherwise = (operand(otherwise.0), at(otherwise.1));
+                        self.choose(element, cond, then, otherwise)
+                    }
+                }
             }
             Op::Concatenate { dimension } => self.concatenate(id, *dimension, idx),
             Op::Dot(_) => self.dot(id, idx),
@@ -144,13 +158,12 @@ impl Emitter<'_, '_> {
             Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
                 unreachable!("fused bodies compute arrays only")
             }
-            Op::Pad { .. }
-            | Op::Reverse { .. }
-            | Op::DynamicSlice { .. }
-            | Op::DynamicUpdateSlice
-            | Op::Gather(_)
-            | Op::ReducePrecision { .. } => {
-                unreachable!("Kernel::new refuses the ops the emitters do not lower")
+            Op::ReducePrecision {
+                exponent_bits,
+                mantissa_bits,
+            } => {
+                let x = self.element_at(operand(0), idx);
+                lower::reduce_precision(&mut self.b, element, *exponent_bits, *mantissa_bits, x)
             }
             Op::BitcastConvert => {
                 let x = self.element_at(operand(0), idx);
@@ -234,6 +247,34 @@ impl Emitter<'_, '_> {
         self.read(base, shape.element, &strides(&row_major), idx)
     }
 
+    /// `then`'s element where `cond` holds, `otherwise`'s elsewhere: a branch, so
+    /// that only the chosen element is read.
+    fn choose(
+        &mut self,
+        element: ElementType,
+        cond: Value,
+        then: (InstrId, Idx),
+        otherwise: (InstrId, Idx),
+    ) -> Value {
+        let ty = lower::reg_type(element, then.1.lanes);
+        let join = self.b.create_block();
+        self.b.append_block_param(join, ty);
+        let blocks = [self.b.create_block(), self.b.create_block()];
+        self.b.ins().brif(cond, blocks[0], &[], blocks[1], &[]);
+        for (block, (id, idx)) in blocks.into_iter().zip([then, otherwise]) {
+            self.b.switch_to_block(block);
+            self.b.seal_block(block);
+            // Elements generated in one branch are not there in the other.
+            let saved = self.memo.clone();
+            let v = self.element_at(id, &idx);
+            self.memo = saved;
+            self.b.ins().jump(join, &[BlockArg::Value(v)]);
+        }
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        self.b.block_params(join)[0]
+    }
+
     /// Concatenate: branches to the operand whose range holds the coordinate.
     pub(super) fn concatenate(&mut self, id: InstrId, dimension: usize, idx: &Idx) -> Value {
         if idx.lane == Some(dimension) {
@@ -289,10 +330,16 @@ impl Emitter<'_, '_> {
     }
 }
 
-/// The lane dimension of a view's operand index: `Some(None)` when every lane
-/// reads the same operand element, `None` when the view breaks the lanes'
-/// contiguity (each lane is then generated on its own).
-fn view_lane(op: &Op, shape: &ArrayShape, from: &ArrayShape, idx: &Idx) -> Option<Option<usize>> {
+/// The lane dimension of the operand index of a view or an index op:
+/// `Some(None)` when every lane reads the same operand element, `None` when
+/// the op breaks the lanes' contiguity or chooses per element (each lane is
+/// then generated on its own).
+fn lane_through(
+    op: &Op,
+    shape: &ArrayShape,
+    from: &ArrayShape,
+    idx: &Idx,
+) -> Option<Option<usize>> {
     let Some(lane) = idx.lane else {
         return Some(None);
     };
@@ -308,39 +355,88 @@ fn view_lane(op: &Op, shape: &ArrayShape, from: &ArrayShape, idx: &Idx) -> Optio
                 lane + 1 == shape.rank() && whole(shape.dims.last()) && whole(from.dims.last());
             keeps.then(|| Some(from.rank() - 1))
         }
+        Op::Reverse { dimensions } if !dimensions.contains(&lane) => Some(Some(lane)),
+        Op::Pad { config } if config[lane].is_identity() => Some(Some(lane)),
+        // The starts are scalars: the lanes move together.
+        Op::DynamicSlice { .. } => Some(Some(lane)),
+        // An offset dimension walks one operand dimension from a start that
+        // the batch coordinates choose.
+        Op::Gather(g) => {
+            let offset = g.offset_dims.iter().position(|&d| d == lane)?;
+            Some(g.offset_operand_dims(from.rank()).nth(offset))
+        }
         _ => None,
     }
 }
 
-/// Index arithmetic as Cranelift `i64` values.
-impl IndexArith for FunctionBuilder<'_> {
+/// Index arithmetic as Cranelift `i64` values, conditions as `i8` flags.
+impl IndexArith for Emitter<'_, '_> {
     type Index = Value;
+    type Cond = Value;
 
     fn constant(&mut self, n: usize) -> Value {
-        self.ins().iconst(types::I64, n as i64)
+        self.b.ins().iconst(types::I64, n as i64)
     }
 
     fn affine(&mut self, a: &Value, scale: i64, offset: i64) -> Value {
         let scaled = match scale {
             1 => *a,
-            s => self.ins().imul_imm_s(*a, s),
+            s => self.b.ins().imul_imm_s(*a, s),
         };
         match offset {
             0 => scaled,
-            o => self.ins().iadd_imm_s(scaled, o),
+            o => self.b.ins().iadd_imm_s(scaled, o),
         }
     }
 
     fn mul_add(&mut self, a: &Value, n: usize, b: &Value) -> Value {
-        let scaled = self.ins().imul_imm_s(*a, n as i64);
-        self.ins().iadd(scaled, *b)
+        let scaled = self.b.ins().imul_imm_s(*a, n as i64);
+        self.b.ins().iadd(scaled, *b)
     }
 
     fn div(&mut self, a: &Value, n: usize) -> Value {
-        self.ins().udiv_imm_s(*a, n as i64)
+        self.b.ins().udiv_imm_s(*a, n as i64)
     }
 
     fn rem(&mut self, a: &Value, n: usize) -> Value {
-        self.ins().urem_imm_s(*a, n as i64)
+        self.b.ins().urem_imm_s(*a, n as i64)
+    }
+
+    fn add(&mut self, a: &Value, b: &Value) -> Value {
+        self.b.ins().iadd(*a, *b)
+    }
+
+    fn sub(&mut self, a: &Value, b: &Value) -> Value {
+        self.b.ins().isub(*a, *b)
+    }
+
+    fn below(&mut self, a: &Value, n: usize) -> Value {
+        self.b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedLessThan, *a, n as i64)
+    }
+
+    fn divisible(&mut self, a: &Value, n: usize) -> Value {
+        let r = self.b.ins().urem_imm_s(*a, n as i64);
+        self.b.ins().icmp_imm_s(IntCC::Equal, r, 0)
+    }
+
+    fn and(&mut self, x: Value, y: Value) -> Value {
+        self.b.ins().band(x, y)
+    }
+
+    fn start_index(&mut self, array: InstrId, coords: &[Value], max: usize) -> Value {
+        let element = self.element(array);
+        let x = self.element_at(array, &Idx::scalar(coords.to_vec()));
+        let max = self.b.ins().iconst(types::I64, max as i64);
+        if element.kind() == Kind::Signed {
+            let x = lower::convert(&mut self.b, element, ElementType::S64, x);
+            let zero = self.b.ins().iconst(types::I64, 0);
+            let x = self.b.ins().smax(x, zero);
+            self.b.ins().smin(x, max)
+        } else {
+            let x = lower::convert(&mut self.b, element, ElementType::U64, x);
+            self.b.ins().umin(x, max)
+        }
     }
 }

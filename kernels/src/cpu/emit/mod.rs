@@ -20,7 +20,9 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::FunctionBuilder;
-use omelet_compiler::hlo::{ArrayShape, BinaryOp, ElementType, InstrId, Literal, Op, ReduceOp};
+use omelet_compiler::hlo::{
+    ArrayShape, BinaryOp, ElementType, InstrId, Kind, Literal, Op, ReduceOp,
+};
 use rustc_hash::FxHashMap;
 
 mod contract;
@@ -30,7 +32,7 @@ mod memory;
 mod schedule;
 
 use super::lower::{self, Helpers};
-use crate::elemental::{self, DotMap, IndexArith, Side};
+use crate::elemental::{self, DotMap, IndexArith, Side, Source};
 use crate::kernel::{Kernel, RowConsumer, RowProduct, Schedule, physical_order, strides};
 
 /// A logical index into a value, for `lanes` consecutive elements along `lane`
