@@ -83,16 +83,20 @@ def stream():
     except (subprocess.SubprocessError, ValueError) as e:
         return {"error": f"STREAM failed: {e} {getattr(e, 'stderr', '') or ''}".strip()}
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def measure(cases_file, numpy_twins, argv=None, description=__doc__, check=None, gemm=()):
+    """Time each case of `cases_file` on XLA and on its twin in `numpy_twins` (where it
+    has one) and print the JSON document; the cases named in `gemm` are marked
+    "bound": "gemm" for report.py (GFLOP/s against SGEMM rather than GB/s). `check(omelet, name, args, xla_out, rtol, atol)`, if
+    given, returns more facts about a case for doc["programs"][name] (with --omelet)."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--only", help="comma-separated case names")
     ap.add_argument("--no-stream", action="store_true")
-    o = ap.parse_args()
+    if check:
+        ap.add_argument("--omelet", metavar="BINARY", help="check each case's output against Omelet's")
+    o = ap.parse_args(argv)
     t_start = time.perf_counter()
-    cases_file = os.path.join(here, "cases.py")
-    scope = dict(case=jf.case, randn=jf.randn, uniform=jf.uniform, randint=jf.randint, jax=jax, jnp=jnp, np=np)
-    exec(compile(open(cases_file).read(), cases_file, "exec"), scope)
+    cases = jf.load_cases(cases_file)
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
                platform.processor())
     doc = dict(cpu=cpu, cores=os.cpu_count(), jax_version=jax.__version__, numpy_version=np.__version__,
@@ -107,29 +111,17 @@ def main():
     run0, w0 = busy_s(), time.perf_counter()
     only = set(o.only.split(",")) if o.only else None
     jax.block_until_ready(jax.jit(lambda v: v + 1)(np.float32(0)))  # keep XLA start-up out of compile_s
-    for name, (f, args, rtol, atol) in jf.CASES.items():
+    for name, (f, args, rtol, atol) in cases.items():
         if only and name not in only:
             continue
-        dev = [jax.device_put(a, jax.devices("cpu")[0]) for a in args]
-        t0 = time.perf_counter()
-        compiled = jax.jit(f).lower(*dev).compile()
-        compile_s = time.perf_counter() - t0
-        cost = compiled.cost_analysis()
-        cost = cost[0] if isinstance(cost, list) else cost
-        xla_out = [np.asarray(r) for r in leaves(compiled(*dev))]
-        outs_bytes = sum(r.nbytes for r in xla_out)
-        doc["programs"][name] = dict(min_bytes=int(sum(a.nbytes for a in args) + outs_bytes),
-                                     flops=float((cost or {}).get("flops", 0.0)))
-        r = timeit(lambda: jax.block_until_ready(compiled(*dev)), o.iters)
-        doc["results"].append(dict(program=name, peer="xla", compile_s=compile_s, **r))
-        fn = NUMPY[name]
-        np_out = leaves(fn(*args))
-        ok = all(n.dtype == np.float32 and n.shape == x.shape and np.allclose(n, x, rtol=1e-3, atol=1e-3)
-                 for n, x in zip(np_out, xla_out)) and len(np_out) == len(xla_out)
-        r = timeit(lambda: fn(*args), o.iters)
-        doc["results"].append(dict(program=name, peer="numpy", matches_xla=bool(ok), **r))
-        print(f"{name}: xla {doc['results'][-2]['median_s']*1e3:.2f} ms, numpy {r['median_s']*1e3:.2f} ms"
-              + ("" if ok else " (NumPy twin DISAGREES with XLA)"), file=sys.stderr)
+        # A case marked `__x64__` (as in jax_fixtures) keeps its 64-bit inputs 64-bit.
+        with jax.enable_x64(getattr(f, "__x64__", False)):
+            line, xla_out = measure_case(doc, o, name, f, args, numpy_twins.get(name), gemm)
+            if check and o.omelet:
+                facts = check(o.omelet, name, args, xla_out, rtol, atol)
+                doc["programs"][name].update(facts)
+                line += f", omelet {facts}"
+        print(line, file=sys.stderr)
     a, b = jf.randn(1024, 1024), jf.randn(1024, 1024)
     r = timeit(lambda: a @ b, max(o.iters, 20), warmup=3)
     doc["numpy_sgemm_gflops"] = 2 * 1024 ** 3 / r["median_s"] / 1e9
@@ -143,5 +135,39 @@ def main():
     json.dump(doc, sys.stdout, indent=1)
     print()
 
+def same(a, b, rtol, atol):
+    """Whether two results agree: in dtype and shape, and to the bit where the
+    tolerances are zero (NaNs equal), else within them."""
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if rtol == 0 and atol == 0:
+        return a.tobytes() == b.tobytes()
+    return bool(np.allclose(a.astype(np.float64), b.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True))
+
+def measure_case(doc, o, name, f, args, numpy_twin, gemm):
+    """Time one case on XLA and NumPy into `doc`; the progress line and XLA's results."""
+    dev = [jax.device_put(a, jax.devices("cpu")[0]) for a in args]
+    t0 = time.perf_counter()
+    compiled = jax.jit(f).lower(*dev).compile()
+    compile_s = time.perf_counter() - t0
+    cost = compiled.cost_analysis()
+    cost = cost[0] if isinstance(cost, list) else cost
+    xla_out = [np.asarray(r) for r in leaves(compiled(*dev))]
+    outs_bytes = sum(r.nbytes for r in xla_out)
+    doc["programs"][name] = dict(min_bytes=int(sum(a.nbytes for a in args) + outs_bytes),
+                                 flops=float((cost or {}).get("flops", 0.0)))
+    if name in gemm:
+        doc["programs"][name]["bound"] = "gemm"
+    r = timeit(lambda: jax.block_until_ready(compiled(*dev)), o.iters)
+    doc["results"].append(dict(program=name, peer="xla", compile_s=compile_s, **r))
+    line = f"{name}: xla {r['median_s']*1e3:.2f} ms"
+    if numpy_twin is None:
+        return line, xla_out
+    np_out = leaves(numpy_twin(*args))
+    ok = len(np_out) == len(xla_out) and all(same(n, x, 1e-3, 1e-3) for n, x in zip(np_out, xla_out))
+    r = timeit(lambda: numpy_twin(*args), o.iters)
+    doc["results"].append(dict(program=name, peer="numpy", matches_xla=bool(ok), **r))
+    return line + f", numpy {r['median_s']*1e3:.2f} ms" + ("" if ok else " (NumPy twin DISAGREES with XLA)"), xla_out
+
 if __name__ == "__main__":
-    main()
+    measure(os.path.join(here, "cases.py"), NUMPY)

@@ -6,7 +6,8 @@ Usage:
   python3 benches/suite/peers.py > peers.json
   python3 benches/suite/report.py omelet.json peers.json [--backend cpu] > table.md
 Omelet's programs map to peer cases by file stem (benches/suite/gemm.om -> gemm). GB/s
-(memory-bound programs) and GFLOP/s (GEMM programs) are Omelet's, from the minimum bytes
+(memory-bound programs) and GFLOP/s (GEMM programs: the suite's, and those a peers
+document marks "bound": "gemm", as benches/types/peers.py does) are Omelet's, from the minimum bytes
 (all inputs plus all outputs) and the flops of XLA's cost analysis that peers.py records,
 falling back to Omelet's own estimates; they are set against the STREAM triad and NumPy
 SGEMM (1024^3) measured by peers.py. Then the geometric mean of Omelet/XLA time, and the
@@ -34,7 +35,9 @@ def main():
     sgemm = peers.get("numpy_sgemm_gflops")
     noisy = [r for r in peers["results"] if r.get("other_load", 0) > 0.1]
     ms = lambda r: f"{r['median_s'] * 1e3:.2f}{'†' if r.get('other_load', 0) > 0.1 else ''}" if r else "–"
-    order = [n for n in MEMORY + GEMM if n in mine] + sorted(n for n in mine if n not in MEMORY + GEMM)
+    # The suite's order, then the other programs in the peers' order.
+    order = list(dict.fromkeys(n for n in MEMORY + GEMM + list(progs) if n in mine))
+    order += sorted(n for n in mine if n not in order)
     print(f"| program | Omelet ({backend}) ms | XLA ms | NumPy ms | Omelet/XLA | GB/s or GFLOP/s | % of ceiling |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     ratios = []
@@ -44,7 +47,7 @@ def main():
         if ratio:
             ratios.append(ratio)
         info = progs.get(n, {})
-        if n in GEMM:
+        if n in GEMM or info.get("bound") == "gemm":
             rate = info["flops"] / r["median_s"] / 1e9 if info.get("flops") else r["gflop_per_s"]
             rate_s, ceil = f"{rate:.1f} GFLOP/s", (f"{100 * rate / sgemm:.0f}% of SGEMM" if sgemm else "–")
         else:
