@@ -59,6 +59,10 @@ use proptest::test_runner::TestCaseError;
 /// printed but not run: the interpreter's time and memory grow with the arrays.
 const MAX_INTERPRETED_ELEMENTS: usize = 200_000;
 
+/// A mutated loop may never end (a condition's constant or direction changed):
+/// the interpreter stops each loop here, an error the check accepts.
+const MAX_LOOP_ITERATIONS: u64 = 1_000;
+
 // ---------------------------------------------------------------------------
 // The property
 
@@ -116,9 +120,9 @@ fn check(text: &str, stats: &Stats) -> Result<(), TestCaseError> {
         // Err is fine (a tuple parameter, say); a panic is not, in the optimizer
         // either.
         let inputs = inputs(&module);
-        let expected = interp::run(&module, &inputs);
+        let expected = interp::run_bounded(&module, &inputs, MAX_LOOP_ITERATIONS);
         let fused = compile(module.clone(), Stage::Fused).module;
-        let _ = interp::run(&fused, &inputs);
+        let _ = interp::run_bounded(&fused, &inputs, MAX_LOOP_ITERATIONS);
         // The CPU and GPU backends compile whatever the interpreter runs, to its
         // numbers.
         if let Ok(expected) = expected {

@@ -484,8 +484,8 @@ fn row_by_row(body: &Computation, outer: &[usize], kept: &[InstrId]) -> bool {
 }
 
 /// Checks that `body` computes arrays, as the emitters do: at least one, from
-/// array parameters, with no tuple (but the root), `get-tuple-element` or
-/// nested fusion.
+/// array parameters, with no tuple (but the root), `get-tuple-element`,
+/// nested fusion or control flow.
 fn arrays_only(body: &Computation) -> Result<(), String> {
     if body.root_instr().shape.arrays().is_empty() {
         return Err("the fused computation computes no array".into());
@@ -494,7 +494,10 @@ fn arrays_only(body: &Computation) -> Result<(), String> {
         let instr = body.instr(id);
         let refused = match instr.op {
             Op::Tuple => id != body.root,
-            Op::GetTupleElement { .. } | Op::Fusion { .. } => true,
+            Op::GetTupleElement { .. }
+            | Op::Fusion { .. }
+            | Op::While { .. }
+            | Op::Conditional { .. } => true,
             Op::Parameter(_) => instr.shape.as_array().is_none(),
             _ => false,
         };

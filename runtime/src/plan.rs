@@ -162,6 +162,13 @@ pub fn kernels(module: &Module) -> Result<Vec<Kernel>, RuntimeError> {
         .map_err(|e| RuntimeError::unsupported(format!("the module does not verify: {e}")))?;
     let entry = module.entry();
     let live = entry.live();
+    if let Some(flow) = entry.instructions.iter().find(|i| i.op.is_control_flow()) {
+        return Err(RuntimeError::unsupported(format!(
+            "`{}` ({}) is not supported by the CPU and GPU backends yet (the interpreter runs it: --backend interp)",
+            flow.op.opcode(),
+            flow.name
+        )));
+    }
     entry
         .ids()
         .filter(|id| live[id.index()] && is_kernel(&entry.instr(*id).op))

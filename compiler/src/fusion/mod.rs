@@ -119,7 +119,15 @@ impl<'c> Graph<'c> {
     }
 }
 
+/// Groups the entry's instructions into kernels. A module with control flow is
+/// left as it is, for now: the backends refuse its loops and branches by name.
 pub fn fuse(module: &Module) -> Fused {
+    if module.has_control_flow() {
+        return Fused {
+            module: module.clone(),
+            refused: Vec::new(),
+        };
+    }
     let comp = module.entry();
     let graph = Graph::new(comp);
     let mut g = Grouping::new(&graph);

@@ -121,6 +121,13 @@ impl Module {
             .collect()
     }
 
+    /// Whether any computation has a `while` or a `conditional`.
+    pub fn has_control_flow(&self) -> bool {
+        self.computations
+            .iter()
+            .any(|c| c.instructions.iter().any(|i| i.op.is_control_flow()))
+    }
+
     /// The shapes of the program's results: the root's arrays, a tuple flattened.
     pub fn result_shapes(&self) -> &[ArrayShape] {
         self.entry().root_instr().shape.arrays()

@@ -356,6 +356,18 @@ pub enum Op {
         kind: FusionKind,
         computation: ComputationId,
     },
+    /// `while(state)`: runs `body` on the state for as long as `condition`
+    /// (state → `pred[]`) holds, and gives the last state.
+    While {
+        condition: ComputationId,
+        body: ComputationId,
+    },
+    /// `conditional(selector, operand_0, ...)`: runs `branches[i]` on operand
+    /// `i` for the `s32` selector `i` (out of range: the last branch), or, for a
+    /// `pred` selector, `branches[0]` when true and `branches[1]` when false.
+    Conditional {
+        branches: Vec<ComputationId>,
+    },
 }
 
 impl Op {
@@ -389,7 +401,26 @@ impl Op {
             Op::Tuple => "tuple",
             Op::GetTupleElement { .. } => "get-tuple-element",
             Op::Fusion { .. } => "fusion",
+            Op::While { .. } => "while",
+            Op::Conditional { .. } => "conditional",
         }
+    }
+
+    /// The computations the op runs: a fusion's body, a loop's condition and
+    /// body, a conditional's branches.
+    pub fn callees(&self) -> Vec<ComputationId> {
+        match self {
+            Op::Fusion { computation, .. } => vec![*computation],
+            Op::While { condition, body } => vec![*condition, *body],
+            Op::Conditional { branches } => branches.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Control flow: ops that run computations a data-dependent number of
+    /// times (`while`) or choose one by data (`conditional`).
+    pub fn is_control_flow(&self) -> bool {
+        matches!(self, Op::While { .. } | Op::Conditional { .. })
     }
 
     /// Ops whose every result element is a function of the operands' elements at

@@ -10,9 +10,9 @@ use std::fmt::Write;
 use rustc_hash::FxHashSet;
 
 use super::index_ops::{GatherDims, PadDim};
-use super::module::{Computation, Module};
+use super::module::{Computation, ComputationId, Instruction, Module};
 use super::op::{DotDims, Op, ReduceOp};
-use super::shape::{ElementType, Shape, join};
+use super::shape::{ElementType, join};
 
 pub fn print_module(module: &Module) -> String {
     let regions = reduce_regions(module);
@@ -125,14 +125,22 @@ fn print_computation(
             }
         }
         out.push(')');
-        attributes(out, module, &instr.op, &instr.shape, regions);
+        attributes(out, module, comp, instr, regions);
         out.push('\n');
     }
     out.push_str("}\n");
 }
 
-fn attributes(out: &mut String, module: &Module, op: &Op, shape: &Shape, regions: &Regions) {
-    match op {
+fn attributes(
+    out: &mut String,
+    module: &Module,
+    comp: &Computation,
+    instr: &Instruction,
+    regions: &Regions,
+) {
+    let name = |c: &ComputationId| &module.computation(*c).name;
+    let shape = &instr.shape;
+    match &instr.op {
         Op::Iota { dimension } => write!(out, ", iota_dimension={dimension}").unwrap(),
         Op::Compare(direction) => write!(out, ", direction={}", direction.name()).unwrap(),
         Op::Broadcast { dimensions } => {
@@ -185,9 +193,25 @@ fn attributes(out: &mut String, module: &Module, op: &Op, shape: &Shape, regions
         .unwrap(),
         Op::GetTupleElement { index } => write!(out, ", index={index}").unwrap(),
         Op::Fusion { kind, computation } => {
-            let callee = &module.computation(*computation).name;
-            write!(out, ", kind={}, calls={callee}", kind.name()).unwrap();
+            write!(out, ", kind={}, calls={}", kind.name(), name(computation)).unwrap();
         }
+        Op::While { condition, body } => {
+            write!(out, ", condition={}, body={}", name(condition), name(body)).unwrap()
+        }
+        // XLA writes a pred selector's branches by role.
+        Op::Conditional { branches } => match comp.instr(instr.operands[0]).shape.as_array() {
+            Some(s) if s.element == ElementType::Pred => write!(
+                out,
+                ", true_computation={}, false_computation={}",
+                name(&branches[0]),
+                name(&branches[1])
+            )
+            .unwrap(),
+            _ => {
+                let names: Vec<&str> = branches.iter().map(|b| name(b).as_str()).collect();
+                write!(out, ", branch_computations={{{}}}", names.join(", ")).unwrap()
+            }
+        },
         _ => {}
     }
 }

@@ -25,7 +25,9 @@ pub fn infer(op: &Op, operands: &[&Shape]) -> Rule<Option<Shape>> {
         | Op::Broadcast { .. }
         | Op::Reshape
         | Op::Bitcast
-        | Op::Fusion { .. } => Ok(None),
+        | Op::Fusion { .. }
+        | Op::While { .. }
+        | Op::Conditional { .. } => Ok(None),
         Op::Unary(u) => array(unary(*u, arrays::<1>(operands)?[0])?),
         Op::Binary(b) => {
             let [lhs, rhs] = arrays::<2>(operands)?;
@@ -132,12 +134,15 @@ pub fn check(op: &Op, operands: &[&Shape], result: &Shape) -> Rule<()> {
     }
     let Shape::Array(out) = result else {
         return match op {
-            Op::Parameter(_) | Op::Fusion { .. } => Ok(()),
+            Op::Parameter(_) | Op::Fusion { .. } | Op::While { .. } | Op::Conditional { .. } => {
+                Ok(())
+            }
             _ => Err(format!("{} cannot produce the tuple {result}", op.opcode())),
         };
     };
     match op {
-        Op::Parameter(_) | Op::Fusion { .. } => Ok(()),
+        // What the callees take and give is the verifier's to check.
+        Op::Parameter(_) | Op::Fusion { .. } | Op::While { .. } | Op::Conditional { .. } => Ok(()),
         Op::Constant(literal) => {
             no_operands(operands)?;
             if literal.element_type() != out.element || literal.len() != out.element_count() {
@@ -394,7 +399,8 @@ fn same_shape(a: &ArrayShape, b: &ArrayShape) -> Rule<()> {
     }
 }
 
-fn logically_equal(a: &Shape, b: &Shape) -> bool {
+/// Whether two shapes hold the same arrays, whatever their layouts.
+pub fn logically_equal(a: &Shape, b: &Shape) -> bool {
     let same_kind = matches!(a, Shape::Tuple(_)) == matches!(b, Shape::Tuple(_));
     let (a, b) = (a.arrays(), b.arrays());
     same_kind && a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_logical(y))

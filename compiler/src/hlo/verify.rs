@@ -16,7 +16,7 @@ use rustc_hash::FxHashSet;
 
 use super::module::{Computation, ComputationId, Module};
 use super::op::{FusionKind, Op};
-use super::shape::Shape;
+use super::shape::{ArrayShape, ElementType, Shape};
 use super::shape_rules;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,7 +67,52 @@ pub fn verify(module: &Module) -> Result<(), VerifyError> {
         .computations
         .iter()
         .try_for_each(|c| verify_computation(module, c))?;
-    verify_fusion_calls(module)
+    verify_calls(module)
+}
+
+/// Checks that computation `id`, the `role` of a loop or a conditional, takes
+/// `params` and gives `result`, in any layouts (as XLA's verifier does before
+/// layout assignment: JAX's loops pass state between layouts).
+fn check_callee(
+    module: &Module,
+    id: ComputationId,
+    role: &str,
+    params: &[&Shape],
+    result: &Shape,
+) -> Result<(), String> {
+    let callee = module
+        .computations
+        .get(id.index())
+        .ok_or_else(|| format!("the {role} computation does not exist"))?;
+    let takes: Vec<&Shape> = callee
+        .parameters
+        .iter()
+        .map(|&p| &callee.instr(p).shape)
+        .collect();
+    let same = |a: &[&Shape], b: &[&Shape]| {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| shape_rules::logically_equal(x, y))
+    };
+    if !same(&takes, params) {
+        let wanted: Vec<String> = params.iter().map(|s| s.to_string()).collect();
+        let taken: Vec<String> = takes.iter().map(|s| s.to_string()).collect();
+        return Err(format!(
+            "the {role} {} takes ({}), but is passed ({})",
+            callee.name,
+            taken.join(", "),
+            wanted.join(", ")
+        ));
+    }
+    let gives = &callee.root_instr().shape;
+    if !shape_rules::logically_equal(gives, result) {
+        return Err(format!(
+            "the {role} {} gives {gives}, but {result} is expected",
+            callee.name
+        ));
+    }
+    Ok(())
 }
 
 /// What a fusion of `kind` may compute, beyond the shape rules of its
@@ -137,22 +182,14 @@ fn has_input_hero(body: &Computation, live: &[bool]) -> bool {
     })
 }
 
-/// Fusions call computations that call no fusion back, directly or not, and
-/// never the entry: every fused computation is finite to inline or compile.
-fn verify_fusion_calls(module: &Module) -> Result<(), VerifyError> {
+/// Fusions, loops and conditionals call computations that call them back by
+/// no path, and never the entry: every callee is finite to inline or compile.
+fn verify_calls(module: &Module) -> Result<(), VerifyError> {
     let n = module.computations.len();
     let callees: Vec<Vec<ComputationId>> = module
         .computations
         .iter()
-        .map(|c| {
-            c.instructions
-                .iter()
-                .filter_map(|i| match i.op {
-                    Op::Fusion { computation, .. } => Some(computation),
-                    _ => None,
-                })
-                .collect()
-        })
+        .map(|c| c.instructions.iter().flat_map(|i| i.op.callees()).collect())
         .collect();
     // Kahn's algorithm: what is never freed of callers lies on a cycle, or is
     // called from one.
@@ -164,7 +201,7 @@ fn verify_fusion_calls(module: &Module) -> Result<(), VerifyError> {
         return Err(VerifyError {
             computation: module.entry().name.clone(),
             instruction: String::new(),
-            message: "the entry computation is called by a fusion".into(),
+            message: "the entry computation is called by a fusion, a loop or a branch".into(),
         });
     }
     let mut ready: Vec<usize> = (0..n).filter(|&c| callers[c] == 0).collect();
@@ -182,7 +219,8 @@ fn verify_fusion_calls(module: &Module) -> Result<(), VerifyError> {
         Some(c) if done < n => Err(VerifyError {
             computation: module.computations[c].name.clone(),
             instruction: String::new(),
-            message: "the computation is called through a cycle of fusions".into(),
+            message: "the computation is called through a cycle of fusions, loops or branches"
+                .into(),
         }),
         _ => Ok(()),
     }
@@ -257,6 +295,56 @@ fn verify_computation(module: &Module, comp: &Computation) -> Result<(), VerifyE
                 }
                 check_fusion(callee, *kind)
                     .map_err(|e| fail(format!("fused computation {}: {e}", callee.name)))?;
+            }
+            Op::While { condition, body } => {
+                let [state] = operands[..] else {
+                    return Err(fail("while takes one operand, its state".into()));
+                };
+                if !shape_rules::logically_equal(state, &instr.shape) {
+                    return Err(fail(format!(
+                        "while gives its state's shape {state}, not {}",
+                        instr.shape
+                    )));
+                }
+                let pred = Shape::Array(ArrayShape::new(ElementType::Pred, Vec::new()));
+                check_callee(module, *condition, "condition", &[state], &pred).map_err(fail)?;
+                check_callee(module, *body, "body", &[state], state).map_err(fail)?;
+            }
+            Op::Conditional { branches } => {
+                let selector = operands.first().and_then(|s| s.as_array());
+                let pred_form = match selector {
+                    Some(s) if s.rank() == 0 && s.element == ElementType::Pred => true,
+                    Some(s) if s.rank() == 0 && s.element == ElementType::S32 => false,
+                    _ => {
+                        return Err(fail(
+                            "conditional's first operand is its selector, a pred[] or an s32[]"
+                                .into(),
+                        ));
+                    }
+                };
+                if (pred_form && branches.len() != 2) || branches.is_empty() {
+                    return Err(fail(format!(
+                        "conditional has {} branches: a pred[] selector chooses between 2, an s32[] among at least 1",
+                        branches.len()
+                    )));
+                }
+                if operands.len() != branches.len() + 1 {
+                    return Err(fail(format!(
+                        "conditional takes one operand per branch after its selector: {} for {} branches",
+                        operands.len() - 1,
+                        branches.len()
+                    )));
+                }
+                for (k, (&branch, operand)) in branches.iter().zip(&operands[1..]).enumerate() {
+                    check_callee(
+                        module,
+                        branch,
+                        &format!("branch {k}"),
+                        &[operand],
+                        &instr.shape,
+                    )
+                    .map_err(fail)?;
+                }
             }
             _ => {}
         }

@@ -39,6 +39,32 @@ pub(super) fn word_attr(
     }
 }
 
+/// A `{%a, %b}` list of names (the sigils dropped).
+pub(super) fn name_list_attr(
+    instr: &InstructionAst,
+    name: &str,
+) -> Result<(Vec<String>, Span), CompileError> {
+    let attr = attribute(instr, name).ok_or_else(|| missing(instr, name))?;
+    let names = match &attr.value {
+        AttrValue::Braced(list) => list
+            .trim_start_matches('{')
+            .trim_end_matches('}')
+            .split(',')
+            .map(|n| n.trim().trim_start_matches('%').to_string())
+            .collect(),
+        AttrValue::Word(w) => vec![w.clone()],
+        _ => Vec::new(),
+    };
+    if names.iter().any(String::is_empty) || names.is_empty() {
+        return Err(attr_error(
+            instr,
+            name,
+            &format!("{name}= takes {{%a, %b, ...}}"),
+        ));
+    }
+    Ok((names, attr.span))
+}
+
 pub(super) fn int_attr(instr: &InstructionAst, name: &str) -> Result<usize, CompileError> {
     let (word, _) = word_attr(instr, name)?;
     word.parse().map_err(|_| {

@@ -28,8 +28,8 @@ use crate::hlo::{
 };
 
 use attributes::{
-    attr_error, attribute, bits_attr, dims_attr, gather_attr, int_attr, padding_attr, slice_attr,
-    word_attr,
+    attr_error, attribute, bits_attr, dims_attr, gather_attr, int_attr, name_list_attr,
+    padding_attr, slice_attr, word_attr,
 };
 use values::{literal, shape};
 
@@ -88,7 +88,7 @@ pub fn import(ast: &ModuleAst) -> Result<Module, CompileError> {
     let mut importer = Importer {
         by_name,
         computations: Vec::new(),
-        fused: FxHashMap::default(),
+        imported: FxHashMap::default(),
         inlining: Vec::new(),
         inlined_sizes: FxHashMap::default(),
     };
@@ -125,8 +125,9 @@ pub fn import(ast: &ModuleAst) -> Result<Module, CompileError> {
 struct Importer<'a> {
     by_name: FxHashMap<&'a str, &'a ComputationAst>,
     computations: Vec<crate::hlo::Computation>,
-    /// Fusion callees already imported, by name.
-    fused: FxHashMap<&'a str, ComputationId>,
+    /// Computations already imported as computations of the module (fusion,
+    /// loop and branch callees), by name.
+    imported: FxHashMap<&'a str, ComputationId>,
     /// Computations being inlined, innermost last: a call back into one is recursion.
     inlining: Vec<&'a str>,
     /// [`Importer::inlined_size`]'s results, by computation name.
@@ -481,15 +482,28 @@ impl<'a> Importer<'a> {
                         )
                     })?;
                 let callee = self.callee(instr, "calls")?;
-                let computation = match self.fused.get(callee.name.as_str()) {
-                    Some(&id) => id,
-                    None => {
-                        let id = self.import_computation(callee, None)?;
-                        self.fused.insert(&callee.name, id);
-                        id
-                    }
+                Op::Fusion {
+                    kind,
+                    computation: self.called(callee)?,
+                }
+            }
+            "while" => Op::While {
+                condition: self.called(self.callee(instr, "condition")?)?,
+                body: self.called(self.callee(instr, "body")?)?,
+            },
+            "conditional" => {
+                let callees = match attribute(instr, "branch_computations") {
+                    Some(_) => self.callee_list(instr, "branch_computations")?,
+                    None => vec![
+                        self.callee(instr, "true_computation")?,
+                        self.callee(instr, "false_computation")?,
+                    ],
                 };
-                Op::Fusion { kind, computation }
+                let branches = callees
+                    .into_iter()
+                    .map(|c| self.called(c))
+                    .collect::<Result<_, _>>()?;
+                Op::Conditional { branches }
             }
             _ => {
                 return Err(err(
@@ -499,6 +513,37 @@ impl<'a> Importer<'a> {
                 ));
             }
         })
+    }
+
+    /// `comp` as a computation of the module, imported on its first call.
+    fn called(&mut self, comp: &'a ComputationAst) -> Result<ComputationId, CompileError> {
+        if let Some(&id) = self.imported.get(comp.name.as_str()) {
+            return Ok(id);
+        }
+        let id = self.import_computation(comp, None)?;
+        self.imported.insert(&comp.name, id);
+        Ok(id)
+    }
+
+    /// The computations a `{%a, %b}` attribute names, in order.
+    fn callee_list(
+        &self,
+        instr: &InstructionAst,
+        attr: &str,
+    ) -> Result<Vec<&'a ComputationAst>, CompileError> {
+        let (names, span) = name_list_attr(instr, attr)?;
+        names
+            .iter()
+            .map(|name| {
+                self.by_name.get(name.as_str()).copied().ok_or_else(|| {
+                    err(
+                        ErrorKind::UnknownName,
+                        span,
+                        format!("no computation named {name}"),
+                    )
+                })
+            })
+            .collect()
     }
 
     /// The computation an attribute names.

@@ -26,14 +26,16 @@ pub struct Optimized {
 }
 
 /// Rewrites the entry computation. A module with a tuple parameter (which no
-/// program of ours produces, but HLO text may declare) is returned unchanged.
+/// program of ours produces, but HLO text may declare) is returned unchanged,
+/// and so, for now, is one with control flow: its loops and branches run as
+/// imported.
 pub fn optimize(module: &Module, limits: Limits) -> Optimized {
     let start = Instant::now();
-    if module
+    let tuple_parameter = module
         .parameter_shapes()
         .iter()
-        .any(|s| s.as_array().is_none())
-    {
+        .any(|s| s.as_array().is_none());
+    if tuple_parameter || module.has_control_flow() {
         return Optimized {
             module: module.clone(),
             report: SaturationReport::unchanged(),

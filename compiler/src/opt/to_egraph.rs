@@ -194,6 +194,9 @@ fn node_op(op: &Op, shape: &ArrayShape) -> NodeOp {
         | Op::GetTupleElement { .. }
         | Op::Fusion { .. }
         | Op::Bitcast => unreachable!("handled by the caller"),
+        Op::While { .. } | Op::Conditional { .. } => {
+            unreachable!("`optimize` leaves modules with control flow as they are")
+        }
     }
 }
 

@@ -307,9 +307,11 @@ impl<'k> Emitter<'k> {
             Op::Concatenate { dimension } => self.concatenate(id, *dimension, coords),
             Op::Dot(_) => self.dot(id, coords),
             Op::Reduce { .. } => self.reduce(id, coords),
-            Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
-                unreachable!("fused bodies compute arrays only")
-            }
+            Op::Tuple
+            | Op::GetTupleElement { .. }
+            | Op::Fusion { .. }
+            | Op::While { .. }
+            | Op::Conditional { .. } => unreachable!("fused bodies compute arrays only"),
         }
     }
 

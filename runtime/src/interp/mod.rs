@@ -29,9 +29,22 @@ impl Value {
     }
 }
 
+/// How many times one `while` may run its body before the interpreter gives up
+/// on it: a loop whose condition never fails is an error, not a hang.
+pub const MAX_LOOP_ITERATIONS: u64 = 1 << 24;
+
 /// Runs the module's entry computation on `inputs` (one per parameter) and returns
 /// its results, a tuple root flattened.
 pub fn run(module: &Module, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
+    run_bounded(module, inputs, MAX_LOOP_ITERATIONS)
+}
+
+/// [`run`], with each loop allowed at most `max_loop_iterations` iterations.
+pub fn run_bounded(
+    module: &Module,
+    inputs: &[Array],
+    max_loop_iterations: u64,
+) -> Result<Vec<Array>, RuntimeError> {
     let params = module.parameter_shapes();
     if inputs.len() != params.len() {
         return Err(RuntimeError::input(format!(
@@ -52,49 +65,103 @@ pub fn run(module: &Module, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError
         }
     }
     let args = inputs.iter().cloned().map(Value::Array).collect();
-    Ok(match evaluate(module, module.entry(), args) {
+    let interpreter = Interpreter {
+        module,
+        max_loop_iterations,
+    };
+    Ok(match interpreter.evaluate(module.entry(), args)? {
         Value::Array(a) => vec![a],
         Value::Tuple(arrays) => arrays,
     })
 }
 
-fn evaluate(module: &Module, comp: &Computation, mut args: Vec<Value>) -> Value {
-    let live = comp.live();
-    let mut values: Vec<Option<Value>> = vec![None; comp.instructions.len()];
-    for id in comp.ids().filter(|id| live[id.index()]) {
-        let instr = comp.instr(id);
-        let operand = |i: usize| {
-            values[instr.operands[i].index()]
-                .as_ref()
-                .expect("operands come first")
-        };
-        let value = match &instr.op {
-            Op::Parameter(n) => std::mem::replace(&mut args[*n], Value::Tuple(Vec::new())),
-            Op::Tuple => Value::Tuple(
-                (0..instr.operands.len())
-                    .map(|i| operand(i).array().clone())
-                    .collect(),
-            ),
-            Op::GetTupleElement { index } => match operand(0) {
-                Value::Tuple(arrays) => Value::Array(arrays[*index].clone()),
-                Value::Array(_) => unreachable!("the verifier checks get-tuple-element's operand"),
-            },
-            Op::Fusion { computation, .. } => {
-                let args = (0..instr.operands.len())
-                    .map(|i| operand(i).clone())
-                    .collect();
-                evaluate(module, module.computation(*computation), args)
-            }
-            _ => {
-                let operands: Vec<&Array> = (0..instr.operands.len())
-                    .map(|i| operand(i).array())
-                    .collect();
-                Value::Array(evaluate_array_op(comp, id, &operands))
-            }
-        };
-        values[id.index()] = Some(value);
+struct Interpreter<'m> {
+    module: &'m Module,
+    max_loop_iterations: u64,
+}
+
+impl Interpreter<'_> {
+    fn evaluate(&self, comp: &Computation, mut args: Vec<Value>) -> Result<Value, RuntimeError> {
+        let module = self.module;
+        let live = comp.live();
+        let mut values: Vec<Option<Value>> = vec![None; comp.instructions.len()];
+        for id in comp.ids().filter(|id| live[id.index()]) {
+            let instr = comp.instr(id);
+            let operand = |i: usize| {
+                values[instr.operands[i].index()]
+                    .as_ref()
+                    .expect("operands come first")
+            };
+            let value = match &instr.op {
+                Op::Parameter(n) => std::mem::replace(&mut args[*n], Value::Tuple(Vec::new())),
+                Op::Tuple => Value::Tuple(
+                    (0..instr.operands.len())
+                        .map(|i| operand(i).array().clone())
+                        .collect(),
+                ),
+                Op::GetTupleElement { index } => match operand(0) {
+                    Value::Tuple(arrays) => Value::Array(arrays[*index].clone()),
+                    Value::Array(_) => {
+                        unreachable!("the verifier checks get-tuple-element's operand")
+                    }
+                },
+                Op::Fusion { computation, .. } => {
+                    let args = (0..instr.operands.len())
+                        .map(|i| operand(i).clone())
+                        .collect();
+                    self.evaluate(module.computation(*computation), args)?
+                }
+                // As XLA runs a loop: a condition that never fails runs forever.
+                Op::While { condition, body } => {
+                    let (condition, body) =
+                        (module.computation(*condition), module.computation(*body));
+                    let mut state = operand(0).clone();
+                    let mut iterations = 0;
+                    while scalar(&self.evaluate(condition, vec![state.clone()])?) != 0 {
+                        if iterations == self.max_loop_iterations {
+                            return Err(RuntimeError::input(format!(
+                                "the loop {} ran {iterations} iterations without its condition {} failing: the interpreter stops there",
+                                instr.name, condition.name
+                            )));
+                        }
+                        state = self.evaluate(body, vec![state])?;
+                        iterations += 1;
+                    }
+                    state
+                }
+                Op::Conditional { branches } => {
+                    let selector = operand(0);
+                    let chosen = match selector.array() {
+                        // `true` runs the first branch.
+                        Array::Pred(_) => 1 - scalar(selector) as usize,
+                        _ => usize::try_from(scalar(selector))
+                            .ok()
+                            .filter(|&i| i < branches.len())
+                            .unwrap_or(branches.len() - 1),
+                    };
+                    let branch = module.computation(branches[chosen]);
+                    self.evaluate(branch, vec![operand(chosen + 1).clone()])?
+                }
+                _ => {
+                    let operands: Vec<&Array> = (0..instr.operands.len())
+                        .map(|i| operand(i).array())
+                        .collect();
+                    Value::Array(evaluate_array_op(comp, id, &operands))
+                }
+            };
+            values[id.index()] = Some(value);
+        }
+        Ok(values[comp.root.index()].take().expect("the root is live"))
     }
-    values[comp.root.index()].take().expect("the root is live")
+}
+
+/// A `pred[]` (as 0 or 1) or `s32[]` value.
+fn scalar(value: &Value) -> i64 {
+    match value.array() {
+        Array::Pred(a) => a.iter().next().map_or(0, |&p| p as i64),
+        Array::S32(a) => a.iter().next().map_or(0, |&i| i as i64),
+        other => unreachable!("the verifier checks selectors and conditions: {other:?}"),
+    }
 }
 
 fn evaluate_array_op(comp: &Computation, id: InstrId, operands: &[&Array]) -> Array {
@@ -136,8 +203,11 @@ fn evaluate_array_op(comp: &Computation, id: InstrId, operands: &[&Array]) -> Ar
             exponent_bits,
             mantissa_bits,
         } => elementwise::reduce_precision(operands[0], *exponent_bits, *mantissa_bits),
-        Op::Parameter(_) | Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
-            unreachable!("handled by evaluate")
-        }
+        Op::Parameter(_)
+        | Op::Tuple
+        | Op::GetTupleElement { .. }
+        | Op::Fusion { .. }
+        | Op::While { .. }
+        | Op::Conditional { .. } => unreachable!("handled by evaluate"),
     }
 }

@@ -155,9 +155,11 @@ impl Emitter<'_, '_> {
             Op::Concatenate { dimension } => self.concatenate(id, *dimension, idx),
             Op::Dot(_) => self.dot(id, idx),
             Op::Reduce { .. } => self.reduce(id, idx),
-            Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
-                unreachable!("fused bodies compute arrays only")
-            }
+            Op::Tuple
+            | Op::GetTupleElement { .. }
+            | Op::Fusion { .. }
+            | Op::While { .. }
+            | Op::Conditional { .. } => unreachable!("fused bodies compute arrays only"),
             Op::ReducePrecision {
                 exponent_bits,
                 mantissa_bits,
