@@ -127,7 +127,9 @@ impl Emitter<'_, '_> {
             | Op::DynamicSlice { .. }
             | Op::DynamicUpdateSlice
             | Op::Gather(_) => {
-                let Some(lane) = lane_through(&instr.op, shape, self.shape(operand(0)), idx) else {
+                let operands: Vec<&ArrayShape> =
+                    instr.operands.iter().map(|&o| self.shape(o)).collect();
+                let Some(lane) = lane_through(&instr.op, shape, &operands, idx) else {
                     return self.per_lane(id, idx);
                 };
                 let kernel = self.kernel;
@@ -339,12 +341,13 @@ impl Emitter<'_, '_> {
 fn lane_through(
     op: &Op,
     shape: &ArrayShape,
-    from: &ArrayShape,
+    operands: &[&ArrayShape],
     idx: &Idx,
 ) -> Option<Option<usize>> {
     let Some(lane) = idx.lane else {
         return Some(None);
     };
+    let from = operands[0];
     match op {
         Op::Broadcast { dimensions } => Some(dimensions.iter().position(|&d| d == lane)),
         Op::Transpose { permutation } => Some(Some(permutation[lane])),
@@ -361,6 +364,9 @@ fn lane_through(
         Op::Pad { config } if config[lane].is_identity() => Some(Some(lane)),
         // The starts are scalars: the lanes move together.
         Op::DynamicSlice { .. } => Some(Some(lane)),
+        // An update as wide as the result along the lanes' dimension starts at
+        // 0 there: both sides keep the lanes, and only other dimensions choose.
+        Op::DynamicUpdateSlice if operands[1].dims[lane] == shape.dims[lane] => Some(Some(lane)),
         // An offset dimension walks one operand dimension from a start that
         // the batch coordinates choose.
         Op::Gather(g) => {
