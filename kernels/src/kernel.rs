@@ -492,6 +492,13 @@ fn arrays_only(body: &Computation) -> Result<(), String> {
     }
     for id in body.ids() {
         let instr = body.instr(id);
+        if instr.op.is_standalone() {
+            return Err(format!(
+                "`{}` ({}) is not supported by the compiled backends yet (the interpreter runs it)",
+                instr.op.opcode(),
+                instr.name
+            ));
+        }
         let refused = match instr.op {
             Op::Tuple => id != body.root,
             Op::GetTupleElement { .. } | Op::Fusion { .. } => true,

@@ -12,6 +12,7 @@
 
 mod attributes;
 mod entry_layout;
+mod regions;
 mod unsupported;
 mod values;
 
@@ -24,7 +25,7 @@ use entry_layout::Signature;
 use crate::error::{CompileError, ErrorKind, Span};
 use crate::hlo::{
     ArrayShape, BinaryOp, ComputationBuilder, ComputationId, Direction, DotDims, ElementType,
-    FusionKind, InstrId, Module, Op, ReduceOp, Shape, UnaryOp, verify,
+    FusionKind, InstrId, Module, Op, Shape, UnaryOp, verify,
 };
 
 use attributes::{
@@ -125,7 +126,8 @@ pub fn import(ast: &ModuleAst) -> Result<Module, CompileError> {
 struct Importer<'a> {
     by_name: FxHashMap<&'a str, &'a ComputationAst>,
     computations: Vec<crate::hlo::Computation>,
-    /// Fusion callees already imported, by name.
+    /// Computations already imported as computations of the module (fusion
+    /// callees and regions), by name.
     fused: FxHashMap<&'a str, ComputationId>,
     /// Computations being inlined, innermost last: a call back into one is recursion.
     inlining: Vec<&'a str>,
@@ -382,14 +384,25 @@ impl<'a> Importer<'a> {
             "bitcast-convert" => Op::BitcastConvert,
             "compare" => {
                 let word = word_attr(instr, "direction")?;
-                let direction = Direction::ALL.into_iter().find(|d| d.name() == word.0);
-                Op::Compare(direction.ok_or_else(|| {
-                    err(
-                        ErrorKind::Syntax,
-                        word.1,
-                        format!("unknown comparison direction {}", word.0),
-                    )
-                })?)
+                let direction = Direction::ALL
+                    .into_iter()
+                    .find(|d| d.name() == word.0)
+                    .ok_or_else(|| {
+                        err(
+                            ErrorKind::Syntax,
+                            word.1,
+                            format!("unknown comparison direction {}", word.0),
+                        )
+                    })?;
+                // `type=` names the order; only TOTALORDER differs from the
+                // element type's own (FLOAT, SIGNED, UNSIGNED).
+                match attribute(instr, "type")
+                    .map(|_| word_attr(instr, "type"))
+                    .transpose()?
+                {
+                    Some((order, _)) if order == "TOTALORDER" => Op::CompareTotalOrder(direction),
+                    _ => Op::Compare(direction),
+                }
             }
             "select" => Op::Select,
             "clamp" => Op::Clamp,
@@ -432,6 +445,20 @@ impl<'a> Importer<'a> {
                 rhs_contracting: dims_attr(instr, "rhs_contracting_dims", false)?,
             }),
             "reduce" => {
+                let dimensions = dims_attr(instr, "dimensions", true)?;
+                let region = self.callee(instr, "to_apply")?;
+                match &instr.body {
+                    BodyAst::Operands(ops) if ops.len() != 2 => Op::ReduceTuple {
+                        dimensions,
+                        to_apply: self.region(region)?,
+                    },
+                    _ => Op::Reduce {
+                        dimensions,
+                        reducer: regions::reducer(instr, "to_apply", region)?,
+                    },
+                }
+            }
+            "reduce-window" => {
                 if let BodyAst::Operands(ops) = &instr.body
                     && ops.len() != 2
                 {
@@ -439,14 +466,15 @@ impl<'a> Importer<'a> {
                         ErrorKind::Unsupported,
                         instr.opcode_span,
                         format!(
-                            "a variadic reduce ({} operands: argmax and argmin reduce values and indices together) is not supported yet",
+                            "a variadic reduce-window ({} operands) is not supported",
                             ops.len()
                         ),
                     ));
                 }
-                Op::Reduce {
-                    dimensions: dims_attr(instr, "dimensions", true)?,
-                    reducer: self.reducer(instr)?,
+                let region = self.callee(instr, "to_apply")?;
+                Op::ReduceWindow {
+                    window: regions::window_attr(instr)?,
+                    reducer: regions::reducer(instr, "to_apply", region)?,
                 }
             }
             "pad" => Op::Pad {
@@ -463,6 +491,39 @@ impl<'a> Importer<'a> {
             "reduce-precision" => Op::ReducePrecision {
                 exponent_bits: bits_attr(instr, "exponent_bits")?,
                 mantissa_bits: bits_attr(instr, "mantissa_bits")?,
+            },
+            "select-and-scatter" => Op::SelectAndScatter {
+                window: regions::window_attr(instr)?,
+                select: regions::select_direction(instr, self.callee(instr, "select")?)?,
+                scatter: regions::reducer(instr, "scatter", self.callee(instr, "scatter")?)?,
+            },
+            "scatter" => {
+                if let BodyAst::Operands(ops) = &instr.body
+                    && ops.len() != 3
+                {
+                    return Err(err(
+                        ErrorKind::Unsupported,
+                        instr.opcode_span,
+                        format!(
+                            "a scatter of several operands ({} operands and updates) is not supported",
+                            ops.len()
+                        ),
+                    ));
+                }
+                Op::Scatter {
+                    dims: regions::scatter_dims(instr)?,
+                    combiner: regions::scatter_combiner(instr, self.callee(instr, "to_apply")?)?,
+                    indices_are_sorted: regions::flag(instr, "indices_are_sorted")?,
+                    unique_indices: regions::flag(instr, "unique_indices")?,
+                }
+            }
+            "sort" => match dims_attr(instr, "dimensions", true)?[..] {
+                [dimension] => Op::Sort {
+                    dimension,
+                    is_stable: regions::flag(instr, "is_stable")?,
+                    comparator: self.region(self.callee(instr, "to_apply")?)?,
+                },
+                _ => return Err(attr_error(instr, "dimensions", "sort takes one dimension")),
             },
             "tuple" => Op::Tuple,
             "get-tuple-element" => Op::GetTupleElement {
@@ -481,15 +542,10 @@ impl<'a> Importer<'a> {
                         )
                     })?;
                 let callee = self.callee(instr, "calls")?;
-                let computation = match self.fused.get(callee.name.as_str()) {
-                    Some(&id) => id,
-                    None => {
-                        let id = self.import_computation(callee, None)?;
-                        self.fused.insert(&callee.name, id);
-                        id
-                    }
-                };
-                Op::Fusion { kind, computation }
+                Op::Fusion {
+                    kind,
+                    computation: self.region(callee)?,
+                }
             }
             _ => {
                 return Err(err(
@@ -517,41 +573,16 @@ impl<'a> Importer<'a> {
         })
     }
 
-    /// Recognizes a reduce's region: a binary combiner of its two scalar parameters.
-    fn reducer(&self, instr: &InstructionAst) -> Result<ReduceOp, CompileError> {
-        let region = self.callee(instr, "to_apply")?;
-        let span = attribute(instr, "to_apply").map_or(instr.opcode_span, |a| a.span);
-        let root = region
-            .instructions
-            .iter()
-            .find(|i| i.is_root)
-            .or(region.instructions.last());
-        let params: Vec<_> = region
-            .instructions
-            .iter()
-            .filter(|i| i.opcode == "parameter")
-            .collect();
-        let combiner = root.and_then(|root| {
-            let BodyAst::Operands(operands) = &root.body else {
-                return None;
-            };
-            let binary = BinaryOp::from_opcode(&root.opcode)?;
-            let mut names: Vec<&str> = operands.iter().map(|o| o.name.as_str()).collect();
-            let mut param_names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
-            names.sort_unstable();
-            param_names.sort_unstable();
-            (region.instructions.len() == 3 && names == param_names).then_some(binary)
-        });
-        combiner.and_then(ReduceOp::from_combiner).ok_or_else(|| {
-            err(
-                ErrorKind::Unsupported,
-                span,
-                format!(
-                    "reduce's region {} must apply add, multiply, maximum, minimum, and or or to its two parameters",
-                    region.name
-                ),
-            )
-        })
+    /// Imports `callee` as a computation of the module once (a fusion's callee,
+    /// a sort's comparator, a variadic reduce's region), however many
+    /// instructions call it.
+    fn region(&mut self, callee: &'a ComputationAst) -> Result<ComputationId, CompileError> {
+        if let Some(&id) = self.fused.get(callee.name.as_str()) {
+            return Ok(id);
+        }
+        let id = self.import_computation(callee, None)?;
+        self.fused.insert(&callee.name, id);
+        Ok(id)
     }
 }
 

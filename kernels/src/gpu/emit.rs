@@ -310,6 +310,14 @@ impl<'k> Emitter<'k> {
             Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
                 unreachable!("fused bodies compute arrays only")
             }
+            Op::ReduceTuple { .. }
+            | Op::CompareTotalOrder(_)
+            | Op::Scatter { .. }
+            | Op::Sort { .. }
+            | Op::ReduceWindow { .. }
+            | Op::SelectAndScatter { .. } => {
+                unreachable!("Kernel::new refuses the ops the emitters do not lower")
+            }
         }
     }
 

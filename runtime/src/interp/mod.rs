@@ -6,10 +6,14 @@
 pub(crate) mod data;
 mod dot;
 mod elementwise;
+mod flat;
 mod index;
 mod reduce;
+mod regions;
+mod scatter;
+mod window;
 
-use omelet_compiler::hlo::{Computation, InstrId, Module, Op};
+use omelet_compiler::hlo::{Computation, InstrId, Module, Op, Shape};
 
 use crate::array::{Array, RuntimeError};
 
@@ -85,6 +89,34 @@ fn evaluate(module: &Module, comp: &Computation, mut args: Vec<Value>) -> Value 
                     .collect();
                 evaluate(module, module.computation(*computation), args)
             }
+            Op::Sort {
+                dimension,
+                comparator,
+                ..
+            } => {
+                let operands: Vec<&Array> = (0..instr.operands.len())
+                    .map(|i| operand(i).array())
+                    .collect();
+                let mut sorted =
+                    regions::sort(&operands, *dimension, module.computation(*comparator));
+                match instr.shape {
+                    Shape::Array(_) => Value::Array(sorted.remove(0)),
+                    Shape::Tuple(_) => Value::Tuple(sorted),
+                }
+            }
+            Op::ReduceTuple {
+                dimensions,
+                to_apply,
+            } => {
+                let operands: Vec<&Array> = (0..instr.operands.len())
+                    .map(|i| operand(i).array())
+                    .collect();
+                Value::Tuple(regions::reduce_tuple(
+                    &operands,
+                    dimensions,
+                    module.computation(*to_apply),
+                ))
+            }
             _ => {
                 let operands: Vec<&Array> = (0..instr.operands.len())
                     .map(|i| operand(i).array())
@@ -136,7 +168,33 @@ fn evaluate_array_op(comp: &Computation, id: InstrId, operands: &[&Array]) -> Ar
             exponent_bits,
             mantissa_bits,
         } => elementwise::reduce_precision(operands[0], *exponent_bits, *mantissa_bits),
-        Op::Parameter(_) | Op::Tuple | Op::GetTupleElement { .. } | Op::Fusion { .. } => {
+        Op::CompareTotalOrder(direction) => {
+            elementwise::compare_total_order(*direction, operands[0], operands[1])
+        }
+        Op::Scatter { dims, combiner, .. } => {
+            scatter::scatter(operands[0], operands[1], operands[2], dims, *combiner)
+        }
+        Op::ReduceWindow { window, reducer } => {
+            window::reduce_window(operands[0], operands[1], window, *reducer, &shape.dims)
+        }
+        Op::SelectAndScatter {
+            window,
+            select,
+            scatter,
+        } => window::select_and_scatter(
+            operands[0],
+            operands[1],
+            operands[2],
+            window,
+            *select,
+            *scatter,
+        ),
+        Op::Parameter(_)
+        | Op::Tuple
+        | Op::GetTupleElement { .. }
+        | Op::Fusion { .. }
+        | Op::Sort { .. }
+        | Op::ReduceTuple { .. } => {
             unreachable!("handled by evaluate")
         }
     }
