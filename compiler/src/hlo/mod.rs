@@ -23,8 +23,8 @@ pub use index_ops::{GatherDims, PadDim};
 pub use literal::{Literal, float_text};
 pub use module::{Computation, ComputationId, InstrId, Instruction, Module, RegionCopier};
 pub use op::{
-    BinaryOp, Cost, Direction, Domain, DotDims, FusionKind, Op, ReduceOp, ScatterCombiner,
-    ScatterDims, SliceDim, UnaryOp, WindowDim,
+    BinaryOp, Cost, Direction, Domain, DotDims, FusionKind, Op, ReduceOp, ScatterDims, SliceDim,
+    UnaryOp, WindowDim,
 };
 pub use print::print_module;
 pub(crate) use shape::join;

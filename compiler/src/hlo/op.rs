@@ -282,16 +282,6 @@ impl SliceDim {
     }
 }
 
-/// `scatter`'s update computation: what becomes of an operand element that an
-/// update lands on. JAX's `x.at[i].set/add/multiply/min/max` write these regions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ScatterCombiner {
-    /// The update replaces the element (a region returning its second parameter).
-    Assign,
-    /// The element combines with the update: `combiner(element, update)`.
-    Combine(ReduceOp),
-}
-
 /// `scatter`'s dimension numbers, as XLA names them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct ScatterDims {
@@ -439,10 +429,13 @@ pub enum Op {
     /// -inf < ... < -0 < +0 < ... < inf < NaN`), other types as `compare`.
     /// JAX's sort comparators use it.
     CompareTotalOrder(Direction),
-    /// `scatter(operand, indices, updates)`.
+    /// `scatter(operand, indices, updates)`: each update combined into the
+    /// operand element it lands on by the module's computation `update`
+    /// (`update(element, update)`, two scalar parameters, one scalar result).
+    /// JAX's `x.at[i].set` returns the update; `.add`, `.min` ... combine.
     Scatter {
         dims: ScatterDims,
-        combiner: ScatterCombiner,
+        update: ComputationId,
         indices_are_sorted: bool,
         unique_indices: bool,
     },
@@ -563,11 +556,13 @@ impl Op {
     }
 
     /// The module computation this op applies per element (a sort's comparator,
-    /// a variadic reduce's region), which passes that rebuild modules carry along.
+    /// a variadic reduce's region, a scatter's update), which passes that
+    /// rebuild modules carry along.
     pub fn region(&self) -> Option<ComputationId> {
         match self {
             Op::Sort { comparator, .. } => Some(*comparator),
             Op::ReduceTuple { to_apply, .. } => Some(*to_apply),
+            Op::Scatter { update, .. } => Some(*update),
             _ => None,
         }
     }
@@ -576,7 +571,9 @@ impl Op {
     pub fn map_region(&self, map: impl FnOnce(ComputationId) -> ComputationId) -> Op {
         let mut op = self.clone();
         match &mut op {
-            Op::Sort { comparator: c, .. } | Op::ReduceTuple { to_apply: c, .. } => *c = map(*c),
+            Op::Sort { comparator: c, .. }
+            | Op::ReduceTuple { to_apply: c, .. }
+            | Op::Scatter { update: c, .. } => *c = map(*c),
             _ => {}
         }
         op

@@ -14,7 +14,7 @@ use rustc_hash::FxHashSet;
 
 use super::index_ops::{GatherDims, PadDim};
 use super::module::{Computation, Module};
-use super::op::{Direction, DotDims, Op, ReduceOp, ScatterCombiner, ScatterDims, WindowDim};
+use super::op::{Direction, DotDims, Op, ReduceOp, ScatterDims, WindowDim};
 use super::shape::{ElementType, join};
 
 /// A region the printer writes from an op's attributes.
@@ -22,8 +22,6 @@ use super::shape::{ElementType, join};
 enum Generated {
     /// `combiner(lhs, rhs)`.
     Combine(ReduceOp),
-    /// `rhs`: scatter's assignment.
-    Assign,
     /// `compare(lhs, rhs), direction=D`: select-and-scatter's `select`.
     Select(Direction),
 }
@@ -32,7 +30,6 @@ impl Generated {
     fn base_name(self) -> String {
         match self {
             Generated::Combine(r) => r.combiner().opcode().to_string(),
-            Generated::Assign => "assign".into(),
             Generated::Select(d) => format!("select_{}", d.name().to_lowercase()),
         }
     }
@@ -43,9 +40,6 @@ impl Generated {
             Generated::Combine(r) => {
                 let c = r.combiner().opcode();
                 format!("  ROOT {c} = {t}[] {c}(lhs, rhs)\n")
-            }
-            Generated::Assign => {
-                return format!("  lhs = {t}[] parameter(0)\n  ROOT rhs = {t}[] parameter(1)\n");
             }
             Generated::Select(d) => format!(
                 "  ROOT compare = pred[] compare(lhs, rhs), direction={}\n",
@@ -71,13 +65,6 @@ fn generated(
         Op::Reduce { reducer, .. } | Op::ReduceWindow { reducer, .. } => {
             vec![(Generated::Combine(*reducer), element())]
         }
-        Op::Scatter { combiner, .. } => vec![(
-            match combiner {
-                ScatterCombiner::Assign => Generated::Assign,
-                ScatterCombiner::Combine(r) => Generated::Combine(*r),
-            },
-            element(),
-        )],
         Op::SelectAndScatter {
             select, scatter, ..
         } => {
@@ -268,9 +255,9 @@ fn attributes(out: &mut String, module: &Module, op: &Op) {
         }
         Op::Scatter {
             dims,
+            update,
             indices_are_sorted,
             unique_indices,
-            ..
         } => {
             scatter_attributes(out, dims);
             if *indices_are_sorted {
@@ -279,6 +266,7 @@ fn attributes(out: &mut String, module: &Module, op: &Op) {
             if *unique_indices {
                 out.push_str(", unique_indices=true");
             }
+            write!(out, ", to_apply={}", module.computation(*update).name).unwrap();
         }
         Op::ReduceWindow { window, .. } | Op::SelectAndScatter { window, .. } => {
             write!(out, ", window={{{}}}", window_text(window)).unwrap()

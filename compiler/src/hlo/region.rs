@@ -135,7 +135,7 @@ pub fn total_order_compare(direction: Direction, x: Scalar, y: Scalar) -> Scalar
         return Scalar::compare(direction, x, y);
     }
     let key = |s: Scalar| -> i128 {
-        let width = s.element.bit_width() as u32;
+        let width = s.element.bit_width();
         let magnitude = (s.bits & ((1u64 << (width - 1)) - 1)) as i128;
         if s.bits >> (width - 1) & 1 == 1 {
             -magnitude - 1

@@ -4,7 +4,7 @@
 //! Their regions' signatures need the module and are the verifier's
 //! (`region.rs`).
 
-use super::op::{ReduceOp, ScatterCombiner, ScatterDims, WindowDim};
+use super::op::{ReduceOp, ScatterDims, WindowDim};
 use super::shape::{ArrayShape, Shape};
 use super::shape_rules::{binary_types, mark};
 
@@ -13,7 +13,7 @@ type Rule<T> = Result<T, String>;
 /// `reduce(operands..., inits...)` of N operands: a tuple of N results.
 pub fn reduce_tuple(operands: &[&ArrayShape], dimensions: &[usize]) -> Rule<Shape> {
     let n = operands.len() / 2;
-    if n == 0 || operands.len() % 2 != 0 {
+    if n == 0 || !operands.len().is_multiple_of(2) {
         return Err(format!(
             "a variadic reduce takes N operands and N init values, not {} operands",
             operands.len()
@@ -161,7 +161,6 @@ pub fn scatter(
     indices: &ArrayShape,
     updates: &ArrayShape,
     d: &ScatterDims,
-    combiner: ScatterCombiner,
 ) -> Rule<ArrayShape> {
     if !indices.element.is_integer() {
         return Err(format!("scatter's indices {indices} must be integers"));
@@ -171,9 +170,6 @@ pub fn scatter(
             "scatter's updates {updates} must have the operand's type {}",
             operand.element
         ));
-    }
-    if let ScatterCombiner::Combine(reducer) = combiner {
-        combines(reducer, operand, "scatter")?;
     }
     if d.index_vector_dim > indices.rank() {
         return Err(format!(

@@ -105,11 +105,9 @@ pub fn infer(op: &Op, operands: &[&Shape]) -> Rule<Option<Shape>> {
         Op::ReduceTuple { dimensions, .. } => {
             region_shapes::reduce_tuple(&arrays_of(operands)?, dimensions).map(Some)
         }
-        Op::Scatter { dims, combiner, .. } => {
+        Op::Scatter { dims, .. } => {
             let [operand, indices, updates] = arrays::<3>(operands)?;
-            array(region_shapes::scatter(
-                operand, indices, updates, dims, *combiner,
-            )?)
+            array(region_shapes::scatter(operand, indices, updates, dims)?)
         }
         Op::Sort { dimension, .. } => {
             region_shapes::sort(&arrays_of(operands)?, *dimension).map(Some)

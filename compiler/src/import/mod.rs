@@ -512,7 +512,7 @@ impl<'a> Importer<'a> {
                 }
                 Op::Scatter {
                     dims: regions::scatter_dims(instr)?,
-                    combiner: regions::scatter_combiner(instr, self.callee(instr, "to_apply")?)?,
+                    update: self.region(self.callee(instr, "to_apply")?)?,
                     indices_are_sorted: regions::flag(instr, "indices_are_sorted")?,
                     unique_indices: regions::flag(instr, "unique_indices")?,
                 }

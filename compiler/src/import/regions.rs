@@ -1,6 +1,5 @@
 //! The attributes of the ops with regions: `window={...}`, scatter's dimension
-//! numbers, and the regions that become closed enums (a scatter's combiner,
-//! a `select-and-scatter`'s `select` and `scatter`, a `reduce-window`'s
+//! numbers, and the regions that become closed enums (a `select-and-scatter`'s `select` and `scatter`, a `reduce-window`'s
 //! reducer). A region outside those forms is refused, saying what it computes.
 
 use omelet_grammar::hlo::{AttrValue, BodyAst, ComputationAst, InstructionAst};
@@ -8,7 +7,7 @@ use omelet_grammar::hlo::{AttrValue, BodyAst, ComputationAst, InstructionAst};
 use super::attributes::{attr_error, attribute, word_attr};
 use super::err;
 use crate::error::{CompileError, ErrorKind};
-use crate::hlo::{BinaryOp, Direction, ReduceOp, ScatterCombiner, ScatterDims, WindowDim};
+use crate::hlo::{BinaryOp, Direction, ReduceOp, ScatterDims, WindowDim};
 
 /// `window={size=3x3 stride=2x2 pad=0_1x0_1 lhs_dilate=1x1 rhs_dilate=1x1}`:
 /// one [`WindowDim`] per dimension (an absent window is a scalar's, of none).
@@ -240,31 +239,6 @@ pub(super) fn reducer(
     binary_combiner(region)
         .and_then(ReduceOp::from_combiner)
         .ok_or_else(|| refuse(instr, attr, region, REDUCERS))
-}
-
-/// Scatter's update computation: `p1` (assignment) or a reducer.
-pub(super) fn scatter_combiner(
-    instr: &InstructionAst,
-    region: &ComputationAst,
-) -> Result<ScatterCombiner, CompileError> {
-    if let Some((root, params)) = shape_of(region)
-        && region.instructions.len() == 2
-        && params.len() == 2
-        && root.name == params[1]
-    {
-        return Ok(ScatterCombiner::Assign);
-    }
-    binary_combiner(region)
-        .and_then(ReduceOp::from_combiner)
-        .map(ScatterCombiner::Combine)
-        .ok_or_else(|| {
-            refuse(
-                instr,
-                "to_apply",
-                region,
-                &format!("the update (its second parameter) or {REDUCERS}"),
-            )
-        })
 }
 
 /// `select-and-scatter`'s `select`: `compare(p0, p1)` by one direction.

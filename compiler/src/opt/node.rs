@@ -10,7 +10,7 @@ use egg::{Id, Language};
 
 use crate::hlo::{
     ArrayShape, BinaryOp, ComputationId, Direction, DotDims, ElementType, GatherDims, Literal, Op,
-    PadDim, ReduceOp, ScatterCombiner, ScatterDims, SliceDim, UnaryOp, WindowDim,
+    PadDim, ReduceOp, ScatterDims, SliceDim, UnaryOp, WindowDim,
 };
 
 /// An op and the attributes that, with its operands' shapes, fix its result.
@@ -75,9 +75,11 @@ pub enum NodeOp {
         mantissa_bits: u32,
     },
     CompareTotalOrder(Direction),
+    /// The update region is the input module's computation, as
+    /// [`NodeOp::ReduceTuple`]'s.
     Scatter {
         dims: ScatterDims,
-        combiner: ScatterCombiner,
+        update: ComputationId,
         indices_are_sorted: bool,
         unique_indices: bool,
     },
@@ -237,13 +239,13 @@ impl NodeOp {
             NodeOp::CompareTotalOrder(d) => (Op::CompareTotalOrder(*d), None),
             NodeOp::Scatter {
                 dims,
-                combiner,
+                update,
                 indices_are_sorted,
                 unique_indices,
             } => (
                 Op::Scatter {
                     dims: dims.clone(),
-                    combiner: *combiner,
+                    update: *update,
                     indices_are_sorted: *indices_are_sorted,
                     unique_indices: *unique_indices,
                 },

@@ -117,10 +117,10 @@ fn convert(
                     instr.array_shape(),
                 ))
             }
-            op if op.region().is_some() => {
+            op if NodeOp::of_output(op, 0).is_some() => {
                 let children = arrays(&values);
                 let mut output = |i: usize| {
-                    let node_op = NodeOp::of_output(op, i).expect("an op with a region");
+                    let node_op = NodeOp::of_output(op, i).expect("a several-result op");
                     add(node_op, children.clone())
                 };
                 match &instr.shape {
@@ -203,12 +203,12 @@ fn node_op(op: &Op, shape: &ArrayShape) -> NodeOp {
         Op::CompareTotalOrder(d) => NodeOp::CompareTotalOrder(*d),
         Op::Scatter {
             dims,
-            combiner,
+            update,
             indices_are_sorted,
             unique_indices,
         } => NodeOp::Scatter {
             dims: dims.clone(),
-            combiner: *combiner,
+            update: *update,
             indices_are_sorted: *indices_are_sorted,
             unique_indices: *unique_indices,
         },

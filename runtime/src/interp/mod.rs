@@ -104,6 +104,13 @@ fn evaluate(module: &Module, comp: &Computation, mut args: Vec<Value>) -> Value 
                     Shape::Tuple(_) => Value::Tuple(sorted),
                 }
             }
+            Op::Scatter { dims, update, .. } => Value::Array(scatter::scatter(
+                operand(0).array(),
+                operand(1).array(),
+                operand(2).array(),
+                dims,
+                module.computation(*update),
+            )),
             Op::ReduceTuple {
                 dimensions,
                 to_apply,
@@ -171,9 +178,6 @@ fn evaluate_array_op(comp: &Computation, id: InstrId, operands: &[&Array]) -> Ar
         Op::CompareTotalOrder(direction) => {
             elementwise::compare_total_order(*direction, operands[0], operands[1])
         }
-        Op::Scatter { dims, combiner, .. } => {
-            scatter::scatter(operands[0], operands[1], operands[2], dims, *combiner)
-        }
         Op::ReduceWindow { window, reducer } => {
             window::reduce_window(operands[0], operands[1], window, *reducer, &shape.dims)
         }
@@ -194,6 +198,7 @@ fn evaluate_array_op(comp: &Computation, id: InstrId, operands: &[&Array]) -> Ar
         | Op::GetTupleElement { .. }
         | Op::Fusion { .. }
         | Op::Sort { .. }
+        | Op::Scatter { .. }
         | Op::ReduceTuple { .. } => {
             unreachable!("handled by evaluate")
         }

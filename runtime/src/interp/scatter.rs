@@ -3,7 +3,7 @@
 //! indices all apply; a window that does not fit in the operand at its start
 //! index is dropped whole (no clamping).
 
-use omelet_compiler::hlo::{Scalar, ScatterCombiner, ScatterDims};
+use omelet_compiler::hlo::{Computation, ScatterDims, region};
 
 use super::flat::{Flat, indices, integer};
 use crate::array::Array;
@@ -13,7 +13,7 @@ pub fn scatter(
     scatter_indices: &Array,
     updates: &Array,
     d: &ScatterDims,
-    combiner: ScatterCombiner,
+    update_region: &Computation,
 ) -> Array {
     let element = operand.element_type();
     let mut out = Flat::of(operand);
@@ -68,10 +68,7 @@ pub fn scatter(
         }
         let target = out.offset(&at).expect("a window that fits");
         let update = upd.values[offset];
-        out.values[target] = match combiner {
-            ScatterCombiner::Assign => update,
-            ScatterCombiner::Combine(r) => Scalar::binary(r.combiner(), out.values[target], update),
-        };
+        out.values[target] = region::apply(update_region, &[out.values[target], update])[0];
     }
     out.into_array(element)
 }
