@@ -35,7 +35,7 @@ pub fn omelet_command() -> std::process::Command {
 /// HLO whose expected outputs XLA computed (`tests/xla`), and `.om` scripts with
 /// their JAX twins' outputs (`tests/om`).
 pub fn fixture_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = ["tests/jax", "tests/xla", "tests/om", "tests/regions"]
+    let mut dirs: Vec<PathBuf> = ["tests/jax", "tests/xla", "tests/om"]
         .iter()
         .flat_map(|d| std::fs::read_dir(root().join(d)).expect("fixture folders exist"))
         .map(|e| e.expect("readable").path())
