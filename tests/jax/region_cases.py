@@ -195,3 +195,12 @@ def f(x, w):
 def f(x, w):
     pool = lambda x: lax.reduce_window(x, -jnp.inf, lax.max, (1, 3, 3, 1), (1, 1, 1, 1), "VALID")
     return jax.grad(lambda x: jnp.sum(pool(x) * w))(x)
+
+
+# --- reduce-window with a region that is not a ReduceOp -----------------------
+
+@case("region_cumlogsumexp", with_nans(randn(3, 8), every=11))
+def f(x):
+    # Cumulative log-add-exp: a reduce-window whose region selects around NaN
+    # and infinities (XLA skips padding: the init is folded in once).
+    return lax.cumlogsumexp(x, axis=1), lax.cumlogsumexp(x, axis=0, reverse=True)

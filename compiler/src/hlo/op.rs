@@ -448,10 +448,13 @@ pub enum Op {
         is_stable: bool,
         comparator: ComputationId,
     },
-    /// `reduce-window(operand, init)`.
+    /// `reduce-window(operand, init)`: each window's elements folded into
+    /// `init` by the module's computation `to_apply` (two scalar parameters,
+    /// the accumulator first; JAX's cumulative ops write NaN-aware and
+    /// log-add-exp regions, not only a `ReduceOp`).
     ReduceWindow {
         window: Vec<WindowDim>,
-        reducer: ReduceOp,
+        to_apply: ComputationId,
     },
     /// `select-and-scatter(operand, source, init)`: in each window of the
     /// operand, the first element that `select` prefers over every other gets
@@ -556,13 +559,15 @@ impl Op {
     }
 
     /// The module computation this op applies per element (a sort's comparator,
-    /// a variadic reduce's region, a scatter's update), which passes that
+    /// a variadic reduce's region, a scatter's update, a reduce-window's
+    /// region), which passes that
     /// rebuild modules carry along.
     pub fn region(&self) -> Option<ComputationId> {
         match self {
             Op::Sort { comparator, .. } => Some(*comparator),
             Op::ReduceTuple { to_apply, .. } => Some(*to_apply),
             Op::Scatter { update, .. } => Some(*update),
+            Op::ReduceWindow { to_apply, .. } => Some(*to_apply),
             _ => None,
         }
     }
@@ -573,7 +578,8 @@ impl Op {
         match &mut op {
             Op::Sort { comparator: c, .. }
             | Op::ReduceTuple { to_apply: c, .. }
-            | Op::Scatter { update: c, .. } => *c = map(*c),
+            | Op::Scatter { update: c, .. }
+            | Op::ReduceWindow { to_apply: c, .. } => *c = map(*c),
             _ => {}
         }
         op

@@ -62,7 +62,7 @@ fn generated(
             .map_or(ElementType::F32, |a| a.element)
     };
     match &instr.op {
-        Op::Reduce { reducer, .. } | Op::ReduceWindow { reducer, .. } => {
+        Op::Reduce { reducer, .. } => {
             vec![(Generated::Combine(*reducer), element())]
         }
         Op::SelectAndScatter {
@@ -268,7 +268,16 @@ fn attributes(out: &mut String, module: &Module, op: &Op) {
             }
             write!(out, ", to_apply={}", module.computation(*update).name).unwrap();
         }
-        Op::ReduceWindow { window, .. } | Op::SelectAndScatter { window, .. } => {
+        Op::ReduceWindow { window, to_apply } => {
+            let region = &module.computation(*to_apply).name;
+            write!(
+                out,
+                ", window={{{}}}, to_apply={region}",
+                window_text(window)
+            )
+            .unwrap()
+        }
+        Op::SelectAndScatter { window, .. } => {
             write!(out, ", window={{{}}}", window_text(window)).unwrap()
         }
         Op::Pad { config } => write!(out, ", padding={}", padding(config)).unwrap(),

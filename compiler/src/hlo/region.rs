@@ -1,8 +1,9 @@
-//! Regions kept as computations: a `sort`'s comparator and a variadic
-//! `reduce`'s combiner are computations of the module (referenced by
-//! `ComputationId`, as a fusion's callee is), because JAX writes them in more
-//! forms than a closed enum would hold (NaN-aware total orders, lexicographic
-//! keys, argmax's index tie-break).
+//! Regions kept as computations: a `sort`'s comparator, a variadic
+//! `reduce`'s combiner, a `scatter`'s update and a `reduce-window`'s region
+//! are computations of the module (referenced by `ComputationId`, as a
+//! fusion's callee is), because JAX writes them in more forms than a closed
+//! enum would hold (NaN-aware total orders, lexicographic keys, argmax's index
+//! tie-break, `.at[].apply`'s function, cumulative log-add-exp).
 //!
 //! This file owns what is known about them: which ops a region may hold
 //! (scalar ops only, [`check`], which the verifier runs), what a region

@@ -112,11 +112,9 @@ pub fn infer(op: &Op, operands: &[&Shape]) -> Rule<Option<Shape>> {
         Op::Sort { dimension, .. } => {
             region_shapes::sort(&arrays_of(operands)?, *dimension).map(Some)
         }
-        Op::ReduceWindow { window, reducer } => {
+        Op::ReduceWindow { window, .. } => {
             let [operand, init] = arrays::<2>(operands)?;
-            array(region_shapes::reduce_window(
-                operand, init, window, *reducer,
-            )?)
+            array(region_shapes::reduce_window(operand, init, window)?)
         }
         Op::SelectAndScatter {
             window, scatter, ..

@@ -257,9 +257,12 @@ fn verify_computation(module: &Module, comp: &Computation) -> Result<(), VerifyE
                     .collect();
                 check_region(module, *comparator, &types, &[ElementType::Pred]).map_err(fail)?;
             }
-            Op::Scatter { update, .. } => {
+            Op::Scatter { update: region, .. }
+            | Op::ReduceWindow {
+                to_apply: region, ..
+            } => {
                 let element = instr.array_shape().element;
-                check_region(module, *update, &[element, element], &[element]).map_err(fail)?;
+                check_region(module, *region, &[element, element], &[element]).map_err(fail)?;
             }
             Op::ReduceTuple { to_apply, .. } => {
                 let types: Vec<ElementType> = operands

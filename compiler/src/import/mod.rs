@@ -471,10 +471,9 @@ impl<'a> Importer<'a> {
                         ),
                     ));
                 }
-                let region = self.callee(instr, "to_apply")?;
                 Op::ReduceWindow {
                     window: regions::window_attr(instr)?,
-                    reducer: regions::reducer(instr, "to_apply", region)?,
+                    to_apply: self.region(self.callee(instr, "to_apply")?)?,
                 }
             }
             "pad" => Op::Pad {

@@ -1,6 +1,7 @@
 //! The attributes of the ops with regions: `window={...}`, scatter's dimension
-//! numbers, and the regions that become closed enums (a `select-and-scatter`'s `select` and `scatter`, a `reduce-window`'s
-//! reducer). A region outside those forms is refused, saying what it computes.
+//! numbers, and the regions that become closed enums (a plain `reduce`'s
+//! reducer, a `select-and-scatter`'s `select` and `scatter`). A region outside
+//! those forms is refused, saying what it computes.
 
 use omelet_grammar::hlo::{AttrValue, BodyAst, ComputationAst, InstructionAst};
 

@@ -85,7 +85,7 @@ pub enum NodeOp {
     },
     ReduceWindow {
         window: Vec<WindowDim>,
-        reducer: ReduceOp,
+        to_apply: ComputationId,
     },
     SelectAndScatter {
         window: Vec<WindowDim>,
@@ -251,10 +251,10 @@ impl NodeOp {
                 },
                 None,
             ),
-            NodeOp::ReduceWindow { window, reducer } => (
+            NodeOp::ReduceWindow { window, to_apply } => (
                 Op::ReduceWindow {
                     window: window.clone(),
-                    reducer: *reducer,
+                    to_apply: *to_apply,
                 },
                 None,
             ),

@@ -212,9 +212,9 @@ fn node_op(op: &Op, shape: &ArrayShape) -> NodeOp {
             indices_are_sorted: *indices_are_sorted,
             unique_indices: *unique_indices,
         },
-        Op::ReduceWindow { window, reducer } => NodeOp::ReduceWindow {
+        Op::ReduceWindow { window, to_apply } => NodeOp::ReduceWindow {
             window: window.clone(),
-            reducer: *reducer,
+            to_apply: *to_apply,
         },
         Op::SelectAndScatter {
             window,

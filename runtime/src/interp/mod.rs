@@ -111,6 +111,13 @@ fn evaluate(module: &Module, comp: &Computation, mut args: Vec<Value>) -> Value 
                 dims,
                 module.computation(*update),
             )),
+            Op::ReduceWindow { window, to_apply } => Value::Array(window::reduce_window(
+                operand(0).array(),
+                operand(1).array(),
+                window,
+                module.computation(*to_apply),
+                &instr.array_shape().dims,
+            )),
             Op::ReduceTuple {
                 dimensions,
                 to_apply,
@@ -178,9 +185,6 @@ fn evaluate_array_op(comp: &Computation, id: InstrId, operands: &[&Array]) -> Ar
         Op::CompareTotalOrder(direction) => {
             elementwise::compare_total_order(*direction, operands[0], operands[1])
         }
-        Op::ReduceWindow { window, reducer } => {
-            window::reduce_window(operands[0], operands[1], window, *reducer, &shape.dims)
-        }
         Op::SelectAndScatter {
             window,
             select,
@@ -199,6 +203,7 @@ fn evaluate_array_op(comp: &Computation, id: InstrId, operands: &[&Array]) -> Ar
         | Op::Fusion { .. }
         | Op::Sort { .. }
         | Op::Scatter { .. }
+        | Op::ReduceWindow { .. }
         | Op::ReduceTuple { .. } => {
             unreachable!("handled by evaluate")
         }

@@ -4,7 +4,7 @@
 //! positions in the padding or between dilated elements hold the init value,
 //! which leaves the reduction unchanged, so they are skipped (XLA's evaluator).
 
-use omelet_compiler::hlo::{Direction, ReduceOp, Scalar, WindowDim};
+use omelet_compiler::hlo::{Computation, Direction, ReduceOp, Scalar, WindowDim, region};
 
 use super::flat::{Flat, indices};
 use crate::array::Array;
@@ -29,11 +29,13 @@ fn source_index(
     Some(index)
 }
 
+/// Each window folds its elements, in row-major window order, into `init`
+/// by `to_apply` (the accumulator first), as XLA's evaluator does.
 pub fn reduce_window(
     x: &Array,
     init: &Array,
     window: &[WindowDim],
-    reducer: ReduceOp,
+    to_apply: &Computation,
     out_dims: &[usize],
 ) -> Array {
     let operand = Flat::of(x);
@@ -44,7 +46,7 @@ pub fn reduce_window(
             indices(&sizes)
                 .filter_map(|k| source_index(window, &operand.dims, &o, &k))
                 .map(|i| operand.values[operand.offset(&i).expect("inside the operand")])
-                .fold(init, |acc, v| Scalar::binary(reducer.combiner(), acc, v))
+                .fold(init, |acc, v| region::apply(to_apply, &[acc, v])[0])
         })
         .collect();
     Flat {
