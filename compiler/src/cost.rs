@@ -108,7 +108,7 @@ pub fn flops(module: &Module, comp: &Computation, id: InstrId) -> u64 {
     };
     match &instr.op {
         op if op.is_elementwise() => elements(),
-        Op::Reduce { .. } | Op::ReduceTuple { .. } | Op::Sort { .. } => {
+        Op::Reduce { .. } | Op::ReduceTuple { .. } | Op::Sort { .. } | Op::TopK { .. } => {
             comp.instr(instr.operands[0]).array_shape().element_count() as u64
         }
         Op::CompareTotalOrder(_) => elements(),

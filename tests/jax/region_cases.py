@@ -204,3 +204,16 @@ def f(x):
     # Cumulative log-add-exp: a reduce-window whose region selects around NaN
     # and infinities (XLA skips padding: the init is folded in once).
     return lax.cumlogsumexp(x, axis=1), lax.cumlogsumexp(x, axis=0, reverse=True)
+
+
+# --- topk ---------------------------------------------------------------------
+
+def special_row():
+    x = np.array([1, 3, np.nan, 3, 0, -0.0, 0.0, np.inf, -np.inf, 3], F32)
+    x[4] = -NAN  # a negative NaN: least in total order
+    return x
+
+@case("region_top_k", np.stack([special_row(), special_row()[::-1]]), with_ties(2, 3, 9, values=3))
+def f(x, t):
+    # XLA's TopK: total order (NaN greatest, +0 above -0), ties by smaller index.
+    return lax.top_k(x, 10) + lax.top_k(-x, 4) + lax.top_k(t, 3)

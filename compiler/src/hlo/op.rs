@@ -448,6 +448,14 @@ pub enum Op {
         is_stable: bool,
         comparator: ComputationId,
     },
+    /// `topk(operand)`: along the last dimension, the `k` greatest elements
+    /// (least where not `largest`) in IEEE total order, equal ones by smaller
+    /// index first, and their `s32` indices: a tuple of the two. XLA's
+    /// `custom-call TopK` on CPU orders alike.
+    TopK {
+        k: usize,
+        largest: bool,
+    },
     /// `reduce-window(operand, init)`: each window's elements folded into
     /// `init` by the module's computation `to_apply` (two scalar parameters,
     /// the accumulator first; JAX's cumulative ops write NaN-aware and
@@ -507,6 +515,7 @@ impl Op {
             Op::CompareTotalOrder(_) => "compare",
             Op::Scatter { .. } => "scatter",
             Op::Sort { .. } => "sort",
+            Op::TopK { .. } => "topk",
             Op::ReduceWindow { .. } => "reduce-window",
             Op::SelectAndScatter { .. } => "select-and-scatter",
             Op::Tuple => "tuple",
@@ -553,6 +562,7 @@ impl Op {
                 | Op::CompareTotalOrder(_)
                 | Op::Scatter { .. }
                 | Op::Sort { .. }
+                | Op::TopK { .. }
                 | Op::ReduceWindow { .. }
                 | Op::SelectAndScatter { .. }
         )

@@ -268,6 +268,7 @@ fn attributes(out: &mut String, module: &Module, op: &Op) {
             }
             write!(out, ", to_apply={}", module.computation(*update).name).unwrap();
         }
+        Op::TopK { k, largest } => write!(out, ", k={k}, largest={largest}").unwrap(),
         Op::ReduceWindow { window, to_apply } => {
             let region = &module.computation(*to_apply).name;
             write!(

@@ -5,7 +5,7 @@
 //! (`region.rs`).
 
 use super::op::{ReduceOp, ScatterDims, WindowDim};
-use super::shape::{ArrayShape, Shape};
+use super::shape::{ArrayShape, ElementType, Shape};
 use super::shape_rules::{binary_types, mark};
 
 type Rule<T> = Result<T, String>;
@@ -71,6 +71,27 @@ pub fn sort(operands: &[&ArrayShape], dimension: usize) -> Rule<Shape> {
         [one] => Shape::Array(one.clone()),
         _ => Shape::Tuple(results),
     })
+}
+
+/// `topk(operand)`: the values and their `s32` indices, `k` of them along the
+/// last dimension.
+pub fn top_k(operand: &ArrayShape, k: usize) -> Rule<Shape> {
+    let Some(&last) = operand.dims.last() else {
+        return Err(format!(
+            "topk needs an operand of rank 1 or more, not {operand}"
+        ));
+    };
+    if k > last {
+        return Err(format!(
+            "topk's k={k} is larger than the last dimension of {operand}"
+        ));
+    }
+    let mut dims = operand.dims.clone();
+    *dims.last_mut().expect("rank 1 or more") = k;
+    Ok(Shape::Tuple(vec![
+        ArrayShape::new(operand.element, dims.clone()),
+        ArrayShape::new(ElementType::S32, dims),
+    ]))
 }
 
 /// `reduce-window(operand, init)`: one element per window position.

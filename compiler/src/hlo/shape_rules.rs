@@ -112,6 +112,7 @@ pub fn infer(op: &Op, operands: &[&Shape]) -> Rule<Option<Shape>> {
         Op::Sort { dimension, .. } => {
             region_shapes::sort(&arrays_of(operands)?, *dimension).map(Some)
         }
+        Op::TopK { k, .. } => region_shapes::top_k(arrays::<1>(operands)?[0], *k).map(Some),
         Op::ReduceWindow { window, .. } => {
             let [operand, init] = arrays::<2>(operands)?;
             array(region_shapes::reduce_window(operand, init, window)?)

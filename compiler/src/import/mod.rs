@@ -516,6 +516,10 @@ impl<'a> Importer<'a> {
                     unique_indices: regions::flag(instr, "unique_indices")?,
                 }
             }
+            "topk" => Op::TopK {
+                k: int_attr(instr, "k")?,
+                largest: regions::flag(instr, "largest")?,
+            },
             "sort" => match dims_attr(instr, "dimensions", true)?[..] {
                 [dimension] => Op::Sort {
                     dimension,

@@ -54,6 +54,10 @@ pub fn node_cost(egraph: &HloGraph, class: Id, node: &Node) -> f64 {
         // Each update read and combined once.
         NodeOp::Scatter { .. } => egraph[node.children[2]].data.shape.element_count() as f64,
         NodeOp::Sort { .. } => out * (out.max(2.0)).log2(),
+        // One pass over the operand, keeping the k best.
+        NodeOp::TopK { k, .. } => {
+            egraph[node.children[0]].data.shape.element_count() as f64 * (*k as f64).max(2.0).log2()
+        }
         NodeOp::ReduceWindow { window, .. } => {
             out * window.iter().map(|w| w.size).product::<usize>() as f64
         }

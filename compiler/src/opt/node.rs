@@ -101,6 +101,12 @@ pub enum NodeOp {
         to_apply: ComputationId,
         output: usize,
     },
+    /// Result `output` of a topk (0 the values, 1 the indices).
+    TopK {
+        k: usize,
+        largest: bool,
+        output: usize,
+    },
     /// Result `output` of a sort, as [`NodeOp::ReduceTuple`]'s.
     Sort {
         dimension: usize,
@@ -114,7 +120,9 @@ impl NodeOp {
     /// Which result of a several-result op the node is.
     pub fn output(&self) -> Option<usize> {
         match self {
-            NodeOp::ReduceTuple { output, .. } | NodeOp::Sort { output, .. } => Some(*output),
+            NodeOp::ReduceTuple { output, .. }
+            | NodeOp::Sort { output, .. }
+            | NodeOp::TopK { output, .. } => Some(*output),
             _ => None,
         }
     }
@@ -122,7 +130,10 @@ impl NodeOp {
     /// The same op for another output (itself for a one-result op).
     pub fn with_output(&self, index: usize) -> NodeOp {
         let mut op = self.clone();
-        if let NodeOp::ReduceTuple { output, .. } | NodeOp::Sort { output, .. } = &mut op {
+        if let NodeOp::ReduceTuple { output, .. }
+        | NodeOp::Sort { output, .. }
+        | NodeOp::TopK { output, .. } = &mut op
+        {
             *output = index;
         }
         op
@@ -137,6 +148,11 @@ impl NodeOp {
             } => Some(NodeOp::ReduceTuple {
                 dimensions: dimensions.clone(),
                 to_apply: *to_apply,
+                output,
+            }),
+            Op::TopK { k, largest } => Some(NodeOp::TopK {
+                k: *k,
+                largest: *largest,
                 output,
             }),
             Op::Sort {
@@ -267,6 +283,13 @@ impl NodeOp {
                     window: window.clone(),
                     select: *select,
                     scatter: *scatter,
+                },
+                None,
+            ),
+            NodeOp::TopK { k, largest, .. } => (
+                Op::TopK {
+                    k: *k,
+                    largest: *largest,
                 },
                 None,
             ),

@@ -225,7 +225,7 @@ fn node_op(op: &Op, shape: &ArrayShape) -> NodeOp {
             select: *select,
             scatter: *scatter,
         },
-        Op::ReduceTuple { .. } | Op::Sort { .. } => {
+        Op::ReduceTuple { .. } | Op::Sort { .. } | Op::TopK { .. } => {
             unreachable!("several-result ops are the caller's")
         }
         Op::Parameter(_)

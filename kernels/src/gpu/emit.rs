@@ -314,6 +314,7 @@ impl<'k> Emitter<'k> {
             | Op::CompareTotalOrder(_)
             | Op::Scatter { .. }
             | Op::Sort { .. }
+            | Op::TopK { .. }
             | Op::ReduceWindow { .. }
             | Op::SelectAndScatter { .. } => {
                 unreachable!("Kernel::new refuses the ops the emitters do not lower")

@@ -111,6 +111,9 @@ fn evaluate(module: &Module, comp: &Computation, mut args: Vec<Value>) -> Value 
                 dims,
                 module.computation(*update),
             )),
+            Op::TopK { k, largest } => {
+                Value::Tuple(regions::top_k(operand(0).array(), *k, *largest))
+            }
             Op::ReduceWindow { window, to_apply } => Value::Array(window::reduce_window(
                 operand(0).array(),
                 operand(1).array(),
@@ -202,6 +205,7 @@ fn evaluate_array_op(comp: &Computation, id: InstrId, operands: &[&Array]) -> Ar
         | Op::GetTupleElement { .. }
         | Op::Fusion { .. }
         | Op::Sort { .. }
+        | Op::TopK { .. }
         | Op::Scatter { .. }
         | Op::ReduceWindow { .. }
         | Op::ReduceTuple { .. } => {

@@ -1,8 +1,9 @@
-//! The ops whose region is a computation of the module: `sort` (its
-//! comparator) and variadic `reduce` (its combiner), each region evaluated on
-//! scalars by `hlo::region::apply`.
+//! The ops that sort or reduce along a dimension with a region of the module:
+//! `sort` (its comparator) and variadic `reduce` (its combiner), each region
+//! evaluated on scalars by `hlo::region::apply`; and `topk`, a sort in IEEE
+//! total order cut to its first `k`.
 
-use omelet_compiler::hlo::{Computation, Scalar, region};
+use omelet_compiler::hlo::{Computation, Direction, ElementType, Scalar, region};
 
 use super::flat::{Flat, indices};
 use crate::array::Array;
@@ -72,6 +73,48 @@ fn merge_sort(items: Vec<usize>, less: &impl Fn(usize, usize) -> bool) -> Vec<us
     merged.extend_from_slice(&left[i..]);
     merged.extend_from_slice(&right[j..]);
     merged
+}
+
+/// `topk`: per row of the last dimension, the `k` greatest elements (least
+/// where not `largest`) in IEEE total order (a positive NaN greatest, `+0`
+/// above `-0`), equal ones by smaller index first, and their indices as `s32`.
+/// XLA:CPU's TopK orders by the same integer keys (`runtime_topk.cc`).
+pub fn top_k(x: &Array, k: usize, largest: bool) -> Vec<Array> {
+    let flat = Flat::of(x);
+    let n = *flat
+        .dims
+        .last()
+        .expect("the shape rule wants rank 1 or more");
+    let direction = if largest {
+        Direction::Gt
+    } else {
+        Direction::Lt
+    };
+    let before = |a: Scalar, b: Scalar| region::total_order_compare(direction, a, b).bits != 0;
+    let (mut values, mut positions) = (Vec::new(), Vec::new());
+    // An empty last dimension leaves no elements: no rows.
+    for row in flat.values.chunks(n.max(1)) {
+        // A stable merge sort keeps equal elements in index order.
+        let order = merge_sort((0..n).collect(), &|a, b| before(row[a], row[b]));
+        for &i in &order[..k] {
+            values.push(row[i]);
+            positions.push(Scalar::new(i as i32));
+        }
+    }
+    let mut dims = flat.dims;
+    *dims.last_mut().expect("rank 1 or more") = k;
+    vec![
+        Flat {
+            dims: dims.clone(),
+            values,
+        }
+        .into_array(x.element_type()),
+        Flat {
+            dims,
+            values: positions,
+        }
+        .into_array(ElementType::S32),
+    ]
 }
 
 /// A variadic `reduce`: N operands and N inits; each result element folds

@@ -169,6 +169,7 @@ impl Emitter<'_, '_> {
             | Op::CompareTotalOrder(_)
             | Op::Scatter { .. }
             | Op::Sort { .. }
+            | Op::TopK { .. }
             | Op::ReduceWindow { .. }
             | Op::SelectAndScatter { .. } => {
                 unreachable!("Kernel::new refuses the ops the emitters do not lower")
