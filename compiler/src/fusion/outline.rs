@@ -252,19 +252,20 @@ impl Inner {
     }
 }
 
-/// Appends a copy of `instr` (same name, op and shape) reading `operands`,
-/// its region copied into the new module.
+/// Appends a copy of `instr` (same op and shape, same name unless taken)
+/// reading `operands`, its region copied into the new module. A name can be
+/// taken in the entry: the `get-tuple-element`s that read a several-result
+/// kernel (a sort, a topk) are named before the original ones are copied.
 fn copy(
     b: &mut ComputationBuilder,
     regions: &mut RegionCopier,
     instr: &Instruction,
     operands: Vec<InstrId>,
 ) -> InstrId {
-    b.push(
-        instr.name.clone(),
-        regions.op(&instr.op),
-        operands,
-        instr.shape.clone(),
-    )
-    .expect("a copied instruction keeps its shape")
+    let name = match b.has_name(&instr.name) {
+        true => b.fresh_name(instr.op.opcode()),
+        false => instr.name.clone(),
+    };
+    b.push(name, regions.op(&instr.op), operands, instr.shape.clone())
+        .expect("a copied instruction keeps its shape")
 }
