@@ -335,6 +335,7 @@ impl<'a> Importer<'a> {
             })?,
             _ => operands,
         };
+        let op = retyping_bitcast(builder, op, &operands, &shape);
         builder.push(name, op, operands, shape).map_err(at_instr)
     }
 
@@ -586,6 +587,32 @@ impl<'a> Importer<'a> {
         let id = self.import_computation(callee, None)?;
         self.fused.insert(&callee.name, id);
         Ok(id)
+    }
+}
+
+/// XLA's optimized modules write a `bitcast` that changes a scalar's element
+/// type to one of the same width (a sort comparator's total order, as
+/// integers): of a scalar, that is a `bitcast-convert`.
+fn retyping_bitcast(
+    builder: &ComputationBuilder,
+    op: Op,
+    operands: &[InstrId],
+    shape: &Shape,
+) -> Op {
+    let (Op::Bitcast, [operand], Some(out)) = (&op, operands, shape.as_array()) else {
+        return op;
+    };
+    let from = builder.shape(*operand).as_array();
+    let retypes_scalar = from.is_some_and(|a| {
+        a.rank() == 0
+            && out.rank() == 0
+            && a.element != out.element
+            && a.element.bit_width() == out.element.bit_width()
+    });
+    if retypes_scalar {
+        Op::BitcastConvert
+    } else {
+        op
     }
 }
 
