@@ -217,3 +217,17 @@ def special_row():
 def f(x, t):
     # XLA's TopK: total order (NaN greatest, +0 above -0), ties by smaller index.
     return lax.top_k(x, 10) + lax.top_k(-x, 4) + lax.top_k(t, 3)
+
+
+# --- scatter windows that overhang the operand ----------------------------------
+
+@case("region_scatter_partial_window", randn(10, 4), np.array([[0], [7], [8], [-1], [3]], np.int32),
+      randn(5, 3, 4))
+def f(x, i, u):
+    # Three-row windows: starting at 8 (overhangs) or -1 they are dropped whole;
+    # clip mode moves the start back inside instead.
+    dn = lax.ScatterDimensionNumbers(update_window_dims=(1, 2), inserted_window_dims=(),
+                                     scatter_dims_to_operand_dims=(0,))
+    return (lax.scatter_add(x, i, u, dn, mode=lax.GatherScatterMode.FILL_OR_DROP),
+            lax.scatter(x, i, u, dn, mode=lax.GatherScatterMode.CLIP),
+            lax.scatter_mul(x, i, u, dn, mode=lax.GatherScatterMode.PROMISE_IN_BOUNDS))

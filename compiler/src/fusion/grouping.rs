@@ -693,7 +693,8 @@ mod tests {
                 .iter()
                 .filter(|&&m| is_hero(&comp.instr(m).op))
                 .count();
-            if union.len() > MAX_KERNEL_INSTRUCTIONS
+            if union.iter().any(|&m| comp.instr(m).op.is_standalone())
+                || union.len() > MAX_KERNEL_INSTRUCTIONS
                 || heroes > MAX_KERNEL_HEROES
                 || kind(&union).is_err()
                 || path(group, members, a, b)
