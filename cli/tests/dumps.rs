@@ -42,7 +42,7 @@ use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
 use omelet_runtime::{Array, RuntimeErrorKind, cpu, gpu, interp, npy};
 
-use support::{compare, gpu_if_present, has_64_bit_values, root};
+use support::{compare, gpu_if_present, has_64_bit_values, has_unlowered_ops, root};
 
 const BLESS: &str = "BLESS";
 const REAL_DUMPS: [&str; 2] = ["dump.before.txt", "dump.cpu_after.txt"];
@@ -259,9 +259,9 @@ fn run_every_way(
     let mut runs = vec![("as imported", imported), ("optimized", optimized)];
     match cpu::Executable::new(&fused).and_then(|x| x.run(inputs)) {
         Ok(on_cpu) => runs.push(("cpu", on_cpu)),
-        // Loops and branches run on the interpreter only, for now: the
-        // engines refuse them by name.
-        Err(e) if e.kind == RuntimeErrorKind::Unsupported && fused.has_control_flow() => {
+        // Region ops, loops and branches run on the interpreter only, for
+        // now; the engines refuse them by name.
+        Err(e) if e.kind == RuntimeErrorKind::Unsupported && has_unlowered_ops(&fused) => {
             return Ok(runs);
         }
         Err(e) => return Err(format!("cpu: {e}")),

@@ -108,7 +108,18 @@ pub fn flops(module: &Module, comp: &Computation, id: InstrId) -> u64 {
     };
     match &instr.op {
         op if op.is_elementwise() => elements(),
-        Op::Reduce { .. } => comp.instr(instr.operands[0]).array_shape().element_count() as u64,
+        Op::Reduce { .. } | Op::ReduceTuple { .. } | Op::Sort { .. } | Op::TopK { .. } => {
+            comp.instr(instr.operands[0]).array_shape().element_count() as u64
+        }
+        Op::CompareTotalOrder(_) => elements(),
+        Op::Scatter { .. } => comp.instr(instr.operands[2]).array_shape().element_count() as u64,
+        Op::ReduceWindow { window, .. } => {
+            elements() * window.iter().map(|w| w.size as u64).product::<u64>()
+        }
+        Op::SelectAndScatter { window, .. } => {
+            let source = comp.instr(instr.operands[1]).array_shape().element_count() as u64;
+            source * window.iter().map(|w| w.size as u64).product::<u64>()
+        }
         Op::Dot(dims) => {
             let lhs = comp.instr(instr.operands[0]).array_shape();
             let contracted: usize = dims.lhs_contracting.iter().map(|&d| lhs.dims[d]).product();

@@ -219,6 +219,7 @@ impl Kernel {
     /// at a time (`fusion/model.rs`); a hand-written kernel that reads a value
     /// across rows runs as one row instead, which is always correct.
     pub fn new(name: &str, body: &Computation, kind: FusionKind) -> Result<Kernel, String> {
+        lowered_ops_only(body).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
         arrays_only(body).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
         check_fusion(body, kind).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
         let root = body.root_instr();
@@ -511,6 +512,25 @@ fn arrays_only(body: &Computation) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Checks that the emitters lower every op of `body`: the region ops (scatter,
+/// sort, topk, variadic reduce, the window ops) run on the interpreter only,
+/// for now. Checked first, so that a sort's tuple is refused as a sort.
+fn lowered_ops_only(body: &Computation) -> Result<(), String> {
+    let live = body.live();
+    let unlowered = body.ids().find(|id| {
+        let op = &body.instr(*id).op;
+        live[id.index()] && op.is_standalone()
+    });
+    match unlowered {
+        Some(id) => Err(format!(
+            "{} ({}) is not supported by the CPU and GPU backends yet (the interpreter runs it)",
+            body.instr(id).name,
+            body.instr(id).op.opcode()
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The GEMM schedule of a body with one `f32` dot of (transposed) inputs with at

@@ -331,11 +331,11 @@ fn run_checks(
         } = check;
         let actual = match backend {
             Backend::Cpu => match omelet_runtime::cpu::Executable::new(fused) {
-                // Loops and branches run on the interpreter only, for now: the
-                // engines refuse them by name.
+                // Region ops, loops and branches run on the interpreter only,
+                // for now; the engines refuse them by name.
                 Err(e)
                     if e.kind == omelet_runtime::RuntimeErrorKind::Unsupported
-                        && fused.has_control_flow() =>
+                        && super::has_unlowered_ops(fused) =>
                 {
                     continue;
                 }

@@ -200,6 +200,14 @@ impl<'g, 'c> Grouping<'g, 'c> {
     /// offered to each step.
     pub fn try_merge(&mut self, a: usize, b: usize) -> Result<(), String> {
         let (ga, gb) = (&self.groups[a], &self.groups[b]);
+        // An op of its own kernel is never merged, so its group is just it.
+        if let Some(op) = [ga, gb]
+            .iter()
+            .map(|g| &self.comp().instr(g.members[0]).op)
+            .find(|op| op.is_standalone())
+        {
+            return Err(format!("{} is a kernel of its own", op.opcode()));
+        }
         if ga.members.len() + gb.members.len() > MAX_KERNEL_INSTRUCTIONS {
             return Err(format!(
                 "the kernel would have more than {MAX_KERNEL_INSTRUCTIONS} instructions"
@@ -685,7 +693,8 @@ mod tests {
                 .iter()
                 .filter(|&&m| is_hero(&comp.instr(m).op))
                 .count();
-            if union.len() > MAX_KERNEL_INSTRUCTIONS
+            if union.iter().any(|&m| comp.instr(m).op.is_standalone())
+                || union.len() > MAX_KERNEL_INSTRUCTIONS
                 || heroes > MAX_KERNEL_HEROES
                 || kind(&union).is_err()
                 || path(group, members, a, b)

@@ -74,8 +74,10 @@ pub fn is_expensive(op: &Op) -> bool {
     }
 }
 
+/// The elements an instruction computes (all of a several-result op's).
 pub fn elements(comp: &Computation, id: InstrId) -> usize {
-    comp.instr(id).array_shape().element_count()
+    let arrays = comp.instr(id).shape.arrays();
+    arrays.iter().map(|a| a.element_count()).sum()
 }
 
 /// A loop kernel: its outputs share one shape, and no expensive value is

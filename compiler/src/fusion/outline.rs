@@ -10,7 +10,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::Graph;
 use super::model::sorted;
 use crate::hlo::{
-    ComputationBuilder, ComputationId, FusionKind, InstrId, Instruction, Module, Op, Shape,
+    ComputationBuilder, ComputationId, FusionKind, InstrId, Instruction, Module, Op, RegionCopier,
+    Shape,
 };
 
 pub fn outline(
@@ -29,32 +30,34 @@ pub fn outline(
         graph,
         entry: ComputationBuilder::new(comp.name.clone()),
         mapped: FxHashMap::default(),
-        fused: Vec::new(),
+        computations: RegionCopier::new(module),
     };
     for &p in &comp.parameters {
         let instr = comp.instr(p);
-        let id = copy(&mut out.entry, instr, vec![]);
+        let id = copy(&mut out.entry, &mut out.computations, instr, vec![]);
         out.mapped.insert(p, id);
     }
     for g in topological(graph, groups, &group_of) {
         let (members, kind) = &groups[g];
+        // A kernel of its own reads its views from the entry (materialized).
         let needs_fusion = members.len() > 1
-            || members
-                .iter()
-                .any(|&m| comp.instr(m).operands.iter().any(|&o| graph.is_view(o)));
+            || members.iter().any(|&m| {
+                let instr = comp.instr(m);
+                !instr.op.is_standalone() && instr.operands.iter().any(|&o| graph.is_view(o))
+            });
         if needs_fusion {
             out.fusion(members, *kind);
         } else {
             let m = *members.iter().next().unwrap();
             let instr = comp.instr(m);
             let operands = instr.operands.iter().map(|&o| out.entry_value(o)).collect();
-            let id = copy(&mut out.entry, instr, operands);
+            let id = copy(&mut out.entry, &mut out.computations, instr, operands);
             out.mapped.insert(m, id);
         }
     }
     let root = out.entry_value(comp.root);
     let entry = out.entry.finish(root).expect("the fused entry is complete");
-    let mut computations = out.fused;
+    let mut computations = out.computations.computations;
     computations.push(entry);
     Module {
         name: module.name.clone(),
@@ -107,15 +110,16 @@ fn topological(
     order
 }
 
-struct Outliner<'g, 'c> {
+struct Outliner<'g, 'c, 'm> {
     graph: &'g Graph<'c>,
     entry: ComputationBuilder,
     /// Original instruction → its value in the new entry.
     mapped: FxHashMap<InstrId, InstrId>,
-    fused: Vec<crate::hlo::Computation>,
+    /// The new module's computations: fused ones and the regions they use.
+    computations: RegionCopier<'m>,
 }
 
-impl Outliner<'_, '_> {
+impl Outliner<'_, '_, '_> {
     /// The value of original instruction `id` in the new entry: parameters and
     /// kernel outputs are there already; constants, views and the root tuple are
     /// emitted on first use.
@@ -129,14 +133,14 @@ impl Outliner<'_, '_> {
             .iter()
             .map(|&o| self.entry_value(o))
             .collect();
-        let v = copy(&mut self.entry, instr, operands);
+        let v = copy(&mut self.entry, &mut self.computations, instr, operands);
         self.mapped.insert(id, v);
         v
     }
 
     fn fusion(&mut self, members: &FxHashSet<InstrId>, kind: FusionKind) {
         let comp = self.graph.comp;
-        let n = self.fused.len() + 1;
+        let n = self.computations.computations.len() + 1;
         let mut inner = Inner {
             b: ComputationBuilder::new(format!("fused_computation.{n}")),
             mapped: FxHashMap::default(),
@@ -147,9 +151,9 @@ impl Outliner<'_, '_> {
             let operands = instr
                 .operands
                 .iter()
-                .map(|&o| inner.value(self.graph, members, o))
+                .map(|&o| inner.value(self.graph, &mut self.computations, members, o))
                 .collect();
-            let id = copy(&mut inner.b, instr, operands);
+            let id = copy(&mut inner.b, &mut self.computations, instr, operands);
             inner.mapped.insert(m, id);
         }
         let outputs = self.graph.outputs(members);
@@ -166,8 +170,8 @@ impl Outliner<'_, '_> {
             .b
             .finish(root)
             .expect("the fused computation is complete");
-        let computation = ComputationId::new(self.fused.len());
-        self.fused.push(callee);
+        let computation = ComputationId::new(self.computations.computations.len());
+        self.computations.computations.push(callee);
         let operands = inner
             .externals
             .iter()
@@ -212,7 +216,13 @@ impl Inner {
     /// The value of original instruction `id` inside the kernel: members are there
     /// already, constants and views are cloned in, anything else becomes a
     /// parameter.
-    fn value(&mut self, graph: &Graph, members: &FxHashSet<InstrId>, id: InstrId) -> InstrId {
+    fn value(
+        &mut self,
+        graph: &Graph,
+        regions: &mut RegionCopier,
+        members: &FxHashSet<InstrId>,
+        id: InstrId,
+    ) -> InstrId {
         if let Some(&v) = self.mapped.get(&id) {
             return v;
         }
@@ -221,9 +231,9 @@ impl Inner {
             let operands = instr
                 .operands
                 .iter()
-                .map(|&o| self.value(graph, members, o))
+                .map(|&o| self.value(graph, regions, members, o))
                 .collect();
-            copy(&mut self.b, instr, operands)
+            copy(&mut self.b, regions, instr, operands)
         } else {
             debug_assert!(!members.contains(&id), "members come in order");
             let index = self.externals.len();
@@ -242,13 +252,20 @@ impl Inner {
     }
 }
 
-/// Appends a copy of `instr` (same name, op and shape) reading `operands`.
-fn copy(b: &mut ComputationBuilder, instr: &Instruction, operands: Vec<InstrId>) -> InstrId {
-    b.push(
-        instr.name.clone(),
-        instr.op.clone(),
-        operands,
-        instr.shape.clone(),
-    )
-    .expect("a copied instruction keeps its shape")
+/// Appends a copy of `instr` (same op and shape, same name unless taken)
+/// reading `operands`, its region copied into the new module. A name can be
+/// taken in the entry: the `get-tuple-element`s that read a several-result
+/// kernel (a sort, a topk) are named before the original ones are copied.
+fn copy(
+    b: &mut ComputationBuilder,
+    regions: &mut RegionCopier,
+    instr: &Instruction,
+    operands: Vec<InstrId>,
+) -> InstrId {
+    let name = match b.has_name(&instr.name) {
+        true => b.fresh_name(instr.op.opcode()),
+        false => instr.name.clone(),
+    };
+    b.push(name, regions.op(&instr.op), operands, instr.shape.clone())
+        .expect("a copied instruction keeps its shape")
 }

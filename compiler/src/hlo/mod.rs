@@ -11,6 +11,8 @@ mod module;
 mod op;
 pub mod print;
 pub mod reduce_precision;
+pub mod region;
+mod region_shapes;
 mod shape;
 pub mod shape_rules;
 mod verify;
@@ -19,9 +21,10 @@ pub use builder::ComputationBuilder;
 pub use element::{Element, IntegerPower, Number, Scalar, integer_power};
 pub use index_ops::{GatherDims, PadDim};
 pub use literal::{Literal, float_text};
-pub use module::{Computation, ComputationId, InstrId, Instruction, Module};
+pub use module::{Computation, ComputationId, InstrId, Instruction, Module, RegionCopier};
 pub use op::{
-    BinaryOp, Cost, Direction, Domain, DotDims, FusionKind, Op, ReduceOp, SliceDim, UnaryOp,
+    BinaryOp, Cost, Direction, Domain, DotDims, FusionKind, Op, ReduceOp, ScatterDims, SliceDim,
+    UnaryOp, WindowDim,
 };
 pub use print::print_module;
 pub(crate) use shape::join;

@@ -5,6 +5,8 @@
 //! arena order is a topological order and every pass can walk it front to back.
 //! A module owns its computations the same way, indexed by [`ComputationId`].
 
+use rustc_hash::FxHashMap;
+
 use super::op::Op;
 use super::shape::{ArrayShape, Shape};
 
@@ -131,5 +133,35 @@ impl Module {
     /// The shapes of the program's results: the root's arrays, a tuple flattened.
     pub fn result_shapes(&self) -> &[ArrayShape] {
         self.entry().root_instr().shape.arrays()
+    }
+}
+
+/// Passes that rebuild a module (extraction, fusion) copy the regions its ops
+/// reference (`Op::region`) into the new module, each once, and renumber the
+/// ops that use them.
+pub struct RegionCopier<'a> {
+    source: &'a Module,
+    copied: FxHashMap<ComputationId, ComputationId>,
+    /// The new module's computations so far: regions and whatever the pass adds.
+    pub computations: Vec<Computation>,
+}
+
+impl<'a> RegionCopier<'a> {
+    pub fn new(source: &'a Module) -> RegionCopier<'a> {
+        RegionCopier {
+            source,
+            copied: FxHashMap::default(),
+            computations: Vec::new(),
+        }
+    }
+
+    /// `op` of the source module, its region renumbered into the new module.
+    pub fn op(&mut self, op: &Op) -> Op {
+        op.map_region(|id| {
+            *self.copied.entry(id).or_insert_with(|| {
+                self.computations.push(self.source.computation(id).clone());
+                ComputationId::new(self.computations.len() - 1)
+            })
+        })
     }
 }

@@ -282,6 +282,75 @@ impl SliceDim {
     }
 }
 
+/// `scatter`'s dimension numbers, as XLA names them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ScatterDims {
+    /// The update dimensions that index within a window of the operand.
+    pub update_window_dims: Vec<usize>,
+    /// Operand dimensions of window size 1 that updates leave out.
+    pub inserted_window_dims: Vec<usize>,
+    /// Operand dimensions that batch with `scatter_indices_batching_dims`.
+    pub input_batching_dims: Vec<usize>,
+    /// Index dimensions that batch with `input_batching_dims`.
+    pub scatter_indices_batching_dims: Vec<usize>,
+    /// Component `i` of an index vector starts operand dimension `scatter_dims_to_operand_dims[i]`.
+    pub scatter_dims_to_operand_dims: Vec<usize>,
+    /// The indices' dimension that holds the index vectors (their rank: scalars).
+    pub index_vector_dim: usize,
+}
+
+/// One dimension of a window (`reduce-window`, `select-and-scatter`): XLA's
+/// `window={size=.. stride=.. pad=lo_hi lhs_dilate=.. rhs_dilate=..}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WindowDim {
+    pub size: usize,
+    pub stride: usize,
+    pub pad_low: usize,
+    pub pad_high: usize,
+    /// The operand's dilation (`lhs_dilate`): `base_dilation - 1` holes between elements.
+    pub base_dilation: usize,
+    /// The window's dilation (`rhs_dilate`).
+    pub window_dilation: usize,
+}
+
+impl WindowDim {
+    /// A window of `size` with unit stride and dilations and no padding.
+    pub fn of_size(size: usize) -> WindowDim {
+        WindowDim {
+            size,
+            stride: 1,
+            pad_low: 0,
+            pad_high: 0,
+            base_dilation: 1,
+            window_dilation: 1,
+        }
+    }
+
+    /// The number of window positions over an operand dimension of `n`
+    /// elements; `None` when a stride or dilation is zero.
+    pub fn positions(&self, n: usize) -> Option<usize> {
+        if self.stride == 0 || self.base_dilation == 0 || self.window_dilation == 0 {
+            return None;
+        }
+        let dilated = if n == 0 {
+            0
+        } else {
+            (n - 1) * self.base_dilation + 1
+        };
+        let padded = dilated + self.pad_low + self.pad_high;
+        let extent = if self.size == 0 {
+            0
+        } else {
+            (self.size - 1) * self.window_dilation + 1
+        };
+        Some(if padded < extent {
+            0
+        } else {
+            (padded - extent) / self.stride + 1
+        })
+    }
+}
+
 /// An HLO operation. Attributes that XLA keeps in the result shape (the target of
 /// `reshape`, `broadcast`, `convert`, `iota`, `bitcast`) stay in the instruction's
 /// shape here too.
@@ -348,6 +417,63 @@ pub enum Op {
         exponent_bits: u32,
         mantissa_bits: u32,
     },
+    /// A variadic `reduce(operands..., inits...)`: N operands of one shape and
+    /// N scalar inits, combined by the module's computation `to_apply` (2N scalar
+    /// parameters, accumulators first; a tuple of N scalars), into a tuple of N
+    /// arrays. JAX's argmax and argmin reduce values and indices together.
+    ReduceTuple {
+        dimensions: Vec<usize>,
+        to_apply: ComputationId,
+    },
+    /// `compare` with `type=TOTALORDER`: floats in IEEE total order (`-NaN <
+    /// -inf < ... < -0 < +0 < ... < inf < NaN`), other types as `compare`.
+    /// JAX's sort comparators use it.
+    CompareTotalOrder(Direction),
+    /// `scatter(operand, indices, updates)`: each update combined into the
+    /// operand element it lands on by the module's computation `update`
+    /// (`update(element, update)`, two scalar parameters, one scalar result).
+    /// JAX's `x.at[i].set` returns the update; `.add`, `.min` ... combine.
+    Scatter {
+        dims: ScatterDims,
+        update: ComputationId,
+        indices_are_sorted: bool,
+        unique_indices: bool,
+    },
+    /// `sort(operands...)` along `dimension`: every operand permuted alike, by
+    /// the module's computation `comparator` (2N scalar parameters, the two
+    /// elements of each operand in turn; `pred[]`: whether the first goes first).
+    /// One operand gives an array, several a tuple.
+    Sort {
+        dimension: usize,
+        is_stable: bool,
+        comparator: ComputationId,
+    },
+    /// `topk(operand)`: along the last dimension, the `k` greatest elements
+    /// (least where not `largest`) in IEEE total order, equal ones by smaller
+    /// index first, and their `s32` indices: a tuple of the two. XLA's
+    /// `custom-call TopK` on CPU orders alike.
+    TopK {
+        k: usize,
+        largest: bool,
+    },
+    /// `reduce-window(operand, init)`: each window's elements folded into
+    /// `init` by the module's computation `to_apply` (two scalar parameters,
+    /// the accumulator first; JAX's cumulative ops write NaN-aware and
+    /// log-add-exp regions, not only a `ReduceOp`).
+    ReduceWindow {
+        window: Vec<WindowDim>,
+        to_apply: ComputationId,
+    },
+    /// `select-and-scatter(operand, source, init)`: in each window of the
+    /// operand, the first element that `select` prefers over every other gets
+    /// the window's `source` element, combined by `scatter` into `init`.
+    SelectAndScatter {
+        window: Vec<WindowDim>,
+        /// The `select` region: `compare(a, b)` with this direction (`GE` keeps
+        /// the first of equal maxima).
+        select: Direction,
+        scatter: ReduceOp,
+    },
     Tuple,
     GetTupleElement {
         index: usize,
@@ -391,13 +517,19 @@ impl Op {
             Op::Concatenate { .. } => "concatenate",
             Op::Bitcast => "bitcast",
             Op::Dot(_) => "dot",
-            Op::Reduce { .. } => "reduce",
             Op::Pad { .. } => "pad",
             Op::Reverse { .. } => "reverse",
             Op::DynamicSlice { .. } => "dynamic-slice",
             Op::DynamicUpdateSlice => "dynamic-update-slice",
             Op::Gather(_) => "gather",
             Op::ReducePrecision { .. } => "reduce-precision",
+            Op::Reduce { .. } | Op::ReduceTuple { .. } => "reduce",
+            Op::CompareTotalOrder(_) => "compare",
+            Op::Scatter { .. } => "scatter",
+            Op::Sort { .. } => "sort",
+            Op::TopK { .. } => "topk",
+            Op::ReduceWindow { .. } => "reduce-window",
+            Op::SelectAndScatter { .. } => "select-and-scatter",
             Op::Tuple => "tuple",
             Op::GetTupleElement { .. } => "get-tuple-element",
             Op::Fusion { .. } => "fusion",
@@ -407,13 +539,13 @@ impl Op {
     }
 
     /// The computations the op runs: a fusion's body, a loop's condition and
-    /// body, a conditional's branches.
+    /// body, a conditional's branches, a region op's region.
     pub fn callees(&self) -> Vec<ComputationId> {
         match self {
             Op::Fusion { computation, .. } => vec![*computation],
             Op::While { condition, body } => vec![*condition, *body],
             Op::Conditional { branches } => branches.clone(),
-            _ => Vec::new(),
+            _ => self.region().into_iter().collect(),
         }
     }
 
@@ -450,6 +582,48 @@ impl Op {
                 | Op::DynamicUpdateSlice
                 | Op::Gather(_)
         )
+    }
+
+    /// Ops that are a kernel of their own: fusion never groups them with
+    /// others, and the compiled backends do not run them yet.
+    pub fn is_standalone(&self) -> bool {
+        matches!(
+            self,
+            Op::ReduceTuple { .. }
+                | Op::CompareTotalOrder(_)
+                | Op::Scatter { .. }
+                | Op::Sort { .. }
+                | Op::TopK { .. }
+                | Op::ReduceWindow { .. }
+                | Op::SelectAndScatter { .. }
+        )
+    }
+
+    /// The module computation this op applies per element (a sort's comparator,
+    /// a variadic reduce's region, a scatter's update, a reduce-window's
+    /// region), which passes that
+    /// rebuild modules carry along.
+    pub fn region(&self) -> Option<ComputationId> {
+        match self {
+            Op::Sort { comparator, .. } => Some(*comparator),
+            Op::ReduceTuple { to_apply, .. } => Some(*to_apply),
+            Op::Scatter { update, .. } => Some(*update),
+            Op::ReduceWindow { to_apply, .. } => Some(*to_apply),
+            _ => None,
+        }
+    }
+
+    /// The op with its region renumbered by `map`.
+    pub fn map_region(&self, map: impl FnOnce(ComputationId) -> ComputationId) -> Op {
+        let mut op = self.clone();
+        match &mut op {
+            Op::Sort { comparator: c, .. }
+            | Op::ReduceTuple { to_apply: c, .. }
+            | Op::Scatter { update: c, .. }
+            | Op::ReduceWindow { to_apply: c, .. } => *c = map(*c),
+            _ => {}
+        }
+        op
     }
 
     /// Ops that compute nothing and move no data of their own: they never form a

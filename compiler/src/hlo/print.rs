@@ -1,8 +1,11 @@
 //! The HLO text printer, in the form JAX prints and XLA's parser reads.
 //!
-//! `reduce` keeps only its combiner ([`ReduceOp`]), so the printer writes one small
-//! `to_apply` region per (combiner, element type) the module uses, ahead of the other
-//! computations. Printing is deterministic: `print(parse(print(m))) == print(m)`.
+//! `reduce`, `reduce-window`, `scatter` and `select-and-scatter` keep only what
+//! their regions compute ([`ReduceOp`], an assignment, a compare direction), so
+//! the printer writes one small region per (region, element type) the module
+//! uses, ahead of the other computations. A sort's comparator and a variadic
+//! reduce's region are computations of the module, printed as such. Printing is
+//! deterministic: `print(parse(print(m))) == print(m)`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -11,8 +14,69 @@ use rustc_hash::FxHashSet;
 
 use super::index_ops::{GatherDims, PadDim};
 use super::module::{Computation, ComputationId, Instruction, Module};
-use super::op::{DotDims, Op, ReduceOp};
+use super::op::{Direction, DotDims, Op, ReduceOp, ScatterDims, WindowDim};
 use super::shape::{ElementType, join};
+
+/// A region the printer writes from an op's attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Generated {
+    /// `combiner(lhs, rhs)`.
+    Combine(ReduceOp),
+    /// `compare(lhs, rhs), direction=D`: select-and-scatter's `select`.
+    Select(Direction),
+}
+
+impl Generated {
+    fn base_name(self) -> String {
+        match self {
+            Generated::Combine(r) => r.combiner().opcode().to_string(),
+            Generated::Select(d) => format!("select_{}", d.name().to_lowercase()),
+        }
+    }
+
+    fn body(self, t: &str) -> String {
+        let params = format!("  lhs = {t}[] parameter(0)\n  rhs = {t}[] parameter(1)\n");
+        let root = match self {
+            Generated::Combine(r) => {
+                let c = r.combiner().opcode();
+                format!("  ROOT {c} = {t}[] {c}(lhs, rhs)\n")
+            }
+            Generated::Select(d) => format!(
+                "  ROOT compare = pred[] compare(lhs, rhs), direction={}\n",
+                d.name()
+            ),
+        };
+        params + &root
+    }
+}
+
+/// The regions an instruction's attributes stand for, with their element types.
+fn generated(
+    comp: &Computation,
+    instr: &super::module::Instruction,
+) -> Vec<(Generated, ElementType)> {
+    let element = || {
+        instr
+            .shape
+            .as_array()
+            .map_or(ElementType::F32, |a| a.element)
+    };
+    match &instr.op {
+        Op::Reduce { reducer, .. } => {
+            vec![(Generated::Combine(*reducer), element())]
+        }
+        Op::SelectAndScatter {
+            select, scatter, ..
+        } => {
+            let operand = comp.instr(instr.operands[0]).array_shape().element;
+            vec![
+                (Generated::Select(*select), operand),
+                (Generated::Combine(*scatter), element()),
+            ]
+        }
+        _ => Vec::new(),
+    }
+}
 
 pub fn print_module(module: &Module) -> String {
     let regions = reduce_regions(module);
@@ -31,14 +95,9 @@ pub fn print_module(module: &Module) -> String {
         entry.root_instr().shape
     )
     .unwrap();
-    for (&(reducer, element), name) in &regions {
-        let combiner = reducer.combiner().opcode();
-        let t = element.name();
-        write!(
-            out,
-            "\n{name} {{\n  lhs = {t}[] parameter(0)\n  rhs = {t}[] parameter(1)\n  ROOT {combiner} = {t}[] {combiner}(lhs, rhs)\n}}\n"
-        )
-        .unwrap();
+    for (&(region, element), name) in &regions {
+        let body = region.body(element.name());
+        write!(out, "\n{name} {{\n{body}}}\n").unwrap();
     }
     let others = module
         .computations
@@ -54,10 +113,10 @@ pub fn print_module(module: &Module) -> String {
     out
 }
 
-type Regions = BTreeMap<(ReduceOp, ElementType), String>;
+type Regions = BTreeMap<(Generated, ElementType), String>;
 
-/// Names a region for every (combiner, type) that some `reduce` uses, avoiding the
-/// module's computation names.
+/// Names a region for every (region, type) that some instruction uses, avoiding
+/// the module's computation names.
 fn reduce_regions(module: &Module) -> Regions {
     let mut taken: FxHashSet<&str> = module
         .computations
@@ -67,14 +126,13 @@ fn reduce_regions(module: &Module) -> Regions {
     let mut regions = Regions::new();
     for comp in &module.computations {
         for instr in &comp.instructions {
-            if let Op::Reduce { reducer, .. } = instr.op {
-                let element = instr.array_shape().element;
-                regions.entry((reducer, element)).or_default();
+            for key in generated(comp, instr) {
+                regions.entry(key).or_default();
             }
         }
     }
-    for ((reducer, element), name) in regions.iter_mut() {
-        let base = format!("{}_{}", reducer.combiner().opcode(), element.name());
+    for ((region, element), name) in regions.iter_mut() {
+        let base = format!("{}_{}", region.base_name(), element.name());
         let mut candidate = base.clone();
         let mut n = 1;
         while taken.contains(candidate.as_str()) {
@@ -125,24 +183,32 @@ fn print_computation(
             }
         }
         out.push(')');
-        attributes(out, module, comp, instr, regions);
+        attributes(out, module, comp, instr);
+        let names: Vec<&str> = generated(comp, instr)
+            .iter()
+            .map(|key| regions[key].as_str())
+            .collect();
+        match (&instr.op, &names[..]) {
+            (Op::SelectAndScatter { .. }, [select, scatter]) => {
+                write!(out, ", select={select}, scatter={scatter}").unwrap()
+            }
+            (_, [region]) => write!(out, ", to_apply={region}").unwrap(),
+            _ => {}
+        }
         out.push('\n');
     }
     out.push_str("}\n");
 }
 
-fn attributes(
-    out: &mut String,
-    module: &Module,
-    comp: &Computation,
-    instr: &Instruction,
-    regions: &Regions,
-) {
+/// The attributes of `instr` but its generated regions (which the caller writes).
+fn attributes(out: &mut String, module: &Module, comp: &Computation, instr: &Instruction) {
     let name = |c: &ComputationId| &module.computation(*c).name;
-    let shape = &instr.shape;
     match &instr.op {
         Op::Iota { dimension } => write!(out, ", iota_dimension={dimension}").unwrap(),
         Op::Compare(direction) => write!(out, ", direction={}", direction.name()).unwrap(),
+        Op::CompareTotalOrder(direction) => {
+            write!(out, ", direction={}, type=TOTALORDER", direction.name()).unwrap()
+        }
         Op::Broadcast { dimensions } => {
             write!(out, ", dimensions={{{}}}", join(dimensions)).unwrap()
         }
@@ -161,21 +227,60 @@ fn attributes(
             write!(out, ", slice={{{}}}", ranges.join(", ")).unwrap();
         }
         Op::Dot(dims) => dot_attributes(out, dims),
-        Op::Reduce {
+        Op::Reduce { dimensions, .. } => {
+            write!(out, ", dimensions={{{}}}", join(dimensions)).unwrap()
+        }
+        Op::ReduceTuple {
             dimensions,
-            reducer,
+            to_apply,
         } => {
-            let element = shape
-                .as_array()
-                .map(|a| a.element)
-                .unwrap_or(ElementType::F32);
-            let region = &regions[&(*reducer, element)];
+            let region = &module.computation(*to_apply).name;
             write!(
                 out,
                 ", dimensions={{{}}}, to_apply={region}",
                 join(dimensions)
             )
             .unwrap();
+        }
+        Op::Sort {
+            dimension,
+            is_stable,
+            comparator,
+        } => {
+            write!(out, ", dimensions={{{dimension}}}").unwrap();
+            if *is_stable {
+                out.push_str(", is_stable=true");
+            }
+            let region = &module.computation(*comparator).name;
+            write!(out, ", to_apply={region}").unwrap();
+        }
+        Op::Scatter {
+            dims,
+            update,
+            indices_are_sorted,
+            unique_indices,
+        } => {
+            scatter_attributes(out, dims);
+            if *indices_are_sorted {
+                out.push_str(", indices_are_sorted=true");
+            }
+            if *unique_indices {
+                out.push_str(", unique_indices=true");
+            }
+            write!(out, ", to_apply={}", module.computation(*update).name).unwrap();
+        }
+        Op::TopK { k, largest } => write!(out, ", k={k}, largest={largest}").unwrap(),
+        Op::ReduceWindow { window, to_apply } => {
+            let region = &module.computation(*to_apply).name;
+            write!(
+                out,
+                ", window={{{}}}, to_apply={region}",
+                window_text(window)
+            )
+            .unwrap()
+        }
+        Op::SelectAndScatter { window, .. } => {
+            write!(out, ", window={{{}}}", window_text(window)).unwrap()
         }
         Op::Pad { config } => write!(out, ", padding={}", padding(config)).unwrap(),
         Op::Reverse { dimensions } => write!(out, ", dimensions={{{}}}", join(dimensions)).unwrap(),
@@ -272,4 +377,44 @@ fn gather_attributes(out: &mut String, g: &GatherDims) {
     if g.indices_are_sorted {
         out.push_str(", indices_are_sorted=true");
     }
+}
+
+fn scatter_attributes(out: &mut String, d: &ScatterDims) {
+    let lists = [
+        ("update_window_dims", &d.update_window_dims),
+        ("inserted_window_dims", &d.inserted_window_dims),
+        (
+            "scatter_dims_to_operand_dims",
+            &d.scatter_dims_to_operand_dims,
+        ),
+        ("input_batching_dims", &d.input_batching_dims),
+        (
+            "scatter_indices_batching_dims",
+            &d.scatter_indices_batching_dims,
+        ),
+    ];
+    for (name, dims) in lists {
+        // XLA writes the three core lists even when empty.
+        if !dims.is_empty() || !name.contains("batching") {
+            write!(out, ", {name}={{{}}}", join(dims)).unwrap();
+        }
+    }
+    write!(out, ", index_vector_dim={}", d.index_vector_dim).unwrap();
+}
+
+/// XLA's window text: `size=3x3 stride=2x2 pad=0_1x0_1 lhs_dilate=.. rhs_dilate=..`,
+/// fields left out where every dimension has the default.
+fn window_text(window: &[WindowDim]) -> String {
+    let field = |name: &str, value: fn(&WindowDim) -> String, default: &str| {
+        let values: Vec<String> = window.iter().map(value).collect();
+        (values.iter().any(|v| v != default)).then(|| format!("{name}={}", values.join("x")))
+    };
+    let fields = [
+        field("size", |w| w.size.to_string(), ""),
+        field("stride", |w| w.stride.to_string(), "1"),
+        field("pad", |w| format!("{}_{}", w.pad_low, w.pad_high), "0_0"),
+        field("lhs_dilate", |w| w.base_dilation.to_string(), "1"),
+        field("rhs_dilate", |w| w.window_dilation.to_string(), "1"),
+    ];
+    fields.into_iter().flatten().collect::<Vec<_>>().join(" ")
 }

@@ -8,6 +8,7 @@
 
 use super::index_ops;
 use super::op::{BinaryOp, DotDims, Op, ReduceOp, SliceDim, UnaryOp};
+use super::region_shapes;
 use super::shape::{ArrayShape, ElementType, Shape};
 
 type Rule<T> = Result<T, String>;
@@ -35,7 +36,7 @@ pub fn infer(op: &Op, operands: &[&Shape]) -> Rule<Option<Shape>> {
             binary_types(*b, lhs.element)?;
             array(default_layout(lhs))
         }
-        Op::Compare(_) => {
+        Op::Compare(_) | Op::CompareTotalOrder(_) => {
             let [lhs, rhs] = arrays::<2>(operands)?;
             same_shape(lhs, rhs)?;
             array(ArrayShape::new(ElementType::Pred, lhs.dims.clone()))
@@ -102,6 +103,29 @@ pub fn infer(op: &Op, operands: &[&Shape]) -> Rule<Option<Shape>> {
         }
         Op::ReducePrecision { exponent_bits, .. } => {
             array(reduce_precision(arrays::<1>(operands)?[0], *exponent_bits)?)
+        }
+        Op::ReduceTuple { dimensions, .. } => {
+            region_shapes::reduce_tuple(&arrays_of(operands)?, dimensions).map(Some)
+        }
+        Op::Scatter { dims, .. } => {
+            let [operand, indices, updates] = arrays::<3>(operands)?;
+            array(region_shapes::scatter(operand, indices, updates, dims)?)
+        }
+        Op::Sort { dimension, .. } => {
+            region_shapes::sort(&arrays_of(operands)?, *dimension).map(Some)
+        }
+        Op::TopK { k, .. } => region_shapes::top_k(arrays::<1>(operands)?[0], *k).map(Some),
+        Op::ReduceWindow { window, .. } => {
+            let [operand, init] = arrays::<2>(operands)?;
+            array(region_shapes::reduce_window(operand, init, window)?)
+        }
+        Op::SelectAndScatter {
+            window, scatter, ..
+        } => {
+            let [operand, source, init] = arrays::<3>(operands)?;
+            array(region_shapes::select_and_scatter(
+                operand, source, init, window, *scatter,
+            )?)
         }
         Op::Tuple => Ok(Some(Shape::Tuple(
             arrays_of(operands)?.into_iter().cloned().collect(),
@@ -227,7 +251,7 @@ fn reduce_precision(operand: &ArrayShape, exponent_bits: u32) -> Rule<ArrayShape
     Ok(default_layout(operand))
 }
 
-fn binary_types(op: BinaryOp, element: ElementType) -> Rule<()> {
+pub(super) fn binary_types(op: BinaryOp, element: ElementType) -> Rule<()> {
     if op.domain().contains(element) {
         Ok(())
     } else {
@@ -314,7 +338,7 @@ fn dot(lhs: &ArrayShape, rhs: &ArrayShape, d: &DotDims) -> Rule<ArrayShape> {
     Ok(ArrayShape::new(lhs.element, dims))
 }
 
-fn mark(used: &mut [bool], dim: usize, side: &str, what: &str) -> Rule<()> {
+pub(super) fn mark(used: &mut [bool], dim: usize, side: &str, what: &str) -> Rule<()> {
     match used.get_mut(dim) {
         Some(false) => {
             used[dim] = true;

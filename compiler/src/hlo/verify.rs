@@ -16,6 +16,7 @@ use rustc_hash::FxHashSet;
 
 use super::module::{Computation, ComputationId, Module};
 use super::op::{FusionKind, Op};
+use super::region;
 use super::shape::{ArrayShape, ElementType, Shape};
 use super::shape_rules;
 
@@ -226,6 +227,23 @@ fn verify_calls(module: &Module) -> Result<(), VerifyError> {
     }
 }
 
+/// A region computation exists and is a scalar computation of this signature.
+fn check_region(
+    module: &Module,
+    id: ComputationId,
+    params: &[ElementType],
+    result: &[ElementType],
+) -> Result<(), String> {
+    let region = module
+        .computations
+        .get(id.index())
+        .ok_or("the region computation does not exist")?;
+    if id == module.entry {
+        return Err("the region is the entry computation".into());
+    }
+    region::check(region, params, result)
+}
+
 fn verify_computation(module: &Module, comp: &Computation) -> Result<(), VerifyError> {
     let fail = |instruction: &str, message: String| VerifyError {
         computation: comp.name.clone(),
@@ -269,6 +287,29 @@ fn verify_computation(module: &Module, comp: &Computation) -> Result<(), VerifyE
                 return Err(fail(format!(
                     "parameter({n}) is not listed as parameter {n}"
                 )));
+            }
+            Op::Sort { comparator, .. } => {
+                let types: Vec<ElementType> = operands
+                    .iter()
+                    .flat_map(|s| s.arrays().iter().flat_map(|a| [a.element, a.element]))
+                    .collect();
+                check_region(module, *comparator, &types, &[ElementType::Pred]).map_err(fail)?;
+            }
+            Op::Scatter { update: region, .. }
+            | Op::ReduceWindow {
+                to_apply: region, ..
+            } => {
+                let element = instr.array_shape().element;
+                check_region(module, *region, &[element, element], &[element]).map_err(fail)?;
+            }
+            Op::ReduceTuple { to_apply, .. } => {
+                let types: Vec<ElementType> = operands
+                    .iter()
+                    .flat_map(|s| s.arrays().iter().map(|a| a.element))
+                    .collect();
+                let result: Vec<ElementType> =
+                    instr.shape.arrays().iter().map(|a| a.element).collect();
+                check_region(module, *to_apply, &types, &result).map_err(fail)?;
             }
             Op::Fusion { kind, computation } => {
                 let Some(callee) = module.computations.get(computation.index()) else {

@@ -12,6 +12,7 @@
 
 mod attributes;
 mod entry_layout;
+mod regions;
 mod unsupported;
 mod values;
 
@@ -24,7 +25,7 @@ use entry_layout::Signature;
 use crate::error::{CompileError, ErrorKind, Span};
 use crate::hlo::{
     ArrayShape, BinaryOp, ComputationBuilder, ComputationId, Direction, DotDims, ElementType,
-    FusionKind, InstrId, Module, Op, ReduceOp, Shape, UnaryOp, verify,
+    FusionKind, InstrId, Module, Op, Shape, UnaryOp, verify,
 };
 
 use attributes::{
@@ -126,7 +127,7 @@ struct Importer<'a> {
     by_name: FxHashMap<&'a str, &'a ComputationAst>,
     computations: Vec<crate::hlo::Computation>,
     /// Computations already imported as computations of the module (fusion,
-    /// loop and branch callees), by name.
+    /// loop and branch callees, regions), by name.
     imported: FxHashMap<&'a str, ComputationId>,
     /// Computations being inlined, innermost last: a call back into one is recursion.
     inlining: Vec<&'a str>,
@@ -334,6 +335,7 @@ impl<'a> Importer<'a> {
             })?,
             _ => operands,
         };
+        let op = retyping_bitcast(builder, op, &operands, &shape);
         builder.push(name, op, operands, shape).map_err(at_instr)
     }
 
@@ -383,14 +385,25 @@ impl<'a> Importer<'a> {
             "bitcast-convert" => Op::BitcastConvert,
             "compare" => {
                 let word = word_attr(instr, "direction")?;
-                let direction = Direction::ALL.into_iter().find(|d| d.name() == word.0);
-                Op::Compare(direction.ok_or_else(|| {
-                    err(
-                        ErrorKind::Syntax,
-                        word.1,
-                        format!("unknown comparison direction {}", word.0),
-                    )
-                })?)
+                let direction = Direction::ALL
+                    .into_iter()
+                    .find(|d| d.name() == word.0)
+                    .ok_or_else(|| {
+                        err(
+                            ErrorKind::Syntax,
+                            word.1,
+                            format!("unknown comparison direction {}", word.0),
+                        )
+                    })?;
+                // `type=` names the order; only TOTALORDER differs from the
+                // element type's own (FLOAT, SIGNED, UNSIGNED).
+                match attribute(instr, "type")
+                    .map(|_| word_attr(instr, "type"))
+                    .transpose()?
+                {
+                    Some((order, _)) if order == "TOTALORDER" => Op::CompareTotalOrder(direction),
+                    _ => Op::Compare(direction),
+                }
             }
             "select" => Op::Select,
             "clamp" => Op::Clamp,
@@ -433,6 +446,20 @@ impl<'a> Importer<'a> {
                 rhs_contracting: dims_attr(instr, "rhs_contracting_dims", false)?,
             }),
             "reduce" => {
+                let dimensions = dims_attr(instr, "dimensions", true)?;
+                let region = self.callee(instr, "to_apply")?;
+                match &instr.body {
+                    BodyAst::Operands(ops) if ops.len() != 2 => Op::ReduceTuple {
+                        dimensions,
+                        to_apply: self.called(region)?,
+                    },
+                    _ => Op::Reduce {
+                        dimensions,
+                        reducer: regions::reducer(instr, "to_apply", region)?,
+                    },
+                }
+            }
+            "reduce-window" => {
                 if let BodyAst::Operands(ops) = &instr.body
                     && ops.len() != 2
                 {
@@ -440,14 +467,14 @@ impl<'a> Importer<'a> {
                         ErrorKind::Unsupported,
                         instr.opcode_span,
                         format!(
-                            "a variadic reduce ({} operands: argmax and argmin reduce values and indices together) is not supported yet",
+                            "a variadic reduce-window ({} operands) is not supported",
                             ops.len()
                         ),
                     ));
                 }
-                Op::Reduce {
-                    dimensions: dims_attr(instr, "dimensions", true)?,
-                    reducer: self.reducer(instr)?,
+                Op::ReduceWindow {
+                    window: regions::window_attr(instr)?,
+                    to_apply: self.called(self.callee(instr, "to_apply")?)?,
                 }
             }
             "pad" => Op::Pad {
@@ -464,6 +491,43 @@ impl<'a> Importer<'a> {
             "reduce-precision" => Op::ReducePrecision {
                 exponent_bits: bits_attr(instr, "exponent_bits")?,
                 mantissa_bits: bits_attr(instr, "mantissa_bits")?,
+            },
+            "select-and-scatter" => Op::SelectAndScatter {
+                window: regions::window_attr(instr)?,
+                select: regions::select_direction(instr, self.callee(instr, "select")?)?,
+                scatter: regions::reducer(instr, "scatter", self.callee(instr, "scatter")?)?,
+            },
+            "scatter" => {
+                if let BodyAst::Operands(ops) = &instr.body
+                    && ops.len() != 3
+                {
+                    return Err(err(
+                        ErrorKind::Unsupported,
+                        instr.opcode_span,
+                        format!(
+                            "a scatter of several operands ({} operands and updates) is not supported",
+                            ops.len()
+                        ),
+                    ));
+                }
+                Op::Scatter {
+                    dims: regions::scatter_dims(instr)?,
+                    update: self.called(self.callee(instr, "to_apply")?)?,
+                    indices_are_sorted: regions::flag(instr, "indices_are_sorted")?,
+                    unique_indices: regions::flag(instr, "unique_indices")?,
+                }
+            }
+            "topk" => Op::TopK {
+                k: int_attr(instr, "k")?,
+                largest: regions::flag(instr, "largest")?,
+            },
+            "sort" => match dims_attr(instr, "dimensions", true)?[..] {
+                [dimension] => Op::Sort {
+                    dimension,
+                    is_stable: regions::flag(instr, "is_stable")?,
+                    comparator: self.called(self.callee(instr, "to_apply")?)?,
+                },
+                _ => return Err(attr_error(instr, "dimensions", "sort takes one dimension")),
             },
             "tuple" => Op::Tuple,
             "get-tuple-element" => Op::GetTupleElement {
@@ -515,7 +579,9 @@ impl<'a> Importer<'a> {
         })
     }
 
-    /// `comp` as a computation of the module, imported on its first call.
+    /// `comp` as a computation of the module (a fusion's body, a loop's
+    /// condition or body, a branch, a region), imported once however many
+    /// instructions call it.
     fn called(&mut self, comp: &'a ComputationAst) -> Result<ComputationId, CompileError> {
         if let Some(&id) = self.imported.get(comp.name.as_str()) {
             return Ok(id);
@@ -561,42 +627,31 @@ impl<'a> Importer<'a> {
             )
         })
     }
+}
 
-    /// Recognizes a reduce's region: a binary combiner of its two scalar parameters.
-    fn reducer(&self, instr: &InstructionAst) -> Result<ReduceOp, CompileError> {
-        let region = self.callee(instr, "to_apply")?;
-        let span = attribute(instr, "to_apply").map_or(instr.opcode_span, |a| a.span);
-        let root = region
-            .instructions
-            .iter()
-            .find(|i| i.is_root)
-            .or(region.instructions.last());
-        let params: Vec<_> = region
-            .instructions
-            .iter()
-            .filter(|i| i.opcode == "parameter")
-            .collect();
-        let combiner = root.and_then(|root| {
-            let BodyAst::Operands(operands) = &root.body else {
-                return None;
-            };
-            let binary = BinaryOp::from_opcode(&root.opcode)?;
-            let mut names: Vec<&str> = operands.iter().map(|o| o.name.as_str()).collect();
-            let mut param_names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
-            names.sort_unstable();
-            param_names.sort_unstable();
-            (region.instructions.len() == 3 && names == param_names).then_some(binary)
-        });
-        combiner.and_then(ReduceOp::from_combiner).ok_or_else(|| {
-            err(
-                ErrorKind::Unsupported,
-                span,
-                format!(
-                    "reduce's region {} must apply add, multiply, maximum, minimum, and or or to its two parameters",
-                    region.name
-                ),
-            )
-        })
+/// XLA's optimized modules write a `bitcast` that changes a scalar's element
+/// type to one of the same width (a sort comparator's total order, as
+/// integers): of a scalar, that is a `bitcast-convert`.
+fn retyping_bitcast(
+    builder: &ComputationBuilder,
+    op: Op,
+    operands: &[InstrId],
+    shape: &Shape,
+) -> Op {
+    let (Op::Bitcast, [operand], Some(out)) = (&op, operands, shape.as_array()) else {
+        return op;
+    };
+    let from = builder.shape(*operand).as_array();
+    let retypes_scalar = from.is_some_and(|a| {
+        a.rank() == 0
+            && out.rank() == 0
+            && a.element != out.element
+            && a.element.bit_width() == out.element.bit_width()
+    });
+    if retypes_scalar {
+        Op::BitcastConvert
+    } else {
+        op
     }
 }
 

@@ -155,9 +155,10 @@ pub fn result_shape<'a>(
                 .map(|&c| Shape::Array(shape_of(c).clone()))
                 .collect();
             let refs: Vec<&Shape> = operands.iter().collect();
-            match shape_rules::infer(&hlo, &refs)? {
-                Some(Shape::Array(a)) => a,
-                other => return Err(format!("{} gives {other:?}", hlo.opcode())),
+            match (shape_rules::infer(&hlo, &refs)?, op.output()) {
+                (Some(Shape::Array(a)), None | Some(0)) => a,
+                (Some(Shape::Tuple(arrays)), Some(i)) if i < arrays.len() => arrays[i].clone(),
+                (other, _) => return Err(format!("{} gives {other:?}", hlo.opcode())),
             }
         }
     })

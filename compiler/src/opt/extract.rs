@@ -15,7 +15,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::analysis::HloGraph;
 use super::node::{Node, NodeOp};
 use super::to_egraph::Program;
-use crate::hlo::{ComputationBuilder, InstrId, Module, Op, Shape};
+use crate::hlo::{
+    ComputationBuilder, ComputationId, InstrId, Module, Op, RegionCopier, Shape, shape_rules,
+};
 
 /// Every node costs at least this, so that of two equal forms the smaller wins.
 const NODE_COST: f64 = 1.0;
@@ -45,7 +47,24 @@ pub fn node_cost(egraph: &HloGraph, class: Id, node: &Node) -> f64 {
         | NodeOp::Convert(_)
         | NodeOp::BitcastConvert(_)
         | NodeOp::ReducePrecision { .. } => out,
-        NodeOp::Reduce { .. } => egraph[node.children[0]].data.shape.element_count() as f64,
+        NodeOp::Reduce { .. } | NodeOp::ReduceTuple { .. } => {
+            egraph[node.children[0]].data.shape.element_count() as f64
+        }
+        NodeOp::CompareTotalOrder(_) => out,
+        // Each update read and combined once.
+        NodeOp::Scatter { .. } => egraph[node.children[2]].data.shape.element_count() as f64,
+        NodeOp::Sort { .. } => out * (out.max(2.0)).log2(),
+        // One pass over the operand, keeping the k best.
+        NodeOp::TopK { k, .. } => {
+            egraph[node.children[0]].data.shape.element_count() as f64 * (*k as f64).max(2.0).log2()
+        }
+        NodeOp::ReduceWindow { window, .. } => {
+            out * window.iter().map(|w| w.size).product::<usize>() as f64
+        }
+        NodeOp::SelectAndScatter { window, .. } => {
+            let source = egraph[node.children[1]].data.shape.element_count() as f64;
+            source * window.iter().map(|w| w.size).product::<usize>() as f64
+        }
         NodeOp::Dot(dims) => {
             let lhs = &egraph[node.children[0]].data.shape;
             let k: usize = dims.lhs_contracting.iter().map(|&d| lhs.dims[d]).product();
@@ -170,7 +189,9 @@ fn improve(egraph: &HloGraph, choice: &mut Choice, roots: &[Id], budget: usize) 
 }
 
 /// Rebuilds the entry computation from the cheapest choice.
-pub fn extract(egraph: &HloGraph, program: &Program, name: &str, refinement: usize) -> Module {
+/// The input module `source` holds the regions that nodes reference.
+pub fn extract(egraph: &HloGraph, program: &Program, source: &Module, refinement: usize) -> Module {
+    let name = &source.entry().name;
     let mut choice = greedy(egraph);
     let roots: Vec<Id> = program
         .outputs
@@ -199,18 +220,25 @@ pub fn extract(egraph: &HloGraph, program: &Program, name: &str, refinement: usi
             .expect("the input's parameters are valid")
         })
         .collect();
-    let mut emitted: FxHashMap<Id, InstrId> = FxHashMap::default();
+    let mut e = Emitter {
+        egraph,
+        choice: &choice.node,
+        names: &names,
+        parameters: &parameters,
+        b,
+        emitted: FxHashMap::default(),
+        several: FxHashMap::default(),
+        regions: RegionCopier::new(source),
+    };
     for &root in &roots {
-        emit(
-            egraph,
-            &choice.node,
-            &names,
-            &parameters,
-            &mut b,
-            &mut emitted,
-            root,
-        );
+        e.emit(root);
     }
+    let Emitter {
+        emitted,
+        regions,
+        mut b,
+        ..
+    } = e;
     let mut results = Vec::new();
     for (&root, (_, required)) in roots.iter().zip(&program.outputs) {
         let mut id = emitted[&root];
@@ -238,58 +266,109 @@ pub fn extract(egraph: &HloGraph, program: &Program, name: &str, refinement: usi
     let entry = b
         .finish(root)
         .expect("the extracted computation is complete");
+    let mut computations = regions.computations;
+    computations.push(entry);
     Module {
         name: name.to_string(),
-        computations: vec![entry],
-        entry: crate::hlo::ComputationId::new(0),
+        entry: ComputationId::new(computations.len() - 1),
+        computations,
     }
 }
 
-/// Emits the class `root` and everything it needs, operands first (iteratively:
-/// programs can be deep chains).
-fn emit(
-    egraph: &HloGraph,
-    choice: &FxHashMap<Id, Node>,
-    names: &FxHashMap<Id, (&str, &str)>,
-    parameters: &[InstrId],
-    b: &mut ComputationBuilder,
-    emitted: &mut FxHashMap<Id, InstrId>,
-    root: Id,
-) {
-    let mut stack = vec![(egraph.find(root), false)];
-    while let Some((id, children_done)) = stack.pop() {
-        if emitted.contains_key(&id) {
-            continue;
-        }
-        let node = &choice[&id];
-        if !children_done {
-            stack.push((id, true));
-            stack.extend(node.children.iter().rev().map(|&c| (egraph.find(c), false)));
-            continue;
-        }
-        let instr = match &node.op {
-            NodeOp::Parameter { index, .. } => parameters[*index],
-            op => {
-                let shape = &egraph[id].data.shape;
-                let operands: Vec<InstrId> = node
-                    .children
-                    .iter()
-                    .map(|c| emitted[&egraph.find(*c)])
-                    .collect();
-                let (hlo, _) = op.to_hlo(shape.element);
-                // The input's name, unless the op changed (a `divide` named `multiply.3`
-                // would mislead).
-                let name = match names.get(&id) {
-                    Some(&(name, opcode)) if opcode == hlo.opcode() && !b.has_name(name) => {
-                        name.to_string()
+/// Rebuilds chosen nodes as instructions.
+struct Emitter<'a> {
+    egraph: &'a HloGraph,
+    choice: &'a FxHashMap<Id, Node>,
+    names: &'a FxHashMap<Id, (&'a str, &'a str)>,
+    parameters: &'a [InstrId],
+    b: ComputationBuilder,
+    emitted: FxHashMap<Id, InstrId>,
+    /// Several-result ops already emitted, by op (its output left out) and operands.
+    several: FxHashMap<(NodeOp, Vec<InstrId>), InstrId>,
+    regions: RegionCopier<'a>,
+}
+
+impl Emitter<'_> {
+    /// Emits the class `root` and everything it needs, operands first
+    /// (iteratively: programs can be deep chains).
+    fn emit(&mut self, root: Id) {
+        let egraph = self.egraph;
+        let mut stack = vec![(egraph.find(root), false)];
+        while let Some((id, children_done)) = stack.pop() {
+            if self.emitted.contains_key(&id) {
+                continue;
+            }
+            let node = &self.choice[&id];
+            if !children_done {
+                stack.push((id, true));
+                stack.extend(node.children.iter().rev().map(|&c| (egraph.find(c), false)));
+                continue;
+            }
+            let instr = match &node.op {
+                NodeOp::Parameter { index, .. } => self.parameters[*index],
+                op => {
+                    let shape = &egraph[id].data.shape;
+                    let operands: Vec<InstrId> = node
+                        .children
+                        .iter()
+                        .map(|c| self.emitted[&egraph.find(*c)])
+                        .collect();
+                    let (hlo, _) = op.to_hlo(shape.element);
+                    let hlo = self.regions.op(&hlo);
+                    match op.output() {
+                        Some(_) => self.output(id, op, hlo, operands),
+                        None => {
+                            let name = self.name(id, &hlo);
+                            // Intermediates take the default layout: the class's logical shape.
+                            self.b
+                                .push(name, hlo, operands, Shape::Array(shape.clone()))
+                                .expect("extracted nodes have valid shapes")
+                        }
                     }
-                    _ => b.fresh_name(hlo.opcode()),
-                };
-                // Intermediates take the default layout: the class's logical shape.
-                b.push(name, hlo, operands, Shape::Array(shape.clone()))
-                    .expect("extracted nodes have valid shapes")
+                }
+            };
+            self.emitted.insert(id, instr);
+        }
+    }
+
+    /// The input's name, unless the op changed (a `divide` named `multiply.3`
+    /// would mislead).
+    fn name(&mut self, id: Id, hlo: &Op) -> String {
+        match self.names.get(&id) {
+            Some(&(name, opcode)) if opcode == hlo.opcode() && !self.b.has_name(name) => {
+                name.to_string()
+            }
+            _ => self.b.fresh_name(hlo.opcode()),
+        }
+    }
+
+    /// Result `output` of a several-result op: the op once, then its element.
+    fn output(&mut self, id: Id, node: &NodeOp, hlo: Op, operands: Vec<InstrId>) -> InstrId {
+        let output = node.output().unwrap_or(0);
+        let key = (node.with_output(0), operands);
+        let whole = match self.several.get(&key) {
+            Some(&whole) => whole,
+            None => {
+                let name = self.name(id, &hlo);
+                let shapes: Vec<&Shape> = key.1.iter().map(|&o| self.b.shape(o)).collect();
+                let shape = shape_rules::infer(&hlo, &shapes)
+                    .ok()
+                    .flatten()
+                    .expect("extracted nodes have valid shapes");
+                let whole = self
+                    .b
+                    .push(name, hlo, key.1.clone(), shape)
+                    .expect("extracted nodes have valid shapes");
+                self.several.insert(key, whole);
+                whole
             }
         };
-        emitted.insert(id, instr);
+        match self.b.shape(whole) {
+            Shape::Array(_) => whole,
+            Shape::Tuple(_) => self
+                .b
+                .add(Op::GetTupleElement { index: output }, vec![whole])
+                .expect("the op has this output"),
+        }
     }
 }

@@ -46,8 +46,7 @@ pub fn optimize(module: &Module, limits: Limits) -> Optimized {
     let program = to_egraph::to_egraph(module, &mut egraph);
     egraph.rebuild();
     let report = saturate::saturate(&mut egraph, &rules::all(), limits);
-    let mut optimized =
-        extract::extract(&egraph, &program, &module.entry().name, limits.refinement);
+    let mut optimized = extract::extract(&egraph, &program, module, limits.refinement);
     optimized.name = module.name.clone();
     Optimized {
         module: optimized,

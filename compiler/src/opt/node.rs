@@ -9,8 +9,8 @@
 use egg::{Id, Language};
 
 use crate::hlo::{
-    ArrayShape, BinaryOp, Direction, DotDims, ElementType, GatherDims, Literal, Op, PadDim,
-    ReduceOp, SliceDim, UnaryOp,
+    ArrayShape, BinaryOp, ComputationId, Direction, DotDims, ElementType, GatherDims, Literal, Op,
+    PadDim, ReduceOp, ScatterDims, SliceDim, UnaryOp, WindowDim,
 };
 
 /// An op and the attributes that, with its operands' shapes, fix its result.
@@ -74,10 +74,103 @@ pub enum NodeOp {
         exponent_bits: u32,
         mantissa_bits: u32,
     },
+    CompareTotalOrder(Direction),
+    /// The update region is the input module's computation, as
+    /// [`NodeOp::ReduceTuple`]'s.
+    Scatter {
+        dims: ScatterDims,
+        update: ComputationId,
+        indices_are_sorted: bool,
+        unique_indices: bool,
+    },
+    ReduceWindow {
+        window: Vec<WindowDim>,
+        to_apply: ComputationId,
+    },
+    SelectAndScatter {
+        window: Vec<WindowDim>,
+        select: Direction,
+        scatter: ReduceOp,
+    },
+    /// Result `output` of a variadic reduce. Its outputs are one node each, with
+    /// the same operands; extraction emits the reduce once and a
+    /// `get-tuple-element` per output. The region is the input module's
+    /// computation, which extraction copies.
+    ReduceTuple {
+        dimensions: Vec<usize>,
+        to_apply: ComputationId,
+        output: usize,
+    },
+    /// Result `output` of a topk (0 the values, 1 the indices).
+    TopK {
+        k: usize,
+        largest: bool,
+        output: usize,
+    },
+    /// Result `output` of a sort, as [`NodeOp::ReduceTuple`]'s.
+    Sort {
+        dimension: usize,
+        is_stable: bool,
+        comparator: ComputationId,
+        output: usize,
+    },
 }
 
 impl NodeOp {
-    /// The HLO op, and the result shape for ops whose shape is an attribute.
+    /// Which result of a several-result op the node is.
+    pub fn output(&self) -> Option<usize> {
+        match self {
+            NodeOp::ReduceTuple { output, .. }
+            | NodeOp::Sort { output, .. }
+            | NodeOp::TopK { output, .. } => Some(*output),
+            _ => None,
+        }
+    }
+
+    /// The same op for another output (itself for a one-result op).
+    pub fn with_output(&self, index: usize) -> NodeOp {
+        let mut op = self.clone();
+        if let NodeOp::ReduceTuple { output, .. }
+        | NodeOp::Sort { output, .. }
+        | NodeOp::TopK { output, .. } = &mut op
+        {
+            *output = index;
+        }
+        op
+    }
+
+    /// The e-graph's form of result `output` of a several-result op.
+    pub fn of_output(op: &Op, output: usize) -> Option<NodeOp> {
+        match op {
+            Op::ReduceTuple {
+                dimensions,
+                to_apply,
+            } => Some(NodeOp::ReduceTuple {
+                dimensions: dimensions.clone(),
+                to_apply: *to_apply,
+                output,
+            }),
+            Op::TopK { k, largest } => Some(NodeOp::TopK {
+                k: *k,
+                largest: *largest,
+                output,
+            }),
+            Op::Sort {
+                dimension,
+                is_stable,
+                comparator,
+            } => Some(NodeOp::Sort {
+                dimension: *dimension,
+                is_stable: *is_stable,
+                comparator: *comparator,
+                output,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The HLO op, and the result shape for ops whose shape is an attribute. A
+    /// several-result op gives the whole op (see [`NodeOp::output`]).
     pub fn to_hlo(&self, element: ElementType) -> (Op, Option<ArrayShape>) {
         match self {
             NodeOp::Parameter { index, shape } => (Op::Parameter(*index), Some(shape.clone())),
@@ -156,6 +249,71 @@ impl NodeOp {
                 Op::ReducePrecision {
                     exponent_bits: *exponent_bits,
                     mantissa_bits: *mantissa_bits,
+                },
+                None,
+            ),
+            NodeOp::CompareTotalOrder(d) => (Op::CompareTotalOrder(*d), None),
+            NodeOp::Scatter {
+                dims,
+                update,
+                indices_are_sorted,
+                unique_indices,
+            } => (
+                Op::Scatter {
+                    dims: dims.clone(),
+                    update: *update,
+                    indices_are_sorted: *indices_are_sorted,
+                    unique_indices: *unique_indices,
+                },
+                None,
+            ),
+            NodeOp::ReduceWindow { window, to_apply } => (
+                Op::ReduceWindow {
+                    window: window.clone(),
+                    to_apply: *to_apply,
+                },
+                None,
+            ),
+            NodeOp::SelectAndScatter {
+                window,
+                select,
+                scatter,
+            } => (
+                Op::SelectAndScatter {
+                    window: window.clone(),
+                    select: *select,
+                    scatter: *scatter,
+                },
+                None,
+            ),
+            NodeOp::TopK { k, largest, .. } => (
+                Op::TopK {
+                    k: *k,
+                    largest: *largest,
+                },
+                None,
+            ),
+            NodeOp::ReduceTuple {
+                dimensions,
+                to_apply,
+                ..
+            } => (
+                Op::ReduceTuple {
+                    dimensions: dimensions.clone(),
+                    to_apply: *to_apply,
+                },
+                None,
+            ),
+            NodeOp::Sort {
+                dimension,
+                is_stable,
+                comparator,
+                ..
+            } => (
+                Op::Sort {
+                    dimension: *dimension,
+                    is_stable: *is_stable,
+                    comparator: *comparator,
                 },
                 None,
             ),

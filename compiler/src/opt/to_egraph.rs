@@ -5,7 +5,7 @@ use egg::Id;
 
 use super::analysis::HloGraph;
 use super::node::{Node, NodeOp};
-use crate::hlo::{ArrayShape, Computation, InstrId, Module, Op};
+use crate::hlo::{ArrayShape, Computation, InstrId, Module, Op, Shape};
 
 /// The program as the e-graph sees it: its outputs, and what extraction needs to
 /// give the rebuilt module the same interface.
@@ -117,6 +117,17 @@ fn convert(
                     instr.array_shape(),
                 ))
             }
+            op if NodeOp::of_output(op, 0).is_some() => {
+                let children = arrays(&values);
+                let mut output = |i: usize| {
+                    let node_op = NodeOp::of_output(op, i).expect("a several-result op");
+                    add(node_op, children.clone())
+                };
+                match &instr.shape {
+                    Shape::Array(_) => Value::Array(output(0)),
+                    Shape::Tuple(arrays) => Value::Tuple((0..arrays.len()).map(output).collect()),
+                }
+            }
             op => {
                 let shape = instr.array_shape();
                 let node_op = node_op(op, shape);
@@ -189,6 +200,34 @@ fn node_op(op: &Op, shape: &ArrayShape) -> NodeOp {
             exponent_bits: *exponent_bits,
             mantissa_bits: *mantissa_bits,
         },
+        Op::CompareTotalOrder(d) => NodeOp::CompareTotalOrder(*d),
+        Op::Scatter {
+            dims,
+            update,
+            indices_are_sorted,
+            unique_indices,
+        } => NodeOp::Scatter {
+            dims: dims.clone(),
+            update: *update,
+            indices_are_sorted: *indices_are_sorted,
+            unique_indices: *unique_indices,
+        },
+        Op::ReduceWindow { window, to_apply } => NodeOp::ReduceWindow {
+            window: window.clone(),
+            to_apply: *to_apply,
+        },
+        Op::SelectAndScatter {
+            window,
+            select,
+            scatter,
+        } => NodeOp::SelectAndScatter {
+            window: window.clone(),
+            select: *select,
+            scatter: *scatter,
+        },
+        Op::ReduceTuple { .. } | Op::Sort { .. } | Op::TopK { .. } => {
+            unreachable!("several-result ops are the caller's")
+        }
         Op::Parameter(_)
         | Op::Tuple
         | Op::GetTupleElement { .. }

@@ -312,6 +312,15 @@ impl<'k> Emitter<'k> {
             | Op::Fusion { .. }
             | Op::While { .. }
             | Op::Conditional { .. } => unreachable!("fused bodies compute arrays only"),
+            Op::ReduceTuple { .. }
+            | Op::CompareTotalOrder(_)
+            | Op::Scatter { .. }
+            | Op::Sort { .. }
+            | Op::TopK { .. }
+            | Op::ReduceWindow { .. }
+            | Op::SelectAndScatter { .. } => {
+                unreachable!("Kernel::new refuses the ops the emitters do not lower")
+            }
         }
     }
 

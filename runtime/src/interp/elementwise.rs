@@ -2,7 +2,9 @@
 //! optimizer's folding shares.
 
 use ndarray::{ArrayD, Zip};
-use omelet_compiler::hlo::{BinaryOp, Direction, Element, ElementType, UnaryOp, reduce_precision};
+use omelet_compiler::hlo::{
+    BinaryOp, Direction, Element, ElementType, Scalar, UnaryOp, reduce_precision, region,
+};
 use omelet_compiler::with_element_type;
 
 use crate::array::{Array, typed};
@@ -21,6 +23,13 @@ pub fn binary(op: BinaryOp, x: &Array, y: &Array) -> Array {
 
 pub fn compare(direction: Direction, x: &Array, y: &Array) -> Array {
     Array::Pred(each_array!(x, a => zip(a, typed(y), |p, q| Element::compare(direction, p, q))))
+}
+
+/// `compare` with `type=TOTALORDER` (see `hlo::region::total_order_compare`).
+pub fn compare_total_order(direction: Direction, x: &Array, y: &Array) -> Array {
+    Array::Pred(each_array!(x, a => zip(a, typed(y), |p, q| {
+        region::total_order_compare(direction, Scalar::new(p), Scalar::new(q)).bits != 0
+    })))
 }
 
 /// `select(pred, on_true, on_false)`; a scalar predicate picks a whole operand.

@@ -6,10 +6,14 @@
 pub(crate) mod data;
 mod dot;
 mod elementwise;
+mod flat;
 mod index;
 mod reduce;
+mod regions;
+mod scatter;
+mod window;
 
-use omelet_compiler::hlo::{Computation, InstrId, Module, Op};
+use omelet_compiler::hlo::{Computation, InstrId, Module, Op, Shape};
 
 use crate::array::{Array, RuntimeError};
 
@@ -142,6 +146,51 @@ impl Interpreter<'_> {
                     let branch = module.computation(branches[chosen]);
                     self.evaluate(branch, vec![operand(chosen + 1).clone()])?
                 }
+                Op::Sort {
+                    dimension,
+                    comparator,
+                    ..
+                } => {
+                    let operands: Vec<&Array> = (0..instr.operands.len())
+                        .map(|i| operand(i).array())
+                        .collect();
+                    let mut sorted =
+                        regions::sort(&operands, *dimension, module.computation(*comparator));
+                    match instr.shape {
+                        Shape::Array(_) => Value::Array(sorted.remove(0)),
+                        Shape::Tuple(_) => Value::Tuple(sorted),
+                    }
+                }
+                Op::Scatter { dims, update, .. } => Value::Array(scatter::scatter(
+                    operand(0).array(),
+                    operand(1).array(),
+                    operand(2).array(),
+                    dims,
+                    module.computation(*update),
+                )),
+                Op::TopK { k, largest } => {
+                    Value::Tuple(regions::top_k(operand(0).array(), *k, *largest))
+                }
+                Op::ReduceWindow { window, to_apply } => Value::Array(window::reduce_window(
+                    operand(0).array(),
+                    operand(1).array(),
+                    window,
+                    module.computation(*to_apply),
+                    &instr.array_shape().dims,
+                )),
+                Op::ReduceTuple {
+                    dimensions,
+                    to_apply,
+                } => {
+                    let operands: Vec<&Array> = (0..instr.operands.len())
+                        .map(|i| operand(i).array())
+                        .collect();
+                    Value::Tuple(regions::reduce_tuple(
+                        &operands,
+                        dimensions,
+                        module.computation(*to_apply),
+                    ))
+                }
                 _ => {
                     let operands: Vec<&Array> = (0..instr.operands.len())
                         .map(|i| operand(i).array())
@@ -203,11 +252,31 @@ fn evaluate_array_op(comp: &Computation, id: InstrId, operands: &[&Array]) -> Ar
             exponent_bits,
             mantissa_bits,
         } => elementwise::reduce_precision(operands[0], *exponent_bits, *mantissa_bits),
+        Op::CompareTotalOrder(direction) => {
+            elementwise::compare_total_order(*direction, operands[0], operands[1])
+        }
+        Op::SelectAndScatter {
+            window,
+            select,
+            scatter,
+        } => window::select_and_scatter(
+            operands[0],
+            operands[1],
+            operands[2],
+            window,
+            *select,
+            *scatter,
+        ),
         Op::Parameter(_)
         | Op::Tuple
         | Op::GetTupleElement { .. }
         | Op::Fusion { .. }
         | Op::While { .. }
-        | Op::Conditional { .. } => unreachable!("handled by evaluate"),
+        | Op::Conditional { .. }
+        | Op::Sort { .. }
+        | Op::TopK { .. }
+        | Op::Scatter { .. }
+        | Op::ReduceWindow { .. }
+        | Op::ReduceTuple { .. } => unreachable!("handled by evaluate"),
     }
 }

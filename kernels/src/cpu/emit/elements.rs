@@ -169,6 +169,15 @@ impl Emitter<'_, '_> {
                 let x = self.element_at(operand(0), idx);
                 lower::reduce_precision(&mut self.b, element, *exponent_bits, *mantissa_bits, x)
             }
+            Op::ReduceTuple { .. }
+            | Op::CompareTotalOrder(_)
+            | Op::Scatter { .. }
+            | Op::Sort { .. }
+            | Op::TopK { .. }
+            | Op::ReduceWindow { .. }
+            | Op::SelectAndScatter { .. } => {
+                unreachable!("Kernel::new refuses the ops the emitters do not lower")
+            }
             Op::BitcastConvert => {
                 let x = self.element_at(operand(0), idx);
                 let from = self.element(operand(0));
