@@ -76,7 +76,8 @@ pub(super) fn int_attr(instr: &InstructionAst, name: &str) -> Result<usize, Comp
     })
 }
 
-/// A `{1,0}` list of dimension numbers; absent means empty unless `required`.
+/// A `{1,0}` list of dimension numbers; absent (or `{}`) means empty unless
+/// `required`.
 pub(super) fn dims_attr(
     instr: &InstructionAst,
     name: &str,
@@ -99,6 +100,10 @@ pub(super) fn dims_attr(
                     })
             })
             .collect(),
+        Some(AttributeAst {
+            value: AttrValue::Braced(b),
+            ..
+        }) if b.trim_matches(|c: char| "{} ".contains(c)).is_empty() => Ok(Vec::new()),
         Some(_) => Err(attr_error(
             instr,
             name,

@@ -29,7 +29,7 @@ use crate::hlo::{
 };
 
 use attributes::{
-    attr_error, attribute, bits_attr, dims_attr, gather_attr, int_attr, name_list_attr,
+    attr_error, attribute, bits_attr, bool_attr, dims_attr, gather_attr, int_attr, name_list_attr,
     padding_attr, slice_attr, word_attr,
 };
 use values::{literal, shape};
@@ -513,18 +513,18 @@ impl<'a> Importer<'a> {
                 Op::Scatter {
                     dims: regions::scatter_dims(instr)?,
                     update: self.called(self.callee(instr, "to_apply")?)?,
-                    indices_are_sorted: regions::flag(instr, "indices_are_sorted")?,
-                    unique_indices: regions::flag(instr, "unique_indices")?,
+                    indices_are_sorted: bool_attr(instr, "indices_are_sorted")?,
+                    unique_indices: bool_attr(instr, "unique_indices")?,
                 }
             }
             "topk" => Op::TopK {
                 k: int_attr(instr, "k")?,
-                largest: regions::flag(instr, "largest")?,
+                largest: bool_attr(instr, "largest")?,
             },
             "sort" => match dims_attr(instr, "dimensions", true)?[..] {
                 [dimension] => Op::Sort {
                     dimension,
-                    is_stable: regions::flag(instr, "is_stable")?,
+                    is_stable: bool_attr(instr, "is_stable")?,
                     comparator: self.called(self.callee(instr, "to_apply")?)?,
                 },
                 _ => return Err(attr_error(instr, "dimensions", "sort takes one dimension")),

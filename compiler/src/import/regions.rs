@@ -5,7 +5,7 @@
 
 use omelet_grammar::hlo::{AttrValue, BodyAst, ComputationAst, InstructionAst};
 
-use super::attributes::{attr_error, attribute, word_attr};
+use super::attributes::{attr_error, attribute, dims_attr, word_attr};
 use super::err;
 use crate::error::{CompileError, ErrorKind};
 use crate::hlo::{BinaryOp, Direction, ReduceOp, ScatterDims, WindowDim};
@@ -85,40 +85,14 @@ pub(super) fn window_attr(instr: &InstructionAst) -> Result<Vec<WindowDim>, Comp
     Ok(window)
 }
 
-/// A `{1,0}` list of dimensions, `{}` or absent for none.
-fn dims(instr: &InstructionAst, name: &str) -> Result<Vec<usize>, CompileError> {
-    match attribute(instr, name).map(|a| &a.value) {
-        None => Ok(Vec::new()),
-        Some(AttrValue::Ints(ints)) => ints
-            .iter()
-            .map(|&i| {
-                usize::try_from(i)
-                    .ok()
-                    .filter(|&d| d < 1 << 16)
-                    .ok_or_else(|| {
-                        attr_error(instr, name, &format!("dimension {i} is out of range"))
-                    })
-            })
-            .collect(),
-        Some(AttrValue::Braced(b)) if b.trim_matches(|c: char| "{} ".contains(c)).is_empty() => {
-            Ok(Vec::new())
-        }
-        Some(_) => Err(attr_error(
-            instr,
-            name,
-            &format!("{name}= takes a list of dimensions like {{1,0}}"),
-        )),
-    }
-}
-
 pub(super) fn scatter_dims(instr: &InstructionAst) -> Result<ScatterDims, CompileError> {
     let (index_vector_dim, _) = word_attr(instr, "index_vector_dim")?;
     Ok(ScatterDims {
-        update_window_dims: dims(instr, "update_window_dims")?,
-        inserted_window_dims: dims(instr, "inserted_window_dims")?,
-        input_batching_dims: dims(instr, "input_batching_dims")?,
-        scatter_indices_batching_dims: dims(instr, "scatter_indices_batching_dims")?,
-        scatter_dims_to_operand_dims: dims(instr, "scatter_dims_to_operand_dims")?,
+        update_window_dims: dims_attr(instr, "update_window_dims", false)?,
+        inserted_window_dims: dims_attr(instr, "inserted_window_dims", false)?,
+        input_batching_dims: dims_attr(instr, "input_batching_dims", false)?,
+        scatter_indices_batching_dims: dims_attr(instr, "scatter_indices_batching_dims", false)?,
+        scatter_dims_to_operand_dims: dims_attr(instr, "scatter_dims_to_operand_dims", false)?,
         index_vector_dim: index_vector_dim
             .parse()
             .ok()
@@ -131,22 +105,6 @@ pub(super) fn scatter_dims(instr: &InstructionAst) -> Result<ScatterDims, Compil
                 )
             })?,
     })
-}
-
-/// A `true`/`false` attribute, false when absent.
-pub(super) fn flag(instr: &InstructionAst, name: &str) -> Result<bool, CompileError> {
-    if attribute(instr, name).is_none() {
-        return Ok(false);
-    }
-    match word_attr(instr, name)?.0.as_str() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(attr_error(
-            instr,
-            name,
-            &format!("{name}= takes true or false"),
-        )),
-    }
 }
 
 /// The root of a region and its parameters' names by number.
