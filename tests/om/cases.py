@@ -1354,3 +1354,28 @@ def f(a, b, h, g):
             jnp.sum(b), jnp.prod(b, axis=0), jnp.mean(b, axis=1), jnp.min(b), jnp.sum(h),
             jnp.mean(h, axis=0), jnp.prod(h, axis=1), jnp.max(h), jnp.sum(g, axis=1),
             jnp.mean(g), jnp.min(g, axis=0))
+
+
+@case("index_builtins", randn(5, 6), randn(2, 6), np.array(3, np.int32), np.array(-2, np.int32),
+      np.array(9, np.int32), rtol=0, atol=0)
+@om("""
+# flip, pad, dynamic_slice and dynamic_update_slice, with run-time starts that
+# JAX wraps (negative) and XLA clamps (past the end).
+fn main(x: f32[5, 6], row: f32[2, 6], i: i32, neg: i32, big: i32) {
+    (flip(x), flip(x, axis=1), flip(x, axis=[0, -1]),
+     pad(x, [(1, 2), (0, 3)]), pad(x, 1, value=-1.5), pad(x, [(2, 0), (1, 1)], value=7),
+     dynamic_slice(x, [i, 1], [2, 4]), dynamic_slice(x, [neg, big], [3, 2]),
+     dynamic_slice(x, [big, neg], [1, 6]),
+     dynamic_update_slice(x, row, [i, 0]), dynamic_update_slice(x, row, [neg, 0]),
+     dynamic_update_slice(x, row * 2.0, [big, 0]))
+}
+""", ref=False)
+def f(x, row, i, neg, big):
+    lax = jax.lax
+    return (jnp.flip(x), jnp.flip(x, axis=1), jnp.flip(x, axis=(0, -1)),
+            jnp.pad(x, ((1, 2), (0, 3))), jnp.pad(x, 1, constant_values=-1.5),
+            jnp.pad(x, ((2, 0), (1, 1)), constant_values=7),
+            lax.dynamic_slice(x, (i, 1), (2, 4)), lax.dynamic_slice(x, (neg, big), (3, 2)),
+            lax.dynamic_slice(x, (big, neg), (1, 6)),
+            lax.dynamic_update_slice(x, row, (i, 0)), lax.dynamic_update_slice(x, row, (neg, 0)),
+            lax.dynamic_update_slice(x, row * 2.0, (big, 0)))

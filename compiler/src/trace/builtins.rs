@@ -10,6 +10,7 @@ use super::arguments::{self, Argument};
 use super::arith;
 use super::eval::{Tracer, at, fail};
 use super::graph::OpResult;
+use super::index_builtins;
 use super::nn;
 use super::promote::to_inexact;
 use super::random;
@@ -149,6 +150,25 @@ static BUILTINS: &[Builtin] = &[
         &["arrays", "axis"],
         1,
         Run::Fn(shape_builtins::concat),
+    ),
+    b("flip", &["x", "axis"], 1, Run::Fn(index_builtins::flip)),
+    b(
+        "pad",
+        &["x", "widths", "value"],
+        2,
+        Run::Fn(index_builtins::pad),
+    ),
+    b(
+        "dynamic_slice",
+        &["x", "starts", "sizes"],
+        3,
+        Run::Fn(index_builtins::dynamic_slice),
+    ),
+    b(
+        "dynamic_update_slice",
+        &["x", "update", "starts"],
+        3,
+        Run::Fn(index_builtins::dynamic_update_slice),
     ),
     b("zeros", &["shape"], 1, Run::Fn(shape_builtins::zeros)),
     b("ones", &["shape"], 1, Run::Fn(shape_builtins::ones)),

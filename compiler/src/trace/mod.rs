@@ -13,6 +13,7 @@ mod builtins;
 mod eval;
 mod graph;
 mod index;
+mod index_builtins;
 mod jnp_ops;
 mod nn;
 mod promote;
