@@ -1379,3 +1379,19 @@ def f(x, row, i, neg, big):
             lax.dynamic_slice(x, (big, neg), (1, 6)),
             lax.dynamic_update_slice(x, row, (i, 0)), lax.dynamic_update_slice(x, row, (neg, 0)),
             lax.dynamic_update_slice(x, row * 2.0, (big, 0)))
+
+
+@case("order_builtins", np.array([[0, 3, 9], [-1, 2, 2]], np.int32), randn(4, 5),
+      randn(2, 3, 4), rtol=0, atol=0)
+@om("""
+# one_hot (indices outside [0, n) give no class), tril and triu with offsets,
+# roll along an axis and over the flattened array.
+fn main(ids: i32[2, 3], m: f32[4, 5], x: f32[2, 3, 4]) {
+    (one_hot(ids, 4), tril(m), tril(m, k=1), triu(m), triu(m, k=-2), tril(x, k=-1),
+     roll(x, 1, axis=2), roll(x, -4, axis=1), roll(x, 5), roll(m, 0, axis=0))
+}
+""", ref=False)
+def f(ids, m, x):
+    return (jax.nn.one_hot(ids, 4), jnp.tril(m), jnp.tril(m, k=1), jnp.triu(m),
+            jnp.triu(m, k=-2), jnp.tril(x, k=-1), jnp.roll(x, 1, axis=2),
+            jnp.roll(x, -4, axis=1), jnp.roll(x, 5), jnp.roll(m, 0, axis=0))

@@ -170,6 +170,20 @@ static BUILTINS: &[Builtin] = &[
         3,
         Run::Fn(index_builtins::dynamic_update_slice),
     ),
+    b(
+        "one_hot",
+        &["idx", "n"],
+        2,
+        Run::Fn(index_builtins::one_hot),
+    ),
+    b("tril", &["m", "k"], 1, Run::Fn(index_builtins::tril)),
+    b("triu", &["m", "k"], 1, Run::Fn(index_builtins::triu)),
+    b(
+        "roll",
+        &["x", "shift", "axis"],
+        2,
+        Run::Fn(index_builtins::roll),
+    ),
     b("zeros", &["shape"], 1, Run::Fn(shape_builtins::zeros)),
     b("ones", &["shape"], 1, Run::Fn(shape_builtins::ones)),
     b(

@@ -1,9 +1,11 @@
-//! The indexing builtins that are one index op each, as JAX computes them:
+//! The indexing and order builtins of LANGUAGE.md, as JAX computes them:
 //! `flip` (`reverse`), `pad` (constant mode), `dynamic_slice` and
-//! `dynamic_update_slice`, whose starts may be run-time scalars.
+//! `dynamic_update_slice` (one index op each; starts may be run-time
+//! scalars), and those written with `iota` and compares or slices: `one_hot`,
+//! `tril`, `triu`, `roll`.
 
 use crate::error::{CompileError, ErrorKind};
-use crate::hlo::{BinaryOp, Direction, ElementType, Number, Op, PadDim, Scalar};
+use crate::hlo::{BinaryOp, Direction, ElementType, Number, Op, PadDim, Scalar, SliceDim};
 
 use super::arith;
 use super::builtins::{Args, Located};
@@ -192,4 +194,165 @@ fn starts(
             g.select(&negative, &wrapped, &start).map_err(located)
         })
         .collect()
+}
+
+/// `one_hot(idx, n)`: `jax.nn.one_hot`, an `f32` array with a new last axis of
+/// `n`, 1 where it equals the index (none for an index outside `[0, n)`).
+pub fn one_hot(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let idx = args.tensor(tracer, 0)?;
+    if !idx.element().is_integer() {
+        return fail(
+            ErrorKind::Dtype,
+            args.span(0),
+            format!(
+                "one_hot takes integer indices, not {}",
+                user_type(&idx.shape)
+            ),
+        );
+    }
+    let n = args.shape(1)?;
+    let [n] = n[..] else {
+        return fail(ErrorKind::Value, args.span(1), "one_hot takes one count");
+    };
+    let g = &mut tracer.graph;
+    let rank = idx.rank();
+    let mut dims = idx.dims().to_vec();
+    dims.push(n);
+    // Narrow indices compare as `s32` (a large `u32` wraps below 0: no class);
+    // 64-bit ones in their own type, where a wrap could hit one.
+    let compared = match idx.element().bit_width() {
+        64 => idx.element(),
+        _ => ElementType::S32,
+    };
+    let idx = g.convert(&idx, compared).map_err(|f| at(args.call, f))?;
+    let spread = g
+        .emit_shaped(
+            Op::Broadcast {
+                dimensions: (0..rank).collect(),
+            },
+            &[&idx],
+            compared,
+            dims.clone(),
+        )
+        .map_err(|f| at(args.call, f))?;
+    let classes = g.iota(compared, dims, rank).map_err(|f| at(args.call, f))?;
+    let hit = g
+        .compare(Direction::Eq, &spread, &classes)
+        .map_err(|f| at(args.call, f))?;
+    g.convert(&hit, ElementType::F32).located(args)
+}
+
+/// `tril(m, k=0)`: `jnp.tril`, the elements of the last two axes on or below
+/// diagonal `k`, zeros elsewhere.
+pub fn tril(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    triangle(tracer, args, Direction::Le)
+}
+
+/// `triu(m, k=0)`: `jnp.triu`, on or above diagonal `k`.
+pub fn triu(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    triangle(tracer, args, Direction::Ge)
+}
+
+/// Keeps the elements whose `column - row` compares to `k` by `keep`.
+fn triangle(tracer: &mut Tracer, args: &Args, keep: Direction) -> Result<Value, CompileError> {
+    let m = args.tensor(tracer, 0)?;
+    // Beyond ±2^30 every element is on one side: `s32` holds the comparison.
+    let k = match args.get(1) {
+        None => 0,
+        Some(_) => args.int(1)?.clamp(-(1 << 30), 1 << 30),
+    };
+    let rank = m.rank();
+    if rank < 2 {
+        return fail(
+            ErrorKind::Shape,
+            args.span(0),
+            format!(
+                "{} takes an array of rank 2 or more, not {}",
+                args.name,
+                user_type(&m.shape)
+            ),
+        );
+    }
+    let located = |f| at(args.call, f);
+    let g = &mut tracer.graph;
+    let dims = m.dims().to_vec();
+    let rows = g
+        .iota(ElementType::S32, dims.clone(), rank - 2)
+        .map_err(located)?;
+    let cols = g
+        .iota(ElementType::S32, dims.clone(), rank - 1)
+        .map_err(located)?;
+    let offset = g
+        .emit(Op::Binary(BinaryOp::Subtract), &[&cols, &rows])
+        .map_err(located)?;
+    let k = g
+        .full(
+            Scalar::from_number(ElementType::S32, Number::Int(k as i128)),
+            &dims,
+        )
+        .map_err(located)?;
+    let mask = g.compare(keep, &offset, &k).map_err(located)?;
+    let zero = g
+        .full(Scalar::from_number(m.element(), Number::Int(0)), &dims)
+        .map_err(located)?;
+    g.select(&mask, &m, &zero).located(args)
+}
+
+/// `roll(x, shift, axis=None)`: `jnp.roll` by a compile-time shift, along
+/// one axis, or over the flattened array when none is given.
+pub fn roll(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let x = args.tensor(tracer, 0)?;
+    let shift = args.int(1)?;
+    let located = |f| at(args.call, f);
+    if args.get(2).is_none() {
+        let dims = x.dims().to_vec();
+        let flat = tracer
+            .graph
+            .reshape(&x, &[x.shape.element_count()])
+            .map_err(located)?;
+        let rolled = roll_axis(tracer, &flat, shift, 0).map_err(located)?;
+        return tracer.graph.reshape(&rolled, &dims).located(args);
+    }
+    let axis = args.axis(2, x.rank(), 0)?;
+    roll_axis(tracer, &x, shift, axis).located(args)
+}
+
+/// `x` rolled by `shift` along `axis`: its last `shift` elements first.
+fn roll_axis(
+    tracer: &mut Tracer,
+    x: &Tensor,
+    shift: i64,
+    axis: usize,
+) -> super::graph::OpResult<Tensor> {
+    let n = x.dims()[axis];
+    let s = if n == 0 {
+        0
+    } else {
+        shift.rem_euclid(n as i64) as usize
+    };
+    if s == 0 {
+        return Ok(x.clone());
+    }
+    let part = |start: usize, limit: usize| -> Vec<SliceDim> {
+        x.dims()
+            .iter()
+            .enumerate()
+            .map(|(d, &size)| match d == axis {
+                true => SliceDim {
+                    start,
+                    limit,
+                    stride: 1,
+                },
+                false => SliceDim {
+                    start: 0,
+                    limit: size,
+                    stride: 1,
+                },
+            })
+            .collect()
+    };
+    let g = &mut tracer.graph;
+    let tail = g.slice(x, part(n - s, n))?;
+    let head = g.slice(x, part(0, n - s))?;
+    g.concatenate(&[&tail, &head], axis)
 }
