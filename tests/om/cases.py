@@ -1395,3 +1395,16 @@ def f(ids, m, x):
     return (jax.nn.one_hot(ids, 4), jnp.tril(m), jnp.tril(m, k=1), jnp.triu(m),
             jnp.triu(m, k=-2), jnp.tril(x, k=-1), jnp.roll(x, 1, axis=2),
             jnp.roll(x, -4, axis=1), jnp.roll(x, 5), jnp.roll(m, 0, axis=0))
+
+
+@case("index_arrays", randn(6, 4), np.array([[0, 5, -1], [7, -9, 2]], np.int32),
+      np.array(3, np.int32), rtol=0, atol=0)
+@om("""
+# An integer array (or run-time scalar) indexing the first axis: an embedding
+# lookup; negative indices count from the end, others out of range clamp.
+fn main(table: f32[6, 4], ids: i32[2, 3], i: i32) {
+    (table[ids] * 2.0, table[i], table[ids][1])
+}
+""", ref=False)
+def f(table, ids, i):
+    return table[ids] * 2.0, table[i], table[ids][1]

@@ -1,10 +1,11 @@
-//! Indexing and slicing with compile-time indices: NumPy's basic indexing on
-//! arrays, and Python's on lists and tuples.
+//! Indexing and slicing: NumPy's basic indexing on arrays with compile-time
+//! indices, an integer array (or run-time scalar) indexing the first axis as
+//! a `gather`, and Python's indexing on lists and tuples.
 
 use omelet_grammar::omelet::{Expr, IndexItem};
 
 use crate::error::{CompileError, ErrorKind, Span};
-use crate::hlo::SliceDim;
+use crate::hlo::{BinaryOp, Direction, ElementType, GatherDims, Number, Op, Scalar, SliceDim};
 
 use super::eval::{Scope, Tracer, at, fail};
 use super::value::{Tensor, Value, user_type};
@@ -18,7 +19,15 @@ impl<'p> Tracer<'p> {
         span: Span,
     ) -> Result<Value, CompileError> {
         match base {
-            Value::Tensor(t) => self.index_tensor(scope, &t, items, span),
+            // An index evaluates without effects: one that is not an array is
+            // evaluated again as basic indexing.
+            Value::Tensor(t) => match items {
+                [IndexItem::Expr(e)] => match self.eval(scope, e)? {
+                    Value::Tensor(ids) => self.take_rows(&t, &ids, e.span),
+                    _ => self.index_tensor(scope, &t, items, span),
+                },
+                _ => self.index_tensor(scope, &t, items, span),
+            },
             Value::List(v) | Value::Tuple(v) => {
                 let [item] = items else {
                     return fail(ErrorKind::Shape, span, "a list takes one index");
@@ -59,6 +68,56 @@ impl<'p> Tracer<'p> {
                 format!("cannot index {}", other.describe()),
             ),
         }
+    }
+
+    /// `t[ids]` for an integer array (or run-time scalar) `ids`: the rows of `t`
+    /// that `ids` names, shaped `ids.shape + t.shape[1:]`. As in JAX, a
+    /// negative index counts from the end once and one still out of range is
+    /// clamped (XLA's gather).
+    fn take_rows(&mut self, t: &Tensor, ids: &Tensor, span: Span) -> Result<Value, CompileError> {
+        if !ids.element().is_integer() {
+            return fail(
+                ErrorKind::Dtype,
+                span,
+                format!(
+                    "an index array must hold integers, not {}",
+                    user_type(&ids.shape)
+                ),
+            );
+        }
+        let Some(&n) = t.dims().first() else {
+            return fail(ErrorKind::Shape, span, "a scalar cannot be indexed");
+        };
+        let located = |f| at(span, f);
+        let g = &mut self.graph;
+        let ids = g.convert(ids, ElementType::S32).map_err(located)?;
+        let int = |g: &mut super::graph::Graph, v: i128| {
+            g.full(
+                Scalar::from_number(ElementType::S32, Number::Int(v)),
+                ids.dims(),
+            )
+        };
+        let zero = int(g, 0).map_err(located)?;
+        let size = int(g, n as i128).map_err(located)?;
+        let negative = g.compare(Direction::Lt, &ids, &zero).map_err(located)?;
+        let wrapped = g
+            .emit(Op::Binary(BinaryOp::Add), &[&ids, &size])
+            .map_err(located)?;
+        let ids = g.select(&negative, &wrapped, &ids).map_err(located)?;
+        let rank = ids.rank();
+        let mut slice_sizes = t.dims().to_vec();
+        slice_sizes[0] = 1;
+        let dims = GatherDims {
+            offset_dims: (rank..rank + t.rank() - 1).collect(),
+            collapsed_slice_dims: vec![0],
+            start_index_map: vec![0],
+            index_vector_dim: rank,
+            slice_sizes,
+            ..GatherDims::default()
+        };
+        g.emit(Op::Gather(dims), &[t, &ids])
+            .map(Value::Tensor)
+            .map_err(located)
     }
 
     /// NumPy basic indexing with compile-time indices: a slice of the axes that
@@ -114,7 +173,7 @@ impl<'p> Tracer<'p> {
                         return fail(
                             ErrorKind::Unsupported,
                             e.span,
-                            "indexing with arrays is not supported: indices are compile-time integers",
+                            "an index array must be the only index (`x[ids]`): beside others, indices are compile-time integers",
                         );
                     }
                     other => {
