@@ -1408,3 +1408,17 @@ fn main(table: f32[6, 4], ids: i32[2, 3], i: i32) {
 """, ref=False)
 def f(table, ids, i):
     return table[ids] * 2.0, table[i], table[ids][1]
+
+
+@case("take_fill", randn(4, 5), np.array([[0, -1, 4], [7, -6, 2]], np.int32),
+      np.array([3, -5, 9, 1], np.int32), np.array([[1, 2], [3, 4]], np.int32), rtol=0, atol=0)
+@om("""
+# jnp.take's default fill mode: negative indices count from the end once, the
+# rest out of range give NaN (floats) or the most negative integer.
+fn main(x: f32[4, 5], ids: i32[2, 3], flat: i32[4], n: i32[2, 2]) {
+    (take(x, ids, axis=1), take(x, flat), take(x, flat, axis=0), take(n, flat, axis=-1))
+}
+""", ref=False)
+def f(x, ids, flat, n):
+    return (jnp.take(x, ids, axis=1), jnp.take(x, flat), jnp.take(x, flat, axis=0),
+            jnp.take(n, flat, axis=-1))

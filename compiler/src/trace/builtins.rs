@@ -171,6 +171,12 @@ static BUILTINS: &[Builtin] = &[
         Run::Fn(index_builtins::dynamic_update_slice),
     ),
     b(
+        "take",
+        &["x", "idx", "axis"],
+        2,
+        Run::Fn(index_builtins::take),
+    ),
+    b(
         "one_hot",
         &["idx", "n"],
         2,

@@ -1,11 +1,13 @@
 //! The indexing and order builtins of LANGUAGE.md, as JAX computes them:
 //! `flip` (`reverse`), `pad` (constant mode), `dynamic_slice` and
 //! `dynamic_update_slice` (one index op each; starts may be run-time
-//! scalars), and those written with `iota` and compares or slices: `one_hot`,
-//! `tril`, `triu`, `roll`.
+//! scalars), `take` (a gather and a fill), and those written with `iota` and
+//! compares or slices: `one_hot`, `tril`, `triu`, `roll`.
 
 use crate::error::{CompileError, ErrorKind};
-use crate::hlo::{BinaryOp, Direction, ElementType, Number, Op, PadDim, Scalar, SliceDim};
+use crate::hlo::{
+    BinaryOp, Direction, ElementType, GatherDims, Kind, Number, Op, PadDim, Scalar, SliceDim,
+};
 
 use super::arith;
 use super::builtins::{Args, Located};
@@ -355,4 +357,87 @@ fn roll_axis(
     let tail = g.slice(x, part(n - s, n))?;
     let head = g.slice(x, part(0, n - s))?;
     g.concatenate(&[&tail, &head], axis)
+}
+
+/// `take(x, idx, axis=None)`: `jnp.take` in its default fill mode: the
+/// elements at `idx` along `axis` (of the flattened `x` when none is given),
+/// shaped `x.shape[:axis] + idx.shape + x.shape[axis+1:]`; a negative index
+/// counts from the end once, and one still outside gives JAX's fill value
+/// (NaN, the most negative signed integer, the largest unsigned one, true).
+pub fn take(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
+    let x = args.tensor(tracer, 0)?;
+    let idx = args.tensor(tracer, 1)?;
+    if !idx.element().is_integer() {
+        return fail(
+            ErrorKind::Dtype,
+            args.span(1),
+            format!("take's indices are integers, not {}", user_type(&idx.shape)),
+        );
+    }
+    let located = |f| at(args.call, f);
+    let (x, axis) = match args.get(2) {
+        None => {
+            let flat = [x.shape.element_count()];
+            (tracer.graph.reshape(&x, &flat).map_err(located)?, 0)
+        }
+        Some(_) => {
+            let axis = args.axis(2, x.rank(), 0)?;
+            (x, axis)
+        }
+    };
+    let g = &mut tracer.graph;
+    let n = x.dims()[axis];
+    let q = idx.rank();
+    let int = |g: &mut super::graph::Graph, v: i128| {
+        g.full(
+            Scalar::from_number(ElementType::S32, Number::Int(v)),
+            idx.dims(),
+        )
+    };
+    let idx = g.convert(&idx, ElementType::S32).map_err(located)?;
+    let zero = int(g, 0).map_err(located)?;
+    let size = int(g, n as i128).map_err(located)?;
+    let negative = g.compare(Direction::Lt, &idx, &zero).map_err(located)?;
+    let wrapped = g
+        .emit(Op::Binary(BinaryOp::Add), &[&idx, &size])
+        .map_err(located)?;
+    let idx = g.select(&negative, &wrapped, &idx).map_err(located)?;
+    let above = g.compare(Direction::Ge, &idx, &zero).map_err(located)?;
+    let below = g.compare(Direction::Lt, &idx, &size).map_err(located)?;
+    let inside = g
+        .emit(Op::Binary(BinaryOp::And), &[&above, &below])
+        .map_err(located)?;
+    let mut slice_sizes = x.dims().to_vec();
+    slice_sizes[axis] = 1;
+    let dims = GatherDims {
+        offset_dims: (0..axis).chain(axis + q..x.rank() - 1 + q).collect(),
+        collapsed_slice_dims: vec![axis],
+        start_index_map: vec![axis],
+        index_vector_dim: q,
+        slice_sizes,
+        ..GatherDims::default()
+    };
+    let taken = g.emit(Op::Gather(dims), &[&x, &idx]).map_err(located)?;
+    let out = taken.dims().to_vec();
+    let inside = g
+        .emit_shaped(
+            Op::Broadcast {
+                dimensions: (axis..axis + q).collect(),
+            },
+            &[&inside],
+            ElementType::Pred,
+            out.clone(),
+        )
+        .map_err(located)?;
+    let element = x.element();
+    let fill = match element.kind() {
+        Kind::Float => Number::Float(f64::NAN),
+        Kind::Signed => Number::Int(-(1i128 << (element.bit_width() - 1))),
+        Kind::Unsigned => Number::Int((1i128 << element.bit_width()) - 1),
+        Kind::Pred => Number::Bool(true),
+    };
+    let fill = g
+        .full(Scalar::from_number(element, fill), &out)
+        .map_err(located)?;
+    g.select(&inside, &taken, &fill).located(args)
 }
