@@ -5,9 +5,10 @@
 use omelet_grammar::omelet::{Expr, IndexItem};
 
 use crate::error::{CompileError, ErrorKind, Span};
-use crate::hlo::{BinaryOp, Direction, ElementType, GatherDims, Number, Op, Scalar, SliceDim};
+use crate::hlo::SliceDim;
 
 use super::eval::{Scope, Tracer, at, fail};
+use super::index_builtins::{gather_along, wrap_negative};
 use super::value::{Tensor, Value, user_type};
 
 impl<'p> Tracer<'p> {
@@ -19,15 +20,22 @@ impl<'p> Tracer<'p> {
         span: Span,
     ) -> Result<Value, CompileError> {
         match base {
-            // An index evaluates without effects: one that is not an array is
-            // evaluated again as basic indexing.
-            Value::Tensor(t) => match items {
-                [IndexItem::Expr(e)] => match self.eval(scope, e)? {
-                    Value::Tensor(ids) => self.take_rows(&t, &ids, e.span),
-                    _ => self.index_tensor(scope, &t, items, span),
-                },
-                _ => self.index_tensor(scope, &t, items, span),
-            },
+            Value::Tensor(t) => {
+                // Each index evaluated once: slices keep their bounds' expressions.
+                let values = items
+                    .iter()
+                    .map(|item| match item {
+                        IndexItem::Expr(e) => self.eval(scope, e).map(Some),
+                        IndexItem::Slice { .. } => Ok(None),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                match (items, &values[..]) {
+                    ([IndexItem::Expr(e)], [Some(Value::Tensor(ids))]) => {
+                        self.take_rows(&t, ids, e.span)
+                    }
+                    _ => self.index_tensor(scope, &t, items, values, span),
+                }
+            }
             Value::List(v) | Value::Tuple(v) => {
                 let [item] = items else {
                     return fail(ErrorKind::Shape, span, "a list takes one index");
@@ -88,46 +96,20 @@ impl<'p> Tracer<'p> {
         let Some(&n) = t.dims().first() else {
             return fail(ErrorKind::Shape, span, "a scalar cannot be indexed");
         };
-        let located = |f| at(span, f);
         let g = &mut self.graph;
-        let ids = g.convert(ids, ElementType::S32).map_err(located)?;
-        let int = |g: &mut super::graph::Graph, v: i128| {
-            g.full(
-                Scalar::from_number(ElementType::S32, Number::Int(v)),
-                ids.dims(),
-            )
-        };
-        let zero = int(g, 0).map_err(located)?;
-        let size = int(g, n as i128).map_err(located)?;
-        let negative = g.compare(Direction::Lt, &ids, &zero).map_err(located)?;
-        let wrapped = g
-            .emit(Op::Binary(BinaryOp::Add), &[&ids, &size])
-            .map_err(located)?;
-        let ids = g.select(&negative, &wrapped, &ids).map_err(located)?;
-        let rank = ids.rank();
-        let mut slice_sizes = t.dims().to_vec();
-        slice_sizes[0] = 1;
-        let dims = GatherDims {
-            offset_dims: (rank..rank + t.rank() - 1).collect(),
-            collapsed_slice_dims: vec![0],
-            start_index_map: vec![0],
-            index_vector_dim: rank,
-            slice_sizes,
-            ..GatherDims::default()
-        };
-        g.emit(Op::Gather(dims), &[t, &ids])
-            .map(Value::Tensor)
-            .map_err(located)
+        let taken = wrap_negative(g, ids, n).and_then(|ids| gather_along(g, t, &ids, 0));
+        taken.map(Value::Tensor).map_err(|f| at(span, f))
     }
 
     /// NumPy basic indexing with compile-time indices: a slice of the axes that
     /// are sliced or indexed, then a reshape that drops indexed axes and adds
     /// `None` axes.
-    pub(super) fn index_tensor(
+    fn index_tensor(
         &mut self,
         scope: &mut Scope,
         t: &Tensor,
         items: &[IndexItem],
+        values: Vec<Option<Value>>,
         span: Span,
     ) -> Result<Value, CompileError> {
         let mut slices: Vec<SliceDim> = t
@@ -141,9 +123,9 @@ impl<'p> Tracer<'p> {
             .collect();
         let mut out_dims = Vec::new();
         let mut axis = 0;
-        for item in items {
+        for (item, value) in items.iter().zip(values) {
             match item {
-                IndexItem::Expr(e) => match self.eval(scope, e)? {
+                IndexItem::Expr(e) => match value.expect("every expression is evaluated") {
                     Value::None => out_dims.push(1),
                     v if v.as_int().is_some() => {
                         let i = v.as_int().expect("checked");

@@ -12,6 +12,7 @@ use crate::hlo::{
 use super::arith;
 use super::builtins::{Args, Located};
 use super::eval::{Tracer, at, fail};
+use super::graph::{Graph, OpResult};
 use super::value::{Tensor, Value, user_type};
 
 /// `flip(x, axis=None)`: `jnp.flip`, every axis when none is given.
@@ -180,20 +181,7 @@ fn starts(
             }
             let g = &mut tracer.graph;
             let start = arith::to_tensor(g, item, ElementType::S32).map_err(located)?;
-            let zero = g
-                .scalar(Scalar::from_number(ElementType::S32, Number::Int(0)))
-                .map_err(located)?;
-            let size = g
-                .scalar(Scalar::from_number(
-                    ElementType::S32,
-                    Number::Int(size as i128),
-                ))
-                .map_err(located)?;
-            let negative = g.compare(Direction::Lt, &start, &zero).map_err(located)?;
-            let wrapped = g
-                .emit(Op::Binary(BinaryOp::Add), &[&start, &size])
-                .map_err(located)?;
-            g.select(&negative, &wrapped, &start).map_err(located)
+            wrap_negative(g, &start, size).map_err(located)
         })
         .collect()
 }
@@ -320,12 +308,7 @@ pub fn roll(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
 }
 
 /// `x` rolled by `shift` along `axis`: its last `shift` elements first.
-fn roll_axis(
-    tracer: &mut Tracer,
-    x: &Tensor,
-    shift: i64,
-    axis: usize,
-) -> super::graph::OpResult<Tensor> {
+fn roll_axis(tracer: &mut Tracer, x: &Tensor, shift: i64, axis: usize) -> OpResult<Tensor> {
     let n = x.dims()[axis];
     let s = if n == 0 {
         0
@@ -388,36 +371,25 @@ pub fn take(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
     let g = &mut tracer.graph;
     let n = x.dims()[axis];
     let q = idx.rank();
-    let int = |g: &mut super::graph::Graph, v: i128| {
-        g.full(
-            Scalar::from_number(ElementType::S32, Number::Int(v)),
+    let idx = wrap_negative(g, &idx, n).map_err(located)?;
+    let zero = g
+        .full(
+            Scalar::from_number(ElementType::S32, Number::Int(0)),
             idx.dims(),
         )
-    };
-    let idx = g.convert(&idx, ElementType::S32).map_err(located)?;
-    let zero = int(g, 0).map_err(located)?;
-    let size = int(g, n as i128).map_err(located)?;
-    let negative = g.compare(Direction::Lt, &idx, &zero).map_err(located)?;
-    let wrapped = g
-        .emit(Op::Binary(BinaryOp::Add), &[&idx, &size])
         .map_err(located)?;
-    let idx = g.select(&negative, &wrapped, &idx).map_err(located)?;
+    let size = g
+        .full(
+            Scalar::from_number(ElementType::S32, Number::Int(n as i128)),
+            idx.dims(),
+        )
+        .map_err(located)?;
     let above = g.compare(Direction::Ge, &idx, &zero).map_err(located)?;
     let below = g.compare(Direction::Lt, &idx, &size).map_err(located)?;
     let inside = g
         .emit(Op::Binary(BinaryOp::And), &[&above, &below])
         .map_err(located)?;
-    let mut slice_sizes = x.dims().to_vec();
-    slice_sizes[axis] = 1;
-    let dims = GatherDims {
-        offset_dims: (0..axis).chain(axis + q..x.rank() - 1 + q).collect(),
-        collapsed_slice_dims: vec![axis],
-        start_index_map: vec![axis],
-        index_vector_dim: q,
-        slice_sizes,
-        ..GatherDims::default()
-    };
-    let taken = g.emit(Op::Gather(dims), &[&x, &idx]).map_err(located)?;
+    let taken = gather_along(g, &x, &idx, axis).map_err(located)?;
     let out = taken.dims().to_vec();
     let inside = g
         .emit_shaped(
@@ -440,4 +412,45 @@ pub fn take(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
         .full(Scalar::from_number(element, fill), &out)
         .map_err(located)?;
     g.select(&inside, &taken, &fill).located(args)
+}
+
+/// Integer indices `idx` (any shape) as `s32`, a negative one counted from the
+/// end of an axis of `n` once, as JAX does before XLA clamps (or `take`
+/// fills) what is still out of range.
+pub(super) fn wrap_negative(g: &mut Graph, idx: &Tensor, n: usize) -> OpResult<Tensor> {
+    let idx = g.convert(idx, ElementType::S32)?;
+    let int = |g: &mut Graph, v: i128| {
+        g.full(
+            Scalar::from_number(ElementType::S32, Number::Int(v)),
+            idx.dims(),
+        )
+    };
+    let zero = int(g, 0)?;
+    let size = int(g, n as i128)?;
+    let negative = g.compare(Direction::Lt, &idx, &zero)?;
+    let wrapped = g.emit(Op::Binary(BinaryOp::Add), &[&idx, &size])?;
+    g.select(&negative, &wrapped, &idx)
+}
+
+/// The elements of `x` at the `s32` indices `idx` along `axis`, shaped
+/// `x.shape[:axis] + idx.shape + x.shape[axis+1:]`: one `gather`, which clamps
+/// an index out of range.
+pub(super) fn gather_along(
+    g: &mut Graph,
+    x: &Tensor,
+    idx: &Tensor,
+    axis: usize,
+) -> OpResult<Tensor> {
+    let q = idx.rank();
+    let mut slice_sizes = x.dims().to_vec();
+    slice_sizes[axis] = 1;
+    let dims = GatherDims {
+        offset_dims: (0..axis).chain(axis + q..x.rank() - 1 + q).collect(),
+        collapsed_slice_dims: vec![axis],
+        start_index_map: vec![axis],
+        index_vector_dim: q,
+        slice_sizes,
+        ..GatherDims::default()
+    };
+    g.emit(Op::Gather(dims), &[x, idx])
 }
