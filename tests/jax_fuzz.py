@@ -423,6 +423,69 @@ class Gen:
             expr = f"lax.slice({a.name}, {tuple(start)}, {tuple(limit)}, {tuple(strides)})"
         return self.emit(expr, tuple(out), a.dtype, a.bound, a.exact, a.frac)
 
+    # -- index ops: starts and indices from s32 parameters in [-8, 8], so that
+    # JAX's wrap of negatives and XLA's clamp both run -------------------------
+
+    def index_param(self, shape):
+        return self.param(tuple(shape), S32)
+
+    def flip(self):
+        a = self.pick(pred=lambda v: len(v.shape) > 0)
+        if a is None:
+            return
+        axes = tuple(d for d in range(len(a.shape)) if self.p(0.5)) or (0,)
+        return self.emit(f"jnp.flip({a.name}, {axes})", a.shape, a.dtype, a.bound, a.exact,
+                         a.frac)
+
+    def pad(self):
+        a = self.pick(pred=lambda v: len(v.shape) > 0)
+        if a is None:
+            return
+        config = [(self.r(3) - 1, self.r(3) - 1, self.r(2)) for _ in a.shape]
+        out = tuple(lo + hi + d + max(d - 1, 0) * i for (lo, hi, i), d in zip(config, a.shape))
+        if any(n < 0 for n in out):
+            return
+        value = {F32: "jnp.float32(0.5)", S32: "jnp.int32(-3)", PRED: "True"}[a.dtype]
+        return self.emit(f"lax.pad({a.name}, {value}, {config})", out, a.dtype,
+                         max(a.bound, 3), a.exact, max(a.frac, 1))
+
+    def dynamic_slice(self):
+        # Not of another dynamic slice: XLA:CPU's jit folds the two into one
+        # and clamps the summed start, which op-by-op semantics (JAX eager, the
+        # interpreter) do not.
+        a = self.pick(pred=lambda v: len(v.shape) > 0 and not getattr(v, "sliced", False))
+        if a is None:
+            return
+        starts = self.index_param((len(a.shape),))
+        sizes = tuple(self.r(d + 1) for d in a.shape)
+        idx = ", ".join(f"{starts.name}[{d}]" for d in range(len(a.shape)))
+        v = self.emit(f"lax.dynamic_slice({a.name}, ({idx},), {sizes})", sizes, a.dtype,
+                      a.bound, a.exact, a.frac)
+        v.sliced = True
+        return v
+
+    def dynamic_update_slice(self):
+        a = self.pick(pred=lambda v: len(v.shape) > 0)
+        if a is None:
+            return
+        sizes = tuple(self.r(d + 1) for d in a.shape)
+        u = self.need(sizes, a.dtype)
+        starts = self.index_param((len(a.shape),))
+        idx = ", ".join(f"{starts.name}[{d}]" for d in range(len(a.shape)))
+        return self.emit(f"lax.dynamic_update_slice({a.name}, {u.name}, ({idx},))", a.shape,
+                         a.dtype, max(a.bound, u.bound), a.exact and u.exact,
+                         max(a.frac, u.frac))
+
+    def take_rows(self):
+        a = self.pick(pred=lambda v: len(v.shape) > 0 and v.shape[0] > 0)
+        if a is None:
+            return
+        ids = self.index_param(self.shape(rank=self.r(3)))
+        out = self.bounded(ids.shape + a.shape[1:])
+        if out != ids.shape + a.shape[1:]:
+            return
+        return self.emit(f"{a.name}[{ids.name}]", out, a.dtype, a.bound, a.exact, a.frac)
+
     def concatenate(self):
         a = self.pick(pred=lambda v: len(v.shape) > 0)
         if a is None:
@@ -638,8 +701,9 @@ class Gen:
             b = self.need((n,), F32)
             y = self.emit(f"{y.name} + {b.name}", y.shape, F32, y.bound + b.bound,
                           y.exact and b.exact, max(y.frac, b.frac))
-        act = self.choice(["", "jax.nn.relu({})", "jnp.tanh({})", "jax.nn.gelu({})",
-                           "{} * 0.5"])
+        # No relu of NaN: XLA:CPU's maximum drops it, HLO's semantics keep it.
+        act = self.choice(["", "jnp.tanh({})", "jax.nn.gelu({})", "{} * 0.5"]
+                          + ([] if y.special else ["jax.nn.relu({})"]))
         if act:
             y = self.squash(y) if "relu" not in act and "0.5" not in act else y
             exact = y.exact and ("relu" in act or "0.5" in act)
@@ -670,7 +734,9 @@ class Gen:
     OPS = [("unary", 10), ("binary", 14), ("compare", 4), ("select", 4), ("clamp", 2),
            ("convert", 4), ("iota", 1), ("broadcast", 4), ("reshape", 4), ("transpose", 4),
            ("slice", 4), ("concatenate", 3), ("reduce", 8), ("columns", 4), ("dot", 14), ("gemm", 5),
-           ("dot_of", 5), ("softmax", 3), ("layernorm", 1), ("siblings", 3), ("attention", 2)]
+           ("dot_of", 5), ("softmax", 3), ("layernorm", 1), ("siblings", 3), ("attention", 2),
+           ("flip", 2), ("pad", 2), ("dynamic_slice", 2), ("dynamic_update_slice", 2),
+           ("take_rows", 2)]
 
     def program(self):
         first = self.choice([F32, F32, F32, S32, PRED])
