@@ -250,7 +250,8 @@ fn schedule_kinds(fused: &Module) -> Vec<&'static str> {
         .ids()
         .filter_map(|id| match &entry.instr(id).op {
             Op::Fusion { kind, computation } => {
-                let kernel = Kernel::new("k", fused.computation(*computation), *kind).ok()?;
+                let body = fused.computation(*computation);
+                let kernel = Kernel::new("k", body, *kind, Default::default()).ok()?;
                 Some(match kernel.schedule {
                     Schedule::Loop => "Loop",
                     Schedule::Rows { product: None, .. } => "Rows",

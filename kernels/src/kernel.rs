@@ -11,9 +11,17 @@
 
 use omelet_compiler::cost::single_op_kind;
 use omelet_compiler::fusion::kernel_outer_dims;
+use std::collections::BTreeMap;
+
 use omelet_compiler::hlo::{
-    ArrayShape, Computation, ElementType, FusionKind, InstrId, Instruction, Op, check_fusion,
+    ArrayShape, Computation, ComputationId, ElementType, FusionKind, InstrId, Instruction, Module,
+    Op, Shape, check_fusion,
 };
+
+/// The module computations a kernel's region ops apply per element (a sort's
+/// comparator, a scatter's update, a reduce-window's region, ...), scalar
+/// computations that the emitters inline where the op combines elements.
+pub type Regions = BTreeMap<ComputationId, Computation>;
 
 /// One fused kernel: its body, the values it writes, and its schedule.
 #[derive(Clone, Debug)]
@@ -26,6 +34,8 @@ pub struct Kernel {
     pub schedule: Schedule,
     /// What one thread keeps in its scratch memory (row kernels only).
     pub scratch: ScratchLayout,
+    /// The regions of the body's region ops, by the ids the ops name.
+    pub regions: Regions,
 }
 
 /// A row kernel's per-thread scratch, in bytes from its start: one layout that
@@ -218,7 +228,12 @@ impl Kernel {
     /// as its root). Fusion forms row kernels whose values are computed one row
     /// at a time (`fusion/model.rs`); a hand-written kernel that reads a value
     /// across rows runs as one row instead, which is always correct.
-    pub fn new(name: &str, body: &Computation, kind: FusionKind) -> Result<Kernel, String> {
+    pub fn new(
+        name: &str,
+        body: &Computation,
+        kind: FusionKind,
+        regions: Regions,
+    ) -> Result<Kernel, String> {
         lowered_ops_only(body).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
         arrays_only(body).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
         check_fusion(body, kind).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
@@ -251,13 +266,17 @@ impl Kernel {
             outputs,
             schedule,
             scratch: ScratchLayout::default(),
+            regions,
         };
         kernel.scratch = ScratchLayout::of(&kernel);
         Ok(kernel)
     }
 
-    /// A kernel of one instruction of `comp` that fusion left on its own.
-    pub fn single(comp: &Computation, id: InstrId) -> Result<Kernel, String> {
+    /// A kernel of one instruction of `module`'s entry that fusion left on its
+    /// own. An op that gives a tuple (a variadic reduce, a sort of several
+    /// operands) has each element as an output, through `get-tuple-element`s.
+    pub fn single(module: &Module, id: InstrId) -> Result<Kernel, String> {
+        let comp = module.entry();
         let instr = comp.instr(id);
         let mut instructions: Vec<Instruction> = instr
             .operands
@@ -275,13 +294,32 @@ impl Kernel {
             operands: (0..instr.operands.len()).map(InstrId::new).collect(),
             ..instr.clone()
         });
+        if let Shape::Tuple(elements) = &instr.shape {
+            let op = InstrId::new(instructions.len() - 1);
+            for (index, shape) in elements.iter().enumerate() {
+                instructions.push(Instruction {
+                    name: format!("{}.{index}", instr.name),
+                    op: Op::GetTupleElement { index },
+                    operands: vec![op],
+                    shape: Shape::Array(shape.clone()),
+                });
+            }
+            let first = op.index() + 1;
+            instructions.push(Instruction {
+                name: format!("{}.outputs", instr.name),
+                op: Op::Tuple,
+                operands: (first..first + elements.len()).map(InstrId::new).collect(),
+                shape: instr.shape.clone(),
+            });
+        }
         let body = Computation {
             name: instr.name.clone(),
             root: InstrId::new(instructions.len() - 1),
             instructions,
             parameters,
         };
-        Kernel::new(&instr.name, &body, single_op_kind(&instr.op))
+        let regions = regions_of(module, &body);
+        Kernel::new(&instr.name, &body, single_op_kind(&instr.op), regions)
     }
 
     /// For a column kernel whose outputs all reduce operands of one shape over
@@ -491,14 +529,20 @@ fn arrays_only(body: &Computation) -> Result<(), String> {
     if body.root_instr().shape.arrays().is_empty() {
         return Err("the fused computation computes no array".into());
     }
+    // Ops of several results, whose elements the emitters compute together.
+    let multi_output = |id: InstrId| {
+        matches!(
+            body.instr(id).op,
+            Op::ReduceTuple { .. } | Op::Sort { .. } | Op::TopK { .. }
+        )
+    };
     for id in body.ids() {
         let instr = body.instr(id);
         let refused = match instr.op {
             Op::Tuple => id != body.root,
-            Op::GetTupleElement { .. }
-            | Op::Fusion { .. }
-            | Op::While { .. }
-            | Op::Conditional { .. } => true,
+            Op::GetTupleElement { .. } => !multi_output(instr.operands[0]),
+            _ if matches!(instr.shape, Shape::Tuple(_)) => !multi_output(id),
+            Op::Fusion { .. } | Op::While { .. } | Op::Conditional { .. } => true,
             Op::Parameter(_) => instr.shape.as_array().is_none(),
             _ => false,
         };
@@ -512,6 +556,15 @@ fn arrays_only(body: &Computation) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The regions that `body`'s ops apply, copied out of `module`.
+pub fn regions_of(module: &Module, body: &Computation) -> Regions {
+    body.instructions
+        .iter()
+        .filter_map(|i| i.op.region())
+        .map(|id| (id, module.computation(id).clone()))
+        .collect()
 }
 
 /// Checks that the emitters lower every op of `body`: the region ops (scatter,
@@ -570,7 +623,7 @@ fn gemm(name: &str, body: &Computation, outputs: &[InstrId]) -> Option<Gemm> {
             epilogue.parameters.push(*dot);
             // An epilogue the backends cannot compile leaves the product to the rows.
             Some(Box::new(
-                Kernel::new(name, &epilogue, FusionKind::Loop).ok()?,
+                Kernel::new(name, &epilogue, FusionKind::Loop, Regions::new()).ok()?,
             ))
         }
     };
@@ -832,7 +885,13 @@ mod tests {
         let Op::Fusion { kind, computation } = module.entry().root_instr().op else {
             panic!("attention is one fusion")
         };
-        let kernel = Kernel::new("fusion.1", module.computation(computation), kind).unwrap();
+        let kernel = Kernel::new(
+            "fusion.1",
+            module.computation(computation),
+            kind,
+            Default::default(),
+        )
+        .unwrap();
         assert!(matches!(
             kernel.schedule,
             Schedule::Rows {

@@ -6,7 +6,7 @@
 //! fit). Each engine says how many bytes an array takes and how buffers align.
 
 use omelet_compiler::hlo::{ArrayShape, Computation, ElementType, InstrId, Module, Op, verify};
-use omelet_kernels::kernel::Kernel;
+use omelet_kernels::kernel::{Kernel, regions_of};
 
 use crate::array::{Array, RuntimeError};
 
@@ -173,12 +173,12 @@ pub fn kernels(module: &Module) -> Result<Vec<Kernel>, RuntimeError> {
         .ids()
         .filter(|id| live[id.index()] && is_kernel(&entry.instr(*id).op))
         .map(|id| match &entry.instr(id).op {
-            Op::Fusion { kind, computation } => Kernel::new(
-                &entry.instr(id).name,
-                module.computation(*computation),
-                *kind,
-            ),
-            _ => Kernel::single(entry, id),
+            Op::Fusion { kind, computation } => {
+                let body = module.computation(*computation);
+                let regions = regions_of(module, body);
+                Kernel::new(&entry.instr(id).name, body, *kind, regions)
+            }
+            _ => Kernel::single(module, id),
         })
         .map(|kernel| kernel.map_err(RuntimeError::unsupported))
         .collect()

@@ -554,6 +554,35 @@ pub fn compare(
     icmp(b, cc, x, y)
 }
 
+/// `compare` with `type=TOTALORDER` (`region::total_order_compare`): a float
+/// compared by its bits made a signed key, the magnitude bits of a negative
+/// value flipped (`-NaN < -inf < -0 < +0 < inf < NaN`). `f16`/`bf16` live in
+/// `f32` registers, whose order is theirs.
+pub fn compare_total_order(
+    b: &mut FunctionBuilder,
+    direction: Direction,
+    element: ElementType,
+    x: Value,
+    y: Value,
+) -> Value {
+    if !element.is_float() {
+        return compare(b, direction, element, x, y);
+    }
+    let mut key = |v: Value| {
+        let ty = b.func.dfg.value_type(v).as_int();
+        let bits = b.ins().bitcast(ty, MemFlagsData::new(), v);
+        let sign = b.ins().sshr_imm_u(bits, i64::from(ty.lane_bits() - 1));
+        let magnitude = b.ins().ushr_imm_u(sign, 1);
+        b.ins().bxor(bits, magnitude)
+    };
+    let (x, y) = (key(x), key(y));
+    let keys = match element {
+        ElementType::F64 => ElementType::S64,
+        _ => ElementType::S32,
+    };
+    compare(b, direction, keys, x, y)
+}
+
 /// The identity of a reduction (where its accumulators start), as `constant`
 /// takes it.
 pub fn identity(op: ReduceOp, element: ElementType) -> u64 {

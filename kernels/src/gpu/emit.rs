@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use omelet_compiler::hlo::{ArrayShape, Computation, ElementType, InstrId, Literal, Op};
+use omelet_compiler::hlo::{
+    ArrayShape, Computation, ComputationId, ElementType, InstrId, Literal, Op,
+};
 use rustc_hash::FxHashMap;
 
 use super::helpers::Helper;
@@ -13,7 +15,7 @@ use super::ops;
 use super::types::{self, Class, class};
 pub(super) use super::types::{reg_type, storage_type};
 use crate::elemental::{self, DotMap, IndexArith, Side, Source};
-use crate::kernel::strides;
+use crate::kernel::{Regions, strides};
 use crate::math::MathFn;
 
 /// A value held a row at a time in workgroup memory: its array's name and the
@@ -25,6 +27,8 @@ pub(super) struct RowArray {
 
 pub(super) struct Emitter<'k> {
     pub body: &'k Computation,
+    /// The regions of the body's region ops.
+    regions: &'k Regions,
     /// The statements of `main`, indented.
     code: String,
     depth: usize,
@@ -57,9 +61,10 @@ pub(super) fn u(n: usize) -> String {
 }
 
 impl<'k> Emitter<'k> {
-    pub fn new(body: &'k Computation) -> Emitter<'k> {
+    pub fn new(body: &'k Computation, regions: &'k Regions) -> Emitter<'k> {
         Emitter {
             body,
+            regions,
             code: String::new(),
             depth: 1,
             next: 0,
@@ -260,6 +265,7 @@ impl<'k> Emitter<'k> {
             Op::Constant(literal) => self.constant(id, literal, coords),
             Op::Iota { dimension } => ops::from_index(self, element, &coords[*dimension]),
             Op::Unary(_)
+            | Op::CompareTotalOrder(_)
             | Op::Convert
             | Op::BitcastConvert
             | Op::Binary(_)
@@ -313,7 +319,6 @@ impl<'k> Emitter<'k> {
             | Op::While { .. }
             | Op::Conditional { .. } => unreachable!("fused bodies compute arrays only"),
             Op::ReduceTuple { .. }
-            | Op::CompareTotalOrder(_)
             | Op::Scatter { .. }
             | Op::Sort { .. }
             | Op::TopK { .. }
@@ -329,12 +334,28 @@ impl<'k> Emitter<'k> {
         let instr = self.body.instr(id);
         let element = instr.array_shape().element;
         let from = self.shape(instr.operands[0]).element;
-        let expr = match (&instr.op, operands) {
+        self.scalar_op(&instr.op, element, from, operands)
+    }
+
+    /// An elementwise op (or a region's `compare` in total order) of type
+    /// `element` on its operands' elements, the first of type `from`, bound to
+    /// a new value.
+    pub fn scalar_op(
+        &mut self,
+        op: &Op,
+        element: ElementType,
+        from: ElementType,
+        operands: &[String],
+    ) -> String {
+        let expr = match (op, operands) {
             (Op::Unary(op), [x]) => ops::unary(self, *op, element, x),
             (Op::Convert, [x]) => ops::convert(self, from, element, x),
             (Op::BitcastConvert, [x]) => ops::bitcast_convert(self, from, element, x),
             (Op::Binary(op), [x, y]) => ops::binary(self, *op, element, x, y),
             (Op::Compare(direction), [x, y]) => ops::compare(*direction, from, x, y),
+            (Op::CompareTotalOrder(direction), [x, y]) => {
+                ops::compare_total_order(*direction, from, x, y)
+            }
             (Op::Select, [p, x, y]) => format!("select({y}, {x}, {p})"),
             (Op::Clamp, [lo, x, hi]) => ops::clamp(self, element, lo, x, hi),
             (
@@ -344,9 +365,44 @@ impl<'k> Emitter<'k> {
                 },
                 [x],
             ) => ops::reduce_precision(self, element, *exponent_bits, *mantissa_bits, x),
-            _ => unreachable!("an elementwise op with its operands"),
+            _ => unreachable!("{} is not a scalar op with its operands", op.opcode()),
         };
         self.bind(reg_type(element), &expr)
+    }
+
+    /// Region `id`'s results on `args`, one value per parameter; one value
+    /// per result (`hlo::region::apply`, op by op).
+    pub fn region(&mut self, id: ComputationId, args: &[String]) -> Vec<String> {
+        let comp = &self.regions[&id];
+        let mut values: Vec<String> = Vec::with_capacity(comp.instructions.len());
+        for id in comp.ids() {
+            let instr = comp.instr(id);
+            let element = |i: InstrId| comp.instr(i).array_shape().element;
+            let value = match &instr.op {
+                Op::Parameter(n) => args[*n].clone(),
+                Op::Constant(literal) => ops::literal(literal, 0),
+                // Of scalars: the same value.
+                Op::Reshape | Op::Broadcast { .. } => values[instr.operands[0].index()].clone(),
+                // Only the root is a tuple: its elements are the results.
+                Op::Tuple => {
+                    return instr
+                        .operands
+                        .iter()
+                        .map(|o| values[o.index()].clone())
+                        .collect();
+                }
+                op => {
+                    let operands: Vec<String> = instr
+                        .operands
+                        .iter()
+                        .map(|o| values[o.index()].clone())
+                        .collect();
+                    self.scalar_op(op, element(id), element(instr.operands[0]), &operands)
+                }
+            };
+            values.push(value);
+        }
+        vec![values[comp.root.index()].clone()]
     }
 
     /// A scalar operand (select's predicate, clamp's bounds may be) or the

@@ -176,7 +176,7 @@ pub(super) fn shader(
     let (tiles_m, tiles_n) = (m.div_ceil(tile).max(1), n.div_ceil(tile).max(1));
     let tiles = product.batch * m.div_ceil(tile) * n.div_ceil(tile);
     let groups = groups_for(tiles, 1);
-    let mut e = Emitter::new(&kernel.body);
+    let mut e = Emitter::new(&kernel.body, &kernel.regions);
     e.globals.push_str(&format!(
         "var<workgroup> tile_a: array<f32, {}>;\nvar<workgroup> tile_b: array<f32, {}>;\n",
         tile * depth,

@@ -253,6 +253,19 @@ pub fn compare(direction: Direction, element: ElementType, x: &str, y: &str) -> 
     }
 }
 
+/// `compare` with `type=TOTALORDER` (`region::total_order_compare`): a float
+/// (`f16`/`bf16` live as `f32`, whose order is theirs) compared by its bits
+/// made a signed key, the magnitude bits of a negative value flipped.
+pub fn compare_total_order(direction: Direction, element: ElementType, x: &str, y: &str) -> String {
+    if class(element) != Class::Float {
+        return compare(direction, element, x, y);
+    }
+    let key = |v: &str| {
+        format!("(bitcast<i32>({v}) ^ bitcast<i32>(bitcast<u32>(bitcast<i32>({v}) >> 31u) >> 1u))")
+    };
+    compare(direction, ElementType::S32, &key(x), &key(y))
+}
+
 /// `convert`: the interpreter's `Element::from_number` of the value.
 pub fn convert(e: &mut Emitter, from: ElementType, to: ElementType, x: &str) -> String {
     if from == to {

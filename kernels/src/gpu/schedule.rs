@@ -120,7 +120,7 @@ fn vector_dim(kernel: &Kernel) -> Option<usize> {
 }
 
 fn vector_elements<'k>(kernel: &'k Kernel, dim: usize, vector: &BTreeSet<usize>) -> Emitter<'k> {
-    let mut e = Emitter::new(&kernel.body);
+    let mut e = Emitter::new(&kernel.body, &kernel.regions);
     e.vector_args = vector.clone();
     let first = e.shape(kernel.outputs[0]);
     let words = first.element_count() / LANES;
@@ -156,7 +156,7 @@ fn vector_elements<'k>(kernel: &'k Kernel, dim: usize, vector: &BTreeSet<usize>)
 
 /// One element per thread.
 fn scalar_elements(kernel: &Kernel, args: &[ElementType]) -> Shader {
-    let mut e = Emitter::new(&kernel.body);
+    let mut e = Emitter::new(&kernel.body, &kernel.regions);
     let first = e.shape(kernel.outputs[0]);
     let count = first.element_count();
     let order = physical_order(first);
@@ -180,7 +180,7 @@ fn scalar_elements(kernel: &Kernel, args: &[ElementType]) -> Shader {
 /// parts combined in workgroup memory: eight times the workgroups a thread per
 /// element would give, to fill a large GPU. Other outputs: a thread each.
 pub(super) fn columns(kernel: &Kernel, args: &[ElementType]) -> Shader {
-    let mut e = Emitter::new(&kernel.body);
+    let mut e = Emitter::new(&kernel.body, &kernel.regions);
     let _ = writeln!(
         e.globals,
         "{}",
@@ -321,7 +321,7 @@ pub(super) fn rows(
     target: &Target,
 ) -> Shader {
     let body = &kernel.body;
-    let mut e = Emitter::new(body);
+    let mut e = Emitter::new(body, &kernel.regions);
     let outer = outer_dims.len();
     e.outer = outer;
     let rows: usize = outer_dims.iter().product();

@@ -55,7 +55,7 @@ pub(super) fn transposed(kernel: &Kernel, args: &[ElementType]) -> Option<Shader
         .map(|&(id, _)| id)
         .collect();
 
-    let mut e = Emitter::new(body);
+    let mut e = Emitter::new(body, &kernel.regions);
     for &t in &tiled {
         let ty = reg_type(body.instr(t).array_shape().element);
         // One padding column keeps the reads across the tile off one bank.

@@ -64,19 +64,6 @@ impl Emitter<'_, '_> {
                 }
                 lower::convert(&mut self.b, ElementType::S32, element, v)
             }
-            Op::Unary(op) => {
-                let x = self.element_at(operand(0), idx);
-                let el = self.element(operand(0));
-                let helpers = &mut self.helpers;
-                lower::unary(&mut self.b, *op, el, x, &mut |b, h, args| {
-                    helpers.call(b, h, args)
-                })
-            }
-            Op::Convert => {
-                let x = self.element_at(operand(0), idx);
-                let from = self.element(operand(0));
-                lower::convert(&mut self.b, from, element, x)
-            }
             Op::Binary(BinaryOp::Divide) if self.reciprocal_at(operand(1), idx).is_some() => {
                 // Division by a row's value: a multiply by its reciprocal, computed
                 // once per row (at most one ulp from the quotient).
@@ -86,36 +73,22 @@ impl Emitter<'_, '_> {
                     .expect("checked by the guard");
                 self.b.ins().fmul(x, r)
             }
-            Op::Binary(op) => {
-                let x = self.element_at(operand(0), idx);
-                let y = self.element_at(operand(1), idx);
-                let helpers = &mut self.helpers;
-                lower::binary(&mut self.b, *op, element, x, y, &mut |b, h, args| {
-                    helpers.call(b, h, args)
-                })
-            }
-            Op::Compare(direction) => {
-                let x = self.element_at(operand(0), idx);
-                let y = self.element_at(operand(1), idx);
-                let el = self.element(operand(0));
-                lower::compare(&mut self.b, *direction, el, x, y)
-            }
-            Op::Select => {
-                let p = self.element_or_scalar(operand(0), idx);
-                let x = self.element_at(operand(1), idx);
-                let y = self.element_at(operand(2), idx);
-                lower::select(&mut self.b, p, x, y)
-            }
-            Op::Clamp => {
-                let lo = self.element_or_scalar(operand(0), idx);
-                let x = self.element_at(operand(1), idx);
-                let hi = self.element_or_scalar(operand(2), idx);
-                let (max, min) = match element {
-                    ElementType::Pred => (ReduceOp::Or, ReduceOp::And),
-                    _ => (ReduceOp::Maximum, ReduceOp::Minimum),
-                };
-                let low = lower::combine(&mut self.b, max, element, x, lo);
-                lower::combine(&mut self.b, min, element, low, hi)
+            Op::Unary(_)
+            | Op::Convert
+            | Op::BitcastConvert
+            | Op::Binary(_)
+            | Op::Compare(_)
+            | Op::CompareTotalOrder(_)
+            | Op::Select
+            | Op::Clamp
+            | Op::ReducePrecision { .. } => {
+                let args: Vec<Value> = instr
+                    .operands
+                    .iter()
+                    .map(|&o| self.element_or_scalar(o, idx))
+                    .collect();
+                let from = self.element(operand(0));
+                self.scalar_op(&instr.op, element, from, &args)
             }
             Op::Broadcast { .. }
             | Op::Transpose { .. }
@@ -162,15 +135,7 @@ impl Emitter<'_, '_> {
             | Op::Fusion { .. }
             | Op::While { .. }
             | Op::Conditional { .. } => unreachable!("fused bodies compute arrays only"),
-            Op::ReducePrecision {
-                exponent_bits,
-                mantissa_bits,
-            } => {
-                let x = self.element_at(operand(0), idx);
-                lower::reduce_precision(&mut self.b, element, *exponent_bits, *mantissa_bits, x)
-            }
             Op::ReduceTuple { .. }
-            | Op::CompareTotalOrder(_)
             | Op::Scatter { .. }
             | Op::Sort { .. }
             | Op::TopK { .. }
@@ -178,11 +143,46 @@ impl Emitter<'_, '_> {
             | Op::SelectAndScatter { .. } => {
                 unreachable!("Kernel::new refuses the ops the emitters do not lower")
             }
-            Op::BitcastConvert => {
-                let x = self.element_at(operand(0), idx);
-                let from = self.element(operand(0));
-                lower::bitcast_convert(&mut self.b, from, element, x)
+        }
+    }
+
+    /// An elementwise op (or a region's `compare` in total order) of type
+    /// `element` on its operands' elements `args` (registers of one width),
+    /// the first of type `from`.
+    pub(super) fn scalar_op(
+        &mut self,
+        op: &Op,
+        element: ElementType,
+        from: ElementType,
+        args: &[Value],
+    ) -> Value {
+        let helpers = &mut self.helpers;
+        let b = &mut self.b;
+        let mut call = |b: &mut FunctionBuilder, h, args: &[Value]| helpers.call(b, h, args);
+        match (op, args) {
+            (Op::Unary(u), &[x]) => lower::unary(b, *u, from, x, &mut call),
+            (Op::Convert, &[x]) => lower::convert(b, from, element, x),
+            (Op::BitcastConvert, &[x]) => lower::bitcast_convert(b, from, element, x),
+            (Op::Binary(op), &[x, y]) => lower::binary(b, *op, element, x, y, &mut call),
+            (Op::Compare(d), &[x, y]) => lower::compare(b, *d, from, x, y),
+            (Op::CompareTotalOrder(d), &[x, y]) => lower::compare_total_order(b, *d, from, x, y),
+            (Op::Select, &[p, x, y]) => lower::select(b, p, x, y),
+            (Op::Clamp, &[lo, x, hi]) => {
+                let (max, min) = match element {
+                    ElementType::Pred => (ReduceOp::Or, ReduceOp::And),
+                    _ => (ReduceOp::Maximum, ReduceOp::Minimum),
+                };
+                let low = lower::combine(b, max, element, x, lo);
+                lower::combine(b, min, element, low, hi)
             }
+            (
+                Op::ReducePrecision {
+                    exponent_bits,
+                    mantissa_bits,
+                },
+                &[x],
+            ) => lower::reduce_precision(b, element, *exponent_bits, *mantissa_bits, x),
+            _ => unreachable!("{} is not a scalar op with its operands", op.opcode()),
         }
     }
 

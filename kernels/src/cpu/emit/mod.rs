@@ -29,6 +29,7 @@ mod contract;
 mod elements;
 mod loops;
 mod memory;
+mod region;
 mod schedule;
 
 use super::lower::{self, Helpers};
