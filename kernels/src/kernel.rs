@@ -574,7 +574,16 @@ fn lowered_ops_only(body: &Computation) -> Result<(), String> {
     let live = body.live();
     let unlowered = body.ids().find(|id| {
         let op = &body.instr(*id).op;
-        live[id.index()] && op.is_standalone()
+        live[id.index()]
+            && matches!(
+                op,
+                Op::ReduceTuple { .. }
+                    | Op::ReduceWindow { .. }
+                    | Op::SelectAndScatter { .. }
+                    | Op::Scatter { .. }
+                    | Op::Sort { .. }
+                    | Op::TopK { .. }
+            )
     });
     match unlowered {
         Some(id) => Err(format!(
