@@ -521,6 +521,18 @@ impl<'a> Importer<'a> {
                 k: int_attr(instr, "k")?,
                 largest: bool_attr(instr, "largest")?,
             },
+            // XLA:CPU's `TopK` (the only custom call `unsupported::refusal`
+            // admits): the `k` greatest along the last dimension, as its
+            // runtime computes them whatever comparator it names; `k` is the
+            // results' last dimension.
+            "custom-call" => Op::TopK {
+                k: shape
+                    .arrays()
+                    .first()
+                    .and_then(|values| values.dims.last().copied())
+                    .unwrap_or(0),
+                largest: true,
+            },
             "sort" => match dims_attr(instr, "dimensions", true)?[..] {
                 [dimension] => Op::Sort {
                     dimension,
