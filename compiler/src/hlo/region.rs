@@ -16,13 +16,17 @@ use super::module::{Computation, InstrId};
 use super::op::{BinaryOp, Direction, Op};
 use super::shape::{ElementType, Kind, Shape};
 
-/// Checks that `comp` is a scalar region taking `params` and giving `result`
-/// (one `pred`/scalar, or a tuple of several): every instruction a scalar op.
-pub fn check(
-    comp: &Computation,
-    params: &[ElementType],
-    result: &[ElementType],
-) -> Result<(), String> {
+/// What a region gives: one scalar, or a tuple of scalars (a variadic
+/// reduce's, even of one operand, as XLA's shape inference wants).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Gives {
+    Scalar(ElementType),
+    Tuple(Vec<ElementType>),
+}
+
+/// Checks that `comp` is a scalar region taking `params` and giving `gives`:
+/// every instruction a scalar op.
+pub fn check(comp: &Computation, params: &[ElementType], gives: &Gives) -> Result<(), String> {
     let name = &comp.name;
     if comp.parameters.len() != params.len() {
         return Err(format!(
@@ -40,18 +44,23 @@ pub fn check(
         }
     }
     let root = &comp.root_instr().shape;
-    let gives = match root {
-        Shape::Array(a) if a.rank() == 0 => vec![a.element],
+    let actual = match root {
+        Shape::Array(a) if a.rank() == 0 => Some(Gives::Scalar(a.element)),
         Shape::Tuple(elements) if elements.iter().all(|e| e.rank() == 0) => {
-            elements.iter().map(|e| e.element).collect()
+            Some(Gives::Tuple(elements.iter().map(|e| e.element).collect()))
         }
-        _ => Vec::new(),
+        _ => None,
     };
-    if gives != result || (result.len() > 1) != matches!(root, Shape::Tuple(_)) {
-        let want: Vec<String> = result.iter().map(|t| format!("{t}[]")).collect();
+    if actual.as_ref() != Some(gives) {
+        let want = match gives {
+            Gives::Scalar(t) => format!("{t}[]"),
+            Gives::Tuple(ts) => {
+                let ts: Vec<String> = ts.iter().map(|t| format!("{t}[]")).collect();
+                format!("({})", ts.join(", "))
+            }
+        };
         return Err(format!(
-            "region {name} gives {root}, but ({}) is expected",
-            want.join(", ")
+            "region {name} gives {root}, but {want} is expected"
         ));
     }
     for id in comp.ids() {

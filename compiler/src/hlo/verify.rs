@@ -16,7 +16,7 @@ use rustc_hash::FxHashSet;
 
 use super::module::{Computation, ComputationId, Module};
 use super::op::{FusionKind, Op};
-use super::region;
+use super::region::{self, Gives};
 use super::shape::{ArrayShape, ElementType, Shape};
 use super::shape_rules;
 
@@ -232,7 +232,7 @@ fn check_region(
     module: &Module,
     id: ComputationId,
     params: &[ElementType],
-    result: &[ElementType],
+    gives: &Gives,
 ) -> Result<(), String> {
     let region = module
         .computations
@@ -241,7 +241,7 @@ fn check_region(
     if id == module.entry {
         return Err("the region is the entry computation".into());
     }
-    region::check(region, params, result)
+    region::check(region, params, gives)
 }
 
 fn verify_computation(module: &Module, comp: &Computation) -> Result<(), VerifyError> {
@@ -293,23 +293,34 @@ fn verify_computation(module: &Module, comp: &Computation) -> Result<(), VerifyE
                     .iter()
                     .flat_map(|s| s.arrays().iter().flat_map(|a| [a.element, a.element]))
                     .collect();
-                check_region(module, *comparator, &types, &[ElementType::Pred]).map_err(fail)?;
+                check_region(
+                    module,
+                    *comparator,
+                    &types,
+                    &Gives::Scalar(ElementType::Pred),
+                )
+                .map_err(fail)?;
             }
             Op::Scatter { update: region, .. }
             | Op::ReduceWindow {
                 to_apply: region, ..
             } => {
                 let element = instr.array_shape().element;
-                check_region(module, *region, &[element, element], &[element]).map_err(fail)?;
+                check_region(
+                    module,
+                    *region,
+                    &[element, element],
+                    &Gives::Scalar(element),
+                )
+                .map_err(fail)?;
             }
             Op::ReduceTuple { to_apply, .. } => {
                 let types: Vec<ElementType> = operands
                     .iter()
                     .flat_map(|s| s.arrays().iter().map(|a| a.element))
                     .collect();
-                let result: Vec<ElementType> =
-                    instr.shape.arrays().iter().map(|a| a.element).collect();
-                check_region(module, *to_apply, &types, &result).map_err(fail)?;
+                let result = instr.shape.arrays().iter().map(|a| a.element).collect();
+                check_region(module, *to_apply, &types, &Gives::Tuple(result)).map_err(fail)?;
             }
             Op::Fusion { kind, computation } => {
                 let Some(callee) = module.computations.get(computation.index()) else {

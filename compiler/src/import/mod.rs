@@ -18,7 +18,7 @@ mod values;
 
 use rustc_hash::FxHashMap;
 
-use omelet_grammar::hlo::{BodyAst, ComputationAst, InstructionAst, ModuleAst};
+use omelet_grammar::hlo::{BodyAst, ComputationAst, InstructionAst, ModuleAst, ShapeAst};
 
 use entry_layout::Signature;
 
@@ -33,6 +33,8 @@ use attributes::{
     padding_attr, slice_attr, word_attr,
 };
 use values::{literal, shape};
+
+use crate::hlo::region::{self, Gives};
 
 /// The largest array Omelet accepts, in elements: indices must fit in 32 bits on
 /// every backend.
@@ -90,6 +92,7 @@ pub fn import(ast: &ModuleAst) -> Result<Module, CompileError> {
         by_name,
         computations: Vec::new(),
         imported: FxHashMap::default(),
+        tupled: FxHashMap::default(),
         inlining: Vec::new(),
         inlined_sizes: FxHashMap::default(),
     };
@@ -129,6 +132,9 @@ struct Importer<'a> {
     /// Computations already imported as computations of the module (fusion,
     /// loop and branch callees, regions), by name.
     imported: FxHashMap<&'a str, ComputationId>,
+    /// Regions of array-valued `reduce`s made variadic ([`Importer::general_reduce`]),
+    /// by the name of the scalar region.
+    tupled: FxHashMap<&'a str, ComputationId>,
     /// Computations being inlined, innermost last: a call back into one is recursion.
     inlining: Vec<&'a str>,
     /// [`Importer::inlined_size`]'s results, by computation name.
@@ -143,6 +149,17 @@ impl<'a> Importer<'a> {
         comp: &'a ComputationAst,
         signature: Option<&Signature>,
     ) -> Result<ComputationId, CompileError> {
+        let computation = self.build_computation(comp, signature)?;
+        self.computations.push(computation);
+        Ok(ComputationId::new(self.computations.len() - 1))
+    }
+
+    /// `comp` as a computation, not yet in the module.
+    fn build_computation(
+        &mut self,
+        comp: &'a ComputationAst,
+        signature: Option<&Signature>,
+    ) -> Result<crate::hlo::Computation, CompileError> {
         if self.inlined_size(comp, 0) > MAX_INSTRUCTIONS as u64 {
             return Err(err(
                 ErrorKind::Unsupported,
@@ -159,11 +176,9 @@ impl<'a> Importer<'a> {
             root = entry_layout::relayout_result(&mut builder, root, &signature.result)
                 .map_err(|e| err(ErrorKind::Shape, comp.name_span, e))?;
         }
-        let computation = builder
+        builder
             .finish(root)
-            .map_err(|e| err(ErrorKind::Shape, comp.name_span, e))?;
-        self.computations.push(computation);
-        Ok(ComputationId::new(self.computations.len() - 1))
+            .map_err(|e| err(ErrorKind::Shape, comp.name_span, e))
     }
 
     /// How many instructions `comp` has once its calls are inlined, saturating.
@@ -310,13 +325,16 @@ impl<'a> Importer<'a> {
                 .map(|()| root)
                 .map_err(at_instr);
         }
-        let op = self.op(instr, &shape)?;
         // Inlined instructions keep their names unless the caller already uses them.
         let name = if builder.has_name(&instr.name) {
             builder.fresh_name(&instr.name)
         } else {
             instr.name.clone()
         };
+        if let Some(region) = self.general_reduce_region(instr)? {
+            return self.general_reduce(instr, builder, name, region, operands, shape);
+        }
+        let op = self.op(instr, &shape)?;
         if let (Op::Parameter(n), Some(signature)) = (&op, signature) {
             return entry_layout::relayout_parameter(builder, name, *n, shape, signature)
                 .map_err(at_instr);
@@ -449,7 +467,7 @@ impl<'a> Importer<'a> {
                 let dimensions = dims_attr(instr, "dimensions", true)?;
                 let region = self.callee(instr, "to_apply")?;
                 match &instr.body {
-                    BodyAst::Operands(ops) if ops.len() != 2 => Op::ReduceTuple {
+                    _ if matches!(shape, Shape::Tuple(_)) => Op::ReduceTuple {
                         dimensions,
                         to_apply: self.called(region)?,
                     },
@@ -601,6 +619,83 @@ impl<'a> Importer<'a> {
         let id = self.import_computation(comp, None)?;
         self.imported.insert(&comp.name, id);
         Ok(id)
+    }
+
+    /// The region of an array-valued `reduce` that is not one [`ReduceOp`]
+    /// combining its parameters (XLA's optimized modules sum `bf16` by
+    /// converting to `f32` and back): `None` for any other instruction.
+    fn general_reduce_region(
+        &self,
+        instr: &'a InstructionAst,
+    ) -> Result<Option<&'a ComputationAst>, CompileError> {
+        if instr.opcode != "reduce" || !matches!(instr.shape, ShapeAst::Array { .. }) {
+            return Ok(None);
+        }
+        let region = self.callee(instr, "to_apply")?;
+        Ok(regions::reducer(instr, "to_apply", region)
+            .is_err()
+            .then_some(region))
+    }
+
+    /// A `reduce` by a general region: the variadic reduce of one operand (its
+    /// region's result made a 1-tuple, as XLA's variadic reduce wants) and
+    /// that tuple's element, named as the instruction.
+    fn general_reduce(
+        &mut self,
+        instr: &'a InstructionAst,
+        builder: &mut ComputationBuilder,
+        name: String,
+        region: &'a ComputationAst,
+        operands: Vec<InstrId>,
+        shape: Shape,
+    ) -> Result<InstrId, CompileError> {
+        let at_instr = |e: String| {
+            err(
+                ErrorKind::Shape,
+                instr.opcode_span,
+                format!("{}: {e}", instr.name),
+            )
+        };
+        let to_apply = match self.tupled.get(region.name.as_str()) {
+            Some(&id) => id,
+            None => {
+                let mut tupled = self.build_computation(region, None)?;
+                let element = shape.arrays()[0].element;
+                let at_region = |e: String| {
+                    let span = attribute(instr, "to_apply").map_or(instr.opcode_span, |a| a.span);
+                    err(ErrorKind::Shape, span, format!("{}: {e}", instr.name))
+                };
+                region::check(&tupled, &[element, element], &Gives::Scalar(element))
+                    .map_err(at_region)?;
+                tupled.name = format!("{}.tuple", tupled.name);
+                let root = tupled.root_instr();
+                let scalar = root.array_shape().clone();
+                let element = crate::hlo::Instruction {
+                    name: format!("{}.tuple", root.name),
+                    op: Op::Tuple,
+                    operands: vec![tupled.root],
+                    shape: Shape::Tuple(vec![scalar]),
+                };
+                tupled.instructions.push(element);
+                tupled.root = InstrId::new(tupled.instructions.len() - 1);
+                self.computations.push(tupled);
+                let id = ComputationId::new(self.computations.len() - 1);
+                self.tupled.insert(&region.name, id);
+                id
+            }
+        };
+        let op = Op::ReduceTuple {
+            dimensions: dims_attr(instr, "dimensions", true)?,
+            to_apply,
+        };
+        let tuple_shape = Shape::Tuple(shape.arrays().to_vec());
+        let tuple_name = builder.fresh_name(&format!("{name}.tuple"));
+        let reduce = builder
+            .push(tuple_name, op, operands, tuple_shape)
+            .map_err(at_instr)?;
+        builder
+            .push(name, Op::GetTupleElement { index: 0 }, vec![reduce], shape)
+            .map_err(at_instr)
     }
 
     /// The computations a `{%a, %b}` attribute names, in order.
