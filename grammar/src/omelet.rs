@@ -178,6 +178,7 @@ fn detach(kind: &mut ExprKind, children: &mut Vec<Expr>) {
         | ExprKind::Transpose(e)
         | ExprKind::Call { callee: e, .. }
         | ExprKind::Index { base: e, .. } => children.push(*e),
+        ExprKind::AtUpdate(update) => children.push(update.base),
         _ => {}
     }
 }
@@ -213,6 +214,18 @@ pub enum ExprKind {
     },
     /// `x.T`
     Transpose(Box<Expr>),
+    /// `base.at[items].method(args)`: JAX's functional update.
+    AtUpdate(Box<AtUpdate>),
+}
+
+/// `base.at[items].method(args)`: JAX's functional update (`set`, `add`,
+/// `mul`, `min`, `max`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AtUpdate {
+    pub base: Expr,
+    pub items: Vec<IndexItem>,
+    pub method: Ident,
+    pub args: Vec<Arg>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -552,6 +565,22 @@ fn expr(pair: Pair<Rule>, depth: usize) -> Result<Expr, ParseError> {
                         base: Box::new(value),
                         items: index_items(op, depth)?,
                     },
+                    Rule::at_update => {
+                        let mut inner = op.into_inner();
+                        let items = index_items(inner.next().expect("an index"), depth)?;
+                        let name = inner.next().expect("a method");
+                        let method = Ident {
+                            name: name.as_str().to_string(),
+                            span: span_of(&name),
+                        };
+                        let args = call_args(inner.next().expect("arguments"), depth)?;
+                        ExprKind::AtUpdate(Box::new(AtUpdate {
+                            base: value,
+                            items,
+                            method,
+                            args,
+                        }))
+                    }
                     _ => ExprKind::Transpose(Box::new(value)),
                 };
                 value = Expr { kind, span };
@@ -769,6 +798,7 @@ fn describe(rule: &Rule) -> String {
         Rule::call_args | Rule::arg | Rule::kwarg => "an argument",
         Rule::index | Rule::index_item | Rule::slice => "an index",
         Rule::dot_t => "`.T`",
+        Rule::at_update => "`.at[...]`",
         Rule::trailing_comma => "`,`",
         Rule::number | Rule::float | Rule::int | Rule::exponent => "a number",
         Rule::boolean => "`true` or `false`",

@@ -35,6 +35,8 @@
 
 import textwrap
 
+from jax import lax
+
 F32 = np.float32
 I32 = np.int32
 
@@ -1422,3 +1424,152 @@ fn main(x: f32[4, 5], ids: i32[2, 3], flat: i32[4], n: i32[2, 2]) {
 def f(x, ids, flat, n):
     return (jnp.take(x, ids, axis=1), jnp.take(x, flat), jnp.take(x, flat, axis=0),
             jnp.take(n, flat, axis=-1))
+
+
+# --- order builtins and indexing with arrays (issue 14) --------------------------
+# Edge cases: NaN (argmax counts it greatest, sort puts it last), ties (the first
+# index wins, sorts are stable), -0 beside 0, negative and out-of-range indices
+# (gathers clamp, take_along_axis fills, scatters drop), duplicate scatter indices.
+
+def special(*shape, every=7):
+    """Ties (small integers as floats), a NaN every `every` elements, -0 and inf."""
+    x = randint(-3, 3, *shape).astype(F32)
+    flat = x.reshape(-1)
+    flat[::every] = np.nan
+    flat[1::every + 4] = -0.0
+    flat[3::every + 6] = np.inf
+    return x
+
+
+@case("argmax_argmin", special(6, 10), randint(-2, 2, 4, 9), randn(3, 5) > 0, rtol=0, atol=0)
+@om("""
+# argmax/argmin: a variadic reduce of (value, index); NaN wins, ties go to the
+# first index; over the flattened array without an axis; keepdims.
+fn main(x: f32[6, 10], i: i32[4, 9], b: bool[3, 5]) {
+    (argmax(x, axis=1), argmin(x, axis=1), argmax(x, axis=0), argmax(x), argmin(i, axis=-1),
+     argmax(i, axis=0, keepdims=true), argmax(b, axis=1), argmin(x, keepdims=true))
+}
+""", ref=False)
+def f(x, i, b):
+    return (jnp.argmax(x, axis=1), jnp.argmin(x, axis=1), jnp.argmax(x, axis=0), jnp.argmax(x),
+            jnp.argmin(i, axis=-1), jnp.argmax(i, axis=0, keepdims=True), jnp.argmax(b, axis=1),
+            jnp.argmin(x, keepdims=True))
+
+
+@case("any_all", randn(3, 5) > 0, special(3, 5, every=4), randint(0, 2, 4), rtol=0, atol=0)
+@om("""
+# any/all: nonzero elements (NaN counts) reduced by or/and.
+fn main(b: bool[3, 5], x: f32[3, 5], i: i32[4]) {
+    (any(b, axis=1), all(b), any(x, axis=0), all(x, axis=1, keepdims=true), any(i), all(i))
+}
+""", ref=False)
+def f(b, x, i):
+    return (jnp.any(b, axis=1), jnp.all(b), jnp.any(x, axis=0),
+            jnp.all(x, axis=1, keepdims=True), jnp.any(i), jnp.all(i))
+
+
+@case("cumulative", special(4, 9, every=11), randint(-9, 9, 12), randn(3, 5) > 0,
+      rtol=1e-6, atol=0)
+@om("""
+# cumsum/cumprod (flattened without an axis, bools as i32), cummax/cummin (lax's
+# default axis 0; NaN propagates), reverse=true, and an empty axis.
+fn main(x: f32[4, 9], i: i32[12], b: bool[3, 5]) {
+    (cumsum(x, axis=1), cumsum(x), cumprod(x, axis=0), cummax(x, axis=1), cummin(x),
+     cumsum(i, reverse=true), cummax(i), cummin(i, reverse=true), cumprod(i, axis=0),
+     cumsum(b, axis=1), cumprod(b, axis=0), cumsum(x[:, 0:0], axis=1))
+}
+""", ref=False)
+def f(x, i, b):
+    return (jnp.cumsum(x, axis=1), jnp.cumsum(x), jnp.cumprod(x, axis=0), lax.cummax(x, axis=1),
+            lax.cummin(x), lax.cumsum(i, reverse=True), lax.cummax(i),
+            lax.cummin(i, reverse=True), jnp.cumprod(i, axis=0), jnp.cumsum(b, axis=1),
+            jnp.cumprod(b, axis=0), jnp.cumsum(x[:, 0:0], axis=1))
+
+
+@case("sort_argsort", special(4, 11, every=5), randint(-3, 3, 3, 7), randn(2, 6) > 0,
+      rtol=0, atol=0)
+@om("""
+# sort/argsort: stable, NaNs last, -0 and 0 tie; descending (argsort keeps equal
+# elements in order); axis=None flattens.
+fn main(x: f32[4, 11], i: i32[3, 7], b: bool[2, 6]) {
+    (sort(x), sort(x, axis=0), argsort(x), argsort(x, axis=0), sort(x, descending=true),
+     argsort(x, descending=true), sort(i, axis=None), argsort(i), argsort(i, axis=0, descending=true),
+     sort(b), argsort(b, axis=-1))
+}
+""", ref=False)
+def f(x, i, b):
+    return (jnp.sort(x), jnp.sort(x, axis=0), jnp.argsort(x), jnp.argsort(x, axis=0),
+            jnp.sort(x, descending=True), jnp.argsort(x, descending=True), jnp.sort(i, axis=None),
+            jnp.argsort(i), jnp.argsort(i, axis=0, descending=True), jnp.sort(b),
+            jnp.argsort(b, axis=-1))
+
+
+@case("top_k", special(3, 9, every=5), randint(-3, 3, 2, 8), rtol=0, atol=0)
+@om("""
+# top_k: the k greatest along the last axis, ties by smaller index.
+fn main(x: f32[3, 9], i: i32[2, 8]) {
+    let (v, ix) = top_k(x, 4);
+    let (w, jx) = top_k(i, 8);
+    let (u, kx) = top_k(x, 0);
+    (v, ix, w, jx, u, kx)
+}
+""", ref=False)
+def f(x, i):
+    return lax.top_k(x, 4) + lax.top_k(i, 8) + lax.top_k(x, 0)
+
+
+@case("take_along_axis", randn(3, 5), np.array([[0, 4, -1, 5], [-5, -6, 2, 2], [9, 1, 0, 3]], I32),
+      np.array([[2], [-1], [7]], I32), np.array([[4, 0, -2, 1, 3]], I32), randn(2, 3, 4),
+      np.array([[[3, 0, -1, 8]], [[1, 1, 2, -4]]], I32), rtol=0, atol=0)
+@om("""
+# take_along_axis: negative indices count from the end, others out of range fill
+# NaN; index axes of 1 take the whole axis, array axes of 1 broadcast.
+fn main(x: f32[3, 5], idx: i32[3, 4], col: i32[3, 1], row: i32[1, 5], y: f32[2, 3, 4],
+        idy: i32[2, 1, 4]) {
+    (take_along_axis(x, idx, axis=1), take_along_axis(x, col, 1), take_along_axis(x, row, axis=0),
+     take_along_axis(y, idy, axis=-1), take_along_axis(x[0:1, :], idx, axis=1),
+     take_along_axis(i32(x * 4.0), col, axis=1))
+}
+""", ref=False)
+def f(x, idx, col, row, y, idy):
+    t = jnp.take_along_axis
+    return (t(x, idx, axis=1), t(x, col, 1), t(x, row, axis=0), t(y, idy, axis=-1),
+            t(x[0:1, :], idx, axis=1), t((x * 4.0).astype(jnp.int32), col, axis=1))
+
+
+@case("index_multi", randn(4, 5, 6), np.array([0, -1, 7], I32), np.array([2, -6, 4], I32),
+      np.array([[1], [3]], I32), np.array(9, I32), rtol=0, atol=0)
+@om("""
+# NumPy advanced indexing: index arrays broadcast together; adjacent ones replace
+# their axes in place, separated ones (by a slice or None) come first; integers
+# beside arrays join them; out-of-range indices clamp.
+fn main(x: f32[4, 5, 6], r: i32[3], c: i32[3], m: i32[2, 1], i: i32) {
+    (x[r, c], x[r, :, c], x[:, r, c], x[m, c], x[1, r], x[:, 1, r], x[r, 1:4],
+     x[None, r, ::2], x[r, None, c], x[i, r], x[i, 1:3], x[m, 2:5, c], x[:, :, i])
+}
+""", ref=False)
+def f(x, r, c, m, i):
+    return (x[r, c], x[r, :, c], x[:, r, c], x[m, c], x[1, r], x[:, 1, r], x[r, 1:4],
+            x[None, r, ::2], x[r, None, c], x[i, r], x[i, 1:3], x[m, 2:5, c], x[:, :, i])
+
+
+@case("at_updates", randn(5, 4), np.array([1, 3, 3, -1, 9, -7], I32), randn(6, 4),
+      np.array([0, 2, 2, 3, 1, -1], I32), randn(6), np.array(-2, I32),
+      randint(-5, 5, 5), randn(5) > 0, rtol=0, atol=0)
+@om("""
+# x.at[idx].set/add/mul/min/max: a scatter; duplicate indices all apply (set:
+# the last wins), negative ones count from the end, out-of-range ones are dropped;
+# the value broadcasts and converts to the array's type.
+fn main(x: f32[5, 4], r: i32[6], v: f32[6, 4], c: i32[6], w: f32[6], i: i32, n: i32[5],
+        b: bool[5]) {
+    (x.at[r].set(v), x.at[r].add(v), x.at[r, c].mul(w), x.at[r, c].min(w), x.at[r, c].max(w),
+     x.at[1].add(2.0), x.at[:, 1:3].set(0.5), x.at[i, c].add(w), x.at[-1].set(x[0]),
+     x.at[r, ::2].add(1), x.at[i].mul(3.0), n.at[r].max(3), n.at[r[0:2]].set(7.9),
+     b.at[r].set(true), x.at[r].min(v[0]))
+}
+""", ref=False)
+def f(x, r, v, c, w, i, n, b):
+    return (x.at[r].set(v), x.at[r].add(v), x.at[r, c].mul(w), x.at[r, c].min(w),
+            x.at[r, c].max(w), x.at[1].add(2.0), x.at[:, 1:3].set(0.5), x.at[i, c].add(w),
+            x.at[-1].set(x[0]), x.at[r, ::2].add(1), x.at[i].mul(3.0), n.at[r].max(3),
+            n.at[r[0:2]].set(7.9), b.at[r].set(True), x.at[r].min(v[0]))

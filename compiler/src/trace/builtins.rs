@@ -8,10 +8,12 @@ use crate::hlo::{self, Domain, Element, ElementType, ReduceOp, Scalar, UnaryOp};
 
 use super::arguments::{self, Argument};
 use super::arith;
+use super::cumulative;
 use super::eval::{Tracer, at, fail};
 use super::graph::OpResult;
 use super::index_builtins;
 use super::nn;
+use super::order_builtins;
 use super::promote::to_inexact;
 use super::random;
 use super::shape_builtins;
@@ -50,6 +52,10 @@ pub enum Reduction {
     Max,
     Min,
     Prod,
+    /// `jnp.any`: whether some element is nonzero.
+    Any,
+    /// `jnp.all`: whether every element is nonzero.
+    All,
 }
 
 const fn b(
@@ -68,6 +74,7 @@ const fn b(
 
 const X: &[&str] = &["x"];
 const REDUCE: &[&str] = &["x", "axis", "keepdims"];
+const CUMULATIVE: &[&str] = &["x", "axis", "reverse"];
 
 static BUILTINS: &[Builtin] = &[
     b("neg", X, 1, Run::Unary(UnaryOp::Negate)),
@@ -103,6 +110,8 @@ static BUILTINS: &[Builtin] = &[
     b("max", REDUCE, 1, Run::Reduce(Reduction::Max)),
     b("min", REDUCE, 1, Run::Reduce(Reduction::Min)),
     b("prod", REDUCE, 1, Run::Reduce(Reduction::Prod)),
+    b("any", REDUCE, 1, Run::Reduce(Reduction::Any)),
+    b("all", REDUCE, 1, Run::Reduce(Reduction::All)),
     b("softmax", &["x", "axis"], 1, Run::Fn(nn::softmax)),
     b("log_softmax", &["x", "axis"], 1, Run::Fn(nn::log_softmax)),
     b("logsumexp", &["x", "axis"], 1, Run::Fn(nn::logsumexp)),
@@ -190,6 +199,31 @@ static BUILTINS: &[Builtin] = &[
         2,
         Run::Fn(index_builtins::roll),
     ),
+    b(
+        "take_along_axis",
+        &["x", "idx", "axis"],
+        3,
+        Run::Fn(order_builtins::take_along_axis),
+    ),
+    b("argmax", REDUCE, 1, Run::Fn(order_builtins::argmax)),
+    b("argmin", REDUCE, 1, Run::Fn(order_builtins::argmin)),
+    b(
+        "sort",
+        &["x", "axis", "descending"],
+        1,
+        Run::Fn(order_builtins::sort),
+    ),
+    b(
+        "argsort",
+        &["x", "axis", "descending"],
+        1,
+        Run::Fn(order_builtins::argsort),
+    ),
+    b("top_k", &["x", "k"], 2, Run::Fn(order_builtins::top_k)),
+    b("cumsum", CUMULATIVE, 1, Run::Fn(cumulative::cumsum)),
+    b("cumprod", CUMULATIVE, 1, Run::Fn(cumulative::cumprod)),
+    b("cummax", CUMULATIVE, 1, Run::Fn(cumulative::cummax)),
+    b("cummin", CUMULATIVE, 1, Run::Fn(cumulative::cummin)),
     b("zeros", &["shape"], 1, Run::Fn(shape_builtins::zeros)),
     b("ones", &["shape"], 1, Run::Fn(shape_builtins::ones)),
     b(
@@ -278,6 +312,11 @@ impl Args {
             .as_ref()
             .map(|(v, _)| v)
             .filter(|v| !matches!(v, Value::None))
+    }
+
+    /// Whether argument `i` was passed, `None` included.
+    pub fn given(&self, i: usize) -> bool {
+        self.slots[i].is_some()
     }
 
     pub fn span(&self, i: usize) -> Span {
@@ -752,6 +791,13 @@ pub fn reduce_tensor(
             };
             (g.convert(t, wide)?, ReduceOp::Add)
         }
+        (Reduction::Any | Reduction::All, _) => {
+            let op = match kind {
+                Reduction::Any => ReduceOp::Or,
+                _ => ReduceOp::And,
+            };
+            (nonzero(g, t)?, op)
+        }
         (Reduction::Max, ElementType::Pred) => (t.clone(), ReduceOp::Or),
         (Reduction::Min, ElementType::Pred) => (t.clone(), ReduceOp::And),
         (Reduction::Max, _) => (t.clone(), ReduceOp::Maximum),
@@ -763,7 +809,7 @@ pub fn reduce_tensor(
         let n = g.full(Scalar::int(r.element(), count as i64), r.dims())?;
         r = g.emit(hlo::Op::Binary(hlo::BinaryOp::Divide), &[&r, &n])?;
     }
-    if half && kind != Reduction::Max && kind != Reduction::Min {
+    if half && matches!(kind, Reduction::Sum | Reduction::Mean | Reduction::Prod) {
         r = g.convert(&r, element)?;
     }
     if keepdims {
@@ -773,4 +819,14 @@ pub fn reduce_tensor(
         r = g.reshape(&r, &dims)?;
     }
     Ok(r)
+}
+
+/// `t != 0` as `pred` (bools as they are), as `jnp.any` and `jnp.all` see
+/// their operand.
+fn nonzero(g: &mut super::graph::Graph, t: &Tensor) -> OpResult<Tensor> {
+    if t.element() == ElementType::Pred {
+        return Ok(t.clone());
+    }
+    let zero = g.full(Scalar::int(t.element(), 0), t.dims())?;
+    g.compare(hlo::Direction::Ne, t, &zero)
 }

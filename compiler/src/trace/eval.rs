@@ -152,14 +152,13 @@ impl<'p> Tracer<'p> {
                     .map_err(|e| CompileError::at(ErrorKind::Shape, main.body.span, e))?
             }
         };
-        let computation = tracer
+        let computations = tracer
             .graph
-            .builder
             .finish(root)
             .map_err(|e| CompileError::new(ErrorKind::Shape, e))?;
         let module = Module {
             name: name.to_string(),
-            computations: vec![computation],
+            computations,
             entry: crate::hlo::ComputationId::new(0),
         };
         verify(&module).map_err(|e| {
@@ -425,6 +424,13 @@ impl<'p> Tracer<'p> {
                 let b = self.eval(scope, base)?;
                 self.nest(1, span)?;
                 let value = self.index(scope, b, items, span);
+                self.depth -= 1;
+                value
+            }
+            ExprKind::AtUpdate(update) => {
+                let b = self.eval(scope, &update.base)?;
+                self.nest(1, span)?;
+                let value = self.at_update(scope, b, update, span);
                 self.depth -= 1;
                 value
             }

@@ -5,8 +5,8 @@
 
 use crate::error::ErrorKind;
 use crate::hlo::{
-    ArrayShape, ComputationBuilder, Direction, DotDims, ElementType, Literal, Op, ReduceOp, Scalar,
-    Shape, SliceDim,
+    ArrayShape, Computation, ComputationBuilder, ComputationId, Direction, DotDims, ElementType,
+    InstrId, Literal, Op, ReduceOp, Scalar, Shape, SliceDim,
 };
 use crate::import::{MAX_ELEMENTS, MAX_RANK};
 
@@ -60,15 +60,112 @@ pub fn check_size(element: ElementType, dims: &[usize]) -> OpResult<()> {
 
 pub struct Graph {
     pub builder: ComputationBuilder,
+    /// The regions the traced ops reference (comparators, combiners, scatter
+    /// updates): the module's computations after the entry, each once.
+    regions: Vec<Computation>,
     count: usize,
+}
+
+/// A region's scalar computation, written over the builder and its parameters.
+pub type RegionBody<'a> = &'a dyn Fn(&mut RegionBuilder, &[InstrId]) -> Result<InstrId, String>;
+
+/// Builds one region: scalar ops only, each named after its opcode.
+pub struct RegionBuilder {
+    builder: ComputationBuilder,
+}
+
+impl RegionBuilder {
+    pub fn add(&mut self, op: Op, operands: &[InstrId]) -> Result<InstrId, String> {
+        self.builder.add(op, operands.to_vec())
+    }
+
+    pub fn constant(&mut self, value: Scalar) -> Result<InstrId, String> {
+        self.builder.add_with_shape(
+            Op::Constant(Literal::scalar(value)),
+            vec![],
+            Shape::Array(ArrayShape::new(value.element, vec![])),
+        )
+    }
 }
 
 impl Graph {
     pub fn new(name: &str) -> Graph {
         Graph {
             builder: ComputationBuilder::new(name),
+            regions: Vec::new(),
             count: 0,
         }
+    }
+
+    /// The traced module's computations: the entry (rooted at `root`) first,
+    /// then the regions.
+    pub fn finish(self, root: InstrId) -> Result<Vec<Computation>, String> {
+        let mut computations = vec![self.builder.finish(root)?];
+        computations.extend(self.regions);
+        Ok(computations)
+    }
+
+    /// A region of scalar `params` computed by `body`, named `name.N`; a
+    /// region equal to one already made is that one.
+    pub fn region(
+        &mut self,
+        name: &str,
+        params: &[ElementType],
+        body: RegionBody,
+    ) -> OpResult<ComputationId> {
+        let internal = |e: String| (ErrorKind::Shape, format!("internal error: {e}"));
+        let mut region = RegionBuilder {
+            builder: ComputationBuilder::new(format!("{name}.{}", self.regions.len() + 1)),
+        };
+        let ids = params
+            .iter()
+            .enumerate()
+            .map(|(i, &element)| {
+                let shape = Shape::Array(ArrayShape::new(element, vec![]));
+                region
+                    .builder
+                    .add_with_shape(Op::Parameter(i), vec![], shape)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?;
+        let root = body(&mut region, &ids).map_err(internal)?;
+        let computation = region.builder.finish(root).map_err(internal)?;
+        let same = |c: &Computation| {
+            c.instructions == computation.instructions && c.root == computation.root
+        };
+        let index = match self.regions.iter().position(same) {
+            Some(i) => i,
+            None => {
+                self.regions.push(computation);
+                self.regions.len() - 1
+            }
+        };
+        // The entry is computation 0.
+        Ok(ComputationId::new(index + 1))
+    }
+
+    /// Appends an op that gives a tuple (a variadic reduce, a sort of several
+    /// operands, `topk`), and returns its elements.
+    pub fn emit_tuple(&mut self, op: Op, operands: &[&Tensor]) -> OpResult<Vec<Tensor>> {
+        self.budget()?;
+        let ids = operands.iter().map(|t| t.id).collect();
+        let tuple = self
+            .builder
+            .add(op, ids)
+            .map_err(|e| (ErrorKind::Shape, e))?;
+        let count = self.builder.shape(tuple).arrays().len();
+        (0..count)
+            .map(|index| {
+                self.budget()?;
+                let id = self
+                    .builder
+                    .add(Op::GetTupleElement { index }, vec![tuple])
+                    .map_err(|e| (ErrorKind::Shape, e))?;
+                let t = self.tensor(id);
+                check_size(t.element(), t.dims())?;
+                Ok(t)
+            })
+            .collect()
     }
 
     fn tensor(&self, id: crate::hlo::InstrId) -> Tensor {

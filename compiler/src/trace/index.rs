@@ -1,14 +1,17 @@
 //! Indexing and slicing: NumPy's basic indexing on arrays with compile-time
-//! indices, an integer array (or run-time scalar) indexing the first axis as
-//! a `gather`, and Python's indexing on lists and tuples.
+//! indices (a slice and a reshape), indexing with integer arrays or run-time
+//! scalars (a `gather`, `gather_index.rs`), JAX's functional updates
+//! `x.at[...].set(v)` (a `scatter`), and Python's indexing on lists and tuples.
 
-use omelet_grammar::omelet::{Expr, IndexItem};
+use omelet_grammar::omelet::{Arg, AtUpdate, Expr, IndexItem};
 
 use crate::error::{CompileError, ErrorKind, Span};
-use crate::hlo::SliceDim;
+use crate::hlo::{BinaryOp, ElementType, SliceDim};
 
+use super::arith;
 use super::eval::{Scope, Tracer, at, fail};
-use super::index_builtins::{gather_along, wrap_negative};
+use super::gather_index::{Index, Indexer};
+use super::regions;
 use super::value::{Tensor, Value, user_type};
 
 impl<'p> Tracer<'p> {
@@ -29,12 +32,15 @@ impl<'p> Tracer<'p> {
                         IndexItem::Slice { .. } => Ok(None),
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                match (items, &values[..]) {
-                    ([IndexItem::Expr(e)], [Some(Value::Tensor(ids))]) => {
-                        self.take_rows(&t, ids, e.span)
-                    }
-                    _ => self.index_tensor(scope, &t, items, values, span),
+                if values.iter().any(|v| matches!(v, Some(Value::Tensor(_)))) {
+                    let index = self.resolve(scope, &t, items, values)?;
+                    let indexer = self.indexer(&t, &index, items)?;
+                    return indexer
+                        .gather(&mut self.graph, &t)
+                        .map(Value::Tensor)
+                        .map_err(|f| at(span, f));
                 }
+                self.index_tensor(scope, &t, items, values, span)
             }
             Value::List(v) | Value::Tuple(v) => {
                 let [item] = items else {
@@ -78,27 +84,207 @@ impl<'p> Tracer<'p> {
         }
     }
 
-    /// `t[ids]` for an integer array (or run-time scalar) `ids`: the rows of `t`
-    /// that `ids` names, shaped `ids.shape + t.shape[1:]`. As in JAX, a
-    /// negative index counts from the end once and one still out of range is
-    /// clamped (XLA's gather).
-    fn take_rows(&mut self, t: &Tensor, ids: &Tensor, span: Span) -> Result<Value, CompileError> {
-        if !ids.element().is_integer() {
+    /// The indices of `t[items]` (`values` their evaluated expressions),
+    /// each checked against the axis it indexes.
+    fn resolve(
+        &mut self,
+        scope: &mut Scope,
+        t: &Tensor,
+        items: &[IndexItem],
+        values: Vec<Option<Value>>,
+    ) -> Result<Vec<Index>, CompileError> {
+        let mut index = Vec::with_capacity(items.len());
+        let mut axis = 0;
+        for (item, value) in items.iter().zip(values) {
+            let item_span = match item {
+                IndexItem::Expr(e) => e.span,
+                IndexItem::Slice { span, .. } => *span,
+            };
+            if matches!(value, Some(Value::None)) {
+                index.push(Index::NewAxis);
+                continue;
+            }
+            let Some(&n) = t.dims().get(axis) else {
+                return fail(
+                    ErrorKind::Shape,
+                    item_span,
+                    format!("too many indices for {}", user_type(&t.shape)),
+                );
+            };
+            index.push(match (item, value) {
+                (IndexItem::Slice { start, stop, step, span }, _) => {
+                    Index::Slice(self.slice_dim(scope, start, stop, step, n, *span)?)
+                }
+                (_, Some(Value::Tensor(ids))) => {
+                    if !ids.element().is_integer() {
+                        return fail(
+                            ErrorKind::Dtype,
+                            item_span,
+                            format!(
+                                "an index array must hold integers, not {}",
+                                user_type(&ids.shape)
+                            ),
+                        );
+                    }
+                    Index::Tensor(ids)
+                }
+                (_, Some(v)) if v.as_int().is_some() => {
+                    let i = v.as_int().expect("checked");
+                    let j = if i < 0 { i + n as i64 } else { i };
+                    if !(0..n as i64).contains(&j) {
+                        return fail(
+                            ErrorKind::Shape,
+                            item_span,
+                            format!("index {i} is out of range for axis {axis} of size {n}"),
+                        );
+                    }
+                    Index::Int(j)
+                }
+                (_, other) => {
+                    return fail(
+                        ErrorKind::Value,
+                        item_span,
+                        format!(
+                            "an index must be an integer, an integer array, a slice or None, not {}",
+                            other.map_or("nothing".into(), |v| v.describe())
+                        ),
+                    );
+                }
+            });
+            axis += 1;
+        }
+        Ok(index)
+    }
+
+    /// The gather of `t[index]`, a failure located at the index that caused it.
+    fn indexer(
+        &mut self,
+        t: &Tensor,
+        index: &[Index],
+        items: &[IndexItem],
+    ) -> Result<Indexer, CompileError> {
+        Indexer::new(&mut self.graph, t, index).map_err(|(p, f)| {
+            let span = match items.get(p) {
+                Some(IndexItem::Expr(e)) => e.span,
+                Some(IndexItem::Slice { span, .. }) => *span,
+                None => items.last().map_or(Span::new(0, 0), |i| match i {
+                    IndexItem::Expr(e) => e.span,
+                    IndexItem::Slice { span, .. } => *span,
+                }),
+            };
+            at(span, f)
+        })
+    }
+
+    /// `base.at[items].method(args)`: JAX's functional update, a `scatter`
+    /// whose region keeps the new value (`set`) or combines it (`add`,
+    /// `mul`, `min`, `max`). The value is converted to the array's type and
+    /// broadcast to the indexed shape; updates at indices out of range are
+    /// dropped, and of duplicate indices each is applied (in an order XLA
+    /// leaves open for `set`).
+    pub(super) fn at_update(
+        &mut self,
+        scope: &mut Scope,
+        base: Value,
+        update: &AtUpdate,
+        span: Span,
+    ) -> Result<Value, CompileError> {
+        let AtUpdate {
+            items,
+            method,
+            args,
+            ..
+        } = update;
+        let Value::Tensor(t) = base else {
+            return fail(
+                ErrorKind::Value,
+                span,
+                format!("`.at[...]` needs an array, not {}", base.describe()),
+            );
+        };
+        let combine = match method.name.as_str() {
+            "set" => None,
+            "add" => Some(BinaryOp::Add),
+            "mul" => Some(BinaryOp::Multiply),
+            "min" => Some(BinaryOp::Minimum),
+            "max" => Some(BinaryOp::Maximum),
+            other => {
+                return fail(
+                    ErrorKind::UnknownName,
+                    method.span,
+                    format!("`.at[...]` has no method `{other}`: set, add, mul, min or max"),
+                );
+            }
+        };
+        let [
+            Arg {
+                keyword: None,
+                value: arg,
+            },
+        ] = &args[..]
+        else {
+            return fail(
+                ErrorKind::Arity,
+                span,
+                format!("`.at[...].{}` takes one value", method.name),
+            );
+        };
+        if t.element() == ElementType::Pred
+            && matches!(combine, Some(BinaryOp::Add | BinaryOp::Multiply))
+        {
             return fail(
                 ErrorKind::Dtype,
-                span,
+                method.span,
                 format!(
-                    "an index array must hold integers, not {}",
-                    user_type(&ids.shape)
+                    "`.at[...].{}` takes numbers, not {}",
+                    method.name,
+                    user_type(&t.shape)
                 ),
             );
         }
-        let Some(&n) = t.dims().first() else {
-            return fail(ErrorKind::Shape, span, "a scalar cannot be indexed");
-        };
+        let values = items
+            .iter()
+            .map(|item| match item {
+                IndexItem::Expr(e) => self.eval(scope, e).map(Some),
+                IndexItem::Slice { .. } => Ok(None),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let value = self.eval(scope, arg)?;
+        let index = self.resolve(scope, &t, items, values)?;
+        let indexer = self.indexer(&t, &index, items)?;
         let g = &mut self.graph;
-        let taken = wrap_negative(g, ids, n).and_then(|ids| gather_along(g, t, &ids, 0));
-        taken.map(Value::Tensor).map_err(|f| at(span, f))
+        let updates = arith::to_tensor(g, &value, t.element()).map_err(|f| at(arg.span, f))?;
+        let updates = g
+            .convert(&updates, t.element())
+            .map_err(|f| at(arg.span, f))?;
+        let updates = g
+            .broadcast_to(&updates, &indexer.slice_shape)
+            .map_err(|_| {
+                CompileError::at(
+                    ErrorKind::Shape,
+                    arg.span,
+                    format!(
+                        "the value {} does not broadcast to the indexed shape [{}] of {}",
+                        user_type(&updates.shape),
+                        indexer
+                            .slice_shape
+                            .iter()
+                            .map(usize::to_string)
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        user_type(&t.shape)
+                    ),
+                )
+            })?;
+        let region = match combine {
+            None => regions::replace(g, t.element()),
+            Some(op) => regions::binary(g, "scatter", t.element(), op),
+        }
+        .map_err(|f| at(span, f))?;
+        indexer
+            .scatter(g, &t, &updates, region)
+            .map(Value::Tensor)
+            .map_err(|f| at(span, f))
     }
 
     /// NumPy basic indexing with compile-time indices: a slice of the axes that
@@ -150,13 +336,6 @@ impl<'p> Tracer<'p> {
                             stride: 1,
                         };
                         axis += 1;
-                    }
-                    Value::Tensor(_) => {
-                        return fail(
-                            ErrorKind::Unsupported,
-                            e.span,
-                            "an index array must be the only index (`x[ids]`): beside others, indices are compile-time integers",
-                        );
                     }
                     other => {
                         return fail(

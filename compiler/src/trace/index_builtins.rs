@@ -6,7 +6,8 @@
 
 use crate::error::{CompileError, ErrorKind};
 use crate::hlo::{
-    BinaryOp, Direction, ElementType, GatherDims, Kind, Number, Op, PadDim, Scalar, SliceDim,
+    BinaryOp, Direction, ElementType, GatherDims, Kind, Number, Op, PadDim, ReduceOp, Scalar,
+    SliceDim,
 };
 
 use super::arith;
@@ -401,17 +402,57 @@ pub fn take(tracer: &mut Tracer, args: &Args) -> Result<Value, CompileError> {
             out.clone(),
         )
         .map_err(located)?;
-    let element = x.element();
+    let fill = g.full(fill_value(x.element()), &out).map_err(located)?;
+    g.select(&inside, &taken, &fill).located(args)
+}
+
+/// What JAX's fill mode gives for an index out of range: NaN, the most
+/// negative signed integer, the largest unsigned one, true.
+fn fill_value(element: ElementType) -> Scalar {
     let fill = match element.kind() {
         Kind::Float => Number::Float(f64::NAN),
         Kind::Signed => Number::Int(-(1i128 << (element.bit_width() - 1))),
         Kind::Unsigned => Number::Int((1i128 << element.bit_width()) - 1),
         Kind::Pred => Number::Bool(true),
     };
-    let fill = g
-        .full(Scalar::from_number(element, fill), &out)
-        .map_err(located)?;
-    g.select(&inside, &taken, &fill).located(args)
+    Scalar::from_number(element, fill)
+}
+
+/// `gathered` with JAX's fill where its one-component index vector (the last
+/// dimension of `vectors`, `s32`) is outside `[0, limit]`: a gather in fill
+/// mode. The gather's batch dimensions are those of `gathered` other than
+/// `offset_dims`.
+pub(super) fn fill_outside(
+    g: &mut Graph,
+    gathered: &Tensor,
+    vectors: &Tensor,
+    limit: usize,
+    offset_dims: &[usize],
+) -> OpResult<Tensor> {
+    let int = |g: &mut Graph, v: usize| {
+        g.full(
+            Scalar::from_number(ElementType::S32, Number::Int(v as i128)),
+            vectors.dims(),
+        )
+    };
+    let zero = int(g, 0)?;
+    let limit = int(g, limit)?;
+    let above = g.compare(Direction::Ge, vectors, &zero)?;
+    let below = g.compare(Direction::Le, vectors, &limit)?;
+    let inside = g.emit(Op::Binary(BinaryOp::And), &[&above, &below])?;
+    let inside = g.reduce(&inside, &[vectors.rank() - 1], ReduceOp::And)?;
+    let out = gathered.dims().to_vec();
+    let batch: Vec<usize> = (0..out.len())
+        .filter(|d| !offset_dims.contains(d))
+        .collect();
+    let inside = g.emit_shaped(
+        Op::Broadcast { dimensions: batch },
+        &[&inside],
+        ElementType::Pred,
+        out.clone(),
+    )?;
+    let fill = g.full(fill_value(gathered.element()), &out)?;
+    g.select(&inside, gathered, &fill)
 }
 
 /// Integer indices `idx` (any shape) as `s32`, a negative one counted from the

@@ -1,8 +1,8 @@
 //! The tracer: evaluates a `.om` program's `main` once, for concrete input shapes,
 //! and records every array operation as HLO.
 //!
-//! Expects a parsed [`Program`]. Guarantees a verified single-computation
-//! [`Module`] whose parameters are `main`'s (named as in the script) and whose
+//! Expects a parsed [`Program`]. Guarantees a verified [`Module`] (its entry, then the regions its ops
+//! reference) whose parameters are `main`'s (named as in the script) and whose
 //! results are `main`'s return value, a tuple flattened. User functions are
 //! inlined, `for` loops unrolled, compile-time scalars folded; every error a
 //! script can cause comes back as a located [`CompileError`].
@@ -10,14 +10,18 @@
 mod arguments;
 mod arith;
 mod builtins;
+mod cumulative;
 mod eval;
+mod gather_index;
 mod graph;
 mod index;
 mod index_builtins;
 mod jnp_ops;
 mod nn;
+mod order_builtins;
 mod promote;
 mod random;
+mod regions;
 mod shape_builtins;
 mod signature;
 mod value;
