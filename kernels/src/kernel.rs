@@ -568,7 +568,8 @@ pub fn regions_of(module: &Module, body: &Computation) -> Regions {
 }
 
 /// Checks that the emitters lower every op of `body`: the region ops scatter,
-/// sort and topk run on the interpreter only, for now. Checked first, so that a sort's tuple is refused as a sort.
+/// sort and topk run on the interpreter only, for now. Checked first, so that
+/// a sort's tuple is refused as a sort.
 fn lowered_ops_only(body: &Computation) -> Result<(), String> {
     let live = body.live();
     let unlowered = body.ids().find(|id| {
