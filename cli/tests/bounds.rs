@@ -3,7 +3,8 @@
 //! concatenations, reductions over every axis, GEMMs with ragged edges and GEMM
 //! epilogues of dots whose output is not one `m × n` matrix, the index ops
 //! (gathers, dynamic slices and updates with starts to clamp, pads that crop
-//! and interleave, reverses), under valgrind's
+//! and interleave, reverses), the window ops and variadic reduce (padded and
+//! dilated windows, pooling gradients, cumulative sums, argmax), under valgrind's
 //! memcheck, which reports any access outside an allocation (the JIT's code
 //! included), one trial per program. Without valgrind the trials are ignored
 //! with a printed reason, except where `OMELET_REQUIRE_TOOLS` is set
@@ -41,6 +42,12 @@ const PROGRAMS: &[&str] = &[
     "tests/jax/index_pad/module.hlo",
     "tests/jax/index_reverse/module.hlo",
     "tests/jax/index_fused_wide/module.hlo",
+    "tests/jax/region_max_pool_same/module.hlo",
+    "tests/jax/region_max_pool_grad_overlap/module.hlo",
+    "tests/jax/region_reduce_window_dilated/module.hlo",
+    "tests/jax/region_cumsum_s32_reverse/module.hlo",
+    "tests/jax/region_flax_pool_grads/module.hlo",
+    "tests/jax/region_argmax_nan_ties/module.hlo",
     "tests/xla/layouts/module.hlo",
     "tests/xla/data_movement/module.hlo",
     "tests/xla/fusion/module.hlo",

@@ -12,6 +12,8 @@ use omelet_compiler::hlo::{ArrayShape, Computation, DotDims, GatherDims, InstrId
 
 use crate::kernel::physical_order;
 
+pub mod window;
+
 /// The integer arithmetic the index maps are written in. Indices are
 /// non-negative and below the element count of the array they index, except
 /// the differences of [`IndexArith::affine`] and [`IndexArith::sub`] that only

@@ -567,23 +567,14 @@ pub fn regions_of(module: &Module, body: &Computation) -> Regions {
         .collect()
 }
 
-/// Checks that the emitters lower every op of `body`: the region ops (scatter,
-/// sort, topk, variadic reduce, the window ops) run on the interpreter only,
-/// for now. Checked first, so that a sort's tuple is refused as a sort.
+/// Checks that the emitters lower every op of `body`: the region ops scatter,
+/// sort and topk run on the interpreter only, for now. Checked first, so that
+/// a sort's tuple is refused as a sort.
 fn lowered_ops_only(body: &Computation) -> Result<(), String> {
     let live = body.live();
     let unlowered = body.ids().find(|id| {
         let op = &body.instr(*id).op;
-        live[id.index()]
-            && matches!(
-                op,
-                Op::ReduceTuple { .. }
-                    | Op::ReduceWindow { .. }
-                    | Op::SelectAndScatter { .. }
-                    | Op::Scatter { .. }
-                    | Op::Sort { .. }
-                    | Op::TopK { .. }
-            )
+        live[id.index()] && matches!(op, Op::Scatter { .. } | Op::Sort { .. } | Op::TopK { .. })
     });
     match unlowered {
         Some(id) => Err(format!(

@@ -313,17 +313,14 @@ impl<'k> Emitter<'k> {
             Op::Concatenate { dimension } => self.concatenate(id, *dimension, coords),
             Op::Dot(_) => self.dot(id, coords),
             Op::Reduce { .. } => self.reduce(id, coords),
-            Op::Tuple
-            | Op::GetTupleElement { .. }
-            | Op::Fusion { .. }
-            | Op::While { .. }
-            | Op::Conditional { .. } => unreachable!("fused bodies compute arrays only"),
-            Op::ReduceTuple { .. }
-            | Op::Scatter { .. }
-            | Op::Sort { .. }
-            | Op::TopK { .. }
-            | Op::ReduceWindow { .. }
-            | Op::SelectAndScatter { .. } => {
+            Op::ReduceWindow { .. } => self.reduce_window(id, coords),
+            Op::SelectAndScatter { .. } => self.select_and_scatter(id, coords),
+            Op::GetTupleElement { index } => self.tuple_element(operand(0), *index, coords),
+            Op::ReduceTuple { .. } => unreachable!("read through its get-tuple-elements"),
+            Op::Tuple | Op::Fusion { .. } | Op::While { .. } | Op::Conditional { .. } => {
+                unreachable!("fused bodies compute arrays only")
+            }
+            Op::Scatter { .. } | Op::Sort { .. } | Op::TopK { .. } => {
                 unreachable!("Kernel::new refuses the ops the emitters do not lower")
             }
         }

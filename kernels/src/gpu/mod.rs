@@ -18,6 +18,7 @@ mod ops;
 mod schedule;
 mod tiles;
 pub mod types;
+mod window;
 
 use omelet_compiler::hlo::ElementType;
 

@@ -130,17 +130,14 @@ impl Emitter<'_, '_> {
             Op::Concatenate { dimension } => self.concatenate(id, *dimension, idx),
             Op::Dot(_) => self.dot(id, idx),
             Op::Reduce { .. } => self.reduce(id, idx),
-            Op::Tuple
-            | Op::GetTupleElement { .. }
-            | Op::Fusion { .. }
-            | Op::While { .. }
-            | Op::Conditional { .. } => unreachable!("fused bodies compute arrays only"),
-            Op::ReduceTuple { .. }
-            | Op::Scatter { .. }
-            | Op::Sort { .. }
-            | Op::TopK { .. }
-            | Op::ReduceWindow { .. }
-            | Op::SelectAndScatter { .. } => {
+            Op::ReduceWindow { .. } => self.reduce_window(id, idx),
+            Op::SelectAndScatter { .. } => self.select_and_scatter(id, idx),
+            Op::GetTupleElement { index } => self.tuple_element(operand(0), *index, idx),
+            Op::ReduceTuple { .. } => unreachable!("read through its get-tuple-elements"),
+            Op::Tuple | Op::Fusion { .. } | Op::While { .. } | Op::Conditional { .. } => {
+                unreachable!("fused bodies compute arrays only")
+            }
+            Op::Scatter { .. } | Op::Sort { .. } | Op::TopK { .. } => {
                 unreachable!("Kernel::new refuses the ops the emitters do not lower")
             }
         }

@@ -31,6 +31,7 @@ mod loops;
 mod memory;
 mod region;
 mod schedule;
+mod window;
 
 use super::lower::{self, Helpers};
 use crate::elemental::{self, DotMap, IndexArith, Side, Source};
