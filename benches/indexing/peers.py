@@ -97,7 +97,7 @@ def omelet_checker(backends, iters, results):
     return check
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(add_help=False)
+    ap = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     ap.add_argument("--backends", default="cpu")
     ap.add_argument("--omelet-iters", type=int, default=5)
     ap.add_argument("--omelet-json", default="omelet.json")
