@@ -15,7 +15,15 @@ pred, compare, select, clamp, convert, broadcast, reshape, transpose, strided
 slices, concatenate, iota, reductions (sum, product, max, min, and, or) over any
 axes, and dot_general in every form (batch dimensions, free dimensions on one
 side, on both or on none, contractions over several dimensions), with zero-size
-and size-1 dimensions. Their consumers (epilogues, row reductions, softmax,
+and size-1 dimensions; the index ops (jnp.flip, lax.pad, dynamic slices and
+updates, x[ids]) with starts and indices in [-8, 8], so that JAX's wrap of
+negatives and XLA's clamp both run; and the region ops as users write them:
+jnp.argmax/argmin (variadic reduce), jnp.cumsum/cumprod and lax.cummax/cummin
+(reduce-window), lax.reduce_window sum/max/min with strides, padding and
+dilations and flax's max_pool/avg_pool, x.at[idx].set/add/min/max/multiply
+with duplicate, negative and out-of-range indices (scatter), jnp.sort/argsort,
+lax.sort of two operands and lax.top_k, and the gradients of a max pool
+(select-and-scatter) and of an embedding lookup (scatter-add). Their consumers (epilogues, row reductions, softmax,
 column sums, dots of dots, sibling products sharing an operand) make the fusion
 pass build each kind of schedule.
 
@@ -28,6 +36,23 @@ remainder, conversion to s32 or pred) only ever see exact values, so that an
 ulp of difference elsewhere never flips them; transcendentals see bounded
 values (squashed by tanh where they could grow), and a divisor is kept >= 1.
 A tenth of the programs have infinities and NaN among their f32 inputs.
+
+The region ops keep the same discipline. Selections (argmax, sorts, top_k, the
+element a max pool's gradient routes to) read exact values only, often rounded
+to integers first so that ties are frequent: every backend must break them as
+XLA does (first index, stable sorts), and NaN, in the tenth that has it, must be
+ordered as JAX orders it. Duplicate .at[].set indices write in an order XLA
+leaves open, so .set's updates are equal along the index dimensions; .add,
+.multiply, .min and .max agree in any order on exact values. A window that
+covers only padding gives its init (an infinity for max and min), which marks
+the value as holding specials.
+
+Programs keep XLA:CPU's jit semantics equal to op-by-op semantics (HLO's, the
+interpreter's), which they are not everywhere: no max or min (relu, a max
+reduction, a max pool, cummax, .at[].max) reads NaN, as XLA:CPU's jit drops it;
+no dynamic slice, gather or scatter reads a dynamic slice, as XLA:CPU folds
+the two (a gather or scatter of one index becomes a dynamic slice) and clamps
+the summed start.
 """
 import argparse, os, re, sys
 
@@ -73,6 +98,7 @@ class Gen:
         self.by_name = {}
         self.large = self.p(0.2)  # whether dimensions may be large
         self.specials = self.p(0.1)  # whether f32 inputs hold infinities and NaN
+        self.imports = set()  # imports beyond jax's that the program needs
 
     # -- helpers --------------------------------------------------------------
 
@@ -452,8 +478,9 @@ class Gen:
     def dynamic_slice(self):
         # Not of another dynamic slice: XLA:CPU's jit folds the two into one
         # and clamps the summed start, which op-by-op semantics (JAX eager, the
-        # interpreter) do not.
-        a = self.pick(pred=lambda v: len(v.shape) > 0 and not getattr(v, "sliced", False))
+        # interpreter) do not. Nor does a gather or a scatter read one (XLA
+        # turns those of one index into dynamic slices, then folds them too).
+        a = self.pick(pred=lambda v: len(v.shape) > 0 and not sliced(v))
         if a is None:
             return
         starts = self.index_param((len(a.shape),))
@@ -477,7 +504,7 @@ class Gen:
                          max(a.frac, u.frac))
 
     def take_rows(self):
-        a = self.pick(pred=lambda v: len(v.shape) > 0 and v.shape[0] > 0)
+        a = self.pick(pred=lambda v: len(v.shape) > 0 and v.shape[0] > 0 and not sliced(v))
         if a is None:
             return
         ids = self.index_param(self.shape(rank=self.r(3)))
@@ -485,6 +512,242 @@ class Gen:
         if out != ids.shape + a.shape[1:]:
             return
         return self.emit(f"{a.name}[{ids.name}]", out, a.dtype, a.bound, a.exact, a.frac)
+
+    # -- region ops as users write them: argmax, cumulative ops, windows and
+    # pools, .at[] updates, sorts, and the gradients that JAX turns into
+    # select-and-scatter and scatter-add. Selections (argmax, sort, top_k, the
+    # max a pool's gradient routes to) read exact values only, where ties among
+    # eighths are frequent and deliberate (first index wins, stable sorts).
+    # Max and min (pools, cummax, .at[].max) never read NaN: XLA:CPU's jit drops
+    # it where op-by-op semantics keep it. --------------------------------------
+
+    def coarse(self, v):
+        """v itself, or now and then v rounded to integers (more ties)."""
+        if v.dtype == F32 and v.exact and self.p(0.3):
+            return self.emit(f"jnp.round({v.name})", v.shape, F32, v.bound + 1, True, 0)
+        return v
+
+    def argmax(self):
+        a = self.pick(pred=lambda v: len(v.shape) > 0 and v.size > 0 and v.exact
+                      and v.dtype != PRED)
+        if a is None:
+            return
+        a = self.coarse(a)
+        f = self.choice(["jnp.argmax", "jnp.argmin"])
+        if self.p(0.2):
+            return self.emit(f"{f}({a.name})", (), S32, a.size, True)
+        axis = self.r(len(a.shape))
+        keep = self.p(0.2)
+        out = tuple(1 if keep else d for i, d in enumerate(a.shape) if keep or i != axis)
+        kd = ", keepdims=True" if keep else ""
+        return self.emit(f"{f}({a.name}, axis={axis}{kd})", out, S32, a.shape[axis], True)
+
+    def cumulative(self):
+        a = self.pick(pred=lambda v: len(v.shape) > 0 and v.dtype != PRED)
+        if a is None:
+            return
+        axis = self.r(len(a.shape))
+        n = a.shape[axis]
+        kinds = ["cumsum", "cumsum"] + ([] if a.special else ["cummax", "cummin"])
+        if n <= 6 and a.bound <= 2 and (a.exact or n <= 3):
+            kinds.append("cumprod")
+        k = self.choice(kinds)
+        if self.p(0.4) or k in ("cummax", "cummin"):  # jnp has no cummax
+            expr = f"lax.{k}({a.name}, axis={axis}, reverse={self.p(0.5)})"
+        else:
+            expr = f"jnp.{k}({a.name}, axis={axis})"
+        if k == "cumsum":
+            return self.emit(expr, a.shape, a.dtype, a.bound * max(n, 1), a.exact, a.frac)
+        if k == "cumprod":
+            return self.emit(expr, a.shape, a.dtype, max(1.0, a.bound) ** n, a.exact,
+                             a.frac * n)
+        return self.emit(expr, a.shape, a.dtype, a.bound, a.exact, a.frac)
+
+    def window(self, rank, shape, dilations=True):
+        """A random window over `shape`: (dims, strides, padding as JAX takes it,
+        (lo, hi) pairs, base dilation, window dilation)."""
+        dims = tuple(1 + self.r(3) if self.p(0.7) else 1 for _ in range(rank))
+        strides = tuple(self.choice([1, 1, 2, 3]) for _ in range(rank))
+        base = tuple(2 if dilations and self.p(0.15) else 1 for _ in range(rank))
+        wdil = tuple(2 if dilations and self.p(0.15) else 1 for _ in range(rank))
+        if self.p(0.5) and base == wdil == (1,) * rank:
+            padding = self.choice(["SAME", "VALID"])
+            pads = same_pads(shape, dims, strides) if padding == "SAME" else [(0, 0)] * rank
+            return dims, strides, repr(padding), pads, base, wdil
+        pads = [(self.r(3), self.r(3)) for _ in range(rank)]
+        return dims, strides, repr(tuple(pads)), pads, base, wdil
+
+    def reduce_window(self):
+        a = self.pick(pred=lambda v: 0 < len(v.shape) <= 4 and v.dtype != PRED)
+        if a is None:
+            return
+        rank = len(a.shape)
+        dims, strides, padding, pads, base, wdil = self.window(rank, a.shape)
+        out = window_out(a.shape, dims, strides, pads, base, wdil)
+        if out is None:
+            return
+        kinds = ["sum"] + ([] if a.special else ["max", "max", "min"])
+        k = self.choice(kinds)
+        count = int(np.prod(dims))
+        empty = has_empty_window(a.shape, dims, strides, pads, base, wdil)
+        tail = f"{dims}, {strides}, {padding}, {base}, {wdil})"
+        if k == "sum":
+            zero = "0.0" if a.dtype == F32 else "jnp.int32(0)"
+            return self.emit(f"lax.reduce_window({a.name}, {zero}, lax.add, {tail}", out,
+                             a.dtype, a.bound * count, a.exact, a.frac)
+        if a.dtype == F32:
+            init = "-jnp.inf" if k == "max" else "jnp.inf"
+        else:
+            init = "jnp.int32(-2**31)" if k == "max" else "jnp.int32(2**31 - 1)"
+        v = self.emit(f"lax.reduce_window({a.name}, {init}, lax.{k}, {tail}", out, a.dtype,
+                      2.0 ** 31 if empty and a.dtype == S32 else a.bound, a.exact, a.frac)
+        # An empty window gives the init, an infinity.
+        v.special = v.special or (empty and a.dtype == F32)
+        return v
+
+    def flax_pool(self):
+        """flax.linen's max_pool and avg_pool over the middle dimensions of a
+        (batch, spatial..., features) array."""
+        a = self.pick(F32, pred=lambda v: len(v.shape) in (3, 4) and not v.special)
+        if a is None:
+            return
+        rank = len(a.shape)
+        dims, strides, padding, pads, _, _ = self.window(rank - 2, a.shape[1:-1], False)
+        full = lambda t, one: (one,) + tuple(t) + (one,)
+        out = window_out(a.shape, full(dims, 1), full(strides, 1), full(pads, (0, 0)),
+                         (1,) * rank, (1,) * rank)
+        if out is None or has_empty_window(a.shape, full(dims, 1), full(strides, 1),
+                                           full(pads, (0, 0)), (1,) * rank, (1,) * rank):
+            return
+        self.imports.add("import flax.linen as nn")
+        count = int(np.prod(dims))
+        if self.p(0.5):
+            return self.emit(f"nn.max_pool({a.name}, {dims}, {strides}, {padding})", out, F32,
+                             a.bound, a.exact, a.frac)
+        # Divided by the window's size: exact where that is a power of two.
+        exact = a.exact and count & (count - 1) == 0
+        return self.emit(f"nn.avg_pool({a.name}, {dims}, {strides}, {padding})", out, F32,
+                         a.bound, exact, a.frac + int(np.log2(count)))
+
+    def max_pool_grad(self):
+        """The gradient of a max pool: select-and-scatter (a pad before it
+        where the pool pads). The pool reads exact values, often with ties."""
+        a = self.pick(F32, pred=lambda v: 0 < len(v.shape) <= 4 and v.exact and not v.special)
+        if a is None:
+            a = self.need(self.shape(rank=self.choice([2, 3, 4])), F32, exact=True)
+            if a.special or not a.shape:
+                return
+        a = self.coarse(a)
+        rank = len(a.shape)
+        dims, strides, padding, pads, base, wdil = self.window(rank, a.shape, False)
+        out = window_out(a.shape, dims, strides, pads, base, wdil)
+        if out is None or has_empty_window(a.shape, dims, strides, pads, base, wdil):
+            return
+        w = self.need(out, F32)
+        w = w if w.bound <= INEXACT_LIMIT else self.squash(w)
+        if self.p(0.3) and rank in (3, 4) and dims[0] == dims[-1] == strides[0] == strides[-1] \
+                == 1 and pads[0] == pads[-1] == (0, 0):
+            self.imports.add("import flax.linen as nn")
+            inner = lambda t: t[1:-1]
+            pool = f"nn.max_pool(t, {inner(dims)}, {inner(strides)}, {inner(pads)})"
+        else:
+            pool = f"lax.reduce_window(t, -jnp.inf, lax.max, {dims}, {strides}, {tuple(pads)})"
+        # Each element receives the cotangents of the windows it wins.
+        overlap = int(np.prod([-(-d // s) for d, s in zip(dims, strides)]))
+        return self.emit(f"jax.grad(lambda t: jnp.sum({pool} * {w.name}))({a.name})", a.shape,
+                         F32, w.bound * overlap, w.exact, w.frac)
+
+    def embedding_grad(self):
+        """The gradient of an embedding lookup (jnp.take or x[ids]): a
+        scatter-add of the cotangent rows, duplicate ids adding up."""
+        t = self.pick(F32, pred=lambda v: len(v.shape) == 2)
+        if t is None:
+            t = self.need((self.dim(True), self.dim(True)), F32)
+        ids = self.index_param(self.shape(rank=1 + self.r(2)))
+        rows = ids.shape + t.shape[1:]
+        if self.bounded(rows) != rows:
+            return
+        w = self.need(rows, F32)
+        w = w if w.bound <= INEXACT_LIMIT else self.squash(w)
+        look = self.choice(["jnp.take(e, {}, axis=0)", "e[{}]"]).format(ids.name)
+        return self.emit(f"jax.grad(lambda e: jnp.sum({look} * {w.name}))({t.name})", t.shape,
+                         F32, w.bound * max(ids.size, 1), w.exact, w.frac)
+
+    def scatter(self):
+        """x.at[idx].set/add/min/max/multiply with indices in [-8, 8]: negative
+        ones wrap, out-of-range ones are dropped, duplicates are frequent."""
+        # JAX rejects an index into an empty axis.
+        a = self.pick(pred=lambda v: len(v.shape) > 0 and v.shape[0] > 0 and v.dtype != PRED
+                      and not sliced(v))
+        if a is None:
+            return
+        form = self.choice(["rows", "rows", "cols", "pair"]) if len(a.shape) > 1 \
+            and a.shape[1] > 0 else "rows"
+        ids = self.index_param(self.shape(rank=self.r(3)))
+        if form == "rows":
+            idx, lead, window = ids.name, ids.shape, a.shape[1:]
+        elif form == "cols":
+            idx, lead, window = f":, {ids.name}", a.shape[:1] + ids.shape, a.shape[2:]
+        else:
+            jds = self.index_param(ids.shape)
+            idx, lead, window = f"{ids.name}, {jds.name}", ids.shape, a.shape[2:]
+        indexed = lead + window
+        if self.bounded(indexed) != indexed:
+            return
+        ops = ["set", "add", "add"] + ([] if a.special else ["min", "max"])
+        n = ids.size
+        if n <= 6 and (a.exact or n <= 3):
+            ops.append("multiply")
+        op = self.choice(ops)
+        if op == "set":
+            # Duplicates of .set write in an order XLA leaves open: updates
+            # equal along the index dimensions agree in every order.
+            ushape = window if form != "cols" else a.shape[:1] + (1,) * len(ids.shape) + window
+            u = self.need(ushape, a.dtype) if self.p(0.8) else self.need((), a.dtype)
+        else:
+            u = self.need(self.broadcastable(indexed), a.dtype)
+        if a.dtype == F32 and op == "multiply" and u.bound > 2:
+            u = self.emit(f"jnp.clip({u.name}, -2.0, 2.0)", u.shape, F32, 2, u.exact, u.frac)
+        expr = f"{a.name}.at[{idx}].{op}({u.name})"
+        if op == "add":
+            return self.emit(expr, a.shape, a.dtype, a.bound + u.bound * max(n, 1),
+                             a.exact and u.exact, max(a.frac, u.frac))
+        if op == "multiply":
+            return self.emit(expr, a.shape, a.dtype, a.bound * max(1.0, u.bound) ** n,
+                             a.exact and u.exact, a.frac + u.frac * n)
+        return self.emit(expr, a.shape, a.dtype, max(a.bound, u.bound), a.exact and u.exact,
+                         max(a.frac, u.frac))
+
+    def sort(self):
+        a = self.pick(pred=lambda v: len(v.shape) > 0 and v.exact and v.dtype != PRED)
+        if a is None:
+            return
+        a = self.coarse(a)
+        axis = self.r(len(a.shape))
+        n = a.shape[axis]
+        kind = self.choice(["sort", "argsort", "lax_sort", "top_k"])
+        if kind == "sort":
+            desc = ", descending=True" if self.p(0.3) else ""
+            return self.emit(f"jnp.sort({a.name}, axis={axis}{desc})", a.shape, a.dtype, a.bound,
+                             True, a.frac)
+        if kind == "argsort":
+            desc = ", descending=True" if self.p(0.3) else ""
+            return self.emit(f"jnp.argsort({a.name}, axis={axis}{desc})", a.shape, S32, n, True)
+        if kind == "top_k":
+            k = self.r(n + 1)
+            out = a.shape[:axis] + (k,) + a.shape[axis + 1:]
+            ax = "" if axis == len(a.shape) - 1 else f", axis={axis}"
+            if self.p(0.5):
+                return self.emit(f"lax.top_k({a.name}, {k}{ax})[0]", out, a.dtype, a.bound, True,
+                                 a.frac)
+            return self.emit(f"lax.top_k({a.name}, {k}{ax})[1]", out, S32, n, True)
+        # Two operands, the second carried along (or a second key), stable.
+        b = self.need(a.shape, self.choice([F32, S32]))
+        keys = 2 if b.exact and self.p(0.3) else 1
+        which = self.r(2)
+        v = (a, b)[which]
+        return self.emit(f"lax.sort(({a.name}, {b.name}), dimension={axis}, num_keys={keys}, "
+                         f"is_stable=True)[{which}]", a.shape, v.dtype, v.bound, v.exact, v.frac)
 
     def concatenate(self):
         a = self.pick(pred=lambda v: len(v.shape) > 0)
@@ -736,7 +999,9 @@ class Gen:
            ("slice", 4), ("concatenate", 3), ("reduce", 8), ("columns", 4), ("dot", 14), ("gemm", 5),
            ("dot_of", 5), ("softmax", 3), ("layernorm", 1), ("siblings", 3), ("attention", 2),
            ("flip", 2), ("pad", 2), ("dynamic_slice", 2), ("dynamic_update_slice", 2),
-           ("take_rows", 2)]
+           ("take_rows", 2), ("argmax", 3), ("cumulative", 3), ("reduce_window", 3),
+           ("flax_pool", 2), ("scatter", 4), ("sort", 6), ("max_pool_grad", 2),
+           ("embedding_grad", 2)]
 
     def program(self):
         first = self.choice([F32, F32, F32, S32, PRED])
@@ -771,11 +1036,18 @@ class Gen:
             f"# inputs: {shapes}",
             "import jax, jax.numpy as jnp",
             "from jax import lax",
+            *sorted(self.imports),
             "",
             f"def f({args}):",
             *self.lines,
             f"    return {ret}" if len(outs) > 1 else f"    return {outs[0].name}",
             ""])
+
+
+def sliced(v):
+    """Whether v is a dynamic slice (which no dynamic slice, gather or scatter
+    may read: XLA:CPU's jit folds them and departs from op-by-op semantics)."""
+    return getattr(v, "sliced", False)
 
 
 def subsequence(small, big):
@@ -789,6 +1061,47 @@ def subsequence(small, big):
         dims.append(j)
         j += 1
     return dims
+
+
+def same_pads(shape, dims, strides):
+    """The (lo, hi) padding of JAX's "SAME" (lax.padtype_to_pads)."""
+    pads = []
+    for d, w, s in zip(shape, dims, strides):
+        total = max(0, (-(-d // s) - 1) * s + w - d)
+        pads.append((total // 2, total - total // 2))
+    return pads
+
+
+def window_positions(d, w, s, pad, b, wd):
+    """Per output position of one dimension of a window, whether the window
+    covers an element of the operand (not only padding or dilation holes), or
+    None where the padded operand is shorter than the window."""
+    lo, hi = pad
+    padded = lo + hi + (0 if d == 0 else (d - 1) * b + 1)
+    span = (w - 1) * wd + 1
+    if padded < span:
+        return None
+    real = {lo + j * b for j in range(d)}
+    return [any(i * s + k * wd in real for k in range(w)) for i in range((padded - span) // s + 1)]
+
+
+def window_out(shape, dims, strides, pads, base, wdil):
+    """The shape of a reduce-window, or None where JAX would reject it or it
+    is over MAX_ELEMENTS."""
+    out = []
+    for args in zip(shape, dims, strides, pads, base, wdil):
+        pos = window_positions(*args)
+        if pos is None:
+            return None
+        out.append(len(pos))
+    return tuple(out) if np.prod(out, dtype=np.int64) <= MAX_ELEMENTS else None
+
+
+def has_empty_window(shape, dims, strides, pads, base, wdil):
+    """Whether some window of a non-empty result covers no operand element
+    (its result is the init value)."""
+    per_dim = [window_positions(*args) for args in zip(shape, dims, strides, pads, base, wdil)]
+    return all(per_dim) and not all(all(p) for p in per_dim)
 
 
 def random_factorization(g, shape):

@@ -83,11 +83,14 @@ def stream():
     except (subprocess.SubprocessError, ValueError) as e:
         return {"error": f"STREAM failed: {e} {getattr(e, 'stderr', '') or ''}".strip()}
 
-def measure(cases_file, numpy_twins, argv=None, description=__doc__, check=None, gemm=()):
+def measure(cases_file, numpy_twins, argv=None, description=__doc__, check=None, gemm=(),
+            min_bytes=None):
     """Time each case of `cases_file` on XLA and on its twin in `numpy_twins` (where it
     has one) and print the JSON document; the cases named in `gemm` are marked
     "bound": "gemm" for report.py (GFLOP/s against SGEMM rather than GB/s). `check(omelet, name, args, xla_out, rtol, atol)`, if
-    given, returns more facts about a case for doc["programs"][name] (with --omelet)."""
+    given, returns more facts about a case for doc["programs"][name] (with --omelet).
+    `min_bytes(name, args, xla_out)`, if given, is a case's minimum traffic where
+    it is less than its inputs plus its outputs (None where it is not)."""
     ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--only", help="comma-separated case names")
@@ -117,6 +120,9 @@ def measure(cases_file, numpy_twins, argv=None, description=__doc__, check=None,
         # A case marked `__x64__` (as in jax_fixtures) keeps its 64-bit inputs 64-bit.
         with jax.enable_x64(getattr(f, "__x64__", False)):
             line, xla_out = measure_case(doc, o, name, f, args, numpy_twins.get(name), gemm)
+            fewer = min_bytes and min_bytes(name, args, xla_out)
+            if fewer:
+                doc["programs"][name]["min_bytes"] = int(fewer)
             if check and o.omelet:
                 facts = check(o.omelet, name, args, xla_out, rtol, atol)
                 doc["programs"][name].update(facts)

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Time issue 14's indexing benchmarks (benches/indexing/*.hlo) on XLA:CPU, and on Omelet.
+
+Usage:  python3 benches/indexing/peers.py [--iters N] [--only NAME,...] [--no-stream]
+            [--omelet target/release/omelet --backends cpu --omelet-iters N
+             --omelet-json omelet.json] > peers.json
+        python3 benches/suite/report.py omelet.json peers.json --backend cpu
+The same measurement as benches/suite/peers.py (whose code this reuses: jax.jit on
+XLA:CPU, NumPy twins where NumPy has the operation, STREAM, the load from other
+processes) on the cases of benches/indexing/cases.py, with the minimum traffic of each
+program: its inputs and outputs once, except that an embedding lookup need only read
+the table's rows its tokens name. With --omelet, each case's inputs are written to
+target/indexing-bench/NAME/, `omelet run NAME.hlo` on the first of --backends checks
+its results against XLA's ("omelet_matches_xla"), and `omelet bench NAME.hlo` times
+it on every backend of --backends, into --omelet-json (report.py's first document;
+`omelet bench --random` would make token ids in [-10, 10], hence the files).
+"""
+import argparse, json, os, subprocess, sys
+import numpy as np
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.normpath(os.path.join(here, "..", ".."))
+sys.path.insert(0, os.path.join(root, "benches", "suite"))
+import peers  # noqa: E402
+
+f32 = np.float32
+
+def _embedding_grad(table, tokens, cotangent):
+    grad = np.zeros_like(table)
+    np.add.at(grad, tokens, cotangent)
+    return table[tokens], grad
+
+def _xent_loss(logits, labels):
+    m = logits.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(logits - m).sum(axis=-1)) + m[:, 0]
+    return np.mean(lse - logits[np.arange(len(labels)), labels])
+
+def _xent_grad(logits, labels):
+    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    grad = e / e.sum(axis=-1, keepdims=True)
+    grad[np.arange(len(labels)), labels] -= f32(1)
+    return _xent_loss(logits, labels), grad / f32(len(labels))
+
+def _max_pool(x):
+    # SAME for 3x3 stride 2 on an even size: one row and column of -inf after.
+    p = np.pad(x, ((0, 0), (0, 1), (0, 1), (0, 0)), constant_values=-np.inf)
+    w = np.lib.stride_tricks.sliding_window_view(p, (3, 3), axis=(1, 2))[:, ::2, ::2]
+    return w.max(axis=(-2, -1))
+
+NUMPY = {
+    "embedding_lookup": lambda table, tokens: table[tokens],
+    "embedding_grad": _embedding_grad,
+    "xent_loss": _xent_loss,
+    "xent_grad": _xent_grad,
+    "max_pool": _max_pool,
+}
+
+def min_bytes(name, args, xla_out):
+    """An embedding lookup reads only the rows its tokens name, not the whole table."""
+    if name.startswith("embedding_"):
+        table, tokens = args[0], args[1]
+        rows = len(np.unique(tokens)) * table.shape[1] * table.itemsize
+        rest = sum(a.nbytes for a in args[1:]) + sum(r.nbytes for r in xla_out)
+        return rows + rest
+    return None
+
+def omelet_checker(backends, iters, results):
+    """The `check` hook of peers.measure: run and time Omelet on the case's inputs."""
+    def check(omelet, name, args, xla_out, rtol, atol):
+        folder = os.path.join(root, "target", "indexing-bench", name)
+        os.makedirs(folder, exist_ok=True)
+        binds = []
+        for i, a in enumerate(args):
+            path = os.path.join(folder, f"in{i}.npy")
+            np.save(path, np.asarray(a))
+            binds += ["--input", f"{i}={path}"]
+        program = os.path.join("benches", "indexing", f"{name}.hlo")
+        facts = {}
+        out = os.path.join(folder, "out")
+        run = subprocess.run([omelet, "run", program, *binds, "--backend", backends[0],
+                              "--out", out], capture_output=True, text=True, cwd=root)
+        if run.returncode != 0:
+            facts["omelet_error"] = run.stderr.strip()[-500:]
+        else:
+            mine = [np.load(os.path.join(out, f"out{i}.npy")) for i in range(len(xla_out))]
+            facts["omelet_matches_xla"] = all(peers.same(m, x, rtol, atol)
+                                              for m, x in zip(mine, xla_out))
+        bench = subprocess.run([omelet, "bench", program, *binds, "--backends", ",".join(backends),
+                                "--iters", str(iters), "--json"],
+                               capture_output=True, text=True, cwd=root)
+        if bench.returncode != 0:
+            facts["omelet_bench_error"] = bench.stderr.strip()[-500:]
+        else:
+            timed = json.loads(bench.stdout)["results"]
+            results.extend(timed)
+            facts["omelet_median_s"] = {r["backend"]: r["median_s"] for r in timed}
+        return facts
+    return check
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    ap.add_argument("--backends", default="cpu")
+    ap.add_argument("--omelet-iters", type=int, default=5)
+    ap.add_argument("--omelet-json", default="omelet.json")
+    o, rest = ap.parse_known_args()
+    results = []
+    check = omelet_checker(o.backends.split(","), o.omelet_iters, results)
+    peers.measure(os.path.join(here, "cases.py"), NUMPY, argv=rest, description=__doc__,
+                  check=check, min_bytes=min_bytes)
+    if results:
+        with open(o.omelet_json, "w") as fh:
+            json.dump({"results": results}, fh, indent=1)
