@@ -21,7 +21,8 @@ pub fn sort(operands: &[&Array], dimension: usize, comparator: &Computation) -> 
     let stride: usize = dims[dimension + 1..].iter().product();
     let mut outs: Vec<Vec<Scalar>> = flats.iter().map(|f| f.values.clone()).collect();
     let mut outer = dims.clone();
-    outer[dimension] = 1;
+    // An empty sorted dimension has no row to sort (and no element at its 0).
+    outer[dimension] = n.min(1);
     for start in indices(&outer) {
         let start: Vec<i64> = start.iter().map(|&i| i as i64).collect();
         let base = flats[0].offset(&start).expect("inside the operand");
