@@ -3,7 +3,8 @@
 //! concatenations, reductions over every axis, GEMMs with ragged edges and GEMM
 //! epilogues of dots whose output is not one `m × n` matrix, the index ops
 //! (gathers, dynamic slices and updates with starts to clamp, pads that crop
-//! and interleave, reverses), under valgrind's
+//! and interleave, reverses), scatters (windows out of bounds, partial
+//! windows, batching dimensions), under valgrind's
 //! memcheck, which reports any access outside an allocation (the JIT's code
 //! included), one trial per program. Without valgrind the trials are ignored
 //! with a printed reason, except where `OMELET_REQUIRE_TOOLS` is set
@@ -41,6 +42,11 @@ const PROGRAMS: &[&str] = &[
     "tests/jax/index_pad/module.hlo",
     "tests/jax/index_reverse/module.hlo",
     "tests/jax/index_fused_wide/module.hlo",
+    "tests/jax/region_scatter_add_dup_oob/module.hlo",
+    "tests/jax/region_scatter_set_oob/module.hlo",
+    "tests/jax/region_scatter_partial_window/module.hlo",
+    "tests/jax/region_scatter_batched_vmap/module.hlo",
+    "tests/jax/region_embedding_grad_duplicates/module.hlo",
     "tests/xla/layouts/module.hlo",
     "tests/xla/data_movement/module.hlo",
     "tests/xla/fusion/module.hlo",
