@@ -4,7 +4,8 @@
 //! epilogues of dots whose output is not one `m × n` matrix, the index ops
 //! (gathers, dynamic slices and updates with starts to clamp, pads that crop
 //! and interleave, reverses), the window ops and variadic reduce (padded and
-//! dilated windows, pooling gradients, cumulative sums, argmax), under valgrind's
+//! dilated windows, pooling gradients, cumulative sums, argmax), scatters (windows out of bounds, partial
+//! windows, batching dimensions), under valgrind's
 //! memcheck, which reports any access outside an allocation (the JIT's code
 //! included), one trial per program. Without valgrind the trials are ignored
 //! with a printed reason, except where `OMELET_REQUIRE_TOOLS` is set
@@ -48,6 +49,11 @@ const PROGRAMS: &[&str] = &[
     "tests/jax/region_cumsum_s32_reverse/module.hlo",
     "tests/jax/region_flax_pool_grads/module.hlo",
     "tests/jax/region_argmax_nan_ties/module.hlo",
+    "tests/jax/region_scatter_add_dup_oob/module.hlo",
+    "tests/jax/region_scatter_set_oob/module.hlo",
+    "tests/jax/region_scatter_partial_window/module.hlo",
+    "tests/jax/region_scatter_batched_vmap/module.hlo",
+    "tests/jax/region_embedding_grad_duplicates/module.hlo",
     "tests/xla/layouts/module.hlo",
     "tests/xla/data_movement/module.hlo",
     "tests/xla/fusion/module.hlo",

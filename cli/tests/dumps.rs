@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use omelet_compiler::ErrorKind;
-use omelet_compiler::hlo::{ArrayShape, ElementType, Kind, Module, Number, Scalar};
+use omelet_compiler::hlo::{ArrayShape, ElementType, Kind, Module, Number, Op, Scalar};
 use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
 use omelet_runtime::{Array, RuntimeErrorKind, cpu, gpu, interp, npy};
@@ -267,14 +267,28 @@ fn run_every_way(
         Err(e) => return Err(format!("cpu: {e}")),
     }
     if let Some(device) = gpu_if_present() {
+        let too_many = binds_too_many(&fused, &device);
         match gpu::Executable::new(&fused, device).and_then(|x| x.run(inputs)) {
             Ok(on_gpu) => runs.push(("gpu", on_gpu)),
-            // HLO.md lets a GPU refuse 64-bit types (by name, before running).
-            Err(e) if e.kind == RuntimeErrorKind::Unsupported && has_64_bit_values(&fused) => {}
+            // HLO.md lets a GPU refuse 64-bit types (by name, before running),
+            // and a kernel of more arrays than the adapter binds is a clear
+            // error at compile time (ARCHITECTURE.md, "Invariants").
+            Err(e)
+                if e.kind == RuntimeErrorKind::Unsupported
+                    && (has_64_bit_values(&fused) || too_many) => {}
             Err(e) => return Err(format!("gpu: {e}")),
         }
     }
     Ok(runs)
+}
+
+/// Whether a kernel of `fused` binds more arrays (its inputs and results)
+/// than `device` allows per shader.
+fn binds_too_many(fused: &Module, device: &gpu::Gpu) -> bool {
+    let max = device.limits.max_storage_buffers_per_shader_stage as usize;
+    fused.entry().instructions.iter().any(|i| {
+        matches!(i.op, Op::Fusion { .. }) && i.operands.len() + i.shape.arrays().len() > max
+    })
 }
 
 /// A real program's dump runs to JAX's outputs.

@@ -41,6 +41,9 @@ pub trait IndexArith {
     /// The integer element of `array` at `coords` clamped to `[0, max]`: a
     /// dynamic start index, clamped as XLA clamps them.
     fn start_index(&mut self, array: InstrId, coords: &[Self::Index], max: usize) -> Self::Index;
+    /// The integer element of `array` at `coords`, unclamped: a scatter's
+    /// start index. A negative one wraps to one that no `below` accepts.
+    fn index_value(&mut self, array: InstrId, coords: &[Self::Index]) -> Self::Index;
 }
 
 /// The position of `coords` when `dims` are laid out in `order` (major first).

@@ -13,6 +13,8 @@ use omelet_compiler::cost::single_op_kind;
 use omelet_compiler::fusion::kernel_outer_dims;
 use std::collections::BTreeMap;
 
+use crate::scatter::{self, Owned, ScatterMap};
+
 use omelet_compiler::hlo::{
     ArrayShape, Computation, ComputationId, ElementType, FusionKind, InstrId, Instruction, Module,
     Op, Shape, check_fusion,
@@ -154,6 +156,12 @@ pub enum Schedule {
     /// Sibling products of inputs (attention's q, k and v projections): output
     /// `i` is `products[i]`, each by the packed GEMM.
     Products(Vec<Gemm>),
+    /// A scatter, the kernel's one output ([`crate::scatter`]): the operand
+    /// copied, then every update applied in order. Threads own ranges of the
+    /// `owned` operand dimensions, each copying and updating only its part
+    /// (the CPU splits the largest, [`scatter::split`]); without one, one
+    /// thread does it all.
+    Scatter { owned: Vec<Owned> },
 }
 
 /// A product `C[b] = A[b] · B[b]` of strided views of the kernel's inputs.
@@ -249,7 +257,10 @@ impl Kernel {
             }
             _ => true,
         });
+        let scatter = scatter_owned(body, &outputs)
+            .map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
         let schedule = match kind {
+            _ if let Some(owned) = scatter => Schedule::Scatter { owned },
             FusionKind::Loop => Schedule::Loop,
             FusionKind::Output if let Some(gemm) = gemm(name, body, &outputs) => {
                 Schedule::Gemm(gemm)
@@ -426,6 +437,9 @@ impl Kernel {
             Schedule::Rows { outer, .. } => outer.first().copied().unwrap_or(1),
             Schedule::Columns => self.column_split().unwrap_or(1),
             Schedule::Gemm(_) | Schedule::Products(_) => 1,
+            Schedule::Scatter { owned } => {
+                scatter::split(owned, &first.dims).map_or(1, |o| first.dims[o.operand])
+            }
         }
     }
 }
@@ -558,6 +572,42 @@ fn arrays_only(body: &Computation) -> Result<(), String> {
     Ok(())
 }
 
+/// The operand dimensions threads can own in a scatter kernel; `None` for a
+/// kernel without a scatter, an error for one whose scatter is not its only
+/// output (its elements would be read before every update has landed).
+fn scatter_owned(body: &Computation, outputs: &[InstrId]) -> Result<Option<Vec<Owned>>, String> {
+    let live = body.live();
+    let Some(id) = body
+        .ids()
+        .find(|id| live[id.index()] && matches!(body.instr(*id).op, Op::Scatter { .. }))
+    else {
+        return Ok(None);
+    };
+    let instr = body.instr(id);
+    let Op::Scatter { dims, .. } = &instr.op else {
+        unreachable!("found as a scatter")
+    };
+    if outputs != [id] {
+        return Err(format!(
+            "{} (scatter) must be its kernel's only output, and read by nothing in it",
+            instr.name
+        ));
+    }
+    // Its operands are computed element by element where they are read.
+    let contraction = body.ids().find(|id| {
+        live[id.index()] && matches!(body.instr(*id).op, Op::Dot(_) | Op::Reduce { .. })
+    });
+    if let Some(c) = contraction {
+        return Err(format!(
+            "{} ({}) cannot share a kernel with a scatter",
+            body.instr(c).name,
+            body.instr(c).op.opcode()
+        ));
+    }
+    let shape = |i: usize| body.instr(instr.operands[i]).array_shape();
+    Ok(Some(ScatterMap::new(dims, shape(0), shape(1)).owned()))
+}
+
 /// The regions that `body`'s ops apply, copied out of `module`.
 pub fn regions_of(module: &Module, body: &Computation) -> Regions {
     body.instructions
@@ -567,14 +617,14 @@ pub fn regions_of(module: &Module, body: &Computation) -> Regions {
         .collect()
 }
 
-/// Checks that the emitters lower every op of `body`: the region ops scatter,
-/// sort and topk run on the interpreter only, for now. Checked first, so that
-/// a sort's tuple is refused as a sort.
+/// Checks that the emitters lower every op of `body`: the region ops sort
+/// and topk run on the interpreter only, for now. Checked first, so that a
+/// sort's tuple is refused as a sort.
 fn lowered_ops_only(body: &Computation) -> Result<(), String> {
     let live = body.live();
     let unlowered = body.ids().find(|id| {
         let op = &body.instr(*id).op;
-        live[id.index()] && matches!(op, Op::Scatter { .. } | Op::Sort { .. } | Op::TopK { .. })
+        live[id.index()] && matches!(op, Op::Sort { .. } | Op::TopK { .. })
     });
     match unlowered {
         Some(id) => Err(format!(

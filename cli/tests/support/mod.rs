@@ -257,10 +257,9 @@ pub fn check_golden(path: &Path, actual: &str) -> Result<(), String> {
 #[allow(dead_code)]
 pub fn has_unlowered_ops(module: &Module) -> bool {
     module.computations.iter().any(|c| {
-        c.instructions.iter().any(|i| {
-            matches!(i.op, Op::Scatter { .. } | Op::Sort { .. } | Op::TopK { .. })
-                || i.op.is_control_flow()
-        })
+        c.instructions
+            .iter()
+            .any(|i| matches!(i.op, Op::Sort { .. } | Op::TopK { .. }) || i.op.is_control_flow())
     })
 }
 

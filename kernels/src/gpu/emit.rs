@@ -641,4 +641,10 @@ impl IndexArith for Emitter<'_> {
         };
         self.bind("u32", &clamped)
     }
+
+    fn index_value(&mut self, array: InstrId, coords: &[String]) -> String {
+        let x = self.element_at(array, coords);
+        // An `i32`'s bits: a negative index is above every unsigned bound.
+        self.bind("u32", &format!("u32({x})"))
+    }
 }

@@ -15,6 +15,7 @@ mod gemm;
 mod helpers;
 mod lanes;
 mod ops;
+mod scatter;
 mod schedule;
 mod tiles;
 pub mod types;
@@ -99,6 +100,7 @@ pub fn compile(kernel: &Kernel, target: &Target) -> GpuKernel {
             let consumer_lhs = consumer.as_ref().map(|c| c.lhs);
             vec![schedule::rows(kernel, outer, consumer_lhs, &args, target)]
         }
+        Schedule::Scatter { owned } => vec![scatter::scatter(kernel, owned, &args)],
     };
     GpuKernel {
         name: kernel.name.clone(),

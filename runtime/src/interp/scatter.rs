@@ -1,7 +1,8 @@
 //! `scatter`, as XLA's evaluator computes it: updates apply one by one in the
-//! order of the scatter indices (the window's elements inside), so duplicate
-//! indices all apply; a window that does not fit in the operand at its start
-//! index is dropped whole (no clamping).
+//! order of the scatter indices (row-major over the updates' scatter
+//! dimensions), each window's elements inside (row-major over its dimensions),
+//! so duplicate indices all apply; a window that does not fit in the operand
+//! at its start index is dropped whole (no clamping).
 
 use omelet_compiler::hlo::{Computation, ScatterDims, region};
 
@@ -36,8 +37,9 @@ pub fn scatter(
     // Index dimension `i` (not the index vector's) is scatter position `pos(i)`.
     let pos = |i: usize| if i < d.index_vector_dim { i } else { i - 1 };
     let has_vector = d.index_vector_dim < idx.dims.len();
-    for (offset, u) in indices(&upd.dims).enumerate() {
-        let scatter: Vec<usize> = update_scatter_dims.iter().map(|&s| u[s]).collect();
+    let sizes = |dims: &[usize]| -> Vec<usize> { dims.iter().map(|&u| upd.dims[u]).collect() };
+    let window_sizes = sizes(&d.update_window_dims);
+    for scatter in indices(&sizes(&update_scatter_dims)) {
         // The start of the window in the operand.
         let mut start = vec![0i64; rank];
         for (k, &o) in d.scatter_dims_to_operand_dims.iter().enumerate() {
@@ -62,13 +64,25 @@ pub fn scatter(
         if !fits {
             continue;
         }
-        let mut at = start;
-        for (&w, &o) in d.update_window_dims.iter().zip(&window_operand_dims) {
-            at[o] += u[w] as i64;
+        let mut u = vec![0i64; upd.dims.len()];
+        for (&s, &c) in update_scatter_dims.iter().zip(&scatter) {
+            u[s] = c as i64;
         }
-        let target = out.offset(&at).expect("a window that fits");
-        let update = upd.values[offset];
-        out.values[target] = region::apply(update_region, &[out.values[target], update])[0];
+        for window in indices(&window_sizes) {
+            let mut at = start.clone();
+            for ((&w, &o), &c) in d
+                .update_window_dims
+                .iter()
+                .zip(&window_operand_dims)
+                .zip(&window)
+            {
+                at[o] += c as i64;
+                u[w] = c as i64;
+            }
+            let target = out.offset(&at).expect("a window that fits");
+            let update = upd.values[upd.offset(&u).expect("an update inside its array")];
+            out.values[target] = region::apply(update_region, &[out.values[target], update])[0];
+        }
     }
     out.into_array(element)
 }

@@ -453,4 +453,15 @@ impl IndexArith for Emitter<'_, '_> {
             self.b.ins().umin(x, max)
         }
     }
+
+    fn index_value(&mut self, array: InstrId, coords: &[Value]) -> Value {
+        let element = self.element(array);
+        let x = self.element_at(array, &Idx::scalar(coords.to_vec()));
+        // Sign-extended, a negative index is above every unsigned bound.
+        let wide = match element.kind() {
+            Kind::Signed => ElementType::S64,
+            _ => ElementType::U64,
+        };
+        lower::convert(&mut self.b, element, wide, x)
+    }
 }

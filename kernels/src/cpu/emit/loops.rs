@@ -283,4 +283,36 @@ impl Emitter<'_, '_> {
         });
         out[1..].to_vec()
     }
+
+    /// `body(carried)` where `cond` holds, `carried` elsewhere: a branch, so
+    /// that the body reads only where its condition holds.
+    pub(super) fn when(
+        &mut self,
+        cond: Option<Value>,
+        carried: Vec<Value>,
+        body: &mut dyn FnMut(&mut Self, Vec<Value>) -> Vec<Value>,
+    ) -> Vec<Value> {
+        let Some(cond) = cond else {
+            return body(self, carried);
+        };
+        let then = self.b.create_block();
+        let join = self.b.create_block();
+        for &v in &carried {
+            let ty = self.b.func.dfg.value_type(v);
+            self.b.append_block_param(join, ty);
+        }
+        let skip: Vec<BlockArg> = carried.iter().map(|&v| BlockArg::Value(v)).collect();
+        self.b.ins().brif(cond, then, &[], join, &skip);
+        self.b.switch_to_block(then);
+        self.b.seal_block(then);
+        // Elements generated in the branch are not there after it.
+        let saved = self.memo.clone();
+        let out = body(self, carried);
+        self.memo = saved;
+        let taken: Vec<BlockArg> = out.into_iter().map(BlockArg::Value).collect();
+        self.b.ins().jump(join, &taken);
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        self.b.block_params(join).to_vec()
+    }
 }

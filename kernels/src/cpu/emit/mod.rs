@@ -30,6 +30,7 @@ mod elements;
 mod loops;
 mod memory;
 mod region;
+mod scatter;
 mod schedule;
 mod window;
 
@@ -203,6 +204,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
                 unreachable!("the GEMM driver runs products; only epilogues are emitted")
             }
             Schedule::Columns => self.columns(begin, end),
+            Schedule::Scatter { owned } => self.scatter(owned, begin, end),
         }
         self.b.ins().return_(&[]);
         self.b.seal_all_blocks();
@@ -222,18 +224,20 @@ impl<'k, 'f> Emitter<'k, 'f> {
     }
 }
 
-/// `LANES` when every value the kernel computes or reads vectorizes, else 1:
-/// the other types are computed one element at a time.
+/// `LANES` when every value the kernel computes or reads, and every value of
+/// the regions it inlines, vectorizes, else 1: the other types are computed
+/// one element at a time.
 fn vector_width(kernel: &Kernel) -> u32 {
-    let all = kernel.body.ids().all(|id| {
-        kernel
-            .body
-            .instr(id)
-            .shape
-            .arrays()
-            .iter()
-            .all(|a| lower::vectorizes(a.element))
-    });
+    let all = std::iter::once(&kernel.body)
+        .chain(kernel.regions.values())
+        .flat_map(|comp| &comp.instructions)
+        .all(|instr| {
+            instr
+                .shape
+                .arrays()
+                .iter()
+                .all(|a| lower::vectorizes(a.element))
+        });
     if all { LANES } else { 1 }
 }
 
