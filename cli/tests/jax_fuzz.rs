@@ -259,6 +259,7 @@ fn schedule_kinds(fused: &Module) -> Vec<&'static str> {
                     Schedule::Columns => "Columns",
                     Schedule::Gemm(_) => "Gemm",
                     Schedule::Products(_) => "Products",
+                    Schedule::Sort(_) => "Sort",
                 })
             }
             _ => None,

@@ -13,6 +13,7 @@ use omelet_compiler::cost::single_op_kind;
 use omelet_compiler::fusion::kernel_outer_dims;
 use std::collections::BTreeMap;
 
+pub use crate::sort::{Sort, SortOrder};
 use omelet_compiler::hlo::{
     ArrayShape, Computation, ComputationId, ElementType, FusionKind, InstrId, Instruction, Module,
     Op, Shape, check_fusion,
@@ -154,6 +155,9 @@ pub enum Schedule {
     /// Sibling products of inputs (attention's q, k and v projections): output
     /// `i` is `products[i]`, each by the packed GEMM.
     Products(Vec<Gemm>),
+    /// A sort or topk alone: each row along the sorted dimension sorted on
+    /// its own; rows split across threads.
+    Sort(Sort),
 }
 
 /// A product `C[b] = A[b] · B[b]` of strided views of the kernel's inputs.
@@ -249,7 +253,9 @@ impl Kernel {
             }
             _ => true,
         });
+        let sort = Sort::of(body, &outputs).map_err(|e| format!("fusion {name}: {e}"))?;
         let schedule = match kind {
+            _ if let Some(sort) = sort => Schedule::Sort(sort),
             FusionKind::Loop => Schedule::Loop,
             FusionKind::Output if let Some(gemm) = gemm(name, body, &outputs) => {
                 Schedule::Gemm(gemm)
@@ -426,6 +432,7 @@ impl Kernel {
             Schedule::Rows { outer, .. } => outer.first().copied().unwrap_or(1),
             Schedule::Columns => self.column_split().unwrap_or(1),
             Schedule::Gemm(_) | Schedule::Products(_) => 1,
+            Schedule::Sort(sort) => sort.rows(&self.body),
         }
     }
 }
@@ -568,8 +575,7 @@ pub fn regions_of(module: &Module, body: &Computation) -> Regions {
 }
 
 /// Checks that the emitters lower every op of `body`: the region ops (scatter,
-/// sort, topk, variadic reduce, the window ops) run on the interpreter only,
-/// for now. Checked first, so that a sort's tuple is refused as a sort.
+/// variadic reduce, the window ops) run on the interpreter only, for now. Checked first, so that a sort's tuple is refused as a sort.
 fn lowered_ops_only(body: &Computation) -> Result<(), String> {
     let live = body.live();
     let unlowered = body.ids().find(|id| {
@@ -581,8 +587,6 @@ fn lowered_ops_only(body: &Computation) -> Result<(), String> {
                     | Op::ReduceWindow { .. }
                     | Op::SelectAndScatter { .. }
                     | Op::Scatter { .. }
-                    | Op::Sort { .. }
-                    | Op::TopK { .. }
             )
     });
     match unlowered {

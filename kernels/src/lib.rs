@@ -9,3 +9,4 @@ pub mod gemm;
 pub mod gpu;
 pub mod kernel;
 pub mod math;
+pub mod sort;

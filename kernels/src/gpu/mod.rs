@@ -16,6 +16,7 @@ mod helpers;
 mod lanes;
 mod ops;
 mod schedule;
+mod sort;
 mod tiles;
 pub mod types;
 
@@ -67,8 +68,8 @@ pub struct GpuKernel {
     pub args: Vec<ElementType>,
 }
 
-/// Generates a kernel's shaders.
-pub fn compile(kernel: &Kernel, target: &Target) -> GpuKernel {
+/// Generates a kernel's shaders, or says why this target cannot run it.
+pub fn compile(kernel: &Kernel, target: &Target) -> Result<GpuKernel, String> {
     let args: Vec<ElementType> = kernel
         .input_shapes()
         .into_iter()
@@ -98,12 +99,13 @@ pub fn compile(kernel: &Kernel, target: &Target) -> GpuKernel {
             let consumer_lhs = consumer.as_ref().map(|c| c.lhs);
             vec![schedule::rows(kernel, outer, consumer_lhs, &args, target)]
         }
+        Schedule::Sort(s) => vec![sort::shader(kernel, s, &args, target)?],
     };
-    GpuKernel {
+    Ok(GpuKernel {
         name: kernel.name.clone(),
         shaders,
         args,
-    }
+    })
 }
 
 /// Workgroups for `threads` threads in groups of `per_group`.

@@ -22,7 +22,8 @@ pub fn sort(operands: &[&Array], dimension: usize, comparator: &Computation) -> 
     let mut outs: Vec<Vec<Scalar>> = flats.iter().map(|f| f.values.clone()).collect();
     let mut outer = dims.clone();
     outer[dimension] = 1;
-    for start in indices(&outer) {
+    // A row of no elements has no start to sort from.
+    for start in indices(&outer).filter(|_| n > 0) {
         let start: Vec<i64> = start.iter().map(|&i| i as i64).collect();
         let base = flats[0].offset(&start).expect("inside the operand");
         let at = |i: usize| base + i * stride;

@@ -13,6 +13,8 @@
 //! `args` holds the kernel's inputs then its outputs, `[begin, end)` is the part of
 //! the parallel dimension to compute, and `scratch` holds the materialized rows
 //! (see [`Schedule::Rows`]) of one thread, laid out by [`Kernel::scratch`].
+//! A sort kernel's function is its comparator, called with the same signature
+//! (`sort.rs`).
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -31,6 +33,7 @@ mod loops;
 mod memory;
 mod region;
 mod schedule;
+mod sort;
 
 use super::lower::{self, Helpers};
 use crate::elemental::{self, DotMap, IndexArith, Side, Source};
@@ -202,6 +205,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
                 unreachable!("the GEMM driver runs products; only epilogues are emitted")
             }
             Schedule::Columns => self.columns(begin, end),
+            Schedule::Sort(_) => self.comparator(),
         }
         self.b.ins().return_(&[]);
         self.b.seal_all_blocks();
