@@ -3,7 +3,8 @@
 //! concatenations, reductions over every axis, GEMMs with ragged edges and GEMM
 //! epilogues of dots whose output is not one `m × n` matrix, the index ops
 //! (gathers, dynamic slices and updates with starts to clamp, pads that crop
-//! and interleave, reverses), under valgrind's
+//! and interleave, reverses), sorts (several operands, a leading dimension,
+//! one-byte elements) and topk, under valgrind's
 //! memcheck, which reports any access outside an allocation (the JIT's code
 //! included), one trial per program. Without valgrind the trials are ignored
 //! with a printed reason, except where `OMELET_REQUIRE_TOOLS` is set
@@ -41,6 +42,12 @@ const PROGRAMS: &[&str] = &[
     "tests/jax/index_pad/module.hlo",
     "tests/jax/index_reverse/module.hlo",
     "tests/jax/index_fused_wide/module.hlo",
+    "tests/jax/region_sort_nan_rows/module.hlo",
+    "tests/jax/region_sort_descending_keys/module.hlo",
+    "tests/jax/region_sort_two_keys/module.hlo",
+    "tests/jax/region_sort_u8/module.hlo",
+    "tests/jax/region_argsort_ties_nan/module.hlo",
+    "tests/jax/region_top_k/module.hlo",
     "tests/xla/layouts/module.hlo",
     "tests/xla/data_movement/module.hlo",
     "tests/xla/fusion/module.hlo",
