@@ -5,7 +5,8 @@
 //! (gathers, dynamic slices and updates with starts to clamp, pads that crop
 //! and interleave, reverses), the window ops and variadic reduce (padded and
 //! dilated windows, pooling gradients, cumulative sums, argmax), scatters (windows out of bounds, partial
-//! windows, batching dimensions), under valgrind's
+//! windows, batching dimensions), sorts (several operands, a leading dimension,
+//! one-byte elements) and topk, under valgrind's
 //! memcheck, which reports any access outside an allocation (the JIT's code
 //! included), one trial per program. Without valgrind the trials are ignored
 //! with a printed reason, except where `OMELET_REQUIRE_TOOLS` is set
@@ -54,6 +55,12 @@ const PROGRAMS: &[&str] = &[
     "tests/jax/region_scatter_partial_window/module.hlo",
     "tests/jax/region_scatter_batched_vmap/module.hlo",
     "tests/jax/region_embedding_grad_duplicates/module.hlo",
+    "tests/jax/region_sort_nan_rows/module.hlo",
+    "tests/jax/region_sort_descending_keys/module.hlo",
+    "tests/jax/region_sort_two_keys/module.hlo",
+    "tests/jax/region_sort_u8/module.hlo",
+    "tests/jax/region_argsort_ties_nan/module.hlo",
+    "tests/jax/region_top_k/module.hlo",
     "tests/xla/layouts/module.hlo",
     "tests/xla/data_movement/module.hlo",
     "tests/xla/fusion/module.hlo",

@@ -288,6 +288,7 @@ fn schedule_kinds(fused: &Module) -> Vec<&'static str> {
                     Schedule::Gemm(_) => "Gemm",
                     Schedule::Products(_) => "Products",
                     Schedule::Scatter { .. } => "Scatter",
+                    Schedule::Sort(_) => "Sort",
                 })
             }
             _ => None,

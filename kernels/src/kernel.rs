@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use crate::scatter::{self, Owned, ScatterMap};
 
+pub use crate::sort::{Sort, SortOrder};
 use omelet_compiler::hlo::{
     ArrayShape, Computation, ComputationId, ElementType, FusionKind, InstrId, Instruction, Module,
     Op, Shape, check_fusion,
@@ -162,6 +163,9 @@ pub enum Schedule {
     /// (the CPU splits the largest, [`scatter::split`]); without one, one
     /// thread does it all.
     Scatter { owned: Vec<Owned> },
+    /// A sort or topk alone: each row along the sorted dimension sorted on
+    /// its own; rows split across threads.
+    Sort(Sort),
 }
 
 /// A product `C[b] = A[b] · B[b]` of strided views of the kernel's inputs.
@@ -242,7 +246,6 @@ impl Kernel {
         kind: FusionKind,
         regions: Regions,
     ) -> Result<Kernel, String> {
-        lowered_ops_only(body).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
         arrays_only(body).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
         check_fusion(body, kind).map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
         let root = body.root_instr();
@@ -259,8 +262,10 @@ impl Kernel {
         });
         let scatter = scatter_owned(body, &outputs)
             .map_err(|e| format!("fusion {name} ({}): {e}", body.name))?;
+        let sort = Sort::of(body, &outputs).map_err(|e| format!("fusion {name}: {e}"))?;
         let schedule = match kind {
             _ if let Some(owned) = scatter => Schedule::Scatter { owned },
+            _ if let Some(sort) = sort => Schedule::Sort(sort),
             FusionKind::Loop => Schedule::Loop,
             FusionKind::Output if let Some(gemm) = gemm(name, body, &outputs) => {
                 Schedule::Gemm(gemm)
@@ -440,6 +445,7 @@ impl Kernel {
             Schedule::Scatter { owned } => {
                 scatter::split(owned, &first.dims).map_or(1, |o| first.dims[o.operand])
             }
+            Schedule::Sort(sort) => sort.rows(&self.body),
         }
     }
 }
@@ -615,25 +621,6 @@ pub fn regions_of(module: &Module, body: &Computation) -> Regions {
         .filter_map(|i| i.op.region())
         .map(|id| (id, module.computation(id).clone()))
         .collect()
-}
-
-/// Checks that the emitters lower every op of `body`: the region ops sort
-/// and topk run on the interpreter only, for now. Checked first, so that a
-/// sort's tuple is refused as a sort.
-fn lowered_ops_only(body: &Computation) -> Result<(), String> {
-    let live = body.live();
-    let unlowered = body.ids().find(|id| {
-        let op = &body.instr(*id).op;
-        live[id.index()] && matches!(op, Op::Sort { .. } | Op::TopK { .. })
-    });
-    match unlowered {
-        Some(id) => Err(format!(
-            "{} ({}) is not supported by the CPU and GPU backends yet (the interpreter runs it)",
-            body.instr(id).name,
-            body.instr(id).op.opcode()
-        )),
-        None => Ok(()),
-    }
 }
 
 /// The GEMM schedule of a body with one `f32` dot of (transposed) inputs with at

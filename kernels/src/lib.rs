@@ -10,3 +10,4 @@ pub mod gpu;
 pub mod kernel;
 pub mod math;
 pub mod scatter;
+pub mod sort;

@@ -8,7 +8,7 @@ pub mod fuzz;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use omelet_compiler::hlo::{Module, Op};
+use omelet_compiler::hlo::Module;
 use omelet_runtime::{Array, gpu, npy};
 
 /// The workspace root.
@@ -252,15 +252,10 @@ pub fn check_golden(path: &Path, actual: &str) -> Result<(), String> {
 }
 
 /// Whether `module` has an op that the CPU and GPU backends do not run yet and
-/// refuse by name: a region op not lowered yet (`Kernel::new`), a loop or a
-/// branch (the plan).
+/// refuse by name: a loop or a branch (the plan).
 #[allow(dead_code)]
 pub fn has_unlowered_ops(module: &Module) -> bool {
-    module.computations.iter().any(|c| {
-        c.instructions
-            .iter()
-            .any(|i| matches!(i.op, Op::Sort { .. } | Op::TopK { .. }) || i.op.is_control_flow())
-    })
+    module.has_control_flow()
 }
 
 /// Whether any value of `module` is of a 64-bit type, which HLO.md lets the GPU

@@ -585,7 +585,7 @@ impl Op {
     }
 
     /// Ops that are a kernel of their own: fusion never groups them with
-    /// others, and the compiled backends do not run them yet.
+    /// others (each has a schedule, or a loop per element, of its own).
     pub fn is_standalone(&self) -> bool {
         matches!(
             self,

@@ -19,7 +19,7 @@ pub use emit::LANES;
 use lower::Helper;
 use rustc_hash::FxHashMap;
 
-use crate::kernel::{Kernel, Schedule};
+use crate::kernel::{Kernel, Schedule, SortOrder};
 
 /// A compiled kernel's entry: `(args, begin, end, scratch)` (see `emit`).
 pub type KernelFn = unsafe extern "C" fn(*const *mut u8, i64, i64, *mut u8);
@@ -32,7 +32,8 @@ pub struct CpuKernels {
 
 pub struct CompiledKernel {
     pub name: String,
-    /// `None` for a GEMM without epilogue: the driver alone computes it.
+    /// `None` for a GEMM without epilogue: the driver alone computes it; a
+    /// sort's comparator (`emit/sort.rs`), `None` for a topk.
     pub entry: Option<KernelFn>,
     /// The Cranelift IR, for dumps and golden tests.
     pub clif: String,
@@ -89,6 +90,7 @@ pub fn compile(kernels: &[Kernel]) -> Result<CpuKernels, String> {
         .map(|k| match &k.schedule {
             Schedule::Gemm(g) => g.epilogue.as_deref(),
             Schedule::Products(_) => None,
+            Schedule::Sort(sort) if matches!(sort.order, SortOrder::TopK { .. }) => None,
             _ => Some(k),
         })
         .collect();

@@ -17,6 +17,7 @@ mod lanes;
 mod ops;
 mod scatter;
 mod schedule;
+mod sort;
 mod tiles;
 pub mod types;
 mod window;
@@ -69,8 +70,8 @@ pub struct GpuKernel {
     pub args: Vec<ElementType>,
 }
 
-/// Generates a kernel's shaders.
-pub fn compile(kernel: &Kernel, target: &Target) -> GpuKernel {
+/// Generates a kernel's shaders, or says why this target cannot run it.
+pub fn compile(kernel: &Kernel, target: &Target) -> Result<GpuKernel, String> {
     let args: Vec<ElementType> = kernel
         .input_shapes()
         .into_iter()
@@ -101,12 +102,13 @@ pub fn compile(kernel: &Kernel, target: &Target) -> GpuKernel {
             vec![schedule::rows(kernel, outer, consumer_lhs, &args, target)]
         }
         Schedule::Scatter { owned } => vec![scatter::scatter(kernel, owned, &args)],
+        Schedule::Sort(s) => vec![sort::shader(kernel, s, &args, target)?],
     };
-    GpuKernel {
+    Ok(GpuKernel {
         name: kernel.name.clone(),
         shaders,
         args,
-    }
+    })
 }
 
 /// Workgroups for `threads` threads in groups of `per_group`.

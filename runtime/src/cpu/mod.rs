@@ -3,6 +3,7 @@
 
 mod denormals;
 mod gemm;
+mod sort;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -158,9 +159,7 @@ impl Executable {
             let inputs = kernel.body.parameters.len();
             return launch_gemm(kernel, gemm, compiled.entry, &args[..inputs], args[inputs]);
         }
-        let Some(entry) = compiled.entry else {
-            unreachable!("every kernel but a bare GEMM has code")
-        };
+        let entry = compiled.entry;
         let bounds = &self.parts[k];
         let (threads, extent) = (bounds.len() - 1, bounds[bounds.len() - 1]);
         let run = |part: usize| {
@@ -174,7 +173,7 @@ impl Executable {
             // (inputs checked against the parameters, the rest planned), and
             // parts write disjoint ranges of the outputs.
             let call = |scratch: &mut [u64], begin: usize, end: usize| unsafe {
-                entry(
+                entry.expect("every kernel but a bare GEMM or a topk has code")(
                     args.as_ptr() as *const *mut u8,
                     begin as i64,
                     end as i64,
@@ -241,6 +240,7 @@ impl Executable {
                         }
                     }
                 }
+                Schedule::Sort(sort) => sort::sort_rows(kernel, sort, entry, args, begin, end),
                 _ => call(&mut scratch, begin, end),
             }
         };

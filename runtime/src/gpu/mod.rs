@@ -110,8 +110,8 @@ impl Executable {
         let described = plan::kernels(module)?;
         let kernels: Vec<GpuKernel> = described
             .iter()
-            .map(|k| codegen::compile(k, &target))
-            .collect();
+            .map(|k| codegen::compile(k, &target).map_err(RuntimeError::unsupported))
+            .collect::<Result<_, _>>()?;
         let plan = plan::plan(entry, &STORAGE);
         let params = plan::parameters(module, "gpu")?;
         let results = module.result_shapes().to_vec();
@@ -372,11 +372,13 @@ impl Executable {
 pub fn wgsl(module: &Module) -> Result<Vec<(String, String)>, RuntimeError> {
     // What the engine refuses, the shader generator does not take either.
     plan::check_supported(module, "gpu", types::supported)?;
-    Ok(plan::kernels(module)?
-        .iter()
-        .flat_map(|k| codegen::compile(k, &Target::default()).shaders)
-        .map(|s| (s.name, s.wgsl))
-        .collect())
+    let mut shaders = Vec::new();
+    for kernel in plan::kernels(module)? {
+        let compiled =
+            codegen::compile(&kernel, &Target::default()).map_err(RuntimeError::unsupported)?;
+        shaders.extend(compiled.shaders.into_iter().map(|s| (s.name, s.wgsl)));
+    }
+    Ok(shaders)
 }
 
 /// Maps `buffer`, waits for the GPU, and converts its bytes in place.

@@ -13,6 +13,8 @@
 //! `args` holds the kernel's inputs then its outputs, `[begin, end)` is the part of
 //! the parallel dimension to compute, and `scratch` holds the materialized rows
 //! (see [`Schedule::Rows`]) of one thread, laid out by [`Kernel::scratch`].
+//! A sort kernel's function is its comparator, called with the same signature
+//! (`sort.rs`).
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -32,6 +34,7 @@ mod memory;
 mod region;
 mod scatter;
 mod schedule;
+mod sort;
 mod window;
 
 use super::lower::{self, Helpers};
@@ -205,6 +208,7 @@ impl<'k, 'f> Emitter<'k, 'f> {
             }
             Schedule::Columns => self.columns(begin, end),
             Schedule::Scatter { owned } => self.scatter(owned, begin, end),
+            Schedule::Sort(_) => self.comparator(),
         }
         self.b.ins().return_(&[]);
         self.b.seal_all_blocks();
