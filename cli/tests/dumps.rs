@@ -42,7 +42,7 @@ use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
 use omelet_runtime::{Array, RuntimeErrorKind, cpu, gpu, interp, npy};
 
-use support::{compare, gpu_if_present, has_64_bit_values, has_unlowered_ops, root};
+use support::{compare, gpu_if_present, has_64_bit_values, root};
 
 const BLESS: &str = "BLESS";
 const REAL_DUMPS: [&str; 2] = ["dump.before.txt", "dump.cpu_after.txt"];
@@ -261,7 +261,7 @@ fn run_every_way(
         Ok(on_cpu) => runs.push(("cpu", on_cpu)),
         // Region ops, loops and branches run on the interpreter only, for
         // now; the engines refuse them by name.
-        Err(e) if e.kind == RuntimeErrorKind::Unsupported && has_unlowered_ops(&fused) => {
+        Err(e) if e.kind == RuntimeErrorKind::Unsupported && fused.has_control_flow() => {
             return Ok(runs);
         }
         Err(e) => return Err(format!("cpu: {e}")),

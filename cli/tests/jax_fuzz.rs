@@ -15,8 +15,8 @@
 //!   leeway, `support::fuzz::gpu_numbers_may_differ`); elsewhere it only has to run.
 //!   Where the adapter has subgroup operations, `gpu-nosubgroups::CASE` runs the
 //!   shaders written for adapters without them.
-//!   A backend that refuses, by name, an op it does not run yet (region ops,
-//!   `support::has_unlowered_ops`) is skipped for that case: the trial passes
+//!   A backend that refuses, by name, an op it does not run yet (a loop or a
+//!   branch: `Module::has_control_flow`) is skipped for that case: the trial passes
 //!   and the summary line after the run counts the skips.
 //! - `unsupported::CASE`: the importer rejected the module as E-UNSUPPORTED (the
 //!   generator keeps to supported ops, so this is a finding, counted apart);
@@ -65,8 +65,8 @@ use omelet_runtime::{Array, RuntimeError, RuntimeErrorKind, cpu, gpu, interp};
 
 use support::fuzz::{case_dirs, env, generate, gpu_numbers_may_differ, report};
 use support::{
-    compare_normwise, gpu_device, gpu_device_without_subgroups, has_unlowered_ops,
-    ignore_gpu_trials, ignore_without, numbered_npy, python_jax,
+    compare_normwise, gpu_device, gpu_device_without_subgroups, ignore_gpu_trials, ignore_without,
+    numbered_npy, python_jax,
 };
 
 /// Cases checked by default: the whole test in under a minute on two cores.
@@ -251,7 +251,7 @@ fn check(backend: Backend, case: &Path, module: &Module, fused: &Module) -> Resu
 /// Whether `error` is a backend's refusal, by name, of an op of `fused` that it
 /// does not run yet; such a trial is counted as skipped.
 fn refused(error: &RuntimeError, fused: &Module) -> bool {
-    let refused = error.kind == RuntimeErrorKind::Unsupported && has_unlowered_ops(fused);
+    let refused = error.kind == RuntimeErrorKind::Unsupported && fused.has_control_flow();
     if refused {
         SKIPPED.fetch_add(1, Ordering::Relaxed);
     }

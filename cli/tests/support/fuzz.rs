@@ -335,7 +335,7 @@ fn run_checks(
                 // for now; the engines refuse them by name.
                 Err(e)
                     if e.kind == omelet_runtime::RuntimeErrorKind::Unsupported
-                        && super::has_unlowered_ops(fused) =>
+                        && fused.has_control_flow() =>
                 {
                     continue;
                 }

@@ -251,13 +251,6 @@ pub fn check_golden(path: &Path, actual: &str) -> Result<(), String> {
     ))
 }
 
-/// Whether `module` has an op that the CPU and GPU backends do not run yet and
-/// refuse by name: a loop or a branch (the plan).
-#[allow(dead_code)]
-pub fn has_unlowered_ops(module: &Module) -> bool {
-    module.has_control_flow()
-}
-
 /// Whether any value of `module` is of a 64-bit type, which HLO.md lets the GPU
 /// backend refuse (by name, before running).
 pub fn has_64_bit_values(module: &Module) -> bool {
