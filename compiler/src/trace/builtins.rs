@@ -382,7 +382,7 @@ impl Args {
     /// Argument `i` as a compile-time integer.
     pub fn int(&self, i: usize) -> Result<i64, CompileError> {
         match self.get(i) {
-            Some(v) if v.as_int().is_some() => Ok(v.as_int().expect("checked")),
+            Some(v) if let Some(i) = v.as_int() => Ok(i),
             other => fail(
                 ErrorKind::Value,
                 self.span(i),
@@ -408,7 +408,7 @@ impl Args {
                 .iter()
                 .map(|v| v.as_int().ok_or_else(|| bad(v)))
                 .collect(),
-            Some(v) if v.as_int().is_some() => Ok(vec![v.as_int().expect("checked")]),
+            Some(v) if let Some(i) = v.as_int() => Ok(vec![i]),
             Some(other) => Err(bad(other)),
             None => fail(
                 ErrorKind::Value,

@@ -24,14 +24,7 @@ impl<'p> Tracer<'p> {
     ) -> Result<Value, CompileError> {
         match base {
             Value::Tensor(t) => {
-                // Each index evaluated once: slices keep their bounds' expressions.
-                let values = items
-                    .iter()
-                    .map(|item| match item {
-                        IndexItem::Expr(e) => self.eval(scope, e).map(Some),
-                        IndexItem::Slice { .. } => Ok(None),
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
+                let values = self.index_values(scope, items)?;
                 if values.iter().any(|v| matches!(v, Some(Value::Tensor(_)))) {
                     let index = self.resolve(scope, &t, items, values)?;
                     let indexer = self.indexer(&t, &index, items)?;
@@ -84,6 +77,22 @@ impl<'p> Tracer<'p> {
         }
     }
 
+    /// Each index item's value, evaluated once (`None` for a slice, which
+    /// keeps its bounds' expressions).
+    fn index_values(
+        &mut self,
+        scope: &mut Scope,
+        items: &[IndexItem],
+    ) -> Result<Vec<Option<Value>>, CompileError> {
+        items
+            .iter()
+            .map(|item| match item {
+                IndexItem::Expr(e) => self.eval(scope, e).map(Some),
+                IndexItem::Slice { .. } => Ok(None),
+            })
+            .collect()
+    }
+
     /// The indices of `t[items]` (`values` their evaluated expressions),
     /// each checked against the axis it indexes.
     fn resolve(
@@ -128,8 +137,7 @@ impl<'p> Tracer<'p> {
                     }
                     Index::Tensor(ids)
                 }
-                (_, Some(v)) if v.as_int().is_some() => {
-                    let i = v.as_int().expect("checked");
+                (_, Some(v)) if let Some(i) = v.as_int() => {
                     let j = if i < 0 { i + n as i64 } else { i };
                     if !(0..n as i64).contains(&j) {
                         return fail(
@@ -242,13 +250,7 @@ impl<'p> Tracer<'p> {
                 ),
             );
         }
-        let values = items
-            .iter()
-            .map(|item| match item {
-                IndexItem::Expr(e) => self.eval(scope, e).map(Some),
-                IndexItem::Slice { .. } => Ok(None),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let values = self.index_values(scope, items)?;
         let value = self.eval(scope, arg)?;
         let index = self.resolve(scope, &t, items, values)?;
         let indexer = self.indexer(&t, &index, items)?;
@@ -313,8 +315,7 @@ impl<'p> Tracer<'p> {
             match item {
                 IndexItem::Expr(e) => match value.expect("every expression is evaluated") {
                     Value::None => out_dims.push(1),
-                    v if v.as_int().is_some() => {
-                        let i = v.as_int().expect("checked");
+                    v if let Some(i) = v.as_int() => {
                         let Some(&n) = t.dims().get(axis) else {
                             return fail(
                                 ErrorKind::Shape,

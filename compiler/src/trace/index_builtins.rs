@@ -76,7 +76,7 @@ fn widths(args: &Args, rank: usize) -> Result<Vec<PadDim>, CompileError> {
         }
     };
     let pairs: Vec<(i64, i64)> = match args.get(1) {
-        Some(v) if pair(v).is_some() => vec![pair(v).expect("checked"); rank],
+        Some(v) if let Some(p) = pair(v) => vec![p; rank],
         Some(Value::List(items) | Value::Tuple(items)) if items.len() == rank => items
             .iter()
             .map(|v| pair(v).ok_or_else(bad))
