@@ -167,7 +167,7 @@ pub fn source<A: IndexArith>(
         Op::DynamicUpdateSlice => {
             let update = &operand(1).dims;
             let starts = &instr.operands[2..];
-            let mut cond = None;
+            let mut cond = Conditions::default();
             let mut inner = Vec::with_capacity(coords.len());
             for (d, c) in coords.iter().enumerate() {
                 if update[d] == 0 {
@@ -181,13 +181,10 @@ pub fn source<A: IndexArith>(
                 };
                 let t = a.sub(c, &start);
                 let inside = a.below(&t, update[d]);
-                cond = Some(match cond {
-                    None => inside,
-                    Some(all) => a.and(all, inside),
-                });
+                cond.require(a, inside);
                 inner.push(t);
             }
-            Some(match cond {
+            Some(match cond.all {
                 None => Source::Read(1, inner),
                 Some(cond) => Source::Choose {
                     cond,
@@ -227,14 +224,8 @@ fn pad<A: IndexArith>(
     dims: &[usize],
     coords: &[A::Index],
 ) -> Source<A::Index, A::Cond> {
-    let mut cond = None;
+    let mut cond = Conditions::default();
     let mut inner = Vec::with_capacity(coords.len());
-    let mut require = |a: &mut A, c: A::Cond| {
-        cond = Some(match cond.take() {
-            None => c,
-            Some(all) => a.and(all, c),
-        })
-    };
     for ((p, c), &n) in config.iter().zip(coords).zip(dims) {
         if n == 0 {
             // Nothing to read: every element is the pad value.
@@ -250,17 +241,17 @@ fn pad<A: IndexArith>(
         if p.low > 0 || p.high > 0 {
             let span = (n - 1) * step + 1;
             let inside = a.below(&t, span);
-            require(a, inside);
+            cond.require(a, inside);
         }
         if step > 1 {
             let on_element = a.divisible(&t, step);
-            require(a, on_element);
+            cond.require(a, on_element);
             inner.push(a.div(&t, step));
         } else {
             inner.push(t);
         }
     }
-    match cond {
+    match cond.all {
         None => Source::Read(0, inner),
         Some(cond) => Source::Choose {
             cond,
@@ -443,4 +434,24 @@ pub fn reduce_operand<I: Clone>(rank: usize, order: &[usize], kept: &[I], reduce
 
 pub fn row_major(rank: usize) -> Vec<usize> {
     (0..rank).collect()
+}
+
+/// A conjunction built up one condition at a time.
+pub(crate) struct Conditions<C> {
+    pub all: Option<C>,
+}
+
+impl<C> Default for Conditions<C> {
+    fn default() -> Self {
+        Conditions { all: None }
+    }
+}
+
+impl<C> Conditions<C> {
+    pub fn require<A: IndexArith<Cond = C>>(&mut self, a: &mut A, c: C) {
+        self.all = Some(match self.all.take() {
+            None => c,
+            Some(all) => a.and(all, c),
+        });
+    }
 }

@@ -9,7 +9,7 @@
 
 use omelet_compiler::hlo::{ArrayShape, InstrId, ScatterDims};
 
-use crate::elemental::IndexArith;
+use crate::elemental::{Conditions, IndexArith};
 
 /// An operand dimension whose coordinate is an update coordinate: an update
 /// element at coordinate `c` of update dimension `update` lands at coordinate
@@ -135,7 +135,7 @@ impl<'d> ScatterMap<'d> {
             at.insert(d.index_vector_dim, a.constant(0));
         }
         let mut starts: Vec<Option<A::Index>> = vec![None; self.operand.len()];
-        let mut fits: Option<A::Cond> = None;
+        let mut fits = Conditions::default();
         for (k, &o) in d.scatter_dims_to_operand_dims.iter().enumerate() {
             if vector {
                 at[d.index_vector_dim] = a.constant(k);
@@ -145,10 +145,7 @@ impl<'d> ScatterMap<'d> {
             // Starts from 0 to `operand - window` fit; `operand + 1 - window`
             // is 0 where nothing fits (an empty operand dimension).
             let inside = a.below(&start, self.operand[o] + 1 - window);
-            fits = Some(match fits {
-                None => inside,
-                Some(all) => a.and(all, inside),
-            });
+            fits.require(a, inside);
             starts[o] = Some(start);
         }
         for (&o, &i) in d
@@ -158,7 +155,10 @@ impl<'d> ScatterMap<'d> {
         {
             starts[o] = Some(at[i].clone());
         }
-        Window { starts, fits }
+        Window {
+            starts,
+            fits: fits.all,
+        }
     }
 
     /// The operand coordinates of the update element at `coords` (all of the

@@ -7,7 +7,7 @@
 
 use omelet_compiler::hlo::WindowDim;
 
-use super::IndexArith;
+use super::{Conditions, IndexArith};
 
 /// Coordinates and the condition that they name an element (`None`: always).
 pub type Guarded<I, C> = (Vec<I>, Option<C>);
@@ -96,24 +96,4 @@ pub fn window_at<A: IndexArith>(
         coords.push(o);
     }
     (coords, cond.all)
-}
-
-/// A conjunction built up one condition at a time.
-struct Conditions<C> {
-    all: Option<C>,
-}
-
-impl<C> Default for Conditions<C> {
-    fn default() -> Self {
-        Conditions { all: None }
-    }
-}
-
-impl<C> Conditions<C> {
-    fn require<A: IndexArith<Cond = C>>(&mut self, a: &mut A, c: C) {
-        self.all = Some(match self.all.take() {
-            None => c,
-            Some(all) => a.and(all, c),
-        });
-    }
 }

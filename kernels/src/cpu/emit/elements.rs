@@ -440,16 +440,13 @@ impl IndexArith for Emitter<'_, '_> {
     }
 
     fn start_index(&mut self, array: InstrId, coords: &[Value], max: usize) -> Value {
-        let element = self.element(array);
-        let x = self.element_at(array, &Idx::scalar(coords.to_vec()));
+        let x = self.index_value(array, coords);
         let max = self.b.ins().iconst(types::I64, max as i64);
-        if element.kind() == Kind::Signed {
-            let x = lower::convert(&mut self.b, element, ElementType::S64, x);
+        if self.element(array).kind() == Kind::Signed {
             let zero = self.b.ins().iconst(types::I64, 0);
             let x = self.b.ins().smax(x, zero);
             self.b.ins().smin(x, max)
         } else {
-            let x = lower::convert(&mut self.b, element, ElementType::U64, x);
             self.b.ins().umin(x, max)
         }
     }
