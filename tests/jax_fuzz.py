@@ -9,13 +9,12 @@ only on the pair, so one case can be regenerated alone): module.hlo (`jax.jit(f)
 outputs under jit) and source.py (the program, runnable on its own, for repro).
 `cli/tests/jax_fuzz.rs` runs them on every backend and compares.
 
-The programs use only the ops of /work/shared/spec/HLO.md's first list (what
-Omelet's importer must accept): elementwise unary and binary ops on f32, s32 and
+The programs use the ops of ../shared/spec/HLO.md's first list: elementwise unary and binary ops on f32, s32 and
 pred, compare, select, clamp, convert, broadcast, reshape, transpose, strided
 slices, concatenate, iota, reductions (sum, product, max, min, and, or) over any
 axes, and dot_general in every form (batch dimensions, free dimensions on one
 side, on both or on none, contractions over several dimensions), with zero-size
-and size-1 dimensions; the index ops (jnp.flip, lax.pad, dynamic slices and
+and size-1 dimensions; and, from its "Real programs" list, the index ops (jnp.flip, lax.pad, dynamic slices and
 updates, x[ids]) with starts and indices in [-8, 8], so that JAX's wrap of
 negatives and XLA's clamp both run; and the region ops as users write them:
 jnp.argmax/argmin (variadic reduce), jnp.cumsum/cumprod and lax.cummax/cummin
