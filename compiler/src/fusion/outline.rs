@@ -39,11 +39,14 @@ pub fn outline(
     }
     for g in topological(graph, groups, &group_of) {
         let (members, kind) = &groups[g];
-        // A kernel of its own reads its views from the entry (materialized).
+        // A kernel of its own reads its views from the entry (materialized),
+        // except a scatter, which computes its operands element by element:
+        // the zeros of a gradient's scatter-add are never written and copied.
         let needs_fusion = members.len() > 1
             || members.iter().any(|&m| {
                 let instr = comp.instr(m);
-                !instr.op.is_standalone() && instr.operands.iter().any(|&o| graph.is_view(o))
+                let elemental = !instr.op.is_standalone() || matches!(instr.op, Op::Scatter { .. });
+                elemental && instr.operands.iter().any(|&o| graph.is_view(o))
             });
         if needs_fusion {
             out.fusion(members, *kind);
