@@ -41,6 +41,17 @@ max {
 /// (name, entry computation, the range integer inputs are drawn from).
 const PROGRAMS: &[(&str, &str, (i64, i64))] = &[
     (
+        // The gradient of an embedding lookup: its zeros are computed in the
+        // scatter's kernel ([`ONE_KERNEL`]).
+        "embedding_gradient_into_zeros",
+        "zero = f32[] constant(0)
+  x = f32[50,70] broadcast(zero), dimensions={}
+  i = s32[90,1] parameter(0)
+  u = f32[90,70] parameter(1)
+  ROOT s = f32[50,70] scatter(x, i, u), update_window_dims={1}, inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, index_vector_dim=1, to_apply=add",
+        (-5, 55),
+    ),
+    (
         "vector_add_duplicates_out_of_bounds",
         "x = f32[10] parameter(0)
   i = s32[40,1] parameter(1)
@@ -209,6 +220,9 @@ add_f64 {
 }
 ";
 
+/// Programs whose scatter computes its operand element by element: one kernel.
+const ONE_KERNEL: &[&str] = &["embedding_gradient_into_zeros"];
+
 fn main() {
     let args = Arguments::from_args();
     let no_gpu = ignore_gpu_trials();
@@ -229,6 +243,22 @@ fn main() {
                 .with_ignored_flag(no_gpu),
             );
         }
+    }
+    for name in ONE_KERNEL {
+        let (_, entry, _) = PROGRAMS.iter().find(|p| p.0 == *name).expect("a program");
+        let text = format!("HloModule m\n{REGIONS}\nENTRY e {{\n  {entry}\n}}\n");
+        trials.push(Trial::test(format!("one_kernel::{name}"), move || {
+            let module = parse_module(&text).map_err(|e| format!("{e:?}"))?;
+            let fused = compile(module, Stage::Fused).module;
+            match omelet_compiler::cost::kernels(&fused).len() {
+                1 => Ok(()),
+                n => Err(format!(
+                    "{n} kernels:\n{}",
+                    omelet_compiler::hlo::print_module(&fused)
+                )
+                .into()),
+            }
+        }));
     }
     libtest_mimic::run(&args, trials).exit();
 }

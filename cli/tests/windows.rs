@@ -226,6 +226,41 @@ fn select_and_scatter_without_windows_gives_the_init() {
     ));
 }
 
+/// JAX's max-pool gradient (the operand padded, the result sliced back) and
+/// a cumulative sum read by an elementwise op: each window op joins its
+/// producers and consumers in one kernel, and still matches the interpreter.
+#[test]
+fn window_ops_fuse_with_their_producers_and_consumers() {
+    let pool_grad = module(
+        &[GE, ADD],
+        &["f32[2,8,8,3]", "f32[2,4,4,3]"],
+        "ninf = f32[] constant(-inf)\n  \
+         padded = f32[2,9,9,3] pad(p0, ninf), padding=0_0x0_1x0_1x0_0\n  \
+         zero = f32[] constant(0)\n  \
+         s = f32[2,9,9,3] select-and-scatter(padded, p1, zero), \
+         window={size=1x3x3x1 stride=1x2x2x1}, select=ge, scatter=add\n  \
+         ROOT r = f32[2,8,8,3] slice(s), slice={[0:2], [0:8], [0:8], [0:3]}",
+    );
+    let cumsum_scaled = module(
+        &[ADD],
+        &["f32[5,33]"],
+        "zero = f32[] constant(0)\n  \
+         c = f32[5,33] reduce-window(p0, zero), window={size=1x33 pad=0_0x32_0}, to_apply=add\n  \
+         ROOT r = f32[5,33] multiply(c, p0)",
+    );
+    for text in [pool_grad, cumsum_scaled] {
+        let fused = compile(parse_module(&text).unwrap(), Stage::Fused).module;
+        let kernels = omelet_compiler::cost::kernels(&fused);
+        assert_eq!(
+            kernels.len(),
+            1,
+            "{}",
+            omelet_compiler::hlo::print_module(&fused)
+        );
+        check(&text);
+    }
+}
+
 /// JAX's argmax region: the greater value, the smaller index among equals.
 const ARGMAX: &str = "argmax {\n  a = f32[] parameter(0)\n  i = s32[] parameter(1)\n  \
     b = f32[] parameter(2)\n  j = s32[] parameter(3)\n  \

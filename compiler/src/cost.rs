@@ -35,7 +35,7 @@ pub fn kernels(module: &Module) -> Vec<KernelEstimate> {
 fn estimate(module: &Module, comp: &Computation, id: InstrId) -> KernelEstimate {
     let instr = comp.instr(id);
     let distinct: FxHashSet<InstrId> = instr.operands.iter().copied().collect();
-    let bytes_read = match instr.op {
+    let bytes_read = match &instr.op {
         // A slice touches only the elements it keeps; a dynamic slice and a
         // gather also read their start indices.
         Op::Slice { .. } => instr.shape.byte_size(),
@@ -45,6 +45,15 @@ fn estimate(module: &Module, comp: &Computation, id: InstrId) -> KernelEstimate 
                 + starts
                     .map(|&o| comp.instr(o).shape.byte_size())
                     .sum::<usize>()
+        }
+        // A fusion reads of each input what its members read.
+        Op::Fusion { computation, .. } => {
+            let callee = module.computation(*computation);
+            callee
+                .parameters
+                .iter()
+                .map(|&p| parameter_bytes_read(callee, p))
+                .sum()
         }
         _ => distinct
             .iter()
@@ -73,7 +82,32 @@ fn estimate(module: &Module, comp: &Computation, id: InstrId) -> KernelEstimate 
     }
 }
 
-/// The fusion kind XLA would give a kernel made of this op alone.
+/// The bytes a fused computation reads of its parameter `p`: all of it, unless
+/// every reader picks elements out of it (the slices, dynamic slices and
+/// gathers of an embedding lookup read only the rows they keep).
+fn parameter_bytes_read(body: &Computation, p: InstrId) -> usize {
+    let whole = body.instr(p).shape.byte_size();
+    let live = body.live();
+    let mut picked = 0;
+    for id in body.ids().filter(|id| live[id.index()]) {
+        let instr = body.instr(id);
+        let Some(k) = instr.operands.iter().position(|&o| o == p) else {
+            continue;
+        };
+        let picks = k == 0
+            && !instr.operands[1..].contains(&p)
+            && matches!(
+                instr.op,
+                Op::Slice { .. } | Op::DynamicSlice { .. } | Op::Gather(_)
+            );
+        if !picks {
+            return whole;
+        }
+        picked += instr.shape.byte_size();
+    }
+    picked.min(whole)
+}
+
 /// What any implementation must move: every input read once, every result
 /// written once.
 pub fn minimum_bytes(module: &Module) -> u64 {
@@ -86,6 +120,7 @@ pub fn minimum_bytes(module: &Module) -> u64 {
     (inputs + results) as u64
 }
 
+/// The fusion kind XLA would give a kernel made of this op alone.
 pub fn single_op_kind(op: &Op) -> FusionKind {
     match op {
         Op::Reduce { .. } => FusionKind::Input,
@@ -130,5 +165,40 @@ pub fn flops(module: &Module, comp: &Computation, id: InstrId) -> u64 {
             callee.ids().map(|i| flops(module, callee, i)).sum()
         }
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::parse_module;
+
+    /// A fused embedding lookup reads the table's rows its tokens name, and
+    /// all of an input that an elementwise op reads.
+    #[test]
+    fn a_fusion_reads_the_rows_its_gather_picks() {
+        let module = parse_module(
+            "HloModule m
+
+fused {
+  table = f32[1000,64] parameter(0)
+  ids = s32[8,1] parameter(1)
+  scale = f32[8,64] parameter(2)
+  rows = f32[8,64] gather(table, ids), offset_dims={1}, collapsed_slice_dims={0}, start_index_map={0}, index_vector_dim=1, slice_sizes={1,64}
+  ROOT r = f32[8,64] multiply(rows, scale)
+}
+
+ENTRY e {
+  t = f32[1000,64] parameter(0)
+  i = s32[8,1] parameter(1)
+  s = f32[8,64] parameter(2)
+  ROOT f = f32[8,64] fusion(t, i, s), kind=kLoop, calls=fused
+}
+",
+        )
+        .unwrap();
+        let [estimate] = kernels(&module).try_into().unwrap();
+        assert_eq!(estimate.bytes_read, 8 * 64 * 4 + 8 * 4 + 8 * 64 * 4);
+        assert_eq!(estimate.bytes_written, 8 * 64 * 4);
     }
 }

@@ -69,7 +69,9 @@ pub fn is_expensive(op: &Op) -> bool {
     match op {
         Op::Unary(u) => u.is_expensive(),
         Op::Binary(b) => b.is_expensive(),
-        Op::Dot(_) | Op::Reduce { .. } => true,
+        Op::Dot(_) | Op::Reduce { .. } | Op::ReduceWindow { .. } | Op::SelectAndScatter { .. } => {
+            true
+        }
         _ => false,
     }
 }

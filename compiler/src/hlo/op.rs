@@ -585,7 +585,9 @@ impl Op {
     }
 
     /// Ops that are a kernel of their own: fusion never groups them with
-    /// others (each has a schedule, or a loop per element, of its own).
+    /// others (each has a schedule, or a loop per element, of its own). The
+    /// window ops are elemental on every backend (a loop over each element's
+    /// window), so fusion groups them like elementwise ops.
     pub fn is_standalone(&self) -> bool {
         matches!(
             self,
@@ -594,8 +596,6 @@ impl Op {
                 | Op::Scatter { .. }
                 | Op::Sort { .. }
                 | Op::TopK { .. }
-                | Op::ReduceWindow { .. }
-                | Op::SelectAndScatter { .. }
         )
     }
 
