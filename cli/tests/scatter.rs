@@ -41,6 +41,45 @@ max {
 /// (name, entry computation, the range integer inputs are drawn from).
 const PROGRAMS: &[(&str, &str, (i64, i64))] = &[
     (
+        // A one-hot gradient added to a computed array: the optimizer makes it
+        // a scatter into that array, which the CPU updates in place.
+        "one_hot_added_to_a_kernel_output",
+        "x = f32[40,70] parameter(0)
+  e = f32[40,70] multiply(x, x)
+  zero = f32[] constant(0)
+  z = f32[40,70] broadcast(zero), dimensions={}
+  i = s32[40,1] parameter(1)
+  u = f32[40] parameter(2)
+  s = f32[40,70] scatter(z, i, u), update_window_dims={}, inserted_window_dims={1}, scatter_dims_to_operand_dims={1}, input_batching_dims={0}, scatter_indices_batching_dims={0}, index_vector_dim=1, to_apply=add
+  ROOT r = f32[40,70] add(e, s)",
+        (-3, 73),
+    ),
+    (
+        // The operand is also a result, and read after the scatter: never
+        // updated in place.
+        "operand_read_after_the_scatter",
+        "x = f32[30,20] parameter(0)
+  e = f32[30,20] multiply(x, x)
+  i = s32[25,1] parameter(1)
+  u = f32[25,20] parameter(2)
+  s = f32[30,20] scatter(e, i, u), update_window_dims={1}, inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, index_vector_dim=1, to_apply=add
+  n = f32[30,20] negate(e)
+  m = f32[30,20] multiply(s, n)
+  ROOT t = (f32[30,20], f32[30,20], f32[30,20]) tuple(m, e, s)",
+        (-2, 32),
+    ),
+    (
+        // Two scatters in a row, each updating the last one's output in place.
+        "scatters_chained_in_place",
+        "x = f32[30,20] parameter(0)
+  e = f32[30,20] multiply(x, x)
+  i = s32[25,1] parameter(1)
+  u = f32[25,20] parameter(2)
+  s = f32[30,20] scatter(e, i, u), update_window_dims={1}, inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, index_vector_dim=1, to_apply=add
+  ROOT s2 = f32[30,20] scatter(s, i, u), update_window_dims={1}, inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, index_vector_dim=1, to_apply=set",
+        (-2, 32),
+    ),
+    (
         // The gradient of an embedding lookup: its zeros are computed in the
         // scatter's kernel ([`ONE_KERNEL`]).
         "embedding_gradient_into_zeros",

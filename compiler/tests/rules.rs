@@ -377,3 +377,26 @@ fn reduce_precision_to_the_types_own_widths_is_the_identity() {
         "(negate (reduce-precision x))"
     );
 }
+
+#[test]
+fn an_array_plus_a_scatter_add_into_zeros_is_a_scatter_add_into_the_array() {
+    let params = "x = f32[4,5] parameter(0)
+                  i = s32[3,1] parameter(1)
+                  u = f32[3,5] parameter(2)";
+    let scatter = |init: &str, combine: &str| {
+        format!(
+            "c = f32[] constant({init})
+             z = f32[4,5] broadcast(c), dimensions={{}}
+             s = f32[4,5] scatter(z, i, u), update_window_dims={{1}}, inserted_window_dims={{0}}, scatter_dims_to_operand_dims={{0}}, index_vector_dim=1, to_apply=add_f32
+             r = f32[4,5] {combine}(s, x)"
+        )
+    };
+    assert_eq!(best(params, &scatter("0", "add")), "(scatter x i u)");
+    // Into ones, or combined by another op than the region's: no identity.
+    for (init, combine) in [("1", "add"), ("0", "multiply")] {
+        assert_eq!(
+            best(params, &scatter(init, combine)),
+            format!("({combine} (scatter (broadcast[] {init}) i u) x)")
+        );
+    }
+}

@@ -158,7 +158,8 @@ pub enum Schedule {
     /// `i` is `products[i]`, each by the packed GEMM.
     Products(Vec<Gemm>),
     /// A scatter, the kernel's one output ([`crate::scatter`]): the operand
-    /// copied, then every update applied in order. Threads own ranges of the
+    /// copied (on the CPU, unless the plan gave the output the operand's own
+    /// buffer), then every update applied in order. Threads own ranges of the
     /// `owned` operand dimensions, each copying and updating only its part
     /// (the CPU splits the largest, [`scatter::split`]); without one, one
     /// thread does it all.

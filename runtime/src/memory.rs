@@ -37,8 +37,7 @@ pub fn interp_bytes(module: &Module) -> u64 {
 /// What the CPU engine holds running the fused `module`: inputs, results,
 /// constants and the arena of its plan.
 pub fn cpu_bytes(module: &Module) -> u64 {
-    let entry = module.entry();
-    let planned = plan(entry, &crate::cpu::STORAGE);
+    let planned = plan(module, &crate::cpu::STORAGE);
     let constants: u64 = planned
         .constants
         .iter()

@@ -41,15 +41,20 @@ pub struct Plan {
     pub constants: Vec<(InstrId, ArrayShape)>,
 }
 
-/// How an engine stores arrays: each one's size in bytes, and the alignment of
-/// arena buffers.
+/// How an engine stores arrays: each one's size in bytes, the alignment of
+/// arena buffers, and whether a scatter may update its operand in place (the
+/// CPU's kernels skip the copy when the two are one buffer; wgpu binds a
+/// buffer once per dispatch, read-only or writable).
 pub struct Storage {
     pub bytes: fn(&ArrayShape) -> usize,
     pub align: usize,
+    pub scatter_in_place: bool,
 }
 
-/// Plans `entry`, whose kernels ([`is_kernel`]) are numbered in instruction order.
-pub fn plan(entry: &Computation, storage: &Storage) -> Plan {
+/// Plans `module`'s entry, whose kernels ([`is_kernel`]) are numbered in
+/// instruction order.
+pub fn plan(module: &Module, storage: &Storage) -> Plan {
+    let entry = module.entry();
     let live = entry.live();
     let n = entry.instructions.len();
     // The arrays each instruction produces (a tuple has several).
@@ -83,6 +88,28 @@ pub fn plan(entry: &Computation, storage: &Storage) -> Plan {
             last_use[o] = last_use[o].max(last_use[id.index()]);
         }
     }
+    // A scatter updates in place the operand that it alone reads: the
+    // operand's kernel writes straight into the scatter's buffer, which lives
+    // as long as either needs it (XLA's in-place scatter, as buffer
+    // assignment makes it).
+    let mut in_place: Vec<Option<InstrId>> = vec![None; n];
+    if storage.scatter_in_place {
+        for id in entry.ids().filter(|id| live[id.index()]) {
+            if let Some(operand) = updated_in_place(module, id)
+                && (!result_ids.iter().any(|&(r, _)| r == operand))
+                && live_users(entry, &live, operand) == 1
+            {
+                in_place[operand.index()] = Some(id);
+            }
+        }
+        // Later scatters first: each operand lives as long as its scatter's
+        // buffer, which may itself be updated in place by a later one.
+        for id in entry.ids().rev() {
+            if let Some(scatter) = in_place[id.index()] {
+                last_use[id.index()] = last_use[id.index()].max(last_use[scatter.index()]);
+            }
+        }
+    }
     let mut constants = Vec::new();
     let mut launches = Vec::new();
     // Live arena buffers: (offset, size, last reader).
@@ -109,16 +136,29 @@ pub fn plan(entry: &Computation, storage: &Storage) -> Plan {
             Op::Bitcast => slots[instr.operands[0].index()].clone(),
             op if is_kernel(op) => {
                 busy.retain(|&(_, _, last)| last >= id.index());
+                let result_of = |id: InstrId, k: usize| {
+                    result_ids.iter().position(|&(r, rk)| {
+                        (r, rk) == (id, k) || rk == 0 && is_output_of(entry, r, id, k)
+                    })
+                };
+                // The buffer of the last scatter that updates this value in place.
+                let mut last_scatter = id;
+                while let Some(s) = in_place[last_scatter.index()] {
+                    last_scatter = s;
+                }
+                let operand_slot = updated_in_place(module, id)
+                    .filter(|o| in_place[o.index()] == Some(id))
+                    .map(|o| slots[o.index()][0]);
                 let outputs: Vec<Slot> = instr
                     .shape
                     .arrays()
                     .iter()
                     .enumerate()
                     .map(|(k, shape)| {
-                        let result = result_ids.iter().position(|&(r, rk)| {
-                            (r, rk) == (id, k) || rk == 0 && is_output_of(entry, r, id, k)
-                        });
-                        match result {
+                        if let Some(slot) = operand_slot {
+                            return slot;
+                        }
+                        match result_of(last_scatter, k) {
                             Some(r) => Slot::Result(r),
                             None => {
                                 let size =
@@ -271,6 +311,46 @@ pub fn is_kernel(op: &Op) -> bool {
     )
 }
 
+/// The operand that entry instruction `id` may update in place: a scatter's
+/// operand, read as a buffer (a scatter alone, or a fusion whose scatter reads
+/// its operand from a parameter), of the scatter's own shape.
+fn updated_in_place(module: &Module, id: InstrId) -> Option<InstrId> {
+    let entry = module.entry();
+    let instr = entry.instr(id);
+    let operand = match &instr.op {
+        Op::Scatter { .. } => instr.operands[0],
+        Op::Fusion { computation, .. } => {
+            let body = module.computation(*computation);
+            let root = body.root_instr();
+            let Op::Scatter { .. } = root.op else {
+                return None;
+            };
+            let read = root.operands[0];
+            let Op::Parameter(p) = body.instr(read).op else {
+                return None;
+            };
+            // Nothing else in the kernel may read what the scatter overwrites.
+            if live_users(body, &body.live(), read) != 1 {
+                return None;
+            }
+            instr.operands[p]
+        }
+        _ => return None,
+    };
+    let produced = entry.instr(operand);
+    let by_kernel = is_kernel(&produced.op) && produced.shape.as_array().is_some();
+    (by_kernel && produced.shape == instr.shape).then_some(operand)
+}
+
+/// How many live instructions read `id`.
+fn live_users(entry: &Computation, live: &[bool], id: InstrId) -> usize {
+    entry
+        .ids()
+        .filter(|u| live[u.index()])
+        .map(|u| entry.instr(u).operands.iter().filter(|&&o| o == id).count())
+        .sum()
+}
+
 /// Whether result `r` is element `k` of the multi-output fusion `fusion`.
 fn is_output_of(entry: &Computation, r: InstrId, fusion: InstrId, k: usize) -> bool {
     let instr = entry.instr(r);
@@ -289,4 +369,59 @@ fn first_fit(busy: &[(usize, usize, usize)], size: usize) -> usize {
         offset = offset.max(end);
     }
     offset
+}
+
+#[cfg(test)]
+mod tests {
+    use omelet_compiler::import::parse_module;
+    use omelet_compiler::pipeline::{Stage, compile};
+
+    use super::*;
+
+    fn planned(text: &str, scatter_in_place: bool) -> Plan {
+        let module = compile(parse_module(text).unwrap(), Stage::Fused).module;
+        let storage = Storage {
+            bytes: ArrayShape::byte_size,
+            align: 64,
+            scatter_in_place,
+        };
+        plan(&module, &storage)
+    }
+
+    const ONE_HOT_GRADIENT: &str = "HloModule m
+
+add {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT c = f32[] add(a, b)
+}
+
+ENTRY e {
+  x = f32[40,70] parameter(0)
+  i = s32[40,1] parameter(1)
+  u = f32[40] parameter(2)
+  e = f32[40,70] multiply(x, x)
+  zero = f32[] constant(0)
+  z = f32[40,70] broadcast(zero), dimensions={}
+  s = f32[40,70] scatter(z, i, u), update_window_dims={}, inserted_window_dims={1}, scatter_dims_to_operand_dims={1}, input_batching_dims={0}, scatter_indices_batching_dims={0}, index_vector_dim=1, to_apply=add
+  ROOT r = f32[40,70] add(e, s)
+}
+";
+
+    /// The product is written into the result, which the scatter (the
+    /// optimizer's form of the add) then updates: no arena, no copy.
+    #[test]
+    fn a_scatter_updates_its_dead_operand_in_place() {
+        let p = planned(ONE_HOT_GRADIENT, true);
+        let [product, scatter] = &p.launches[..] else {
+            panic!("two kernels: {p:?}")
+        };
+        assert_eq!(product.outputs, [Slot::Result(0)]);
+        assert_eq!(scatter.inputs[0], Slot::Result(0));
+        assert_eq!(scatter.outputs, [Slot::Result(0)]);
+        assert_eq!(p.arena_bytes, 0);
+        let p = planned(ONE_HOT_GRADIENT, false);
+        assert_eq!(p.launches[0].outputs, [Slot::Arena { offset: 0 }]);
+        assert_eq!(p.launches[1].outputs, [Slot::Result(0)]);
+    }
 }

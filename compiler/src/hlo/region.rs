@@ -8,12 +8,12 @@
 //! This file owns what is known about them: which ops a region may hold
 //! (scalar ops only, [`check`], which the verifier runs), what a region
 //! computes on scalars ([`apply`], the interpreter's semantics), and the
-//! recognizers that backends use to compile the forms JAX emits
-//! ([`sort_keys`], [`arg_reduce`]).
+//! recognizers that backends and the optimizer use on the forms JAX emits
+//! ([`sort_keys`], [`arg_reduce`], [`combiner`]).
 
 use super::element::Scalar;
 use super::module::{Computation, InstrId};
-use super::op::{BinaryOp, Direction, Op};
+use super::op::{BinaryOp, Direction, Op, ReduceOp};
 use super::shape::{ElementType, Kind, Shape};
 
 /// What a region gives: one scalar, or a tuple of scalars (a variadic
@@ -136,6 +136,25 @@ pub fn apply(comp: &Computation, args: &[Scalar]) -> Vec<Scalar> {
         values.push(value);
     }
     vec![values[comp.root.index()]]
+}
+
+/// The [`ReduceOp`] a region applies to its two parameters, where it is one
+/// op of them alone (a scatter-add's `add`, in either operand order: every
+/// `ReduceOp` commutes).
+pub fn combiner(comp: &Computation) -> Option<ReduceOp> {
+    let root = comp.root_instr();
+    let Op::Binary(op) = root.op else {
+        return None;
+    };
+    let parameter = |id: InstrId| match comp.instr(id).op {
+        Op::Parameter(n) => Some(n),
+        _ => None,
+    };
+    let params: Option<Vec<usize>> = root.operands.iter().map(|&o| parameter(o)).collect();
+    let both = matches!(params.as_deref(), Some([0, 1] | [1, 0]));
+    (both && comp.instructions.len() == 3)
+        .then(|| ReduceOp::from_combiner(op))
+        .flatten()
 }
 
 /// `compare` with `type=TOTALORDER`: floats ordered by their sign-magnitude

@@ -45,7 +45,7 @@ pub fn optimize(module: &Module, limits: Limits) -> Optimized {
     let mut egraph = analysis::HloGraph::default();
     let program = to_egraph::to_egraph(module, &mut egraph);
     egraph.rebuild();
-    let report = saturate::saturate(&mut egraph, &rules::all(), limits);
+    let report = saturate::saturate(&mut egraph, module, &rules::all(), limits);
     let mut optimized = extract::extract(&egraph, &program, module, limits.refinement);
     optimized.name = module.name.clone();
     Optimized {

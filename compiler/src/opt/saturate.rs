@@ -11,8 +11,7 @@ use egg::Id;
 
 use super::analysis::{HloGraph, result_shape};
 use super::node::{Node, NodeOp};
-use crate::hlo::ArrayShape;
-use crate::hlo::Scalar;
+use crate::hlo::{ArrayShape, ComputationId, Module, ReduceOp, Scalar, region};
 
 /// A rule's search: given an e-node of a class, push the right-hand sides that
 /// equal it.
@@ -44,6 +43,9 @@ impl From<Id> for Rhs {
 /// Read access to the e-graph for searches.
 pub struct Ctx<'a> {
     egraph: &'a HloGraph,
+    /// The module being optimized, whose computations are the regions that
+    /// region ops name.
+    module: &'a Module,
 }
 
 impl Ctx<'_> {
@@ -57,6 +59,11 @@ impl Ctx<'_> {
 
     pub fn nodes(&self, id: Id) -> &[Node] {
         &self.egraph[id].nodes
+    }
+
+    /// The [`ReduceOp`] that region `region` applies, where it is one.
+    pub fn combiner(&self, region: ComputationId) -> Option<ReduceOp> {
+        region::combiner(self.module.computation(region))
     }
 }
 
@@ -129,7 +136,12 @@ impl SaturationReport {
     }
 }
 
-pub fn saturate(egraph: &mut HloGraph, rules: &[Rule], limits: Limits) -> SaturationReport {
+pub fn saturate(
+    egraph: &mut HloGraph,
+    module: &Module,
+    rules: &[Rule],
+    limits: Limits,
+) -> SaturationReport {
     let mut fired = BTreeMap::new();
     let mut iterations = 0;
     let mut searches = 0;
@@ -140,7 +152,7 @@ pub fn saturate(egraph: &mut HloGraph, rules: &[Rule], limits: Limits) -> Satura
         iterations += 1;
         let mut matches: Vec<(usize, Id, Rhs)> = Vec::new();
         {
-            let ctx = Ctx { egraph };
+            let ctx = Ctx { egraph, module };
             searches += egraph.total_number_of_nodes() * rules.len();
             let mut found = Vec::new();
             for class in egraph.classes() {

@@ -29,6 +29,7 @@ const PARALLEL_BYTES: usize = 256 << 10;
 pub(crate) const STORAGE: Storage = Storage {
     bytes: ArrayShape::byte_size,
     align: 64,
+    scatter_in_place: true,
 };
 
 /// A compiled program, ready to run any number of times.
@@ -62,7 +63,7 @@ impl Executable {
         let scratch = (0..rayon::current_num_threads().max(1))
             .map(|_| Mutex::new(vec![0; most.div_ceil(8)]))
             .collect();
-        let plan = plan::plan(entry, &STORAGE);
+        let plan = plan::plan(module, &STORAGE);
         let constants = plan
             .constant_values(entry)
             .map(|(array, shape)| words(&array.to_bytes(shape)))

@@ -25,6 +25,7 @@ pub use device::{Gpu, adapters, describe, describe_adapter, open};
 const STORAGE: Storage = Storage {
     bytes: device_bytes,
     align: 256,
+    scatter_in_place: false,
 };
 
 fn device_bytes(shape: &ArrayShape) -> usize {
@@ -112,7 +113,7 @@ impl Executable {
             .iter()
             .map(|k| codegen::compile(k, &target).map_err(RuntimeError::unsupported))
             .collect::<Result<_, _>>()?;
-        let plan = plan::plan(entry, &STORAGE);
+        let plan = plan::plan(module, &STORAGE);
         let params = plan::parameters(module, "gpu")?;
         let results = module.result_shapes().to_vec();
         let binding_limit = gpu.limits.max_storage_buffer_binding_size;

@@ -1,15 +1,18 @@
 //! The index ops simplified: reverses composed and cancelled, padding and
 //! updates that change nothing removed, dynamic slices whose starts are known
 //! turned into slices, and a `reduce-precision` to at least the type's own
-//! widths removed. (Reverses, pads and slices of splats are splats: the
-//! analysis folds them.)
+//! widths removed, and a scatter into the identity of the op that then
+//! combines it with an array made a scatter into that array. (Reverses, pads
+//! and slices of splats are splats: the analysis folds them.)
 
 use super::Rule;
 use crate::hlo::index_ops::clamp_start;
 use crate::hlo::reduce_precision::float_format;
-use crate::hlo::{Number, SliceDim};
+use crate::hlo::{Number, ReduceOp, SliceDim};
 use crate::opt::node::{Node, NodeOp};
 use crate::opt::saturate::{Ctx, Rhs};
+
+use super::both_orders;
 
 pub fn rules() -> Vec<Rule> {
     vec![
@@ -36,6 +39,10 @@ pub fn rules() -> Vec<Rule> {
         Rule {
             name: "reduce-precision-identity",
             search: reduce_precision_identity,
+        },
+        Rule {
+            name: "combine-into-scatter",
+            search: combine_into_scatter,
         },
     ]
 }
@@ -136,4 +143,33 @@ fn reduce_precision_identity(ctx: &Ctx, node: &Node, out: &mut Vec<Rhs>) {
             out.push(x.into());
         }
     }
+}
+
+/// `x ⊕ scatter(e, i, u, ⊕) = scatter(x, i, u, ⊕)` where `e` is a splat of
+/// the identity of `⊕` (an add, multiply, maximum, minimum, and, or): where no
+/// update lands both sides are `x`, and where updates land both combine `x`
+/// with them (floating-point sums in another order, as any reduction's).
+/// A gradient's one-hot scatter-add then updates the array it is added to,
+/// in place of a scatter into zeros, a copy and an add.
+fn combine_into_scatter(ctx: &Ctx, node: &Node, out: &mut Vec<Rhs>) {
+    let NodeOp::Binary(op) = node.op else {
+        return;
+    };
+    let Some(reduce) = ReduceOp::from_combiner(op) else {
+        return;
+    };
+    both_orders(node, |x, scattered| {
+        for inner in ctx.nodes(scattered) {
+            let NodeOp::Scatter { update, .. } = &inner.op else {
+                continue;
+            };
+            let identity = reduce.identity(ctx.shape(x).element);
+            let into_identity = ctx.splat(inner.children[0]) == Some(identity);
+            if into_identity && ctx.combiner(*update) == Some(reduce) {
+                let mut children: Vec<Rhs> = inner.children.iter().map(|&c| c.into()).collect();
+                children[0] = x.into();
+                out.push(Rhs::node(inner.op.clone(), children));
+            }
+        }
+    });
 }

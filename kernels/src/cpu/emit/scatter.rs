@@ -29,9 +29,18 @@ impl Emitter<'_, '_> {
             begin,
             end,
         });
-        self.nest(out, &physical_order(out), part, &[], &mut |e, idx| {
-            let v = e.element_at(operand, &idx);
-            e.write(out_base, out.element, &out_strides, &idx, v);
+        // An operand read from a buffer may be the output's own (the plan
+        // updates a dead operand in place): then there is nothing to copy.
+        let copy = match kernel.body.instr(operand).op {
+            Op::Parameter(p) => Some(self.b.ins().icmp(IntCC::NotEqual, self.bases[p], out_base)),
+            _ => None,
+        };
+        self.when(copy, Vec::new(), &mut |e, _| {
+            e.nest(out, &physical_order(out), part, &[], &mut |e, idx| {
+                let v = e.element_at(operand, &idx);
+                e.write(out_base, out.element, &out_strides, &idx, v);
+            });
+            Vec::new()
         });
         if !map.lands_anywhere() {
             return;
