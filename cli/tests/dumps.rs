@@ -257,15 +257,10 @@ fn run_every_way(
     let fused = compile(module, Stage::Fused).module;
     let optimized = interp::run(&fused, inputs).map_err(|e| format!("optimized: {e}"))?;
     let mut runs = vec![("as imported", imported), ("optimized", optimized)];
-    match cpu::Executable::new(&fused).and_then(|x| x.run(inputs)) {
-        Ok(on_cpu) => runs.push(("cpu", on_cpu)),
-        // Region ops, loops and branches run on the interpreter only, for
-        // now; the engines refuse them by name.
-        Err(e) if e.kind == RuntimeErrorKind::Unsupported && fused.has_control_flow() => {
-            return Ok(runs);
-        }
-        Err(e) => return Err(format!("cpu: {e}")),
-    }
+    let on_cpu = cpu::Executable::new(&fused)
+        .and_then(|x| x.run(inputs))
+        .map_err(|e| format!("cpu: {e}"))?;
+    runs.push(("cpu", on_cpu));
     if let Some(device) = gpu_if_present() {
         let too_many = binds_too_many(&fused, &device);
         match gpu::Executable::new(&fused, device).and_then(|x| x.run(inputs)) {

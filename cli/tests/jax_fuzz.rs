@@ -15,9 +15,6 @@
 //!   leeway, `support::fuzz::gpu_numbers_may_differ`); elsewhere it only has to run.
 //!   Where the adapter has subgroup operations, `gpu-nosubgroups::CASE` runs the
 //!   shaders written for adapters without them.
-//!   A backend that refuses, by name, an op it does not run yet (a loop or a
-//!   branch: `Module::has_control_flow`) is skipped for that case: the trial passes
-//!   and the summary line after the run counts the skips.
 //! - `unsupported::CASE`: the importer rejected the module as E-UNSUPPORTED (the
 //!   generator keeps to supported ops, so this is a finding, counted apart);
 //!   `import::CASE`: any other import error.
@@ -53,7 +50,6 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use libtest_mimic::{Arguments, Trial};
 use omelet_compiler::ErrorKind;
@@ -61,7 +57,7 @@ use omelet_compiler::hlo::{Module, Op};
 use omelet_compiler::import::parse_module;
 use omelet_compiler::pipeline::{Stage, compile};
 use omelet_kernels::kernel::{Kernel, Schedule};
-use omelet_runtime::{Array, RuntimeError, RuntimeErrorKind, cpu, gpu, interp};
+use omelet_runtime::{Array, cpu, gpu, interp};
 
 use support::fuzz::{case_dirs, env, generate, gpu_numbers_may_differ, report};
 use support::{
@@ -74,9 +70,6 @@ const DEFAULT_CASES: u64 = 50;
 
 /// The normwise tolerance, as the interpreter-against-backend fuzzers use.
 const TOLERANCE: f64 = 1e-4;
-
-/// Trials skipped because their backend refuses an op it does not run yet.
-static SKIPPED: AtomicUsize = AtomicUsize::new(0);
 
 fn main() {
     let args = Arguments::from_args();
@@ -146,10 +139,6 @@ fn main() {
         dir.display()
     );
     let conclusion = libtest_mimic::run(&args, trials);
-    let skipped = SKIPPED.load(Ordering::Relaxed);
-    if skipped > 0 {
-        eprintln!("jax_fuzz: {skipped} trials skipped: their backend refuses a region op by name");
-    }
     if conclusion.has_failed() {
         eprintln!("jax_fuzz: the cases are kept in {}", dir.display());
     } else if std::env::var_os("FUZZ_JAX_DIR").is_none() {
@@ -211,29 +200,23 @@ fn check(backend: Backend, case: &Path, module: &Module, fused: &Module) -> Resu
             interp::run(module, &inputs).map_err(|e| e.to_string())?,
             true,
         ),
-        Backend::Cpu => match cpu::Executable::new(fused) {
-            Err(e) if refused(&e, fused) => return Ok(()),
-            compiled => (
-                compiled
-                    .and_then(|x| x.run(&inputs))
-                    .map_err(|e| e.to_string())?,
-                true,
-            ),
-        },
+        Backend::Cpu => (
+            cpu::Executable::new(fused)
+                .and_then(|x| x.run(&inputs))
+                .map_err(|e| e.to_string())?,
+            true,
+        ),
         Backend::Gpu | Backend::GpuNoSubgroups => {
             let device = match backend {
                 Backend::Gpu => gpu_device()?,
                 _ => gpu_device_without_subgroups().ok_or("the adapter has no subgroups")?,
             };
-            match gpu::Executable::new(fused, device) {
-                Err(e) if refused(&e, fused) => return Ok(()),
-                compiled => (
-                    compiled
-                        .and_then(|x| x.run(&inputs))
-                        .map_err(|e| e.to_string())?,
-                    !gpu_numbers_may_differ(module, &inputs),
-                ),
-            }
+            (
+                gpu::Executable::new(fused, device)
+                    .and_then(|x| x.run(&inputs))
+                    .map_err(|e| e.to_string())?,
+                !gpu_numbers_may_differ(module, &inputs),
+            )
         }
     };
     if !compare_numbers {
@@ -246,16 +229,6 @@ fn check(backend: Backend, case: &Path, module: &Module, fused: &Module) -> Resu
             _ => format!("{e}\nfused module:\n{printed}"),
         }
     })
-}
-
-/// Whether `error` is a backend's refusal, by name, of an op of `fused` that it
-/// does not run yet; such a trial is counted as skipped.
-fn refused(error: &RuntimeError, fused: &Module) -> bool {
-    let refused = error.kind == RuntimeErrorKind::Unsupported && fused.has_control_flow();
-    if refused {
-        SKIPPED.fetch_add(1, Ordering::Relaxed);
-    }
-    refused
 }
 
 /// Where numbers may differ, the results must still have JAX's shapes and types.

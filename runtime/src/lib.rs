@@ -5,6 +5,7 @@
 
 mod array;
 pub mod cpu;
+mod flow;
 pub mod gpu;
 pub mod interp;
 pub mod memory;

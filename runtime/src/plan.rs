@@ -203,8 +203,8 @@ pub fn kernels(module: &Module) -> Result<Vec<Kernel>, RuntimeError> {
     let entry = module.entry();
     let live = entry.live();
     if let Some(flow) = entry.instructions.iter().find(|i| i.op.is_control_flow()) {
-        return Err(RuntimeError::unsupported(format!(
-            "`{}` ({}) is not supported by the CPU and GPU backends yet (the interpreter runs it: --backend interp)",
+        return Err(RuntimeError::internal(format!(
+            "`{}` ({}) reached the plan of a straight-line program: loops and branches run as segments (flow.rs)",
             flow.op.opcode(),
             flow.name
         )));

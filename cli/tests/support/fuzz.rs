@@ -330,19 +330,9 @@ fn run_checks(
             compare_numbers,
         } = check;
         let actual = match backend {
-            Backend::Cpu => match omelet_runtime::cpu::Executable::new(fused) {
-                // Region ops, loops and branches run on the interpreter only,
-                // for now; the engines refuse them by name.
-                Err(e)
-                    if e.kind == omelet_runtime::RuntimeErrorKind::Unsupported
-                        && fused.has_control_flow() =>
-                {
-                    continue;
-                }
-                compiled => compiled
-                    .map_err(|e| format!("the cpu backend fails: {e}\n{}", printed()))?
-                    .run(inputs),
-            },
+            Backend::Cpu => omelet_runtime::cpu::Executable::new(fused)
+                .map_err(|e| format!("the cpu backend fails: {e}\n{}", printed()))?
+                .run(inputs),
             Backend::Gpu => {
                 let Some(gpu) = gpu()? else { continue };
                 match omelet_runtime::gpu::Executable::new(fused, gpu) {

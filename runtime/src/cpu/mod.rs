@@ -16,7 +16,10 @@ use omelet_kernels::gemm::{MatMut, MatRef, no_epilogue, sgemm};
 use omelet_kernels::kernel::{Kernel, MatrixView, Schedule};
 use rayon::prelude::*;
 
+use omelet_compiler::pipeline::{Stage, compile};
+
 use crate::array::{Array, RuntimeError};
+use crate::flow::{Compiler, Engine, Flow};
 use crate::plan::{self, Plan, Slot, Storage};
 use denormals::FlushToZero;
 use gemm::launch_gemm;
@@ -34,6 +37,69 @@ pub(crate) const STORAGE: Storage = Storage {
 
 /// A compiled program, ready to run any number of times.
 pub struct Executable {
+    program: Program,
+    params: Vec<ArrayShape>,
+}
+
+enum Program {
+    Straight(Box<Straight>),
+    /// Loops and branches between straight-line segments ([`crate::flow`]).
+    Flow(Flow<Straight>),
+}
+
+/// The CPU engine of a program's segments: each optimized, fused and compiled.
+struct Segments;
+
+impl Compiler for Segments {
+    type Code = Straight;
+
+    fn compile(&mut self, segment: Module) -> Result<Straight, RuntimeError> {
+        Straight::new(&compile(segment, Stage::Fused).module)
+    }
+}
+
+impl Engine for Segments {
+    fn run(&self, code: &Straight, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
+        code.run(inputs)
+    }
+}
+
+impl Executable {
+    /// Compiles a fused module (`pipeline::compile(.., Stage::Fused)`).
+    pub fn new(module: &Module) -> Result<Executable, RuntimeError> {
+        let params = plan::parameters(module, "cpu")?;
+        let program = match module.has_control_flow() {
+            true => Program::Flow(Flow::new(module, &mut Segments)?),
+            false => Program::Straight(Box::new(Straight::new(module)?)),
+        };
+        Ok(Executable { program, params })
+    }
+
+    /// The Cranelift IR of each kernel, for dumps.
+    pub fn clif(&self) -> Vec<(&str, &str)> {
+        match &self.program {
+            Program::Straight(code) => code.clif(),
+            Program::Flow(flow) => flow
+                .segments()
+                .into_iter()
+                .flat_map(Straight::clif)
+                .collect(),
+        }
+    }
+
+    pub fn run(&self, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
+        match &self.program {
+            Program::Straight(code) => code.run(inputs),
+            Program::Flow(flow) => {
+                plan::check_inputs(inputs, &self.params)?;
+                flow.run(&Segments, inputs)
+            }
+        }
+    }
+}
+
+/// A program without loops or branches: its kernels and their buffers.
+struct Straight {
     code: CpuKernels,
     kernels: Vec<Kernel>,
     plan: Plan,
@@ -52,9 +118,8 @@ pub struct Executable {
     scratch: Vec<Mutex<Vec<u64>>>,
 }
 
-impl Executable {
-    /// Compiles a fused module (`pipeline::compile(.., Stage::Fused)`).
-    pub fn new(module: &Module) -> Result<Executable, RuntimeError> {
+impl Straight {
+    fn new(module: &Module) -> Result<Straight, RuntimeError> {
         let entry = module.entry();
         let kernels = plan::kernels(module)?;
         let code = codegen::compile(&kernels).map_err(RuntimeError::internal)?;
@@ -69,7 +134,7 @@ impl Executable {
             .map(|(array, shape)| words(&array.to_bytes(shape)))
             .collect();
         let params = plan::parameters(module, "cpu")?;
-        Ok(Executable {
+        Ok(Straight {
             code,
             kernels,
             arena: Mutex::new(vec![0; plan.arena_bytes.div_ceil(8)]),
@@ -82,8 +147,7 @@ impl Executable {
         })
     }
 
-    /// The Cranelift IR of each kernel, for dumps.
-    pub fn clif(&self) -> Vec<(&str, &str)> {
+    fn clif(&self) -> Vec<(&str, &str)> {
         self.code
             .kernels
             .iter()
@@ -91,7 +155,7 @@ impl Executable {
             .collect()
     }
 
-    pub fn run(&self, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
+    fn run(&self, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
         plan::check_inputs(inputs, &self.params)?;
         let input_bytes: Vec<Cow<[u8]>> = inputs
             .iter()

@@ -15,7 +15,10 @@ use std::time::Duration;
 use omelet_compiler::hlo::{ArrayShape, Module, print_module};
 use omelet_kernels::gpu::{self as codegen, GpuKernel, Target, types};
 
+use omelet_compiler::pipeline::{Stage, compile};
+
 use crate::array::{Array, RuntimeError};
+use crate::flow::{Compiler, Engine, Flow};
 use crate::plan::{self, Plan, Slot, Storage};
 pub use device::{Gpu, adapters, describe, describe_adapter, open};
 
@@ -61,6 +64,80 @@ impl Buffers {
 
 /// A compiled program, ready to run any number of times.
 pub struct Executable {
+    program: Program,
+    params: Vec<ArrayShape>,
+}
+
+enum Program {
+    Straight(Box<Straight>),
+    /// Loops and branches between straight-line segments ([`crate::flow`]):
+    /// each segment's results are read back, and its inputs written again.
+    Flow(Flow<Straight>, Segments),
+}
+
+/// The GPU engine of a program's segments: each optimized, fused and compiled.
+struct Segments(Arc<Gpu>);
+
+impl Compiler for Segments {
+    type Code = Straight;
+
+    fn compile(&mut self, segment: Module) -> Result<Straight, RuntimeError> {
+        Straight::new(&compile(segment, Stage::Fused).module, self.0.clone())
+    }
+}
+
+impl Engine for Segments {
+    fn run(&self, code: &Straight, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
+        Ok(code.execute(inputs, false)?.0)
+    }
+}
+
+impl Executable {
+    /// Compiles a fused module for `gpu`.
+    pub fn new(module: &Module, gpu: Arc<Gpu>) -> Result<Executable, RuntimeError> {
+        let params = plan::parameters(module, "gpu")?;
+        let program = match module.has_control_flow() {
+            true => {
+                let mut segments = Segments(gpu);
+                Program::Flow(Flow::new(module, &mut segments)?, segments)
+            }
+            false => Program::Straight(Box::new(Straight::new(module, gpu)?)),
+        };
+        Ok(Executable { program, params })
+    }
+
+    pub fn run(&self, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
+        Ok(self.run_profiled_if(inputs, false)?.0)
+    }
+
+    /// Runs once with a timestamp around every dispatch; `None` for the profile
+    /// when the adapter has no timestamp queries, or the program has loops or
+    /// branches.
+    pub fn run_profiled(
+        &self,
+        inputs: &[Array],
+    ) -> Result<(Vec<Array>, Option<Profile>), RuntimeError> {
+        self.run_profiled_if(inputs, true)
+    }
+
+    fn run_profiled_if(
+        &self,
+        inputs: &[Array],
+        profile: bool,
+    ) -> Result<(Vec<Array>, Option<Profile>), RuntimeError> {
+        match &self.program {
+            Program::Straight(code) => code.execute(inputs, profile),
+            Program::Flow(flow, segments) => {
+                plan::check_inputs(inputs, &self.params)?;
+                Ok((flow.run(segments, inputs)?, None))
+            }
+        }
+    }
+}
+
+/// A program without loops or branches: its kernels, their pipelines and
+/// buffers.
+struct Straight {
     gpu: Arc<Gpu>,
     kernels: Vec<GpuKernel>,
     dispatches: Vec<Dispatch>,
@@ -97,9 +174,8 @@ impl Profile {
     }
 }
 
-impl Executable {
-    /// Compiles a fused module for `gpu`.
-    pub fn new(module: &Module, gpu: Arc<Gpu>) -> Result<Executable, RuntimeError> {
+impl Straight {
+    fn new(module: &Module, gpu: Arc<Gpu>) -> Result<Straight, RuntimeError> {
         let entry = module.entry();
         let target = Target {
             workgroup_storage: gpu.limits.max_compute_workgroup_storage_size as usize,
@@ -254,7 +330,7 @@ impl Executable {
                 gpu.info.name
             )));
         }
-        Ok(Executable {
+        Ok(Straight {
             gpu,
             kernels,
             dispatches,
@@ -269,19 +345,8 @@ impl Executable {
         })
     }
 
-    pub fn run(&self, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
-        Ok(self.execute(inputs, false)?.0)
-    }
-
-    /// Runs once with a timestamp around every dispatch; `None` for the profile
-    /// when the adapter has no timestamp queries.
-    pub fn run_profiled(
-        &self,
-        inputs: &[Array],
-    ) -> Result<(Vec<Array>, Option<Profile>), RuntimeError> {
-        self.execute(inputs, true)
-    }
-
+    /// Runs once; with `profile`, a timestamp around every dispatch (`None`
+    /// for the profile when the adapter has no timestamp queries).
     fn execute(
         &self,
         inputs: &[Array],
@@ -373,6 +438,10 @@ impl Executable {
 pub fn wgsl(module: &Module) -> Result<Vec<(String, String)>, RuntimeError> {
     // What the engine refuses, the shader generator does not take either.
     plan::check_supported(module, "gpu", types::supported)?;
+    if module.has_control_flow() {
+        let flow = Flow::new(module, &mut Shaders)?;
+        return Ok(flow.segments().into_iter().flatten().cloned().collect());
+    }
     let mut shaders = Vec::new();
     for kernel in plan::kernels(module)? {
         let compiled =
@@ -380,6 +449,18 @@ pub fn wgsl(module: &Module) -> Result<Vec<(String, String)>, RuntimeError> {
         shaders.extend(compiled.shaders.into_iter().map(|s| (s.name, s.wgsl)));
     }
     Ok(shaders)
+}
+
+/// The shaders of a program's segments, each optimized and fused as the
+/// engine compiles it.
+struct Shaders;
+
+impl Compiler for Shaders {
+    type Code = Vec<(String, String)>;
+
+    fn compile(&mut self, segment: Module) -> Result<Self::Code, RuntimeError> {
+        wgsl(&compile(segment, Stage::Fused).module)
+    }
 }
 
 /// Maps `buffer`, waits for the GPU, and converts its bytes in place.

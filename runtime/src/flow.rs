@@ -1,0 +1,576 @@
+//! Loops and branches (`while`, `conditional`) on the compiled engines. A
+//! computation is split into straight-line segments — ordinary modules that
+//! the engine optimizes, fuses and compiles on its own — and the loops and
+//! branches between them, which this driver runs: a loop runs its
+//! condition's steps, reads the predicate, then its body's, until the
+//! predicate is false (XLA's `WhileThunk`); a branch reads its selector and
+//! runs one branch's steps. A loop body is compiled once, whatever its trip
+//! count.
+//!
+//! Tuples never reach an engine: every value is a list of arrays (its
+//! leaves; HLO tuples are flat), a `tuple` concatenates its operands' leaves
+//! and a `get-tuple-element` picks one. A computation's parameters are
+//! likewise its parameters' leaves, in order.
+
+use omelet_compiler::hlo::{
+    ArrayShape, Computation, ComputationBuilder, ComputationId, InstrId, Instruction, Module, Op,
+    Shape,
+};
+use rustc_hash::FxHashMap;
+
+use crate::array::{Array, RuntimeError};
+use crate::interp::MAX_LOOP_ITERATIONS;
+
+/// Where a step's input comes from: a parameter leaf of the computation, or
+/// an output of an earlier step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Ref {
+    Param(usize),
+    Output { step: usize, index: usize },
+}
+
+/// A computation as steps, with `E` the engine's compiled segment.
+pub struct Flow<E> {
+    steps: Vec<Step<E>>,
+    results: Vec<Ref>,
+}
+
+enum Step<E> {
+    /// A straight-line segment; its outputs are the module's results.
+    Straight { code: E, inputs: Vec<Ref> },
+    /// Outputs are the final state's leaves; the names are for errors.
+    While {
+        name: String,
+        condition_name: String,
+        init: Vec<Ref>,
+        condition: Flow<E>,
+        body: Flow<E>,
+    },
+    /// Outputs are the chosen branch's results.
+    Conditional {
+        selector: Ref,
+        branches: Vec<(Flow<E>, Vec<Ref>)>,
+    },
+}
+
+/// How a backend compiles a segment (a module without loops or branches).
+pub trait Compiler {
+    type Code;
+    fn compile(&mut self, segment: Module) -> Result<Self::Code, RuntimeError>;
+}
+
+/// How an engine runs a compiled segment.
+pub trait Engine: Compiler {
+    fn run(&self, code: &Self::Code, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError>;
+}
+
+impl<E> Flow<E> {
+    /// Splits `module`'s entry, compiling every segment with `compiler`.
+    pub fn new<C: Compiler<Code = E>>(
+        module: &Module,
+        compiler: &mut C,
+    ) -> Result<Self, RuntimeError> {
+        Splitter { module, compiler }.flow(module.entry)
+    }
+
+    /// Runs the steps on `params` (the parameters' leaves).
+    pub fn run<G: Engine<Code = E>>(
+        &self,
+        engine: &G,
+        params: &[Array],
+    ) -> Result<Vec<Array>, RuntimeError> {
+        let mut outputs: Vec<Vec<Array>> = Vec::with_capacity(self.steps.len());
+        let get = |r: &Ref, outputs: &[Vec<Array>]| match *r {
+            Ref::Param(i) => params[i].clone(),
+            Ref::Output { step, index } => outputs[step][index].clone(),
+        };
+        let gather = |refs: &[Ref], outputs: &[Vec<Array>]| -> Vec<Array> {
+            refs.iter().map(|r| get(r, outputs)).collect()
+        };
+        for step in &self.steps {
+            let out = match step {
+                Step::Straight { code, inputs } => engine.run(code, &gather(inputs, &outputs))?,
+                Step::While {
+                    name,
+                    condition_name,
+                    init,
+                    condition,
+                    body,
+                } => {
+                    let mut state = gather(init, &outputs);
+                    let mut iterations = 0u64;
+                    while is_true(&condition.run(engine, &state)?[0]) {
+                        // As the interpreter: a condition that never fails is an error.
+                        if iterations == MAX_LOOP_ITERATIONS {
+                            return Err(RuntimeError::input(format!(
+                                "the loop {name} ran {iterations} iterations without its condition {condition_name} failing"
+                            )));
+                        }
+                        state = body.run(engine, &state)?;
+                        iterations += 1;
+                    }
+                    state
+                }
+                Step::Conditional { selector, branches } => {
+                    let selector = get(selector, &outputs);
+                    // `true` runs the first branch; an index out of range the last.
+                    let chosen = match &selector {
+                        Array::Pred(_) => usize::from(!is_true(&selector)),
+                        _ => usize::try_from(scalar_index(&selector))
+                            .ok()
+                            .filter(|&i| i < branches.len())
+                            .unwrap_or(branches.len() - 1),
+                    };
+                    let (branch, operands) = &branches[chosen];
+                    branch.run(engine, &gather(operands, &outputs))?
+                }
+            };
+            outputs.push(out);
+        }
+        Ok(gather(&self.results, &outputs))
+    }
+
+    /// The compiled segments, in order, nested loops' and branches' included.
+    pub fn segments(&self) -> Vec<&E> {
+        let mut all = Vec::new();
+        for step in &self.steps {
+            match step {
+                Step::Straight { code, .. } => all.push(code),
+                Step::While {
+                    condition, body, ..
+                } => {
+                    all.extend(condition.segments());
+                    all.extend(body.segments());
+                }
+                Step::Conditional { branches, .. } => {
+                    for (branch, _) in branches {
+                        all.extend(branch.segments());
+                    }
+                }
+            }
+        }
+        all
+    }
+}
+
+fn is_true(a: &Array) -> bool {
+    scalar_index(a) != 0
+}
+
+/// A scalar predicate or index as an integer.
+fn scalar_index(a: &Array) -> i64 {
+    match a {
+        Array::Pred(x) => i64::from(x.iter().next().copied().unwrap_or(false)),
+        Array::S32(x) => x.iter().next().copied().map_or(0, i64::from),
+        other => unreachable!("the verifier admits pred and s32 selectors, not {other:?}"),
+    }
+}
+
+/// One leaf of a value while a computation is split.
+#[derive(Clone, Copy)]
+enum Leaf {
+    /// A parameter leaf or an earlier step's output.
+    Ref(Ref),
+    /// Computed by instruction `id` of open segment `segment`.
+    Local { segment: usize, id: InstrId },
+}
+
+/// A straight-line segment being built.
+struct Segment<'m> {
+    /// Its position among the steps, counting segments without outputs.
+    step: usize,
+    builder: ComputationBuilder,
+    copier: DeepCopier<'m>,
+    inputs: Vec<Ref>,
+    params: FxHashMap<Ref, InstrId>,
+    outputs: Vec<InstrId>,
+}
+
+struct Splitter<'m, 'c, C> {
+    module: &'m Module,
+    compiler: &'c mut C,
+}
+
+impl<'m, C: Compiler> Splitter<'m, '_, C> {
+    fn flow(&mut self, id: ComputationId) -> Result<Flow<C::Code>, RuntimeError> {
+        let module = self.module;
+        let comp = module.computation(id);
+        let live = comp.live();
+        let mut leaves: Vec<Vec<Leaf>> = vec![Vec::new(); comp.instructions.len()];
+        let mut segments: Vec<Segment> = vec![self.segment(comp, 0, 0)];
+        // Control-flow steps, by position among all steps.
+        let mut flow_steps: Vec<(usize, Step<C::Code>)> = Vec::new();
+        let mut shapes: FxHashMap<Ref, ArrayShape> = FxHashMap::default();
+        // Parameter `n`'s leaves follow those of the parameters before it.
+        let mut first_leaf = Vec::with_capacity(comp.parameters.len());
+        for &p in &comp.parameters {
+            let before = shapes.len();
+            first_leaf.push(before);
+            for (k, shape) in comp.instr(p).shape.arrays().iter().enumerate() {
+                shapes.insert(Ref::Param(before + k), shape.clone());
+            }
+        }
+        for id in comp.ids().filter(|id| live[id.index()]) {
+            let instr = comp.instr(id);
+            leaves[id.index()] = match &instr.op {
+                Op::Parameter(n) => {
+                    let first = first_leaf[*n];
+                    (first..first + instr.shape.arrays().len())
+                        .map(|i| Leaf::Ref(Ref::Param(i)))
+                        .collect()
+                }
+                Op::Tuple => instr
+                    .operands
+                    .iter()
+                    .flat_map(|o| leaves[o.index()].clone())
+                    .collect(),
+                Op::GetTupleElement { index } => vec![leaves[instr.operands[0].index()][*index]],
+                Op::While { condition, body } => {
+                    let init = refs(
+                        &mut segments,
+                        &mut shapes,
+                        &leaves[instr.operands[0].index()],
+                    );
+                    let step = Step::While {
+                        name: instr.name.clone(),
+                        condition_name: module.computation(*condition).name.clone(),
+                        init,
+                        condition: self.flow(*condition)?,
+                        body: self.flow(*body)?,
+                    };
+                    self.control(
+                        comp,
+                        &mut segments,
+                        &mut flow_steps,
+                        &mut shapes,
+                        step,
+                        instr,
+                    )
+                }
+                Op::Conditional { branches } => {
+                    let selector = refs(
+                        &mut segments,
+                        &mut shapes,
+                        &leaves[instr.operands[0].index()],
+                    )[0];
+                    let mut compiled = Vec::new();
+                    for (k, &branch) in branches.iter().enumerate() {
+                        let operands = refs(
+                            &mut segments,
+                            &mut shapes,
+                            &leaves[instr.operands[k + 1].index()],
+                        );
+                        compiled.push((self.flow(branch)?, operands));
+                    }
+                    let step = Step::Conditional {
+                        selector,
+                        branches: compiled,
+                    };
+                    self.control(
+                        comp,
+                        &mut segments,
+                        &mut flow_steps,
+                        &mut shapes,
+                        step,
+                        instr,
+                    )
+                }
+                _ => {
+                    let operands: Vec<Leaf> = instr
+                        .operands
+                        .iter()
+                        .map(|o| leaves[o.index()][0])
+                        .collect();
+                    let s = segments.len() - 1;
+                    let operands: Vec<InstrId> = operands
+                        .into_iter()
+                        .map(|leaf| local(&mut segments, &mut shapes, s, leaf))
+                        .collect();
+                    let copied = segments[s].copy(instr, operands)?;
+                    copied
+                        .into_iter()
+                        .map(|id| Leaf::Local { segment: s, id })
+                        .collect()
+                }
+            };
+        }
+        let results = refs(&mut segments, &mut shapes, &leaves[comp.root.index()]);
+        self.finish(segments, flow_steps, results)
+    }
+
+    fn segment(&self, comp: &Computation, step: usize, k: usize) -> Segment<'m> {
+        Segment {
+            step,
+            builder: ComputationBuilder::new(format!("{}.segment{k}", comp.name)),
+            copier: DeepCopier::new(self.module),
+            inputs: Vec::new(),
+            params: FxHashMap::default(),
+            outputs: Vec::new(),
+        }
+    }
+
+    /// Records a loop or branch as the next step, its outputs as leaves, and
+    /// opens the segment after it.
+    fn control(
+        &mut self,
+        comp: &Computation,
+        segments: &mut Vec<Segment<'m>>,
+        flow_steps: &mut Vec<(usize, Step<C::Code>)>,
+        shapes: &mut FxHashMap<Ref, ArrayShape>,
+        step: Step<C::Code>,
+        instr: &Instruction,
+    ) -> Vec<Leaf> {
+        let at = segments.last().expect("a segment is open").step + 1;
+        flow_steps.push((at, step));
+        segments.push(self.segment(comp, at + 1, segments.len()));
+        let arrays = instr.shape.arrays();
+        (0..arrays.len())
+            .map(|index| {
+                let r = Ref::Output { step: at, index };
+                shapes.insert(r, arrays[index].clone());
+                Leaf::Ref(r)
+            })
+            .collect()
+    }
+
+    /// Compiles the segments that have outputs and numbers the steps without
+    /// the others.
+    fn finish(
+        &mut self,
+        segments: Vec<Segment>,
+        flow_steps: Vec<(usize, Step<C::Code>)>,
+        results: Vec<Ref>,
+    ) -> Result<Flow<C::Code>, RuntimeError> {
+        let total = segments.last().map_or(0, |s| s.step + 1);
+        let kept: Vec<bool> = (0..total)
+            .map(|at| {
+                segments
+                    .iter()
+                    .find(|s| s.step == at)
+                    .is_none_or(|s| !s.outputs.is_empty())
+            })
+            .collect();
+        let renumbered: Vec<usize> = kept
+            .iter()
+            .scan(0, |next, &k| {
+                let at = *next;
+                *next += usize::from(k);
+                Some(at)
+            })
+            .collect();
+        let renumber = |r: Ref| match r {
+            Ref::Output { step, index } => Ref::Output {
+                step: renumbered[step],
+                index,
+            },
+            param => param,
+        };
+        let all = |refs: Vec<Ref>| refs.into_iter().map(renumber).collect::<Vec<_>>();
+        let mut steps: Vec<(usize, Step<C::Code>)> = Vec::new();
+        for segment in segments.into_iter().filter(|s| !s.outputs.is_empty()) {
+            let at = segment.step;
+            let inputs = all(segment.inputs.clone());
+            let code = self.compiler.compile(segment.into_module(self.module)?)?;
+            steps.push((at, Step::Straight { code, inputs }));
+        }
+        for (at, step) in flow_steps {
+            steps.push((
+                at,
+                match step {
+                    Step::While {
+                        name,
+                        condition_name,
+                        init,
+                        condition,
+                        body,
+                    } => Step::While {
+                        name,
+                        condition_name,
+                        init: all(init),
+                        condition,
+                        body,
+                    },
+                    Step::Conditional { selector, branches } => Step::Conditional {
+                        selector: renumber(selector),
+                        branches: branches
+                            .into_iter()
+                            .map(|(flow, operands)| (flow, all(operands)))
+                            .collect(),
+                    },
+                    straight => straight,
+                },
+            ));
+        }
+        steps.sort_by_key(|(at, _)| *at);
+        Ok(Flow {
+            steps: steps.into_iter().map(|(_, step)| step).collect(),
+            results: all(results),
+        })
+    }
+}
+
+impl Segment<'_> {
+    /// Appends a copy of `instr` reading `operands`; returns its arrays: the
+    /// copy, or a `get-tuple-element` of each of its results.
+    fn copy(
+        &mut self,
+        instr: &Instruction,
+        operands: Vec<InstrId>,
+    ) -> Result<Vec<InstrId>, RuntimeError> {
+        let op = self.copier.op(&instr.op);
+        let name = self.name(&instr.name);
+        let copied = self
+            .builder
+            .push(name, op, operands, instr.shape.clone())
+            .map_err(RuntimeError::internal)?;
+        let Shape::Tuple(arrays) = &instr.shape else {
+            return Ok(vec![copied]);
+        };
+        (0..arrays.len())
+            .map(|index| {
+                let name = self.name(&instr.name);
+                let element = Shape::Array(arrays[index].clone());
+                let gte = Op::GetTupleElement { index };
+                self.builder
+                    .push(name, gte, vec![copied], element)
+                    .map_err(RuntimeError::internal)
+            })
+            .collect()
+    }
+
+    /// `name`, unless the segment has it already: names survive into errors.
+    fn name(&mut self, name: &str) -> String {
+        match self.builder.has_name(name) {
+            true => self.builder.fresh_name(name),
+            false => name.to_string(),
+        }
+    }
+
+    /// The segment as a module whose results are its outputs.
+    fn into_module(mut self, source: &Module) -> Result<Module, RuntimeError> {
+        let root = match self.outputs[..] {
+            [one] => one,
+            _ => self
+                .builder
+                .add(Op::Tuple, self.outputs.clone())
+                .map_err(RuntimeError::internal)?,
+        };
+        let entry = self.builder.finish(root).map_err(RuntimeError::internal)?;
+        let mut computations = self.copier.computations;
+        computations.push(entry);
+        Ok(Module {
+            name: source.name.clone(),
+            entry: ComputationId::new(computations.len() - 1),
+            computations,
+        })
+    }
+}
+
+/// The step inputs for `leaves`: a local value becomes its segment's output.
+fn refs(
+    segments: &mut [Segment],
+    shapes: &mut FxHashMap<Ref, ArrayShape>,
+    leaves: &[Leaf],
+) -> Vec<Ref> {
+    leaves
+        .iter()
+        .map(|&leaf| match leaf {
+            Leaf::Ref(r) => r,
+            Leaf::Local { segment, id } => output(&mut segments[segment], shapes, id),
+        })
+        .collect()
+}
+
+/// `leaf` as an instruction of segment `s`: its own value, or a parameter
+/// reading a computation parameter or an earlier step's output.
+fn local(
+    segments: &mut [Segment],
+    shapes: &mut FxHashMap<Ref, ArrayShape>,
+    s: usize,
+    leaf: Leaf,
+) -> InstrId {
+    let r = match leaf {
+        Leaf::Local { segment, id } if segment == s => return id,
+        Leaf::Local { segment, id } => output(&mut segments[segment], shapes, id),
+        Leaf::Ref(r) => r,
+    };
+    let segment = &mut segments[s];
+    *segment.params.entry(r).or_insert_with(|| {
+        let n = segment.inputs.len();
+        segment.inputs.push(r);
+        let name = segment.builder.fresh_name(&format!("input.{n}"));
+        segment
+            .builder
+            .push(
+                name,
+                Op::Parameter(n),
+                vec![],
+                Shape::Array(shapes[&r].clone()),
+            )
+            .expect("a parameter has any shape")
+    })
+}
+
+/// Output `id` of `segment` as a step input.
+fn output(segment: &mut Segment, shapes: &mut FxHashMap<Ref, ArrayShape>, id: InstrId) -> Ref {
+    let index = match segment.outputs.iter().position(|&o| o == id) {
+        Some(i) => i,
+        None => {
+            segment.outputs.push(id);
+            segment.outputs.len() - 1
+        }
+    };
+    let r = Ref::Output {
+        step: segment.step,
+        index,
+    };
+    let shape = segment
+        .builder
+        .shape(id)
+        .as_array()
+        .expect("outputs are arrays");
+    shapes.insert(r, shape.clone());
+    r
+}
+
+/// Copies the computations an op calls (a fusion's body, a region) into a
+/// new module, with the computations those call.
+struct DeepCopier<'m> {
+    source: &'m Module,
+    copied: FxHashMap<ComputationId, ComputationId>,
+    computations: Vec<Computation>,
+}
+
+impl<'m> DeepCopier<'m> {
+    fn new(source: &'m Module) -> Self {
+        DeepCopier {
+            source,
+            copied: FxHashMap::default(),
+            computations: Vec::new(),
+        }
+    }
+
+    fn op(&mut self, op: &Op) -> Op {
+        match op {
+            Op::Fusion { kind, computation } => Op::Fusion {
+                kind: *kind,
+                computation: self.computation(*computation),
+            },
+            _ => op.map_region(|id| self.computation(id)),
+        }
+    }
+
+    fn computation(&mut self, id: ComputationId) -> ComputationId {
+        if let Some(&c) = self.copied.get(&id) {
+            return c;
+        }
+        let mut comp = self.source.computation(id).clone();
+        for instr in &mut comp.instructions {
+            instr.op = self.op(&instr.op);
+        }
+        self.computations.push(comp);
+        let c = ComputationId::new(self.computations.len() - 1);
+        self.copied.insert(id, c);
+        c
+    }
+}
