@@ -1,8 +1,9 @@
 //! Loops and branches on the CPU and GPU backends, against the interpreter:
 //! a counted loop whose state is used before, inside and after it, a loop
 //! that never runs its body, nested loops, a body with an op of several
-//! results, and `conditional` by predicate and by index (out-of-range
-//! indices run the last branch), with tuple and array operands. Inputs are
+//! results, a scan's stacked outputs (updated in place by the driver, with
+//! starts past the end clamped), and `conditional` by predicate and by index
+//! (out-of-range indices run the last branch), with tuple and array operands. Inputs are
 //! small integers, so that results match bit for bit.
 
 mod support;
@@ -240,5 +241,64 @@ ENTRY main {
 ";
     for p in [0, 1] {
         check(cond, &[f32s(&[2, 3]), scalar(ElementType::Pred, p)]);
+    }
+}
+
+/// `lax.scan` as JAX lowers it: the body slices row `i` of the inputs and
+/// writes row `i + offset` of two stacks (the driver updates them in place);
+/// with an offset the rows past the end clamp onto the last, as XLA clamps.
+#[test]
+fn a_scan_stacks_its_outputs() {
+    let scan = |offset: i32| {
+        format!(
+            "HloModule m
+
+cond {{
+  s = (s32[], f32[3], f32[5,3], f32[5,3], f32[5,3]) parameter(0)
+  i = s32[] get-tuple-element(s), index=0
+  n = s32[] constant(5)
+  ROOT lt = pred[] compare(i, n), direction=LT
+}}
+
+body {{
+  s = (s32[], f32[3], f32[5,3], f32[5,3], f32[5,3]) parameter(0)
+  i = s32[] get-tuple-element(s), index=0
+  carry = f32[3] get-tuple-element(s), index=1
+  xs = f32[5,3] get-tuple-element(s), index=2
+  ys = f32[5,3] get-tuple-element(s), index=3
+  zs = f32[5,3] get-tuple-element(s), index=4
+  zero = s32[] constant(0)
+  row = f32[1,3] dynamic-slice(xs, i, zero), dynamic_slice_sizes={{1,3}}
+  x = f32[3] reshape(row)
+  carry2 = f32[3] add(carry, x)
+  y = f32[1,3] reshape(carry2)
+  offset = s32[] constant({offset})
+  at = s32[] add(i, offset)
+  ys2 = f32[5,3] dynamic-update-slice(ys, y, at, zero)
+  z = f32[1,3] negate(y)
+  zs2 = f32[5,3] dynamic-update-slice(zs, z, i, zero)
+  one = s32[] constant(1)
+  next = s32[] add(i, one)
+  ROOT t = (s32[], f32[3], f32[5,3], f32[5,3], f32[5,3]) tuple(next, carry2, xs, ys2, zs2)
+}}
+
+ENTRY main {{
+  xs = f32[5,3] parameter(0)
+  zero = s32[] constant(0)
+  fzero = f32[] constant(0)
+  carry = f32[3] broadcast(fzero), dimensions={{}}
+  stack = f32[5,3] broadcast(fzero), dimensions={{}}
+  init = (s32[], f32[3], f32[5,3], f32[5,3], f32[5,3]) tuple(zero, carry, xs, stack, stack)
+  loop = (s32[], f32[3], f32[5,3], f32[5,3], f32[5,3]) while(init), condition=cond, body=body
+  last = f32[3] get-tuple-element(loop), index=1
+  ys = f32[5,3] get-tuple-element(loop), index=3
+  zs = f32[5,3] get-tuple-element(loop), index=4
+  ROOT r = (f32[3], f32[5,3], f32[5,3], f32[5,3]) tuple(last, ys, zs, xs)
+}}
+"
+        )
+    };
+    for offset in [0, 2] {
+        check(&scan(offset), &[f32s(&[5, 3])]);
     }
 }

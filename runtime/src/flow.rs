@@ -12,6 +12,8 @@
 //! and a `get-tuple-element` picks one. A computation's parameters are
 //! likewise its parameters' leaves, in order.
 
+use std::rc::Rc;
+
 use omelet_compiler::hlo::{
     ArrayShape, Computation, ComputationBuilder, ComputationId, InstrId, Instruction, Module, Op,
     Shape,
@@ -19,7 +21,7 @@ use omelet_compiler::hlo::{
 use rustc_hash::FxHashMap;
 
 use crate::array::{Array, RuntimeError};
-use crate::interp::MAX_LOOP_ITERATIONS;
+use crate::interp::{MAX_LOOP_ITERATIONS, update_slice};
 
 /// Where a step's input comes from: a parameter leaf of the computation, or
 /// an output of an earlier step.
@@ -46,6 +48,15 @@ enum Step<E> {
         condition: Flow<E>,
         body: Flow<E>,
     },
+    /// `dynamic-update-slice` of parameter leaf `target`, which nothing else
+    /// reads, by the driver on the host in place: a scan's stacked outputs
+    /// grow by one row per iteration, not by a copy of the stack. The output
+    /// is the updated array.
+    UpdateSlice {
+        target: usize,
+        update: Ref,
+        starts: Vec<Ref>,
+    },
     /// Outputs are the chosen branch's results.
     Conditional {
         selector: Ref,
@@ -61,7 +72,37 @@ pub trait Compiler {
 
 /// How an engine runs a compiled segment.
 pub trait Engine: Compiler {
-    fn run(&self, code: &Self::Code, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError>;
+    fn run(&self, code: &Self::Code, inputs: &[&Array]) -> Result<Vec<Array>, RuntimeError>;
+}
+
+/// A value while a program runs: one of its inputs, borrowed, or an array a
+/// step computed, shared by every step that reads it (a loop's state passes
+/// through its iterations without a copy).
+#[derive(Clone)]
+enum Held<'a> {
+    Input(&'a Array),
+    Computed(Rc<Array>),
+    /// A parameter an in-place update took: nothing reads it after.
+    Taken,
+}
+
+impl Held<'_> {
+    fn array(&self) -> &Array {
+        match self {
+            Held::Input(a) => a,
+            Held::Computed(a) => a,
+            Held::Taken => unreachable!("a taken parameter has no other reader"),
+        }
+    }
+
+    /// The array, without a copy where this was its only holder.
+    fn into_array(self) -> Array {
+        match self {
+            Held::Input(a) => a.clone(),
+            Held::Computed(a) => Rc::try_unwrap(a).unwrap_or_else(|a| (*a).clone()),
+            Held::Taken => unreachable!("a taken parameter has no other reader"),
+        }
+    }
 }
 
 impl<E> Flow<E> {
@@ -73,23 +114,58 @@ impl<E> Flow<E> {
         Splitter { module, compiler }.flow(module.entry)
     }
 
-    /// Runs the steps on `params` (the parameters' leaves).
+    /// Runs the program on `inputs` (the parameters' leaves).
     pub fn run<G: Engine<Code = E>>(
         &self,
         engine: &G,
-        params: &[Array],
+        inputs: &[Array],
     ) -> Result<Vec<Array>, RuntimeError> {
-        let mut outputs: Vec<Vec<Array>> = Vec::with_capacity(self.steps.len());
-        let get = |r: &Ref, outputs: &[Vec<Array>]| match *r {
+        let params: Vec<Held> = inputs.iter().map(Held::Input).collect();
+        let results = self.steps(engine, params)?;
+        Ok(results.into_iter().map(Held::into_array).collect())
+    }
+
+    /// Runs the steps on `params`, which an in-place update may take.
+    fn steps<'a, G: Engine<Code = E>>(
+        &self,
+        engine: &G,
+        mut params: Vec<Held<'a>>,
+    ) -> Result<Vec<Held<'a>>, RuntimeError> {
+        let mut outputs: Vec<Vec<Held>> = Vec::with_capacity(self.steps.len());
+        let get = |r: &Ref, params: &[Held<'a>], outputs: &[Vec<Held<'a>>]| match *r {
             Ref::Param(i) => params[i].clone(),
             Ref::Output { step, index } => outputs[step][index].clone(),
         };
-        let gather = |refs: &[Ref], outputs: &[Vec<Array>]| -> Vec<Array> {
-            refs.iter().map(|r| get(r, outputs)).collect()
+        let gather =
+            |refs: &[Ref], params: &[Held<'a>], outputs: &[Vec<Held<'a>>]| -> Vec<Held<'a>> {
+                refs.iter().map(|r| get(r, params, outputs)).collect()
+            };
+        let computed = |arrays: Vec<Array>| -> Vec<Held<'a>> {
+            arrays
+                .into_iter()
+                .map(|a| Held::Computed(Rc::new(a)))
+                .collect()
         };
         for step in &self.steps {
             let out = match step {
-                Step::Straight { code, inputs } => engine.run(code, &gather(inputs, &outputs))?,
+                Step::Straight { code, inputs } => {
+                    let inputs = gather(inputs, &params, &outputs);
+                    let arrays: Vec<&Array> = inputs.iter().map(Held::array).collect();
+                    computed(engine.run(code, &arrays)?)
+                }
+                Step::UpdateSlice {
+                    target,
+                    update,
+                    starts,
+                } => {
+                    let update = get(update, &params, &outputs);
+                    let starts = gather(starts, &params, &outputs);
+                    let starts: Vec<&Array> = starts.iter().map(Held::array).collect();
+                    let mut array =
+                        std::mem::replace(&mut params[*target], Held::Taken).into_array();
+                    update_slice(&mut array, update.array(), &starts);
+                    computed(vec![array])
+                }
                 Step::While {
                     name,
                     condition_name,
@@ -97,37 +173,38 @@ impl<E> Flow<E> {
                     condition,
                     body,
                 } => {
-                    let mut state = gather(init, &outputs);
+                    let mut state = gather(init, &params, &outputs);
                     let mut iterations = 0u64;
-                    while is_true(&condition.run(engine, &state)?[0]) {
+                    while is_true(condition.steps(engine, state.clone())?[0].array()) {
                         // As the interpreter: a condition that never fails is an error.
                         if iterations == MAX_LOOP_ITERATIONS {
                             return Err(RuntimeError::input(format!(
                                 "the loop {name} ran {iterations} iterations without its condition {condition_name} failing"
                             )));
                         }
-                        state = body.run(engine, &state)?;
+                        state = body.steps(engine, state)?;
                         iterations += 1;
                     }
                     state
                 }
                 Step::Conditional { selector, branches } => {
-                    let selector = get(selector, &outputs);
+                    let selector = get(selector, &params, &outputs);
+                    let selector = selector.array();
                     // `true` runs the first branch; an index out of range the last.
-                    let chosen = match &selector {
-                        Array::Pred(_) => usize::from(!is_true(&selector)),
-                        _ => usize::try_from(scalar_index(&selector))
+                    let chosen = match selector {
+                        Array::Pred(_) => usize::from(!is_true(selector)),
+                        _ => usize::try_from(scalar_index(selector))
                             .ok()
                             .filter(|&i| i < branches.len())
                             .unwrap_or(branches.len() - 1),
                     };
                     let (branch, operands) = &branches[chosen];
-                    branch.run(engine, &gather(operands, &outputs))?
+                    branch.steps(engine, gather(operands, &params, &outputs))?
                 }
             };
             outputs.push(out);
         }
-        Ok(gather(&self.results, &outputs))
+        Ok(gather(&self.results, &params, &outputs))
     }
 
     /// The compiled segments, in order, nested loops' and branches' included.
@@ -147,6 +224,7 @@ impl<E> Flow<E> {
                         all.extend(branch.segments());
                     }
                 }
+                Step::UpdateSlice { .. } => {}
             }
         }
         all
@@ -210,9 +288,38 @@ impl<'m, C: Compiler> Splitter<'m, '_, C> {
                 shapes.insert(Ref::Param(before + k), shape.clone());
             }
         }
+        let in_place = updated_in_place(comp, &live, &first_leaf, shapes.len());
+        let mut deferred: Vec<InstrId> = Vec::new();
         for id in comp.ids().filter(|id| live[id.index()]) {
             let instr = comp.instr(id);
+            // The results read the updates, which run last.
+            if id == comp.root {
+                for d in std::mem::take(&mut deferred) {
+                    leaves[d.index()] = self.update_slice(
+                        comp,
+                        &mut segments,
+                        &mut flow_steps,
+                        &mut shapes,
+                        &leaves,
+                        d,
+                        &in_place,
+                    );
+                }
+            }
             leaves[id.index()] = match &instr.op {
+                _ if in_place[id.index()].is_some() && id != comp.root => {
+                    deferred.push(id);
+                    Vec::new()
+                }
+                _ if in_place[id.index()].is_some() => self.update_slice(
+                    comp,
+                    &mut segments,
+                    &mut flow_steps,
+                    &mut shapes,
+                    &leaves,
+                    id,
+                    &in_place,
+                ),
                 Op::Parameter(n) => {
                     let first = first_leaf[*n];
                     (first..first + instr.shape.arrays().len())
@@ -309,6 +416,33 @@ impl<'m, C: Compiler> Splitter<'m, '_, C> {
         }
     }
 
+    /// The in-place update `id` of parameter leaf `in_place[id]` as a step.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the split's state, as `control` takes it"
+    )]
+    fn update_slice(
+        &mut self,
+        comp: &Computation,
+        segments: &mut Vec<Segment<'m>>,
+        flow_steps: &mut Vec<(usize, Step<C::Code>)>,
+        shapes: &mut FxHashMap<Ref, ArrayShape>,
+        leaves: &[Vec<Leaf>],
+        id: InstrId,
+        in_place: &[Option<usize>],
+    ) -> Vec<Leaf> {
+        let instr = comp.instr(id);
+        let read = |k: usize| leaves[instr.operands[k].index()][0];
+        let update = refs(segments, shapes, &[read(1)])[0];
+        let starts: Vec<Leaf> = (2..instr.operands.len()).map(read).collect();
+        let step = Step::UpdateSlice {
+            target: in_place[id.index()].expect("an in-place update"),
+            update,
+            starts: refs(segments, shapes, &starts),
+        };
+        self.control(comp, segments, flow_steps, shapes, step, instr)
+    }
+
     /// Records a loop or branch as the next step, its outputs as leaves, and
     /// opens the segment after it.
     fn control(
@@ -396,6 +530,15 @@ impl<'m, C: Compiler> Splitter<'m, '_, C> {
                             .into_iter()
                             .map(|(flow, operands)| (flow, all(operands)))
                             .collect(),
+                    },
+                    Step::UpdateSlice {
+                        target,
+                        update,
+                        starts,
+                    } => Step::UpdateSlice {
+                        target,
+                        update: renumber(update),
+                        starts: all(starts),
                     },
                     straight => straight,
                 },
@@ -509,6 +652,68 @@ fn local(
             )
             .expect("a parameter has any shape")
     })
+}
+
+/// For each instruction, the parameter leaf it updates in place, where it is
+/// a `dynamic-update-slice` of a parameter leaf that nothing else reads, and
+/// whose result only the computation's results read (a scan's stacked
+/// outputs, in its body).
+fn updated_in_place(
+    comp: &Computation,
+    live: &[bool],
+    first_leaf: &[usize],
+    param_leaves: usize,
+) -> Vec<Option<usize>> {
+    let n = comp.instructions.len();
+    // The parameter leaf each array of each value is, where it is one.
+    let mut leaf_of: Vec<Vec<Option<usize>>> = vec![Vec::new(); n];
+    let mut reads: Vec<usize> = vec![0; param_leaves];
+    let mut users: Vec<Vec<InstrId>> = vec![Vec::new(); n];
+    for id in comp.ids().filter(|id| live[id.index()]) {
+        let instr = comp.instr(id);
+        leaf_of[id.index()] = match &instr.op {
+            Op::Parameter(p) => (0..instr.shape.arrays().len())
+                .map(|k| Some(first_leaf[*p] + k))
+                .collect(),
+            Op::Tuple => instr
+                .operands
+                .iter()
+                .flat_map(|o| leaf_of[o.index()].clone())
+                .collect(),
+            Op::GetTupleElement { index } => vec![leaf_of[instr.operands[0].index()][*index]],
+            _ => {
+                for o in &instr.operands {
+                    for p in leaf_of[o.index()].iter().flatten() {
+                        reads[*p] += 1;
+                    }
+                }
+                vec![None; instr.shape.arrays().len()]
+            }
+        };
+        for &o in &instr.operands {
+            users[o.index()].push(id);
+        }
+    }
+    // A parameter leaf passed through to the results is read there.
+    for p in leaf_of[comp.root.index()].iter().flatten() {
+        reads[*p] += 1;
+    }
+    let root = comp.root_instr();
+    comp.ids()
+        .map(|id| {
+            let instr = comp.instr(id);
+            let only_results = id == comp.root
+                || matches!(root.op, Op::Tuple)
+                    && users[id.index()].iter().all(|&u| u == comp.root);
+            match (&instr.op, live[id.index()] && only_results) {
+                (Op::DynamicUpdateSlice, true) => match leaf_of[instr.operands[0].index()][..] {
+                    [Some(p)] if reads[p] == 1 => Some(p),
+                    _ => None,
+                },
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// Output `id` of `segment` as a step input.

@@ -268,7 +268,7 @@ pub fn check_supported(
 }
 
 /// Checks a run's inputs against the parameters: their number and shapes.
-pub fn check_inputs(inputs: &[Array], params: &[ArrayShape]) -> Result<(), RuntimeError> {
+pub fn check_inputs(inputs: &[&Array], params: &[ArrayShape]) -> Result<(), RuntimeError> {
     if inputs.len() != params.len() {
         return Err(RuntimeError::input(format!(
             "the program takes {} inputs, {} were given",

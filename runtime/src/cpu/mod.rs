@@ -59,7 +59,7 @@ impl Compiler for Segments {
 }
 
 impl Engine for Segments {
-    fn run(&self, code: &Straight, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
+    fn run(&self, code: &Straight, inputs: &[&Array]) -> Result<Vec<Array>, RuntimeError> {
         code.run(inputs)
     }
 }
@@ -88,10 +88,11 @@ impl Executable {
     }
 
     pub fn run(&self, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
+        let arrays: Vec<&Array> = inputs.iter().collect();
         match &self.program {
-            Program::Straight(code) => code.run(inputs),
+            Program::Straight(code) => code.run(&arrays),
             Program::Flow(flow) => {
-                plan::check_inputs(inputs, &self.params)?;
+                plan::check_inputs(&arrays, &self.params)?;
                 flow.run(&Segments, inputs)
             }
         }
@@ -155,7 +156,7 @@ impl Straight {
             .collect()
     }
 
-    fn run(&self, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
+    fn run(&self, inputs: &[&Array]) -> Result<Vec<Array>, RuntimeError> {
         plan::check_inputs(inputs, &self.params)?;
         let input_bytes: Vec<Cow<[u8]>> = inputs
             .iter()

@@ -87,7 +87,7 @@ impl Compiler for Segments {
 }
 
 impl Engine for Segments {
-    fn run(&self, code: &Straight, inputs: &[Array]) -> Result<Vec<Array>, RuntimeError> {
+    fn run(&self, code: &Straight, inputs: &[&Array]) -> Result<Vec<Array>, RuntimeError> {
         Ok(code.execute(inputs, false)?.0)
     }
 }
@@ -125,10 +125,11 @@ impl Executable {
         inputs: &[Array],
         profile: bool,
     ) -> Result<(Vec<Array>, Option<Profile>), RuntimeError> {
+        let arrays: Vec<&Array> = inputs.iter().collect();
         match &self.program {
-            Program::Straight(code) => code.execute(inputs, profile),
+            Program::Straight(code) => code.execute(&arrays, profile),
             Program::Flow(flow, segments) => {
-                plan::check_inputs(inputs, &self.params)?;
+                plan::check_inputs(&arrays, &self.params)?;
                 Ok((flow.run(segments, inputs)?, None))
             }
         }
@@ -349,7 +350,7 @@ impl Straight {
     /// for the profile when the adapter has no timestamp queries).
     fn execute(
         &self,
-        inputs: &[Array],
+        inputs: &[&Array],
         profile: bool,
     ) -> Result<(Vec<Array>, Option<Profile>), RuntimeError> {
         plan::check_inputs(inputs, &self.params)?;

@@ -4,7 +4,7 @@
 //! indices included), so the interpreter and the code generators share one
 //! definition of which element lands where.
 
-use ndarray::{ArrayD, Dimension, IxDyn};
+use ndarray::{ArrayD, Dimension, IxDyn, Slice};
 use omelet_compiler::hlo::index_ops::clamp_start;
 use omelet_compiler::hlo::{Element, GatherDims, Number, PadDim};
 
@@ -67,14 +67,22 @@ pub fn dynamic_slice(x: &Array, indices: &[&Array], sizes: &[usize]) -> Array {
 }
 
 pub fn dynamic_update_slice(x: &Array, update: &Array, indices: &[&Array]) -> Array {
+    let mut result = x.clone();
+    update_slice(&mut result, update, indices);
+    result
+}
+
+/// Writes `update` into `x` at `indices`, clamped as XLA clamps them: a
+/// loop's `dynamic-update-slice` of its own state, done in place.
+pub fn update_slice(x: &mut Array, update: &Array, indices: &[&Array]) {
     let start = starts(indices, x.dims(), update.dims());
     each_array!(x, a => {
-        let mut result = a.clone();
-        for (u, &v) in typed(update).indexed_iter() {
-            let i: Vec<usize> = (0..start.len()).map(|d| start[d] + u[d]).collect();
-            result[IxDyn(&i)] = v;
-        }
-        Array::from(result)
+        let u = typed(update);
+        a.slice_each_axis_mut(|axis| {
+            let d = axis.axis.index();
+            Slice::from(start[d]..start[d] + u.shape()[d])
+        })
+        .assign(u);
     })
 }
 

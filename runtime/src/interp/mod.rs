@@ -8,6 +8,7 @@ mod dot;
 mod elementwise;
 mod flat;
 mod index;
+pub(crate) use index::update_slice;
 mod reduce;
 mod regions;
 mod scatter;
