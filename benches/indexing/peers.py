@@ -15,7 +15,7 @@ its results against XLA's ("omelet_matches_xla"), and `omelet bench NAME.hlo` ti
 it on every backend of --backends, into --omelet-json (report.py's first document;
 `omelet bench --random` would make token ids in [-10, 10], hence the files).
 """
-import argparse, json, os, subprocess, sys
+import argparse, json, os, sys
 import numpy as np
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.normpath(os.path.join(here, "..", ".."))
@@ -63,39 +63,6 @@ def min_bytes(name, args, xla_out):
         return rows + rest
     return None
 
-def omelet_checker(backends, iters, results):
-    """The `check` hook of peers.measure: run and time Omelet on the case's inputs."""
-    def check(omelet, name, args, xla_out, rtol, atol):
-        folder = os.path.join(root, "target", "indexing-bench", name)
-        os.makedirs(folder, exist_ok=True)
-        binds = []
-        for i, a in enumerate(args):
-            path = os.path.join(folder, f"in{i}.npy")
-            np.save(path, np.asarray(a))
-            binds += ["--input", f"{i}={path}"]
-        program = os.path.join("benches", "indexing", f"{name}.hlo")
-        facts = {}
-        out = os.path.join(folder, "out")
-        run = subprocess.run([omelet, "run", program, *binds, "--backend", backends[0],
-                              "--out", out], capture_output=True, text=True, cwd=root)
-        if run.returncode != 0:
-            facts["omelet_error"] = run.stderr.strip()[-500:]
-        else:
-            mine = [np.load(os.path.join(out, f"out{i}.npy")) for i in range(len(xla_out))]
-            facts["omelet_matches_xla"] = all(peers.same(m, x, rtol, atol)
-                                              for m, x in zip(mine, xla_out))
-        bench = subprocess.run([omelet, "bench", program, *binds, "--backends", ",".join(backends),
-                                "--iters", str(iters), "--json"],
-                               capture_output=True, text=True, cwd=root)
-        if bench.returncode != 0:
-            facts["omelet_bench_error"] = bench.stderr.strip()[-500:]
-        else:
-            timed = json.loads(bench.stdout)["results"]
-            results.extend(timed)
-            facts["omelet_median_s"] = {r["backend"]: r["median_s"] for r in timed}
-        return facts
-    return check
-
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     ap.add_argument("--backends", default="cpu")
@@ -103,7 +70,7 @@ if __name__ == "__main__":
     ap.add_argument("--omelet-json", default="omelet.json")
     o, rest = ap.parse_known_args()
     results = []
-    check = omelet_checker(o.backends.split(","), o.omelet_iters, results)
+    check = peers.omelet_checker("indexing", o.backends.split(","), o.omelet_iters, results)
     peers.measure(os.path.join(here, "cases.py"), NUMPY, argv=rest, description=__doc__,
                   check=check, min_bytes=min_bytes)
     if results:

@@ -66,7 +66,10 @@ def timeit(call, iters, warmup=3):
     return dict(median_s=statistics.median(ts), min_s=min(ts), max_s=max(ts), iters=iters,
                 other_load=other_load(b0, time.perf_counter() - w0))
 
-def leaves(r): return list(r) if isinstance(r, (tuple, list)) else [r]
+def leaves(r):
+    """A result's or the arguments' arrays in the order of the HLO's flattened
+    parameters and results (a pytree's leaves: model parameters are dicts)."""
+    return jax.tree_util.tree_leaves(r)
 
 def stream():
     cc = shutil.which("gcc")
@@ -160,7 +163,7 @@ def measure_case(doc, o, name, f, args, numpy_twin, gemm):
     cost = cost[0] if isinstance(cost, list) else cost
     xla_out = [np.asarray(r) for r in leaves(compiled(*dev))]
     outs_bytes = sum(r.nbytes for r in xla_out)
-    doc["programs"][name] = dict(min_bytes=int(sum(a.nbytes for a in args) + outs_bytes),
+    doc["programs"][name] = dict(min_bytes=int(sum(a.nbytes for a in leaves(args)) + outs_bytes),
                                  flops=float((cost or {}).get("flops", 0.0)))
     if name in gemm:
         doc["programs"][name]["bound"] = "gemm"
@@ -177,3 +180,39 @@ def measure_case(doc, o, name, f, args, numpy_twin, gemm):
 
 if __name__ == "__main__":
     measure(os.path.join(here, "cases.py"), NUMPY)
+
+def omelet_checker(bench, backends, iters, results):
+    """The `check` hook of `measure` for the cases of benches/BENCH/cases.py, whose HLO
+    text is benches/BENCH/NAME.hlo: writes each case's inputs to
+    target/BENCH-bench/NAME/, runs the program on the first of `backends` to check its
+    results against XLA's, and times it on every backend (appended to `results`)."""
+    def check(omelet, name, args, xla_out, rtol, atol):
+        folder = os.path.join(root, "target", f"{bench}-bench", name)
+        os.makedirs(folder, exist_ok=True)
+        binds = []
+        for i, a in enumerate(leaves(args)):
+            path = os.path.join(folder, f"in{i}.npy")
+            np.save(path, np.asarray(a))
+            binds += ["--input", f"{i}={path}"]
+        program = os.path.join("benches", bench, f"{name}.hlo")
+        facts = {}
+        out = os.path.join(folder, "out")
+        run = subprocess.run([omelet, "run", program, *binds, "--backend", backends[0],
+                              "--out", out], capture_output=True, text=True, cwd=root)
+        if run.returncode != 0:
+            facts["omelet_error"] = run.stderr.strip()[-500:]
+        else:
+            mine = [np.load(os.path.join(out, f"out{i}.npy")) for i in range(len(xla_out))]
+            facts["omelet_matches_xla"] = all(same(m, x, rtol, atol)
+                                              for m, x in zip(mine, xla_out))
+        timing = subprocess.run([omelet, "bench", program, *binds, "--backends",
+                                 ",".join(backends), "--iters", str(iters), "--json"],
+                                capture_output=True, text=True, cwd=root)
+        if timing.returncode != 0:
+            facts["omelet_bench_error"] = timing.stderr.strip()[-500:]
+        else:
+            timed = json.loads(timing.stdout)["results"]
+            results.extend(timed)
+            facts["omelet_median_s"] = {r["backend"]: r["median_s"] for r in timed}
+        return facts
+    return check
