@@ -264,6 +264,100 @@ struct Segment<'m> {
     outputs: Vec<InstrId>,
 }
 
+/// One computation's split in progress: its segments (the last one open),
+/// the loops, branches and updates between them by position among all steps,
+/// and the shape of every step input.
+struct Split<'m, Code> {
+    module: &'m Module,
+    comp: &'m Computation,
+    segments: Vec<Segment<'m>>,
+    flow_steps: Vec<(usize, Step<Code>)>,
+    shapes: FxHashMap<Ref, ArrayShape>,
+}
+
+impl<'m, Code> Split<'m, Code> {
+    fn segment(&self, step: usize) -> Segment<'m> {
+        let k = self.segments.len();
+        Segment {
+            step,
+            builder: ComputationBuilder::new(format!("{}.segment{k}", self.comp.name)),
+            copier: DeepCopier::new(self.module),
+            inputs: Vec::new(),
+            params: FxHashMap::default(),
+            outputs: Vec::new(),
+        }
+    }
+
+    /// Records `step` (a loop, branch or update) after the open segment, its
+    /// outputs (`instr`'s arrays) as leaves, and opens the segment after it.
+    fn step(&mut self, step: Step<Code>, instr: &Instruction) -> Vec<Leaf> {
+        let at = self.segments.last().expect("a segment is open").step + 1;
+        self.flow_steps.push((at, step));
+        let next = self.segment(at + 1);
+        self.segments.push(next);
+        let arrays = instr.shape.arrays();
+        (0..arrays.len())
+            .map(|index| {
+                let r = Ref::Output { step: at, index };
+                self.shapes.insert(r, arrays[index].clone());
+                Leaf::Ref(r)
+            })
+            .collect()
+    }
+
+    /// The in-place update `id` of parameter leaf `target` as a step.
+    fn update_slice(&mut self, leaves: &[Vec<Leaf>], id: InstrId, target: usize) -> Vec<Leaf> {
+        let instr = self.comp.instr(id);
+        let read = |k: usize| leaves[instr.operands[k].index()][0];
+        let update = self.refs(&[read(1)])[0];
+        let starts: Vec<Leaf> = (2..instr.operands.len()).map(read).collect();
+        let step = Step::UpdateSlice {
+            target,
+            update,
+            starts: self.refs(&starts),
+        };
+        self.step(step, instr)
+    }
+
+    /// The step inputs for `leaves`: a local value becomes its segment's output.
+    fn refs(&mut self, leaves: &[Leaf]) -> Vec<Ref> {
+        leaves
+            .iter()
+            .map(|&leaf| match leaf {
+                Leaf::Ref(r) => r,
+                Leaf::Local { segment, id } => {
+                    output(&mut self.segments[segment], &mut self.shapes, id)
+                }
+            })
+            .collect()
+    }
+
+    /// `leaf` as an instruction of the open segment: its own value, or a
+    /// parameter reading a computation parameter or an earlier step's output.
+    fn local(&mut self, leaf: Leaf) -> InstrId {
+        let s = self.segments.len() - 1;
+        let r = match leaf {
+            Leaf::Local { segment, id } if segment == s => return id,
+            Leaf::Local { segment, id } => {
+                output(&mut self.segments[segment], &mut self.shapes, id)
+            }
+            Leaf::Ref(r) => r,
+        };
+        let shape = self.shapes[&r].clone();
+        let segment = &mut self.segments[s];
+        *segment.params.entry(r).or_insert_with(|| {
+            let n = segment.inputs.len();
+            segment.inputs.push(r);
+            let name = segment.builder.fresh_name(&format!("input.{n}"));
+            segment
+                .builder
+                .push(name, Op::Parameter(n), vec![], Shape::Array(shape))
+                .expect("a parameter has any shape")
+        })
+    }
+}
+
+/// Splits a module's computations, recursively, compiling each segment.
 struct Splitter<'m, 'c, C> {
     module: &'m Module,
     compiler: &'c mut C,
@@ -275,51 +369,43 @@ impl<'m, C: Compiler> Splitter<'m, '_, C> {
         let comp = module.computation(id);
         let live = comp.live();
         let mut leaves: Vec<Vec<Leaf>> = vec![Vec::new(); comp.instructions.len()];
-        let mut segments: Vec<Segment> = vec![self.segment(comp, 0, 0)];
-        // Control-flow steps, by position among all steps.
-        let mut flow_steps: Vec<(usize, Step<C::Code>)> = Vec::new();
-        let mut shapes: FxHashMap<Ref, ArrayShape> = FxHashMap::default();
+        let mut split = Split {
+            module,
+            comp,
+            segments: Vec::new(),
+            flow_steps: Vec::new(),
+            shapes: FxHashMap::default(),
+        };
+        let first = split.segment(0);
+        split.segments.push(first);
         // Parameter `n`'s leaves follow those of the parameters before it.
         let mut first_leaf = Vec::with_capacity(comp.parameters.len());
         for &p in &comp.parameters {
-            let before = shapes.len();
+            let before = split.shapes.len();
             first_leaf.push(before);
             for (k, shape) in comp.instr(p).shape.arrays().iter().enumerate() {
-                shapes.insert(Ref::Param(before + k), shape.clone());
+                split.shapes.insert(Ref::Param(before + k), shape.clone());
             }
         }
-        let in_place = updated_in_place(comp, &live, &first_leaf, shapes.len());
-        let mut deferred: Vec<InstrId> = Vec::new();
+        let in_place = updated_in_place(comp, &live, &first_leaf, split.shapes.len());
+        let mut deferred: Vec<(InstrId, usize)> = Vec::new();
         for id in comp.ids().filter(|id| live[id.index()]) {
             let instr = comp.instr(id);
             // The results read the updates, which run last.
             if id == comp.root {
-                for d in std::mem::take(&mut deferred) {
-                    leaves[d.index()] = self.update_slice(
-                        comp,
-                        &mut segments,
-                        &mut flow_steps,
-                        &mut shapes,
-                        &leaves,
-                        d,
-                        &in_place,
-                    );
+                for (d, target) in std::mem::take(&mut deferred) {
+                    leaves[d.index()] = split.update_slice(&leaves, d, target);
                 }
             }
             leaves[id.index()] = match &instr.op {
-                _ if in_place[id.index()].is_some() && id != comp.root => {
-                    deferred.push(id);
-                    Vec::new()
+                _ if let Some(target) = in_place[id.index()] => {
+                    if id == comp.root {
+                        split.update_slice(&leaves, id, target)
+                    } else {
+                        deferred.push((id, target));
+                        Vec::new()
+                    }
                 }
-                _ if in_place[id.index()].is_some() => self.update_slice(
-                    comp,
-                    &mut segments,
-                    &mut flow_steps,
-                    &mut shapes,
-                    &leaves,
-                    id,
-                    &in_place,
-                ),
                 Op::Parameter(n) => {
                     let first = first_leaf[*n];
                     (first..first + instr.shape.arrays().len())
@@ -333,11 +419,7 @@ impl<'m, C: Compiler> Splitter<'m, '_, C> {
                     .collect(),
                 Op::GetTupleElement { index } => vec![leaves[instr.operands[0].index()][*index]],
                 Op::While { condition, body } => {
-                    let init = refs(
-                        &mut segments,
-                        &mut shapes,
-                        &leaves[instr.operands[0].index()],
-                    );
+                    let init = split.refs(&leaves[instr.operands[0].index()]);
                     let step = Step::While {
                         name: instr.name.clone(),
                         condition_name: module.computation(*condition).name.clone(),
@@ -345,55 +427,29 @@ impl<'m, C: Compiler> Splitter<'m, '_, C> {
                         condition: self.flow(*condition)?,
                         body: self.flow(*body)?,
                     };
-                    self.control(
-                        comp,
-                        &mut segments,
-                        &mut flow_steps,
-                        &mut shapes,
-                        step,
-                        instr,
-                    )
+                    split.step(step, instr)
                 }
                 Op::Conditional { branches } => {
-                    let selector = refs(
-                        &mut segments,
-                        &mut shapes,
-                        &leaves[instr.operands[0].index()],
-                    )[0];
+                    let selector = split.refs(&leaves[instr.operands[0].index()])[0];
                     let mut compiled = Vec::new();
                     for (k, &branch) in branches.iter().enumerate() {
-                        let operands = refs(
-                            &mut segments,
-                            &mut shapes,
-                            &leaves[instr.operands[k + 1].index()],
-                        );
+                        let operands = split.refs(&leaves[instr.operands[k + 1].index()]);
                         compiled.push((self.flow(branch)?, operands));
                     }
                     let step = Step::Conditional {
                         selector,
                         branches: compiled,
                     };
-                    self.control(
-                        comp,
-                        &mut segments,
-                        &mut flow_steps,
-                        &mut shapes,
-                        step,
-                        instr,
-                    )
+                    split.step(step, instr)
                 }
                 _ => {
-                    let operands: Vec<Leaf> = instr
+                    let operands: Vec<InstrId> = instr
                         .operands
                         .iter()
-                        .map(|o| leaves[o.index()][0])
+                        .map(|o| split.local(leaves[o.index()][0]))
                         .collect();
-                    let s = segments.len() - 1;
-                    let operands: Vec<InstrId> = operands
-                        .into_iter()
-                        .map(|leaf| local(&mut segments, &mut shapes, s, leaf))
-                        .collect();
-                    let copied = segments[s].copy(instr, operands)?;
+                    let s = split.segments.len() - 1;
+                    let copied = split.segments[s].copy(instr, operands)?;
                     copied
                         .into_iter()
                         .map(|id| Leaf::Local { segment: s, id })
@@ -401,70 +457,8 @@ impl<'m, C: Compiler> Splitter<'m, '_, C> {
                 }
             };
         }
-        let results = refs(&mut segments, &mut shapes, &leaves[comp.root.index()]);
-        self.finish(segments, flow_steps, results)
-    }
-
-    fn segment(&self, comp: &Computation, step: usize, k: usize) -> Segment<'m> {
-        Segment {
-            step,
-            builder: ComputationBuilder::new(format!("{}.segment{k}", comp.name)),
-            copier: DeepCopier::new(self.module),
-            inputs: Vec::new(),
-            params: FxHashMap::default(),
-            outputs: Vec::new(),
-        }
-    }
-
-    /// The in-place update `id` of parameter leaf `in_place[id]` as a step.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the split's state, as `control` takes it"
-    )]
-    fn update_slice(
-        &mut self,
-        comp: &Computation,
-        segments: &mut Vec<Segment<'m>>,
-        flow_steps: &mut Vec<(usize, Step<C::Code>)>,
-        shapes: &mut FxHashMap<Ref, ArrayShape>,
-        leaves: &[Vec<Leaf>],
-        id: InstrId,
-        in_place: &[Option<usize>],
-    ) -> Vec<Leaf> {
-        let instr = comp.instr(id);
-        let read = |k: usize| leaves[instr.operands[k].index()][0];
-        let update = refs(segments, shapes, &[read(1)])[0];
-        let starts: Vec<Leaf> = (2..instr.operands.len()).map(read).collect();
-        let step = Step::UpdateSlice {
-            target: in_place[id.index()].expect("an in-place update"),
-            update,
-            starts: refs(segments, shapes, &starts),
-        };
-        self.control(comp, segments, flow_steps, shapes, step, instr)
-    }
-
-    /// Records a loop or branch as the next step, its outputs as leaves, and
-    /// opens the segment after it.
-    fn control(
-        &mut self,
-        comp: &Computation,
-        segments: &mut Vec<Segment<'m>>,
-        flow_steps: &mut Vec<(usize, Step<C::Code>)>,
-        shapes: &mut FxHashMap<Ref, ArrayShape>,
-        step: Step<C::Code>,
-        instr: &Instruction,
-    ) -> Vec<Leaf> {
-        let at = segments.last().expect("a segment is open").step + 1;
-        flow_steps.push((at, step));
-        segments.push(self.segment(comp, at + 1, segments.len()));
-        let arrays = instr.shape.arrays();
-        (0..arrays.len())
-            .map(|index| {
-                let r = Ref::Output { step: at, index };
-                shapes.insert(r, arrays[index].clone());
-                Leaf::Ref(r)
-            })
-            .collect()
+        let results = split.refs(&leaves[comp.root.index()]);
+        self.finish(split.segments, split.flow_steps, results)
     }
 
     /// Compiles the segments that have outputs and numbers the steps without
@@ -607,51 +601,6 @@ impl Segment<'_> {
             computations,
         })
     }
-}
-
-/// The step inputs for `leaves`: a local value becomes its segment's output.
-fn refs(
-    segments: &mut [Segment],
-    shapes: &mut FxHashMap<Ref, ArrayShape>,
-    leaves: &[Leaf],
-) -> Vec<Ref> {
-    leaves
-        .iter()
-        .map(|&leaf| match leaf {
-            Leaf::Ref(r) => r,
-            Leaf::Local { segment, id } => output(&mut segments[segment], shapes, id),
-        })
-        .collect()
-}
-
-/// `leaf` as an instruction of segment `s`: its own value, or a parameter
-/// reading a computation parameter or an earlier step's output.
-fn local(
-    segments: &mut [Segment],
-    shapes: &mut FxHashMap<Ref, ArrayShape>,
-    s: usize,
-    leaf: Leaf,
-) -> InstrId {
-    let r = match leaf {
-        Leaf::Local { segment, id } if segment == s => return id,
-        Leaf::Local { segment, id } => output(&mut segments[segment], shapes, id),
-        Leaf::Ref(r) => r,
-    };
-    let segment = &mut segments[s];
-    *segment.params.entry(r).or_insert_with(|| {
-        let n = segment.inputs.len();
-        segment.inputs.push(r);
-        let name = segment.builder.fresh_name(&format!("input.{n}"));
-        segment
-            .builder
-            .push(
-                name,
-                Op::Parameter(n),
-                vec![],
-                Shape::Array(shapes[&r].clone()),
-            )
-            .expect("a parameter has any shape")
-    })
 }
 
 /// For each instruction, the parameter leaf it updates in place, where it is
