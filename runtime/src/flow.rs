@@ -231,6 +231,26 @@ impl<E> Flow<E> {
     }
 }
 
+impl<E> Step<E> {
+    /// The step's inputs from this computation (a nested flow's are its own).
+    fn inputs_mut(&mut self) -> Vec<&mut Ref> {
+        match self {
+            Step::Straight { inputs, .. } => inputs.iter_mut().collect(),
+            Step::While { init, .. } => init.iter_mut().collect(),
+            Step::UpdateSlice { update, starts, .. } => {
+                std::iter::once(update).chain(starts.iter_mut()).collect()
+            }
+            Step::Conditional { selector, branches } => std::iter::once(selector)
+                .chain(
+                    branches
+                        .iter_mut()
+                        .flat_map(|(_, operands)| operands.iter_mut()),
+                )
+                .collect(),
+        }
+    }
+}
+
 fn is_true(a: &Array) -> bool {
     scalar_index(a) != 0
 }
@@ -501,42 +521,11 @@ impl<'m, C: Compiler> Splitter<'m, '_, C> {
             let code = self.compiler.compile(segment.into_module(self.module)?)?;
             steps.push((at, Step::Straight { code, inputs }));
         }
-        for (at, step) in flow_steps {
-            steps.push((
-                at,
-                match step {
-                    Step::While {
-                        name,
-                        condition_name,
-                        init,
-                        condition,
-                        body,
-                    } => Step::While {
-                        name,
-                        condition_name,
-                        init: all(init),
-                        condition,
-                        body,
-                    },
-                    Step::Conditional { selector, branches } => Step::Conditional {
-                        selector: renumber(selector),
-                        branches: branches
-                            .into_iter()
-                            .map(|(flow, operands)| (flow, all(operands)))
-                            .collect(),
-                    },
-                    Step::UpdateSlice {
-                        target,
-                        update,
-                        starts,
-                    } => Step::UpdateSlice {
-                        target,
-                        update: renumber(update),
-                        starts: all(starts),
-                    },
-                    straight => straight,
-                },
-            ));
+        for (at, mut step) in flow_steps {
+            for r in step.inputs_mut() {
+                *r = renumber(*r);
+            }
+            steps.push((at, step));
         }
         steps.sort_by_key(|(at, _)| *at);
         Ok(Flow {

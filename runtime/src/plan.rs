@@ -92,14 +92,18 @@ pub fn plan(module: &Module, storage: &Storage) -> Plan {
     // operand's kernel writes straight into the scatter's buffer, which lives
     // as long as either needs it (XLA's in-place scatter, as buffer
     // assignment makes it).
+    // `in_place[operand] = scatter`, and `updates[scatter] = operand`.
     let mut in_place: Vec<Option<InstrId>> = vec![None; n];
+    let mut updates: Vec<Option<InstrId>> = vec![None; n];
     if storage.scatter_in_place {
+        let reads = reads(entry, &live);
         for id in entry.ids().filter(|id| live[id.index()]) {
             if let Some(operand) = updated_in_place(module, id)
                 && (!result_ids.iter().any(|&(r, _)| r == operand))
-                && live_users(entry, &live, operand) == 1
+                && reads[operand.index()] == 1
             {
                 in_place[operand.index()] = Some(id);
+                updates[id.index()] = Some(operand);
             }
         }
         // Later scatters first: each operand lives as long as its scatter's
@@ -146,9 +150,7 @@ pub fn plan(module: &Module, storage: &Storage) -> Plan {
                 while let Some(s) = in_place[last_scatter.index()] {
                     last_scatter = s;
                 }
-                let operand_slot = updated_in_place(module, id)
-                    .filter(|o| in_place[o.index()] == Some(id))
-                    .map(|o| slots[o.index()][0]);
+                let operand_slot = updates[id.index()].map(|o| slots[o.index()][0]);
                 let outputs: Vec<Slot> = instr
                     .shape
                     .arrays()
@@ -330,7 +332,7 @@ fn updated_in_place(module: &Module, id: InstrId) -> Option<InstrId> {
                 return None;
             };
             // Nothing else in the kernel may read what the scatter overwrites.
-            if live_users(body, &body.live(), read) != 1 {
+            if reads(body, &body.live())[read.index()] != 1 {
                 return None;
             }
             instr.operands[p]
@@ -342,13 +344,15 @@ fn updated_in_place(module: &Module, id: InstrId) -> Option<InstrId> {
     (by_kernel && produced.shape == instr.shape).then_some(operand)
 }
 
-/// How many live instructions read `id`.
-fn live_users(entry: &Computation, live: &[bool], id: InstrId) -> usize {
-    entry
-        .ids()
-        .filter(|u| live[u.index()])
-        .map(|u| entry.instr(u).operands.iter().filter(|&&o| o == id).count())
-        .sum()
+/// How many times live instructions of `comp` read each instruction.
+fn reads(comp: &Computation, live: &[bool]) -> Vec<usize> {
+    let mut reads = vec![0; comp.instructions.len()];
+    for u in comp.ids().filter(|u| live[u.index()]) {
+        for &o in &comp.instr(u).operands {
+            reads[o.index()] += 1;
+        }
+    }
+    reads
 }
 
 /// Whether result `r` is element `k` of the multi-output fusion `fusion`.
