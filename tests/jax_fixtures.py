@@ -67,6 +67,17 @@ def load_cases(cases_file):
     return dict(CASES)
 
 
+
+def write_hlo(cases_file):
+    """Writes each case of `cases_file` as NAME.hlo beside it: the HLO text JAX emits
+    (`jax.jit(f).lower(*args).as_text(dialect="hlo")`), as the HLO benchmarks keep it."""
+    folder = os.path.dirname(os.path.abspath(cases_file))
+    for name, (f, args, _, _) in load_cases(cases_file).items():
+        path = os.path.join(folder, f"{name}.hlo")
+        with open(path, "w") as fh:
+            fh.write(jax.jit(f).lower(*args).as_text(dialect="hlo"))
+        print(f"wrote {os.path.relpath(path)}", file=sys.stderr)
+
 def write_case(folder, f, args, rtol, atol):
     # A case marked `f.__x64__ = True` runs with jax_enable_x64, so that its 64-bit
     # inputs stay 64-bit.

@@ -14,14 +14,9 @@ import optax
 
 if __name__ == "__main__":
     import os, sys
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path.insert(0, os.path.join(here, "..", "..", "tests"))
-    import jax_fixtures as jf
-    for name, (f, args, _, _) in jf.load_cases(__file__).items():
-        with open(os.path.join(here, f"{name}.hlo"), "w") as fh:
-            fh.write(jf.jax.jit(f).lower(*args).as_text(dialect="hlo"))
-        print(f"wrote benches/indexing/{name}.hlo", file=sys.stderr)
-    sys.exit(0)
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
+    import jax_fixtures
+    sys.exit(jax_fixtures.write_hlo(__file__))
 
 VOCAB, DIM, TOKENS = 32000, 512, 8192
 TABLE, IDS = randn(VOCAB, DIM), randint(0, VOCAB, TOKENS)

@@ -15,7 +15,7 @@ its results against XLA's ("omelet_matches_xla"), and `omelet bench NAME.hlo` ti
 it on every backend of --backends, into --omelet-json (report.py's first document;
 `omelet bench --random` would make token ids in [-10, 10], hence the files).
 """
-import argparse, json, os, sys
+import os, sys
 import numpy as np
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.normpath(os.path.join(here, "..", ".."))
@@ -64,15 +64,4 @@ def min_bytes(name, args, xla_out):
     return None
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    ap.add_argument("--backends", default="cpu")
-    ap.add_argument("--omelet-iters", type=int, default=5)
-    ap.add_argument("--omelet-json", default="omelet.json")
-    o, rest = ap.parse_known_args()
-    results = []
-    check = peers.omelet_checker("indexing", o.backends.split(","), o.omelet_iters, results)
-    peers.measure(os.path.join(here, "cases.py"), NUMPY, argv=rest, description=__doc__,
-                  check=check, min_bytes=min_bytes)
-    if results:
-        with open(o.omelet_json, "w") as fh:
-            json.dump({"results": results}, fh, indent=1)
+    peers.measure_hlo_bench("indexing", NUMPY, __doc__, min_bytes=min_bytes)

@@ -12,21 +12,9 @@ twins. With --omelet, each case's inputs are written to target/loops-bench/NAME/
 ("omelet_matches_xla"), and `omelet bench NAME.hlo` times it on every backend of
 --backends, into --omelet-json (report.py's first document).
 """
-import argparse, json, os, sys
-here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(here, "..", "suite"))
+import os, sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "suite"))
 import peers  # noqa: E402
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    ap.add_argument("--backends", default="cpu")
-    ap.add_argument("--omelet-iters", type=int, default=5)
-    ap.add_argument("--omelet-json", default="omelet.json")
-    o, rest = ap.parse_known_args()
-    results = []
-    check = peers.omelet_checker("loops", o.backends.split(","), o.omelet_iters, results)
-    peers.measure(os.path.join(here, "cases.py"), {}, argv=rest, description=__doc__,
-                  check=check)
-    if results:
-        with open(o.omelet_json, "w") as fh:
-            json.dump({"results": results}, fh, indent=1)
+    peers.measure_hlo_bench("loops", {}, __doc__)

@@ -216,3 +216,19 @@ def omelet_checker(bench, backends, iters, results):
             facts["omelet_median_s"] = {r["backend"]: r["median_s"] for r in timed}
         return facts
     return check
+
+def measure_hlo_bench(bench, numpy_twins, description, min_bytes=None):
+    """The command line of benches/BENCH/peers.py: `measure` on benches/BENCH/cases.py,
+    and with --omelet, Omelet on the same inputs (`omelet_checker`) into --omelet-json."""
+    ap = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    ap.add_argument("--backends", default="cpu")
+    ap.add_argument("--omelet-iters", type=int, default=5)
+    ap.add_argument("--omelet-json", default="omelet.json")
+    o, rest = ap.parse_known_args()
+    results = []
+    check = omelet_checker(bench, o.backends.split(","), o.omelet_iters, results)
+    measure(os.path.join(root, "benches", bench, "cases.py"), numpy_twins, argv=rest,
+            description=description, check=check, min_bytes=min_bytes)
+    if results:
+        with open(o.omelet_json, "w") as fh:
+            json.dump({"results": results}, fh, indent=1)
